@@ -1,0 +1,114 @@
+"""What a component is: typed ports, a parameter model, and a pure ``run``.
+
+Components never touch storage or HTTP. The executor hands ``run`` its inputs as Python
+objects (DataFrames, models, transforms) and stores whatever ``run`` returns, so every
+component can be unit-tested on small in-memory data.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+
+class PortType(StrEnum):
+    """Port types as the designer names them; an edge joins ports of the same type."""
+
+    DATA = "DataFrameDirectory"
+    UNTRAINED_MODEL = "UntrainedModelDirectory"
+    UNTRAINED_CLUSTER = "UntrainedClusterModelDirectory"
+    MODEL = "ModelDirectory"
+    CLUSTER_MODEL = "ClusterModelDirectory"
+    TRANSFORM = "TransformationDirectory"
+
+
+@dataclass(frozen=True)
+class Port:
+    id: str
+    name: str
+    type: PortType
+    optional: bool = False
+
+    def matches(self, ref: str) -> bool:
+        """Edges may name a port by id (``results_dataset1``) or designer name."""
+        return ref in (self.id, self.name)
+
+
+class Params(BaseModel):
+    """Base of every parameter model.
+
+    Fields are snake_case with the designer's display name as alias; a pipeline document may
+    use either. Unknown names are refused, so a typo is reported instead of ignored.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True,
+                              validate_by_alias=True, serialize_by_alias=False)
+
+
+class NoParams(Params):
+    pass
+
+
+@dataclass
+class RunContext:
+    """What a component may report besides its outputs: logs, metrics and plots.
+
+    ``features`` carries the app's feature switches (e.g. ``enable_sql``) so components that
+    run user code can refuse to run when it is off.
+    """
+
+    features: Mapping[str, bool] = field(default_factory=dict)
+    logs: list[str] = field(default_factory=list)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    plots: dict[str, bytes] = field(default_factory=dict)
+
+    def log(self, message: str) -> None:
+        self.logs.append(message)
+
+    def metric(self, name: str, value: Any) -> None:
+        self.metrics[name] = value
+
+    def plot(self, name: str, png: bytes) -> None:
+        self.plots[name] = png
+
+
+class Component:
+    """A catalogue entry. Subclasses set the class attributes and implement :meth:`run`."""
+
+    id: ClassVar[str]
+    name: ClassVar[str]
+    category: ClassVar[str]
+    description: ClassVar[str] = ""
+    version: ClassVar[str] = "1"
+    inputs: ClassVar[tuple[Port, ...]] = ()
+    outputs: ClassVar[tuple[Port, ...]] = ()
+    Parameters: ClassVar[type[Params]] = NoParams
+    deterministic: ClassVar[bool] = True
+    # Split Data, SMOTE and Partition and Sample are bypassed in real-time inference.
+    pass_through_in_real_time: ClassVar[bool] = False
+
+    def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    @classmethod
+    def input_port(cls, ref: str) -> Port | None:
+        return next((p for p in cls.inputs if p.matches(ref)), None)
+
+    @classmethod
+    def output_port(cls, ref: str) -> Port | None:
+        return next((p for p in cls.outputs if p.matches(ref)), None)
+
+    @classmethod
+    def describe(cls) -> dict[str, Any]:
+        """The catalogue entry a client builds its palette and parameter form from."""
+        def ports(ps: tuple[Port, ...]) -> list[dict[str, Any]]:
+            return [{"id": p.id, "name": p.name, "type": p.type.value, "optional": p.optional}
+                    for p in ps]
+
+        return {"id": cls.id, "name": cls.name, "category": cls.category, "version": cls.version,
+                "description": cls.description, "deterministic": cls.deterministic,
+                "inputs": ports(cls.inputs), "outputs": ports(cls.outputs),
+                "parameters": cls.Parameters.model_json_schema(by_alias=False)}

@@ -1,0 +1,172 @@
+"""Registered datasets: versioned tables stored as Parquet, plus the built-in samples.
+
+A version is visible (has a table row) only once its Parquet blob is completely written, and
+version numbers are claimed by creating the blob without overwrite, so two concurrent uploads
+of one name get two different versions.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from pydantic import BaseModel
+
+from core.artifacts import dataframe_to_parquet
+from core.errors import Conflict, InvalidRequest, NotFound, Problem
+from core.store import Store
+
+TABLE = "datasets"
+CONTAINER = "datasets"
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+
+SAMPLES: dict[str, str] = {
+    "automobile-price-raw": "Automobile price data (Raw): 205 cars, 26 columns; label 'price'.",
+    "adult-census-income": "Adult Census Income: 32,561 people; binary label 'income'.",
+    "german-credit": "German Credit Card UCI dataset: 1,000 applicants; label 'credit-risk'.",
+}
+
+
+class Column(BaseModel):
+    name: str
+    dtype: str
+
+
+class DatasetVersion(BaseModel):
+    name: str
+    version: int
+    description: str = ""
+    source: str = "upload"
+    rows: int
+    columns: list[Column]
+    sha256: str
+    created_at: datetime
+
+    @property
+    def ref(self) -> str:
+        return f"{CONTAINER}/{blob_name(self.name, self.version)}"
+
+
+def blob_name(name: str, version: int) -> str:
+    return f"{name}/{version}/data.parquet"
+
+
+def _row_key(version: int) -> str:
+    return f"{version:06d}"
+
+
+def parse_csv(data: bytes) -> pd.DataFrame:
+    """CSV bytes to a DataFrame, or :class:`InvalidRequest` saying what is wrong with them."""
+    if not data.strip():
+        raise InvalidRequest("The upload is empty", [Problem(code="empty_body", field="body",
+                                                             message="Send the CSV file as the body")])
+    try:
+        df = pd.read_csv(io.BytesIO(data))
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+        raise InvalidRequest("The upload is not a readable CSV file",
+                             [Problem(code="invalid_csv", field="body", message=str(exc).strip())]) from exc
+    problems = [Problem(code="unnamed_column", column=str(c), field="header",
+                        message=f"Column {i + 1} has no name in the header row")
+                for i, c in enumerate(df.columns) if str(c).startswith("Unnamed: ")]
+    if df.shape[1] == 0 or df.empty:
+        problems.append(Problem(code="no_rows", field="body", message="The CSV has a header but no rows"))
+    if problems:
+        raise InvalidRequest("The CSV cannot be registered as a dataset", problems)
+    return df
+
+
+def register(store: Store, name: str, df: pd.DataFrame, *, description: str = "",
+             source: str = "upload") -> DatasetVersion:
+    """Store ``df`` as the next version of dataset ``name``."""
+    check_name(name)
+    data = dataframe_to_parquet(df)
+    version = latest_version(store, name) + 1
+    while True:
+        try:
+            store.put_blob(CONTAINER, blob_name(name, version), data, overwrite=False,
+                           content_type="application/vnd.apache.parquet")
+            break
+        except Conflict:
+            version += 1  # claimed by a concurrent upload (or an orphan of a crashed one)
+    entry = DatasetVersion(name=name, version=version, description=description, source=source,
+                           rows=len(df), columns=[Column(name=str(c), dtype=str(t)) for c, t in df.dtypes.items()],
+                           sha256=hashlib.sha256(data).hexdigest(), created_at=datetime.now(UTC))
+    store.insert(TABLE, _to_entity(entry))
+    return entry
+
+
+def check_name(name: str) -> None:
+    import re
+
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise InvalidRequest("Invalid dataset name", [Problem(
+            code="invalid_name", field="name",
+            message="A dataset name has letters, digits, '.', '_' or '-' (at most 100), "
+                    "starting with a letter or digit")])
+
+
+def latest_version(store: Store, name: str) -> int:
+    rows = store.partition(TABLE, name)
+    return max((int(r["RowKey"]) for r in rows), default=0)
+
+
+def list_datasets(store: Store) -> list[DatasetVersion]:
+    """The latest version of every registered dataset."""
+    latest: dict[str, DatasetVersion] = {}
+    for entity in store.query(TABLE, "PartitionKey ne ''"):
+        entry = _from_entity(entity)
+        if entry.name not in latest or entry.version > latest[entry.name].version:
+            latest[entry.name] = entry
+    return sorted(latest.values(), key=lambda d: d.name)
+
+
+def versions(store: Store, name: str) -> list[DatasetVersion]:
+    return sorted((_from_entity(e) for e in store.partition(TABLE, name)), key=lambda d: d.version)
+
+
+def get(store: Store, name: str, version: int | None = None) -> DatasetVersion:
+    if version is None:
+        found = versions(store, name)
+        if not found:
+            raise NotFound(f"No dataset named {name!r}")
+        return found[-1]
+    entity = store.get(TABLE, name, _row_key(version))
+    if entity is None:
+        raise NotFound(f"Dataset {name!r} has no version {version}")
+    return _from_entity(entity)
+
+
+def resolve(store: Store, name: str, version: int | None, samples_dir: Path | None) -> DatasetVersion:
+    """A registered version; a built-in sample is registered on first use."""
+    try:
+        return get(store, name, version)
+    except NotFound:
+        if name not in SAMPLES or samples_dir is None or version not in (None, 1):
+            raise
+    return register_sample(store, name, samples_dir)
+
+
+def register_sample(store: Store, name: str, samples_dir: Path) -> DatasetVersion:
+    existing = versions(store, name)
+    if existing:
+        return existing[0]
+    if name not in SAMPLES:
+        raise NotFound(f"No built-in sample named {name!r}; samples: {sorted(SAMPLES)}")
+    df = pd.read_csv(samples_dir / f"{name}.csv")
+    return register(store, name, df, description=SAMPLES[name], source="sample")
+
+
+def _to_entity(d: DatasetVersion) -> dict:
+    return {"PartitionKey": d.name, "RowKey": _row_key(d.version), "description": d.description,
+            "source": d.source, "rows": d.rows, "columns": json.dumps([c.model_dump() for c in d.columns]),
+            "sha256": d.sha256, "created_at": d.created_at}
+
+
+def _from_entity(e: dict) -> DatasetVersion:
+    return DatasetVersion(name=e["PartitionKey"], version=int(e["RowKey"]), description=e.get("description", ""),
+                          source=e.get("source", "upload"), rows=e["rows"],
+                          columns=[Column(**c) for c in json.loads(e["columns"])],
+                          sha256=e["sha256"], created_at=e["created_at"])

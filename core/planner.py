@@ -1,0 +1,64 @@
+"""From a valid pipeline to stages of nodes that may run side by side.
+
+The plan is what the orchestrator receives: small, JSON-serialisable, references only.
+"""
+from __future__ import annotations
+
+import graphlib
+
+from pydantic import BaseModel
+
+from core.components import lookup
+from core.graph import Pipeline, canonical_parameter
+
+
+class InputRef(BaseModel):
+    node: str
+    port: str
+
+
+class NodePlan(BaseModel):
+    id: str
+    component: str
+    version: str
+    parameters: dict
+    inputs: dict[str, InputRef]
+
+
+class Plan(BaseModel):
+    stages: list[list[str]]
+    nodes: dict[str, NodePlan]
+
+    @property
+    def node_count(self) -> int:
+        return len(self.nodes)
+
+
+def plan(pipeline: Pipeline) -> Plan:
+    """Stages in topological order; every node of a stage depends only on earlier stages.
+
+    The pipeline must already be valid: this does not re-check it.
+    """
+    sorter = graphlib.TopologicalSorter(pipeline.dependencies())
+    sorter.prepare()
+    stages: list[list[str]] = []
+    while sorter.is_active():
+        ready = sorted(sorter.get_ready())
+        stages.append(ready)
+        sorter.done(*ready)
+    nodes: dict[str, NodePlan] = {}
+    for node in pipeline.nodes:
+        component = lookup(node.component)
+        assert component is not None, "plan() needs a validated pipeline"
+        inputs: dict[str, InputRef] = {}
+        for edge in pipeline.edges:
+            if edge.target.node == node.id:
+                source = lookup(pipeline.node(edge.source.node).component)
+                in_port = component.input_port(edge.target.port)
+                out_port = source.output_port(edge.source.port) if source else None
+                assert in_port and out_port
+                inputs[in_port.id] = InputRef(node=edge.source.node, port=out_port.id)
+        params = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}
+        nodes[node.id] = NodePlan(id=node.id, component=component.id, version=component.version,
+                                  parameters=params, inputs=inputs)
+    return Plan(stages=stages, nodes=nodes)

@@ -1,0 +1,221 @@
+"""The use cases the HTTP layer calls. One :class:`Service` per process, built from settings."""
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, Field
+
+from core import datasets, drafts, runs
+from core.artifacts import Artifacts
+from core.components import CATALOGUE, PortType, lookup
+from core.components.data import Dataset
+from core.errors import InvalidRequest, NotFound, Problem
+from core.executor import NodeRequest, NodeResult, run_node
+from core.graph import Pipeline, canonical_parameter
+from core.planner import Plan, plan
+from core.runs import NodeRecord, RunRecord, Status
+from core.settings import Settings
+from core.store import Store
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+
+
+class Job(BaseModel):
+    """The orchestration input: a run id and its plan (references only)."""
+
+    run_id: str
+    experiment: str
+    plan: Plan
+
+    def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
+        node = self.plan.nodes[node_id]
+        inputs = {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()}
+        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs)
+
+
+class Submission(BaseModel):
+    """A run request: a pipeline document or a saved draft, into a named experiment."""
+
+    experiment: str = Field(pattern=NAME_PATTERN)
+    pipeline: Pipeline | None = None
+    draft_id: str | None = None
+    parameter_assignments: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+
+
+class Service:
+    def __init__(self, store: Store, settings: Settings, samples_dir: Path | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.samples_dir = samples_dir
+        self.artifacts = Artifacts(store, settings.artifact_signing_key)
+
+    @property
+    def features(self) -> dict[str, bool]:
+        return {"enable_python_script": self.settings.enable_python_script,
+                "enable_sql": self.settings.enable_sql}
+
+    # ---- catalogue and datasets ------------------------------------------------------------
+    def components(self) -> list[dict[str, Any]]:
+        return [c.describe() for c in CATALOGUE.values()]
+
+    def register_csv(self, name: str, data: bytes, description: str = "") -> datasets.DatasetVersion:
+        datasets.check_name(name)
+        return datasets.register(self.store, name, datasets.parse_csv(data), description=description)
+
+    def register_sample(self, name: str) -> datasets.DatasetVersion:
+        if self.samples_dir is None:
+            raise NotFound("Built-in samples are not available in this deployment")
+        return datasets.register_sample(self.store, name, self.samples_dir)
+
+    def samples(self) -> list[dict[str, str]]:
+        return [{"name": n, "description": d} for n, d in datasets.SAMPLES.items()]
+
+    # ---- drafts ------------------------------------------------------------------------------
+    def create_draft(self, pipeline: Pipeline) -> tuple[drafts.Draft, list[Problem]]:
+        return drafts.create(self.store, self.artifacts, pipeline), self.validate(pipeline)
+
+    def update_draft(self, draft_id: str, pipeline: Pipeline, etag: str | None) -> tuple[drafts.Draft, list[Problem]]:
+        return drafts.update(self.store, self.artifacts, draft_id, pipeline, etag), self.validate(pipeline)
+
+    def get_draft(self, draft_id: str) -> tuple[drafts.Draft, Pipeline]:
+        return drafts.load(self.store, self.artifacts, draft_id)
+
+    def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None) -> list[Problem]:
+        """Every problem: document rules, parameter assignments, and datasets that do not exist."""
+        assignments = assignments or {}
+        problems = pipeline.assignment_problems(assignments)
+        resolved = pipeline.with_assignments(assignments)
+        problems += resolved.validate()
+        problems += self._dataset_problems(resolved)
+        return problems
+
+    def _dataset_problems(self, pipeline: Pipeline) -> list[Problem]:
+        problems = []
+        for node in pipeline.nodes:
+            if lookup(node.component) is not Dataset:
+                continue
+            name, version = _dataset_params(node.parameters)
+            if not isinstance(name, str) or not name:
+                continue  # already reported as a parameter problem
+            try:
+                datasets.get(self.store, name, version)
+            except NotFound as exc:
+                if name in datasets.SAMPLES and version in (None, 1) and self.samples_dir:
+                    continue
+                problems.append(Problem(code="unknown_dataset", node=node.id, parameter="name",
+                                        message=exc.message))
+        return problems
+
+    # ---- runs --------------------------------------------------------------------------------
+    def submit(self, submission: Submission, submitted_by: str | None = None) -> tuple[RunRecord, Job]:
+        """Validate, pin dataset versions, and record a new run. Nothing is written if invalid."""
+        if (submission.pipeline is None) == (submission.draft_id is None):
+            raise InvalidRequest("Send either 'pipeline' or 'draft_id'", [Problem(
+                code="pipeline_or_draft", field="pipeline", message="Exactly one of 'pipeline' "
+                "and 'draft_id' is required")])
+        pipeline = submission.pipeline or self.get_draft(submission.draft_id or "")[1]
+        problems = self.validate(pipeline, submission.parameter_assignments)
+        if problems:
+            raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
+        pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments))
+        the_plan = plan(pinned)
+        run = RunRecord(
+            run_id=uuid.uuid4().hex, experiment=submission.experiment, created_at=datetime.now(UTC),
+            pipeline_name=pinned.name, description=submission.description,
+            pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"),
+            draft_id=submission.draft_id, parameter_assignments=submission.parameter_assignments,
+            submitted_by=submitted_by, node_count=the_plan.node_count)
+        nodes = [NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
+                 for n in the_plan.nodes.values()]
+        runs.create(self.store, run, nodes)
+        return run, Job(run_id=run.run_id, experiment=run.experiment, plan=the_plan)
+
+    def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
+        doc = pipeline.model_copy(deep=True)
+        for node in doc.nodes:
+            if lookup(node.component) is Dataset:
+                name, version = _dataset_params(node.parameters)
+                found = datasets.resolve(self.store, name, version, self.samples_dir)
+                node.parameters = {"name": found.name, "version": found.version}
+        return doc
+
+    def start_failed(self, run: RunRecord, reason: str) -> None:
+        run.status, run.error, run.ended_at = Status.FAILED, reason, datetime.now(UTC)
+        runs.update_run(self.store, run, "status", "error", "ended_at")
+
+    def run_started(self, experiment: str, run_id: str) -> None:
+        run = runs.get_run(self.store, run_id)
+        run.status, run.started_at = Status.RUNNING, datetime.now(UTC)
+        runs.update_run(self.store, run, "status", "started_at")
+
+    def run_node(self, request: NodeRequest) -> NodeResult:
+        return run_node(self.store, self.artifacts, request, self.features)
+
+    def run_finished(self, run_id: str, failed_node: str | None, error: str | None) -> None:
+        """Close the run; nodes that never started say why."""
+        run = runs.get_run(self.store, run_id)
+        run.status = Status.FAILED if error else Status.FINISHED
+        run.ended_at, run.error, run.failed_node = datetime.now(UTC), error, failed_node
+        runs.update_run(self.store, run, "status", "ended_at", "error", "failed_node")
+        for node in runs.get_nodes(self.store, run_id):
+            if node.status == Status.NOT_STARTED:
+                node.note = f"not run: node {failed_node!r} failed" if failed_node else "not run"
+                runs.update_node(self.store, node, "note")
+            elif node.status == Status.RUNNING and error:
+                node.status, node.ended_at = Status.FAILED, run.ended_at
+                node.error = node.error or error
+                runs.update_node(self.store, node, "status", "ended_at", "error")
+
+    def get_run(self, run_id: str) -> dict[str, Any]:
+        run = runs.get_run(self.store, run_id)
+        nodes = runs.get_nodes(self.store, run_id)
+        return run_view(run, nodes)
+
+    def list_runs(self, experiment: str) -> list[dict[str, Any]]:
+        return [run_view(r) for r in runs.list_runs(self.store, experiment)]
+
+    def experiments(self) -> list[dict[str, Any]]:
+        return [{"name": n, "runs": c} for n, c in runs.list_experiments(self.store).items()]
+
+    def get_node(self, run_id: str, node_id: str) -> dict[str, Any]:
+        return node_view(runs.get_node(self.store, run_id, node_id))
+
+    def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
+        node = runs.get_node(self.store, run_id, node_id)
+        component = lookup(node.component)
+        out_port = component.output_port(port) if component else None
+        if out_port is None or out_port.id not in node.outputs:
+            raise NotFound(f"Node {node_id!r} of run {run_id!r} has no output {port!r}")
+        if out_port.type != PortType.DATA:
+            raise InvalidRequest(f"Output {port!r} is a {out_port.type.value}, not a dataset",
+                                 [Problem(code="not_a_dataset", node=node_id, port=port,
+                                          message="Only dataset outputs can be downloaded")])
+        df = self.artifacts.get(node.outputs[out_port.id], PortType.DATA)
+        return df.head(rows) if rows else df
+
+
+def _dataset_params(parameters: dict[str, Any]) -> tuple[Any, Any]:
+    component = CATALOGUE["dataset"]
+    values = {canonical_parameter(component, k) or k: v for k, v in parameters.items()}
+    return values.get("name"), values.get("version")
+
+
+def node_view(node: NodeRecord) -> dict[str, Any]:
+    view = node.model_dump(mode="json", exclude={"run_id"})
+    view["duration_seconds"] = node.duration_seconds
+    return view
+
+
+def run_view(run: RunRecord, nodes: list[NodeRecord] | None = None) -> dict[str, Any]:
+    view = run.model_dump(mode="json")
+    if nodes is not None:
+        done = sum(1 for n in nodes if n.status in (Status.FINISHED, Status.FAILED))
+        view["progress"] = {"nodes_done": done, "nodes_total": len(nodes)}
+        view["nodes"] = {n.node_id: node_view(n) for n in nodes}
+        view["metrics"] = {n.node_id: n.metrics for n in nodes if n.metrics}
+    return view

@@ -1,0 +1,9 @@
+"""The Functions entry point: build the app and register the blueprints. Nothing else."""
+import azure.durable_functions as df
+import azure.functions as func
+
+from functions import http_datasets, http_pipelines, orchestration
+
+app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
+for blueprint in (http_pipelines.bp, http_datasets.bp, orchestration.bp):
+    app.register_functions(blueprint)

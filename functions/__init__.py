@@ -1,0 +1,1 @@
+"""Thin adapters between Azure Functions triggers and ``core.service``: parse, authorise, call, map errors."""

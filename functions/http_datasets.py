@@ -1,0 +1,56 @@
+"""Datasets: register a CSV upload as a new version, list, get; built-in samples."""
+from __future__ import annotations
+
+import azure.functions as func
+
+from core import datasets
+from functions.common import json_errors, json_response, service
+
+bp = func.Blueprint()
+
+
+def _view(d: datasets.DatasetVersion) -> dict:
+    return {**d.model_dump(mode="json"), "ref": d.ref}
+
+
+@bp.route(route="datasets", methods=["GET"])
+@json_errors
+def list_datasets(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": [_view(d) for d in datasets.list_datasets(service().store)]})
+
+
+@bp.route(route="datasets/{name}", methods=["POST"])
+@json_errors
+def register_dataset(req: func.HttpRequest) -> func.HttpResponse:
+    entry = service().register_csv(req.route_params["name"], req.get_body(),
+                                   req.params.get("description", ""))
+    return json_response(_view(entry), 201)
+
+
+@bp.route(route="datasets/{name}", methods=["GET"])
+@json_errors
+def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params["name"]
+    found = datasets.versions(service().store, name)
+    if not found:
+        datasets.get(service().store, name)  # raises NotFound with the message
+    return json_response({**_view(found[-1]), "versions": [_view(d) for d in found]})
+
+
+@bp.route(route="datasets/{name}/versions/{version:int}", methods=["GET"])
+@json_errors
+def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
+    entry = datasets.get(service().store, req.route_params["name"], int(req.route_params["version"]))
+    return json_response(_view(entry))
+
+
+@bp.route(route="samples", methods=["GET"])
+@json_errors
+def list_samples(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": service().samples()})
+
+
+@bp.route(route="samples/{name}", methods=["POST"])
+@json_errors
+def register_sample(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(_view(service().register_sample(req.route_params["name"])), 201)

@@ -1,0 +1,70 @@
+"""The run orchestrator and its activities.
+
+The orchestrator is deterministic and does no I/O: it walks the plan's stages, fans each stage
+out as one activity per node, and stops at the first failed node. Activities do all the I/O
+through ``core.service``. Only references (artifact names) travel through the history.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import azure.durable_functions as df
+
+from core.executor import NodeRequest
+from core.service import Job
+from functions.common import service
+
+ORCHESTRATOR = "run_pipeline"
+# Infrastructure faults (storage hiccups) are retried; a component's refusal is not an
+# exception, so it is never retried.
+RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=3)
+
+bp = df.Blueprint()
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
+def run_pipeline(context: df.DurableOrchestrationContext):
+    job = Job.model_validate(context.get_input())
+    yield context.call_activity("run_started", {"experiment": job.experiment, "run_id": job.run_id})
+    outputs: dict[str, dict[str, str]] = {}
+    done, total = 0, job.plan.node_count
+    failed_node: str | None = None
+    error: str | None = None
+    for number, stage in enumerate(job.plan.stages, start=1):
+        context.set_custom_status({"stage": number, "stages": len(job.plan.stages), "running": stage,
+                                   "nodes_done": done, "nodes_total": total})
+        tasks = [context.call_activity_with_retry("run_node", RETRY,
+                                                  job.request(node_id, outputs).model_dump(mode="json"))
+                 for node_id in stage]
+        try:
+            results = yield context.task_all(tasks)
+        except Exception as exc:  # retries exhausted on an infrastructure fault
+            failed_node, error = ",".join(stage), str(exc).split("\n")[0]
+            break
+        for result in results:
+            outputs[result["node_id"]] = result["outputs"]
+            if result["status"] == "Failed" and failed_node is None:
+                failed_node, error = result["node_id"], result["error"]
+        done += len(stage)
+        if failed_node:
+            break
+    context.set_custom_status({"stage": "finished", "nodes_done": done, "nodes_total": total,
+                               "failed_node": failed_node})
+    yield context.call_activity("run_finished", {"run_id": job.run_id, "failed_node": failed_node,
+                                                 "error": error})
+    return {"run_id": job.run_id, "status": "Failed" if error else "Finished", "failed_node": failed_node}
+
+
+@bp.activity_trigger(input_name="payload")
+def run_started(payload: dict[str, Any]) -> None:
+    service().run_started(payload["experiment"], payload["run_id"])
+
+
+@bp.activity_trigger(input_name="payload")
+def run_node(payload: dict[str, Any]) -> dict[str, Any]:
+    return service().run_node(NodeRequest.model_validate(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def run_finished(payload: dict[str, Any]) -> None:
+    service().run_finished(payload["run_id"], payload["failed_node"], payload["error"])
