@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Install everything the project needs into the checkout: a Python venv and Azurite (npm).
+# Idempotent and quick when nothing changed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.requirements.sha256
+want=$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+  echo "$want" > "$stamp"
+fi
+
+npm_stamp=node_modules/.package-lock.sha256
+npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -x node_modules/.bin/azurite ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$npm_want" > "$npm_stamp"
+fi
