@@ -219,7 +219,9 @@ class Pipeline(_Model):
             if value is None:
                 continue
             for binding in param.bindings:
-                node = doc.node(binding.node)
+                node = next((n for n in doc.nodes if n.id == binding.node), None)
+                if node is None:
+                    continue  # reported by validate()
                 component = lookup(node.component)
                 key = canonical_parameter(component, binding.parameter) if component else None
                 if key is None:

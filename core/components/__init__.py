@@ -1,22 +1,31 @@
-"""The component catalogue: every component the designer offers, looked up by id or name."""
+"""The component catalogue: every component the designer offers, looked up by id or name.
+
+Each module of this package lists its components in a ``COMPONENTS`` tuple; the catalogue is
+gathered from those, so adding a family is adding a module.
+"""
 from __future__ import annotations
 
-from core.components.base import Component, Params, Port, PortType, RunContext
-from core.components.data import Dataset
-from core.components.evaluation import EvaluateModel
-from core.components.learners import LinearRegression
-from core.components.training import ScoreModel, TrainModel
-from core.components.transformation import CleanMissingData, SelectColumnsInDataset, SplitData
+import importlib
+import pkgutil
 
-__all__ = ["CATALOGUE", "Component", "Params", "Port", "PortType", "RunContext", "lookup"]
+from core.components.base import Component, DataAccess, Params, Port, PortType, RunContext
 
-_ALL: tuple[type[Component], ...] = (
-    Dataset, SelectColumnsInDataset, CleanMissingData, SplitData, LinearRegression,
-    TrainModel, ScoreModel, EvaluateModel,
-)
+__all__ = ["CATALOGUE", "Component", "DataAccess", "Params", "Port", "PortType", "RunContext", "lookup"]
 
-CATALOGUE: dict[str, type[Component]] = {c.id: c for c in _ALL}
-_BY_NAME: dict[str, type[Component]] = {c.name.lower(): c for c in _ALL}
+
+def _gather() -> dict[str, type[Component]]:
+    found: dict[str, type[Component]] = {}
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for component in getattr(module, "COMPONENTS", ()):
+            if component.id in found:
+                raise RuntimeError(f"component id {component.id!r} is defined twice")
+            found[component.id] = component
+    return found
+
+
+CATALOGUE: dict[str, type[Component]] = _gather()
+_BY_NAME: dict[str, type[Component]] = {c.name.lower(): c for c in CATALOGUE.values()}
 
 
 def lookup(ref: str) -> type[Component] | None:

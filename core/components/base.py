@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 
@@ -52,15 +53,31 @@ class NoParams(Params):
     pass
 
 
+class DataAccess(Protocol):
+    """The narrow door to storage for the few components that import or export data.
+
+    The executor implements it over the store; unit tests hand in a dictionary-backed fake.
+    Paths are ``container/name`` and are confined to the containers the executor allows.
+    """
+
+    def read_dataset(self, name: str, version: int | None) -> pd.DataFrame: ...
+
+    def read_blob(self, path: str) -> bytes: ...
+
+    def write_blob(self, path: str, data: bytes) -> str: ...
+
+
 @dataclass
 class RunContext:
     """What a component may report besides its outputs: logs, metrics and plots.
 
     ``features`` carries the app's feature switches (e.g. ``enable_sql``) so components that
-    run user code can refuse to run when it is off.
+    run user code can refuse to run when it is off. ``data`` is set only for components that
+    declare ``needs_data_access``.
     """
 
     features: Mapping[str, bool] = field(default_factory=dict)
+    data: DataAccess | None = None
     logs: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
     plots: dict[str, bytes] = field(default_factory=dict)
@@ -89,6 +106,8 @@ class Component:
     deterministic: ClassVar[bool] = True
     # Split Data, SMOTE and Partition and Sample are bypassed in real-time inference.
     pass_through_in_real_time: ClassVar[bool] = False
+    # Import/Export Data: the executor hands these a DataAccess in ctx.data.
+    needs_data_access: ClassVar[bool] = False
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
         raise NotImplementedError

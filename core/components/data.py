@@ -26,3 +26,4 @@ class Dataset(Component):
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
         raise RuntimeError("dataset nodes are resolved by the executor")  # never called
+COMPONENTS = (Dataset,)

@@ -65,3 +65,5 @@ class EvaluateModel(Component):
             ctx.metric(name, value)
         table = pd.DataFrame(rows, index=["Scored dataset", "Scored dataset to compare"][:len(rows)])
         return {"evaluation_results": table.reset_index(names="Dataset")}
+
+COMPONENTS = (EvaluateModel,)

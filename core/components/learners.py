@@ -51,3 +51,5 @@ class LinearRegression(Component):
             estimator = make_pipeline(StandardScaler(), sgd) if params.normalize_features else sgd
         return {"untrained_model": Learner(estimator=estimator, task="regression",
                                            algorithm=self.name)}
+
+COMPONENTS = (LinearRegression,)

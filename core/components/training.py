@@ -55,3 +55,5 @@ class ScoreModel(Component):
         scored = model.score(inputs["dataset"], append=params.append_score_columns)
         ctx.log(f"scored {len(scored)} rows")
         return {"scored_dataset": scored}
+
+COMPONENTS = (TrainModel, ScoreModel)

@@ -198,3 +198,5 @@ def _first_part(positions: np.ndarray, params: SplitDataParams) -> np.ndarray:
     if params.randomized_split:
         positions = np.random.default_rng(params.random_seed).permutation(positions)
     return np.sort(positions[:count])
+
+COMPONENTS = (SelectColumnsInDataset, CleanMissingData, SplitData)
