@@ -3,7 +3,8 @@
 Used by the durable activity (and by anything else that runs nodes). A component's refusal
 (:class:`ComponentError`, a parameter error) is the user's problem and is recorded as the
 node's failure; anything else is an infrastructure fault and is raised, so the orchestrator's
-retry policy can try again.
+retry policy can try again. A deterministic node whose inputs and parameters were seen before
+takes the earlier outputs instead of running (see :mod:`core.reuse`).
 """
 from __future__ import annotations
 
@@ -12,18 +13,21 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from core import runs
-from core.artifacts import Artifacts
-from core.components import RunContext, lookup
+from core import datasets, reuse, runs
+from core.artifacts import Artifacts, parquet_to_dataframe
+from core.components import Component, Params, RunContext, lookup
 from core.components.data import Dataset
-from core.datasets import blob_name
 from core.errors import ComponentError
 from core.graph import parse_parameters
 from core.planner import NodePlan
 from core.runs import NodeRecord, Status
 from core.store import Store
+
+READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
+WRITABLE_CONTAINERS = {"exports"}
 
 
 class NodeRequest(BaseModel):
@@ -32,6 +36,7 @@ class NodeRequest(BaseModel):
     run_id: str
     node: NodePlan
     inputs: dict[str, str] = {}
+    regenerate: bool = False
 
 
 class NodeResult(BaseModel):
@@ -39,6 +44,7 @@ class NodeResult(BaseModel):
     status: Status
     outputs: dict[str, str] = {}
     error: str | None = None
+    reused: bool = False
 
 
 def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
@@ -54,24 +60,53 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
     ctx = RunContext(features=dict(features or {}))
     try:
         params = parse_parameters(component, node.parameters)
-        if component is Dataset:
-            outputs = {"dataset": f"datasets/{blob_name(params.name, params.version)}"}
-        else:
-            values = {port.id: artifacts.get(request.inputs[port.id], port.type)
-                      for port in component.inputs if port.id in request.inputs}
-            produced = component().run(values, params, ctx)
-            outputs = {port.id: artifacts.put(port.type, produced[port.id]) for port in component.outputs}
-            record.plots = {name: artifacts.put_bytes(png, "plot", "image/png")
-                            for name, png in ctx.plots.items()}
+    except ValidationError as exc:
+        return _fail(store, record, ctx, exc)
+    key = reuse.cache_key(component, params, request.inputs)
+    if component.deterministic and not request.regenerate:
+        cached = reuse.find(store, key)
+        if cached is not None:
+            return _reused(store, record, cached)
+    if component.needs_data_access:
+        ctx.data = StoreDataAccess(store)
+    try:
+        outputs = _produce(component, params, request, artifacts, ctx)
+        record.plots = {name: artifacts.put_bytes(png, "plot", "image/png") for name, png in ctx.plots.items()}
     except (ComponentError, ValidationError) as exc:
         return _fail(store, record, ctx, exc)
 
     record.status, record.ended_at, record.outputs = Status.FINISHED, datetime.now(UTC), outputs
-    record.metrics, record.logs = _plain(ctx.metrics), ctx.logs
-    record.error = record.error_code = None
+    record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
+    record.error = record.error_code = record.reused_from = None
     runs.update_node(store, record, "status", "ended_at", "outputs", "metrics", "logs", "plots",
-                     "error", "error_code")
+                     "error", "error_code", "reused_from")
+    if component.deterministic:
+        reuse.remember(store, key, reuse.CachedNode(run_id=record.run_id, node_id=record.node_id,
+                                                    outputs=outputs, metrics=record.metrics,
+                                                    plots=record.plots, logs=record.logs))
     return NodeResult(node_id=node.id, status=Status.FINISHED, outputs=outputs)
+
+
+def _produce(component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts,
+             ctx: RunContext) -> dict[str, str]:
+    if component is Dataset:
+        return {"dataset": f"datasets/{datasets.blob_name(params.name, params.version)}"}  # type: ignore[attr-defined]
+    values = {port.id: artifacts.get(request.inputs[port.id], port.type)
+              for port in component.inputs if port.id in request.inputs}
+    produced = component().run(values, params, ctx)
+    return {port.id: artifacts.put(port.type, produced[port.id]) for port in component.outputs
+            if port.id in produced}
+
+
+def _reused(store: Store, record: NodeRecord, cached: reuse.CachedNode) -> NodeResult:
+    record.status, record.ended_at = Status.FINISHED, datetime.now(UTC)
+    record.outputs, record.metrics, record.plots = cached.outputs, cached.metrics, cached.plots
+    record.logs = cached.logs
+    record.reused_from = f"{cached.run_id}/{cached.node_id}"
+    record.error = record.error_code = None
+    runs.update_node(store, record, "status", "ended_at", "outputs", "metrics", "plots", "logs",
+                     "reused_from", "error", "error_code")
+    return NodeResult(node_id=record.node_id, status=Status.FINISHED, outputs=cached.outputs, reused=True)
 
 
 def _fail(store: Store, record: NodeRecord, ctx: RunContext, exc: Exception) -> NodeResult:
@@ -79,14 +114,44 @@ def _fail(store: Store, record: NodeRecord, ctx: RunContext, exc: Exception) -> 
     message = str(exc)
     record.status, record.ended_at = Status.FAILED, datetime.now(UTC)
     record.error, record.error_code = message, code
-    record.logs = ctx.logs + ["".join(traceback.format_exception_only(exc)).strip()]
+    record.logs = runs.clip_logs(ctx.logs + ["".join(traceback.format_exception_only(exc)).strip()])
     runs.update_node(store, record, "status", "ended_at", "error", "error_code", "logs")
     return NodeResult(node_id=record.node_id, status=Status.FAILED, error=message)
 
 
 def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
     """Metrics as JSON-friendly scalars (numpy numbers become floats)."""
-    out: dict[str, Any] = {}
-    for key, value in metrics.items():
-        out[key] = float(value) if hasattr(value, "__float__") and not isinstance(value, (bool, int)) else value
-    return out
+    return {k: float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v
+            for k, v in metrics.items()}
+
+
+class StoreDataAccess:
+    """Import/Export Data's view of storage: registered datasets, and a few containers only."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def read_dataset(self, name: str, version: int | None) -> pd.DataFrame:
+        found = datasets.get(self._store, name, version)
+        return parquet_to_dataframe(self._store.get_blob("datasets", datasets.blob_name(found.name, found.version)))
+
+    def read_blob(self, path: str) -> bytes:
+        container, name = self._split(path, READABLE_CONTAINERS)
+        try:
+            return self._store.get_blob(container, name)
+        except KeyError as exc:
+            raise ComponentError(f"No blob at {path!r}", code="InvalidDataset") from exc
+
+    def write_blob(self, path: str, data: bytes) -> str:
+        container, name = self._split(path, WRITABLE_CONTAINERS)
+        self._store.put_blob(container, name, data)
+        return f"{container}/{name}"
+
+    @staticmethod
+    def _split(path: str, allowed: set[str]) -> tuple[str, str]:
+        container, _, name = path.strip("/").partition("/")
+        if container not in allowed or not name or ".." in name.split("/"):
+            raise ComponentError(f"Path {path!r} is not allowed; use one of the containers "
+                                 f"{sorted(allowed)} followed by a blob name", code="InvalidPath")
+        return container, name
+

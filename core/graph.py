@@ -53,6 +53,7 @@ class Node(_Model):
     version: str | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
     comment: str | None = None
+    regenerate_output: bool = Field(False, description="Run this node even if its outputs could be reused")
 
 
 class Binding(_Model):
@@ -226,9 +227,10 @@ class Pipeline(_Model):
                 key = canonical_parameter(component, binding.parameter) if component else None
                 if key is None:
                     continue
-                # Drop the other spelling (alias/name) so the assigned value wins.
+                # Drop the other spelling; a new dataset name also drops the pinned version.
+                dropped = {key, "version"} if component is Dataset and key == "name" else {key}
                 node.parameters = {k: v for k, v in node.parameters.items()
-                                   if canonical_parameter(component, k) != key}
+                                   if canonical_parameter(component, k) not in dropped}
                 node.parameters[key] = value
         return doc
 

@@ -23,6 +23,7 @@ class NodePlan(BaseModel):
     version: str
     parameters: dict
     inputs: dict[str, InputRef]
+    regenerate: bool = False
 
 
 class Plan(BaseModel):
@@ -60,5 +61,5 @@ def plan(pipeline: Pipeline) -> Plan:
                 inputs[in_port.id] = InputRef(node=edge.source.node, port=out_port.id)
         params = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}
         nodes[node.id] = NodePlan(id=node.id, component=component.id, version=component.version,
-                                  parameters=params, inputs=inputs)
+                                  parameters=params, inputs=inputs, regenerate=node.regenerate_output)
     return Plan(stages=stages, nodes=nodes)

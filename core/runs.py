@@ -44,6 +44,7 @@ class NodeRecord(BaseModel):
     logs: list[str] = Field(default_factory=list)
     attempts: int = 0
     note: str | None = None
+    reused_from: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -65,6 +66,7 @@ class RunRecord(BaseModel):
     description: str = ""
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     submitted_by: str | None = None
+    regenerate_outputs: bool = False
     node_count: int
     error: str | None = None
     failed_node: str | None = None
@@ -102,11 +104,11 @@ def update_run(store: Store, run: RunRecord, *fields: str) -> None:
 
 
 def update_node(store: Store, node: NodeRecord, *fields: str) -> None:
-    node.logs = _clip_logs(node.logs)
+    node.logs = clip_logs(node.logs)
     store.upsert(NODES, _entity(node, node.run_id, node.node_id, set(fields)))
 
 
-def _clip_logs(logs: list[str]) -> list[str]:
+def clip_logs(logs: list[str]) -> list[str]:
     kept: list[str] = []
     size = 0
     for line in reversed(logs):

@@ -15,7 +15,7 @@ from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
 from core.errors import InvalidRequest, NotFound, Problem
 from core.executor import NodeRequest, NodeResult, run_node
-from core.graph import Pipeline, canonical_parameter
+from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.settings import Settings
@@ -30,11 +30,13 @@ class Job(BaseModel):
     run_id: str
     experiment: str
     plan: Plan
+    regenerate_outputs: bool = False
 
     def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
         node = self.plan.nodes[node_id]
         inputs = {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()}
-        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs)
+        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs,
+                           regenerate=self.regenerate_outputs or node.regenerate)
 
 
 class Submission(BaseModel):
@@ -44,6 +46,15 @@ class Submission(BaseModel):
     pipeline: Pipeline | None = None
     draft_id: str | None = None
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
+    description: str = ""
+    regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
+
+
+class PipelineInputRequest(BaseModel):
+    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
+    node: str
+    parameter: str
+    default: Any = None
     description: str = ""
 
 
@@ -84,6 +95,40 @@ class Service:
 
     def get_draft(self, draft_id: str) -> tuple[drafts.Draft, Pipeline]:
         return drafts.load(self.store, self.artifacts, draft_id)
+
+    def clone_run(self, run_id: str) -> tuple[drafts.Draft, list[Problem]]:
+        """A new draft holding exactly what the run ran (dataset versions stay pinned)."""
+        run = runs.get_run(self.store, run_id)
+        pipeline = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        pipeline.name = f"{run.pipeline_name} (clone of run {run_id[:8]})"[:200]
+        return self.create_draft(pipeline)
+
+    def add_pipeline_parameter(self, draft_id: str, request: "PipelineInputRequest",
+                               etag: str | None) -> tuple[drafts.Draft, list[Problem]]:
+        """The designer's "set as pipeline parameter": bind a node parameter to a named input.
+
+        The default is the node's current value unless one is given; the name may already
+        exist, which binds one more node parameter to it.
+        """
+        draft, pipeline = self.get_draft(draft_id)
+        node = next((n for n in pipeline.nodes if n.id == request.node), None)
+        component = lookup(node.component) if node else None
+        key = canonical_parameter(component, request.parameter) if component else None
+        if node is None or component is None or key is None:
+            raise InvalidRequest("No such node parameter", [Problem(
+                code="unknown_parameter", node=request.node, parameter=request.parameter,
+                message=f"Draft {draft_id!r} has no node {request.node!r} with parameter {request.parameter!r}")])
+        current = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}.get(key)
+        binding = Binding(node=node.id, parameter=key)
+        existing = next((p for p in pipeline.parameters if p.name == request.name), None)
+        if existing:
+            if binding not in existing.bindings:
+                existing.bindings.append(binding)
+        else:
+            default = request.default if request.default is not None else current
+            pipeline.parameters.append(PipelineParameter(name=request.name, default=default,
+                                                         description=request.description, bindings=[binding]))
+        return self.update_draft(draft_id, pipeline, etag or draft.etag)
 
     def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None) -> list[Problem]:
         """Every problem: document rules, parameter assignments, and datasets that do not exist."""
@@ -129,11 +174,13 @@ class Service:
             pipeline_name=pinned.name, description=submission.description,
             pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"),
             draft_id=submission.draft_id, parameter_assignments=submission.parameter_assignments,
-            submitted_by=submitted_by, node_count=the_plan.node_count)
+            submitted_by=submitted_by, node_count=the_plan.node_count,
+            regenerate_outputs=submission.regenerate_outputs)
         nodes = [NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
                  for n in the_plan.nodes.values()]
         runs.create(self.store, run, nodes)
-        return run, Job(run_id=run.run_id, experiment=run.experiment, plan=the_plan)
+        return run, Job(run_id=run.run_id, experiment=run.experiment, plan=the_plan,
+                        regenerate_outputs=submission.regenerate_outputs)
 
     def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
         doc = pipeline.model_copy(deep=True)
@@ -185,6 +232,12 @@ class Service:
     def get_node(self, run_id: str, node_id: str) -> dict[str, Any]:
         return node_view(runs.get_node(self.store, run_id, node_id))
 
+    def node_plot(self, run_id: str, node_id: str, name: str) -> bytes:
+        node = runs.get_node(self.store, run_id, node_id)
+        if name not in node.plots:
+            raise NotFound(f"Node {node_id!r} of run {run_id!r} has no plot {name!r}; plots: {sorted(node.plots)}")
+        return self.artifacts.get_bytes(node.plots[name])
+
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
         node = runs.get_node(self.store, run_id, node_id)
         component = lookup(node.component)
@@ -208,6 +261,8 @@ def _dataset_params(parameters: dict[str, Any]) -> tuple[Any, Any]:
 def node_view(node: NodeRecord) -> dict[str, Any]:
     view = node.model_dump(mode="json", exclude={"run_id"})
     view["duration_seconds"] = node.duration_seconds
+    view["reused"] = node.reused_from is not None
+    view["plots"] = {name: f"/api/runs/{node.run_id}/nodes/{node.node_id}/plots/{name}" for name in node.plots}
     return view
 
 

@@ -18,10 +18,10 @@ from core.errors import Conflict
 from core.settings import Settings
 
 # Names shared with infra/ (the template creates exactly these; a test keeps them in step).
-CONTAINERS: tuple[str, ...] = ("datasets", "artifacts", "batch-input", "batch-output")
+CONTAINERS: tuple[str, ...] = ("datasets", "artifacts", "batch-input", "batch-output", "exports")
 TABLES: tuple[str, ...] = (
     "pipelines", "runs", "runnodes", "datasets", "endpoints", "endpointversions",
-    "endpointaudit", "realtimeendpoints", "realtimekeys", "assets",
+    "endpointaudit", "realtimeendpoints", "realtimekeys", "assets", "nodecache",
 )
 
 Entity = dict[str, Any]

@@ -6,7 +6,7 @@ import azure.functions as func
 
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
-from core.service import Submission
+from core.service import PipelineInputRequest, Submission
 from functions.common import caller, json_errors, json_response, log, parse_body, service
 from functions.orchestration import ORCHESTRATOR
 
@@ -76,6 +76,17 @@ def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
     return func.HttpResponse(status_code=204)
 
 
+@bp.route(route="pipelines/{draft_id}/parameters", methods=["POST"])
+@json_errors
+def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
+    """The designer's "set as pipeline parameter" (also for a dataset node's ``name``)."""
+    request = parse_body(req, PipelineInputRequest)
+    draft, problems = service().add_pipeline_parameter(req.route_params["draft_id"], request,
+                                                       req.headers.get("if-match"))
+    return json_response(_draft_view(draft, service().get_draft(draft.id)[1], problems),
+                         headers={"ETag": draft.etag or ""})
+
+
 @bp.route(route="validate", methods=["POST"])
 @json_errors
 def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
@@ -124,6 +135,21 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_run(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(service().get_run(req.route_params["run_id"]))
+
+
+@bp.route(route="runs/{run_id}/clone", methods=["POST"])
+@json_errors
+def clone_run(req: func.HttpRequest) -> func.HttpResponse:
+    draft, problems = service().clone_run(req.route_params["run_id"])
+    return json_response(_draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
+                         {"Location": f"/api/pipelines/{draft.id}"})
+
+
+@bp.route(route="runs/{run_id}/nodes/{node_id}/plots/{name}", methods=["GET"])
+@json_errors
+def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
+    png = service().node_plot(req.route_params["run_id"], req.route_params["node_id"], req.route_params["name"])
+    return func.HttpResponse(png, mimetype="image/png")
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}", methods=["GET"])
