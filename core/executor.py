@@ -19,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 from core import datasets, reuse, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import Component, Params, RunContext, lookup
-from core.components.data import Dataset
 from core.errors import ComponentError
 from core.graph import parse_parameters
 from core.planner import NodePlan
@@ -89,8 +88,9 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
 
 def _produce(component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts,
              ctx: RunContext) -> dict[str, str]:
-    if component is Dataset:
-        return {"dataset": f"datasets/{datasets.blob_name(params.name, params.version)}"}  # type: ignore[attr-defined]
+    sources = component.source_outputs(params)
+    if sources is not None:
+        return sources
     values = {port.id: artifacts.get(request.inputs[port.id], port.type)
               for port in component.inputs if port.id in request.inputs}
     produced = component().run(values, params, ctx)

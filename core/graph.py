@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import graphlib
 from collections import Counter
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -70,12 +70,19 @@ class PipelineParameter(_Model):
     bindings: list[Binding] = Field(min_length=1)
 
 
+PipelineKind = Literal["training", "batch_inference", "realtime_inference"]
+
+
 class Pipeline(_Model):
     name: str = Field("Pipeline", min_length=1, max_length=200)
     description: str = ""
+    kind: PipelineKind = "training"
+    source_run: str | None = Field(None, description="The training run an inference pipeline came from")
     nodes: list[Node] = Field(default_factory=list)
     edges: list[Edge] = Field(default_factory=list)
     parameters: list[PipelineParameter] = Field(default_factory=list)
+    outputs: list[PortRef] = Field(default_factory=list,
+                                   description="Where a run's results are: listed with download links")
 
     @field_validator("nodes")
     @classmethod
@@ -100,7 +107,15 @@ class Pipeline(_Model):
         self._check_required_inputs(components, problems)
         self._check_cycles(problems)
         self._check_pipeline_parameters(components, problems)
+        self._check_outputs(components, problems)
         return problems
+
+    def _check_outputs(self, components: dict[str, type[Component]], problems: list[Problem]) -> None:
+        for ref in self.outputs:
+            component = components.get(ref.node)
+            if component is None or component.output_port(ref.port) is None:
+                problems.append(Problem(code="unknown_output", node=ref.node, port=ref.port, field="outputs",
+                                        message=f"Pipeline output {ref} names no node output"))
 
     def _check_nodes(self, problems: list[Problem]) -> dict[str, type[Component]]:
         counts = Counter(n.id for n in self.nodes)

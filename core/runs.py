@@ -67,6 +67,8 @@ class RunRecord(BaseModel):
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     submitted_by: str | None = None
     regenerate_outputs: bool = False
+    endpoint: str | None = None
+    endpoint_version: int | None = None
     node_count: int
     error: str | None = None
     failed_node: str | None = None

@@ -1,6 +1,7 @@
 """The use cases the HTTP layer calls. One :class:`Service` per process, built from settings."""
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -9,19 +10,22 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from core import datasets, drafts, runs
-from core.artifacts import Artifacts
+from core import assets, datasets, drafts, endpoints, inference, runs
+from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
-from core.errors import InvalidRequest, NotFound, Problem
+from core.errors import ComponentError, DesignerError, InvalidRequest, NotFound, Problem
 from core.executor import NodeRequest, NodeResult, run_node
 from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
+from core.submissions import EndpointSubmission, dataset_choice
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+ASSET_COMPONENTS = {"trained_model_asset": PortType.MODEL, "cluster_model_asset": PortType.CLUSTER_MODEL,
+                    "transformation_asset": PortType.TRANSFORM}
 
 
 class Job(BaseModel):
@@ -96,6 +100,134 @@ class Service:
     def get_draft(self, draft_id: str) -> tuple[drafts.Draft, Pipeline]:
         return drafts.load(self.store, self.artifacts, draft_id)
 
+    def _asset_problems(self, node_id: str, component_id: str, params: dict[str, Any]) -> list[Problem]:
+        try:
+            found = assets.get(self.store, params["asset"], params.get("version"))
+        except NotFound as exc:
+            return [Problem(code="unknown_asset", node=node_id, parameter="asset", message=exc.message)]
+        if ASSET_COMPONENTS[component_id] != found.kind:
+            return [Problem(code="asset_kind_mismatch", node=node_id, parameter="asset",
+                            message=f"Asset {found.name!r} is a {found.kind.value}, but this node takes "
+                                    f"a {ASSET_COMPONENTS[component_id].value}")]
+        return []
+
+    # ---- inference pipelines, assets, endpoints ----------------------------------------------
+    def create_inference_pipeline(self, run_id: str, kind: inference.Kind) -> tuple[drafts.Draft, list[Problem]]:
+        run = runs.get_run(self.store, run_id)
+        pipeline = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        converted = inference.convert(run, pipeline, runs.get_nodes(self.store, run_id), kind)
+        return self.create_draft(converted)
+
+    def register_output(self, run_id: str, node_id: str, port: str, name: str, description: str,
+                        by: str | None) -> dict[str, Any]:
+        """A node output as a named, versioned asset (a model, a transformation) or dataset."""
+        node = runs.get_node(self.store, run_id, node_id)
+        component = lookup(node.component)
+        out_port = component.output_port(port) if component else None
+        if out_port is None or out_port.id not in node.outputs:
+            raise NotFound(f"Node {node_id!r} of run {run_id!r} has no output {port!r}")
+        ref, source = node.outputs[out_port.id], f"{run_id}/{node_id}/{out_port.id}"
+        if out_port.type == PortType.DATA:
+            df = self.artifacts.get(ref, PortType.DATA)
+            entry = datasets.register(self.store, name, df, description=description or f"output of {source}",
+                                      source=source)
+            return {"type": "dataset", **entry.model_dump(mode="json")}
+        if out_port.type not in assets.REGISTRABLE:
+            raise InvalidRequest(f"A {out_port.type.value} output cannot be registered", [Problem(
+                code="not_registrable", node=node_id, port=port, message="Register a trained model, a "
+                "transformation or a dataset")])
+        asset = assets.register(self.store, name, out_port.type, ref, description=description,
+                                source=source, created_by=by)
+        return {"type": "asset", **asset.model_dump(mode="json")}
+
+    def use_asset(self, draft_id: str, node_id: str, name: str, version: int | None,
+                  etag: str | None) -> tuple[drafts.Draft, list[Problem]]:
+        """Point an MD-/TD- node of a draft at a registered asset (the designer's model update)."""
+        draft, pipeline = self.get_draft(draft_id)
+        node = next((n for n in pipeline.nodes if n.id == node_id), None)
+        if node is None or node.component not in ASSET_COMPONENTS:
+            raise InvalidRequest("Not an asset node", [Problem(
+                code="not_an_asset_node", node=node_id,
+                message=f"Draft {draft_id!r} has no MD-/TD- node {node_id!r}")])
+        params = {"asset": name, **({"version": version} if version else {})}
+        problems = self._asset_problems(node_id, node.component, params)
+        if problems:
+            raise InvalidRequest("The asset does not fit this node", problems)
+        node.parameters = params
+        return self.update_draft(draft_id, pipeline, etag or draft.etag)
+
+    def publish(self, draft_id: str, endpoint: str, description: str, set_default: bool,
+                by: str | None) -> endpoints.EndpointVersion:
+        """Add a version to ``endpoint`` holding an immutable snapshot of the draft."""
+        _, pipeline = self.get_draft(draft_id)
+        problems = self.validate(pipeline)
+        if problems:
+            raise InvalidRequest(f"The pipeline has {len(problems)} problem(s); it cannot be published", problems)
+        snapshot = self._pin_assets(pipeline)
+        return endpoints.publish(
+            self.store, endpoint, description=description, kind=snapshot.kind, pipeline_name=snapshot.name,
+            pipeline_ref=self.artifacts.put_json(snapshot.model_dump(mode="json"), "pipeline"),
+            parameters={p.name: p.default for p in snapshot.parameters}, set_default=set_default, by=by,
+            source=f"draft {draft_id}")
+
+    def endpoint_view(self, name: str) -> dict[str, Any]:
+        endpoint = endpoints.get(self.store, name)
+        return {**endpoint.model_dump(mode="json"),
+                "versions": [v.model_dump(mode="json") for v in endpoints.versions(self.store, name)],
+                "default_history": [a.model_dump(mode="json") for a in endpoints.audit_trail(self.store, name)]}
+
+    def submit_to_endpoint(self, name: str, body: EndpointSubmission, version: int | None,
+                           by: str | None) -> tuple[RunRecord, Job]:
+        """Run a published version with new parameter values and datasets (Azure ML's body)."""
+        entry = endpoints.resolve_for_submit(self.store, name, body.PipelineVersion or version)
+        pipeline = Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref))
+        pipeline, problems = self._assign_datasets(pipeline, body)
+        if problems:
+            raise InvalidRequest(f"The submission has {len(problems)} problem(s)", problems)
+        submission = Submission(experiment=body.ExperimentName, pipeline=pipeline, description=body.Description,
+                                parameter_assignments=body.ParameterAssignments,
+                                regenerate_outputs=body.RegenerateOutputs)
+        return self.submit(submission, by, endpoint=entry)
+
+    def _assign_datasets(self, pipeline: Pipeline, body: EndpointSubmission) -> tuple[Pipeline, list[Problem]]:
+        doc = pipeline.model_copy(deep=True)
+        problems: list[Problem] = []
+        choices: dict[str, tuple[str | None, int | None, str | None, str]] = {}
+        for param, value in body.DataSetDefinitionValueAssignments.items():
+            name, version, path, found = dataset_choice(param, value)
+            problems += found
+            choices[param] = (name, version, path, f"DataSetDefinitionValueAssignments.{param}")
+        for param, data_path in body.DataPathAssignments.items():
+            choices[param] = (None, None, data_path.path, f"DataPathAssignments.{param}")
+        for param, (name, version, path, field) in choices.items():
+            bound = next((p for p in doc.parameters if p.name == param), None)
+            targets = [doc.node(b.node) for b in bound.bindings] if bound else []
+            if not targets or any(lookup(n.component) is not Dataset for n in targets):
+                problems.append(Problem(code="unknown_dataset_parameter", field=field, message=(
+                    f"{param!r} is not a dataset input of this pipeline; dataset inputs: "
+                    f"{sorted(p.name for p in doc.parameters if _is_dataset_parameter(doc, p))}")))
+                continue
+            if path is not None:
+                try:
+                    imported = self._import_blob(path)
+                except (DesignerError, ComponentError) as exc:
+                    problems.append(Problem(code="unreadable_data_path", field=field, message=str(exc)))
+                    continue
+                name, version = imported.name, imported.version
+            for node in targets:
+                node.parameters = {"name": name, **({"version": version} if version else {})}
+            doc.parameters = [p for p in doc.parameters if p.name != param]  # value given: no default
+        return doc, problems
+
+    def _import_blob(self, path: str) -> datasets.DatasetVersion:
+        """A blob path given to a submission, registered as a dataset version of its own."""
+        from core.executor import StoreDataAccess
+
+        data = StoreDataAccess(self.store).read_blob(path)
+        df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
+        name = re.sub(r"[^A-Za-z0-9_.\-]", ".", path.strip("/"))[:100]
+        return datasets.register(self.store, name, df, description=f"imported from {path}", source=path)
+
     def clone_run(self, run_id: str) -> tuple[drafts.Draft, list[Problem]]:
         """A new draft holding exactly what the run ran (dataset versions stay pinned)."""
         run = runs.get_run(self.store, run_id)
@@ -142,6 +274,9 @@ class Service:
     def _dataset_problems(self, pipeline: Pipeline) -> list[Problem]:
         problems = []
         for node in pipeline.nodes:
+            if node.component in ASSET_COMPONENTS and node.parameters.get("asset"):
+                problems += self._asset_problems(node.id, node.component, node.parameters)
+        for node in pipeline.nodes:
             if lookup(node.component) is not Dataset:
                 continue
             name, version = _dataset_params(node.parameters)
@@ -157,7 +292,8 @@ class Service:
         return problems
 
     # ---- runs --------------------------------------------------------------------------------
-    def submit(self, submission: Submission, submitted_by: str | None = None) -> tuple[RunRecord, Job]:
+    def submit(self, submission: Submission, submitted_by: str | None = None,
+               endpoint: endpoints.EndpointVersion | None = None) -> tuple[RunRecord, Job]:
         """Validate, pin dataset versions, and record a new run. Nothing is written if invalid."""
         if (submission.pipeline is None) == (submission.draft_id is None):
             raise InvalidRequest("Send either 'pipeline' or 'draft_id'", [Problem(
@@ -165,6 +301,7 @@ class Service:
                 "and 'draft_id' is required")])
         pipeline = submission.pipeline or self.get_draft(submission.draft_id or "")[1]
         problems = self.validate(pipeline, submission.parameter_assignments)
+        problems = _locate_assignment_problems(pipeline, submission.parameter_assignments, problems)
         if problems:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
         pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments))
@@ -175,7 +312,9 @@ class Service:
             pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"),
             draft_id=submission.draft_id, parameter_assignments=submission.parameter_assignments,
             submitted_by=submitted_by, node_count=the_plan.node_count,
-            regenerate_outputs=submission.regenerate_outputs)
+            regenerate_outputs=submission.regenerate_outputs,
+            endpoint=endpoint.endpoint if endpoint else None,
+            endpoint_version=endpoint.version if endpoint else None)
         nodes = [NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
                  for n in the_plan.nodes.values()]
         runs.create(self.store, run, nodes)
@@ -183,12 +322,21 @@ class Service:
                         regenerate_outputs=submission.regenerate_outputs)
 
     def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
-        doc = pipeline.model_copy(deep=True)
+        """Sources become immutable references: dataset versions, asset artifacts."""
+        doc = self._pin_assets(pipeline)
         for node in doc.nodes:
             if lookup(node.component) is Dataset:
                 name, version = _dataset_params(node.parameters)
                 found = datasets.resolve(self.store, name, version, self.samples_dir)
                 node.parameters = {"name": found.name, "version": found.version}
+        return doc
+
+    def _pin_assets(self, pipeline: Pipeline) -> Pipeline:
+        doc = pipeline.model_copy(deep=True)
+        for node in doc.nodes:
+            if node.component in ASSET_COMPONENTS and node.parameters.get("asset"):
+                found = assets.get(self.store, node.parameters["asset"], node.parameters.get("version"))
+                node.parameters = {"ref": found.ref}
         return doc
 
     def start_failed(self, run: RunRecord, reason: str) -> None:
@@ -250,6 +398,22 @@ class Service:
                                           message="Only dataset outputs can be downloaded")])
         df = self.artifacts.get(node.outputs[out_port.id], PortType.DATA)
         return df.head(rows) if rows else df
+
+
+def _is_dataset_parameter(doc: Pipeline, param: PipelineParameter) -> bool:
+    return all(lookup(doc.node(b.node).component) is Dataset for b in param.bindings
+               if any(n.id == b.node for n in doc.nodes))
+
+
+def _locate_assignment_problems(pipeline: Pipeline, assignments: dict[str, Any],
+                                problems: list[Problem]) -> list[Problem]:
+    """Name the assignment behind a bad node parameter, so the caller knows which value to fix."""
+    bound = {(b.node, b.parameter): p.name for p in pipeline.parameters for b in p.bindings if p.name in assignments}
+    for problem in problems:
+        name = bound.get((problem.node or "", problem.parameter or ""))
+        if name and problem.field is None:
+            problem.field = f"ParameterAssignments.{name}"
+    return problems
 
 
 def _dataset_params(parameters: dict[str, Any]) -> tuple[Any, Any]:

@@ -6,7 +6,8 @@ import azure.functions as func
 
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
-from core.service import PipelineInputRequest, Submission
+from core.runs import RunRecord
+from core.service import Job, PipelineInputRequest, Submission
 from functions.common import caller, json_errors, json_response, log, parse_body, service
 from functions.orchestration import ORCHESTRATOR
 
@@ -25,7 +26,7 @@ def list_components(req: func.HttpRequest) -> func.HttpResponse:
 
 
 # ---- drafts ------------------------------------------------------------------------------------
-def _draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem] | None = None) -> dict:
+def draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem] | None = None) -> dict:
     view = draft.model_dump(mode="json")
     if pipeline is not None:
         view["pipeline"] = pipeline.model_dump(mode="json")
@@ -39,7 +40,7 @@ def _draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem]
 @json_errors
 def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
     from core import drafts
-    return json_response({"value": [_draft_view(d) for d in drafts.list_drafts(service().store)]})
+    return json_response({"value": [draft_view(d) for d in drafts.list_drafts(service().store)]})
 
 
 @bp.route(route="pipelines", methods=["POST"])
@@ -47,7 +48,7 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = parse_body(req, Pipeline)
     draft, problems = service().create_draft(pipeline)
-    return json_response(_draft_view(draft, pipeline, problems), 201,
+    return json_response(draft_view(draft, pipeline, problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""})
 
 
@@ -55,7 +56,7 @@ def create_draft(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_draft(req: func.HttpRequest) -> func.HttpResponse:
     draft, pipeline = service().get_draft(req.route_params["draft_id"])
-    return json_response(_draft_view(draft, pipeline, service().validate(pipeline)),
+    return json_response(draft_view(draft, pipeline, service().validate(pipeline)),
                          headers={"ETag": draft.etag or ""})
 
 
@@ -65,7 +66,7 @@ def update_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = parse_body(req, Pipeline)
     draft, problems = service().update_draft(req.route_params["draft_id"], pipeline,
                                              req.headers.get("if-match"))
-    return json_response(_draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})
+    return json_response(draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["DELETE"])
@@ -83,7 +84,7 @@ def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
     request = parse_body(req, PipelineInputRequest)
     draft, problems = service().add_pipeline_parameter(req.route_params["draft_id"], request,
                                                        req.headers.get("if-match"))
-    return json_response(_draft_view(draft, service().get_draft(draft.id)[1], problems),
+    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems),
                          headers={"ETag": draft.etag or ""})
 
 
@@ -103,6 +104,11 @@ async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
     body = parse_body(req, _SubmitBody)
     submission = Submission(experiment=req.route_params["experiment"], **body.model_dump(exclude_none=True))
     run, job = service().submit(submission, caller(req))
+    return await start_run(client, run, job)
+
+
+async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: Job) -> func.HttpResponse:
+    """Start the orchestration (instance id = run id) and answer 202 as Azure ML does."""
     try:
         await client.start_new(ORCHESTRATOR, instance_id=run.run_id, client_input=job.model_dump(mode="json"))
     except Exception as exc:
@@ -111,6 +117,8 @@ async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
         raise
     status_url = f"/api/runs/{run.run_id}"
     return json_response({"Id": run.run_id, "run_id": run.run_id, "experiment": run.experiment,
+                          "RunHistoryExperimentName": run.experiment,
+                          "PipelineEndpointName": run.endpoint, "PipelineVersion": run.endpoint_version,
                           "Status": {"StatusCode": run.status.value}, "status_url": status_url},
                          202, {"Location": status_url})
 
@@ -141,7 +149,7 @@ def get_run(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def clone_run(req: func.HttpRequest) -> func.HttpResponse:
     draft, problems = service().clone_run(req.route_params["run_id"])
-    return json_response(_draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
+    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}"})
 
 

@@ -113,6 +113,15 @@ class Component:
         raise NotImplementedError
 
     @classmethod
+    def source_outputs(cls, params: Any) -> dict[str, str] | None:
+        """For source nodes (datasets, registered models): output references, without running.
+
+        Sources are pinned to immutable references when a run is submitted, so this is a
+        lookup, not work.
+        """
+        return None
+
+    @classmethod
     def input_port(cls, ref: str) -> Port | None:
         return next((p for p in cls.inputs if p.matches(ref)), None)
 

@@ -97,6 +97,9 @@ def _indices(value: str | int) -> list[int]:
         try:
             if "-" in part:
                 lo, hi = (int(x) for x in part.split("-", 1))
+                if lo > hi:
+                    raise ComponentError(f"Column index range {part!r} runs backwards; write it low-high",
+                                         code="ParameterParsing")
                 out.extend(range(lo, hi + 1))
             else:
                 out.append(int(part))

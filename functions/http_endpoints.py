@@ -1,0 +1,166 @@
+"""Inference pipelines, registered assets, and pipeline endpoints (publish, manage, submit)."""
+from __future__ import annotations
+
+from typing import Literal
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import BaseModel, Field
+
+from core import assets, endpoints
+from core.errors import InvalidRequest, Problem
+from core.submissions import EndpointSubmission
+from functions.common import caller, json_errors, json_response, parse_body, service
+from functions.http_pipelines import draft_view, start_run
+
+bp = df.Blueprint()
+
+
+class InferenceRequest(BaseModel):
+    kind: Literal["batch", "realtime"] = "batch"
+
+
+class RegisterRequest(BaseModel):
+    name: str
+    description: str = ""
+
+
+class AssetChoice(BaseModel):
+    asset: str
+    version: int | None = Field(None, ge=1)
+
+
+class PublishRequest(BaseModel):
+    draft_id: str
+    description: str = ""
+    set_default: bool = False
+
+
+class StatusRequest(BaseModel):
+    status: Literal["Active", "Disabled"]
+
+
+class DefaultRequest(BaseModel):
+    version: int = Field(ge=1)
+
+
+@bp.route(route="runs/{run_id}/inference-pipelines", methods=["POST"])
+@json_errors
+def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
+    kind = parse_body(req, InferenceRequest).kind if req.get_body() else "batch"
+    draft, problems = service().create_inference_pipeline(req.route_params["run_id"], kind)
+    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
+                         {"Location": f"/api/pipelines/{draft.id}"})
+
+
+@bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/register", methods=["POST"])
+@json_errors
+def register_output(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, RegisterRequest)
+    p = req.route_params
+    return json_response(service().register_output(p["run_id"], p["node_id"], p["port"], body.name,
+                                                    body.description, caller(req)), 201)
+
+
+@bp.route(route="assets", methods=["GET"])
+@json_errors
+def list_assets(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": [a.model_dump(mode="json") for a in assets.list_assets(service().store)]})
+
+
+@bp.route(route="assets/{name}", methods=["GET"])
+@json_errors
+def get_asset(req: func.HttpRequest) -> func.HttpResponse:
+    found = assets.versions(service().store, req.route_params["name"])
+    if not found:
+        assets.get(service().store, req.route_params["name"])  # raises NotFound
+    return json_response({**found[-1].model_dump(mode="json"), "versions": [a.model_dump(mode="json") for a in found]})
+
+
+@bp.route(route="pipelines/{draft_id}/nodes/{node_id}/asset", methods=["PUT"])
+@json_errors
+def use_asset(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, AssetChoice)
+    draft, problems = service().use_asset(req.route_params["draft_id"], req.route_params["node_id"],
+                                          body.asset, body.version, req.headers.get("if-match"))
+    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems),
+                         headers={"ETag": draft.etag or ""})
+
+
+# ---- pipeline endpoints ------------------------------------------------------------------------
+@bp.route(route="pipelineendpoints", methods=["GET"])
+@json_errors
+def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": [e.model_dump(mode="json") for e in endpoints.list_endpoints(service().store)]})
+
+
+@bp.route(route="pipelineendpoints/{name}", methods=["GET"])
+@json_errors
+def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(service().endpoint_view(req.route_params["name"]))
+
+
+@bp.route(route="pipelineendpoints/{name}/versions", methods=["POST"])
+@json_errors
+def publish_version(req: func.HttpRequest) -> func.HttpResponse:
+    """Publish a draft as the endpoint's next version (the first publish creates the endpoint)."""
+    body = parse_body(req, PublishRequest)
+    entry = service().publish(body.draft_id, req.route_params["name"], body.description, body.set_default,
+                              caller(req))
+    return json_response(entry.model_dump(mode="json"), 201,
+                         {"Location": f"/api/pipelineendpoints/{entry.endpoint}/versions/{entry.version}"})
+
+
+@bp.route(route="pipelineendpoints/{name}/versions/{version:int}", methods=["GET"])
+@json_errors
+def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
+    entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
+    return json_response({**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)})
+
+
+@bp.route(route="pipelineendpoints/{name}/default", methods=["PUT"])
+@json_errors
+def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, DefaultRequest)
+    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req))
+    return json_response(endpoint.model_dump(mode="json"))
+
+
+@bp.route(route="pipelineendpoints/{name}/rollback", methods=["POST"])
+@json_errors
+def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
+    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req))
+    return json_response(endpoint.model_dump(mode="json"))
+
+
+@bp.route(route="pipelineendpoints/{name}/status", methods=["PUT"])
+@json_errors
+def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
+    """Enable or disable an endpoint: a disabled one refuses submissions."""
+    endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
+                         caller(req))
+    return json_response(service().endpoint_view(req.route_params["name"]))
+
+
+@bp.route(route="pipelineendpoints/{name}/versions/{version:int}/status", methods=["PUT"])
+@json_errors
+def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
+    endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
+                         caller(req), version=int(req.route_params["version"]))
+    return json_response(service().endpoint_view(req.route_params["name"]))
+
+
+@bp.route(route="pipelineendpoints/{name}/submit", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def submit_to_endpoint(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Azure ML's submit body; ``?pipelineVersion=`` as the SDK sends it, or ``PipelineVersion``."""
+    body = parse_body(req, EndpointSubmission)
+    query_version = req.params.get("pipelineVersion")
+    if query_version is not None and not query_version.isdigit():
+        raise InvalidRequest("Bad pipelineVersion", [Problem(code="invalid_version", field="pipelineVersion",
+                                                             message="pipelineVersion is a whole number")])
+    run, job = service().submit_to_endpoint(req.route_params["name"], body,
+                                            int(query_version) if query_version else None, caller(req))
+    response = await start_run(client, run, job)
+    return response
