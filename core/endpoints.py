@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -35,6 +34,7 @@ class Endpoint(BaseModel):
     created_at: datetime
     updated_at: datetime
     created_by: str | None = None
+    changes: int = Field(0, description="Counts changes; orders the audit trail")
     etag: str | None = Field(None, exclude=True)
 
 
@@ -94,6 +94,7 @@ def _change(store: Store, name: str, mutate: Callable[[Endpoint], None], attempt
         endpoint = get(store, name)
         mutate(endpoint)
         endpoint.updated_at = datetime.now(UTC)
+        endpoint.changes += 1
         try:
             store.update(ENDPOINTS, _endpoint_entity(endpoint), endpoint.etag or "*")
             return endpoint
@@ -147,7 +148,7 @@ def set_default_version(store: Store, name: str, version: int, by: str | None,
 
     endpoint = _change(store, name, mutate)
     if previous[0] != endpoint.default_version:
-        _audit(store, name, by, action, previous[0], endpoint.default_version)
+        _audit(store, endpoint, by, action, previous[0], endpoint.default_version)
     return endpoint
 
 
@@ -163,13 +164,13 @@ def rollback_default(store: Store, name: str, by: str | None) -> Endpoint:
 
 def set_status(store: Store, name: str, status: Status, by: str | None, version: int | None = None) -> None:
     if version is None:
-        _change(store, name, lambda e: setattr(e, "status", status))
-        _audit(store, name, by, f"endpoint_{status.lower()}", None, None)
+        endpoint = _change(store, name, lambda e: setattr(e, "status", status))
+        _audit(store, endpoint, by, f"endpoint_{status.lower()}", None, None)
         return
     entry = get_version(store, name, version)
     entry.status = status
     store.upsert(VERSIONS, _version_entity(entry))
-    _audit(store, name, by, f"version_{status.lower()}", version, version)
+    _audit(store, _change(store, name, lambda e: None), by, f"version_{status.lower()}", version, version)
 
 
 def resolve_for_submit(store: Store, name: str, version: int | None) -> EndpointVersion:
@@ -190,11 +191,16 @@ def resolve_for_submit(store: Store, name: str, version: int | None) -> Endpoint
 
 
 # ---- audit ---------------------------------------------------------------------------------
-def _audit(store: Store, name: str, by: str | None, action: str, from_v: int | None, to_v: int | None) -> None:
-    now = datetime.now(UTC)
-    # Newest first in key order: rows sort by the inverted timestamp.
-    row = f"{(10**16 - int(now.timestamp() * 1_000_000)):017d}-{uuid.uuid4().hex[:8]}"
-    store.insert(AUDIT, {"PartitionKey": name, "RowKey": row, "at": now, "by": by or "", "action": action,
+def _audit(store: Store, endpoint: Endpoint, by: str | None, action: str, from_v: int | None,
+           to_v: int | None) -> None:
+    """One row per change, keyed by the endpoint's change counter (newest first in key order).
+
+    The counter is bumped inside the ETag-guarded write, so the trail's order is the order
+    the changes really happened in, whatever order the audit rows are written in.
+    """
+    row = f"{10**10 - endpoint.changes:010d}"
+    store.insert(AUDIT, {"PartitionKey": endpoint.name, "RowKey": row, "at": datetime.now(UTC),
+                         "by": by or "", "action": action,
                          "from_version": from_v if from_v is not None else -1,
                          "to_version": to_v if to_v is not None else -1})
 
@@ -219,7 +225,7 @@ def _endpoint_entity(e: Endpoint) -> dict[str, Any]:
     return {"PartitionKey": PARTITION, "RowKey": e.name, "description": e.description,
             "default_version": e.default_version if e.default_version is not None else -1,
             "status": e.status, "created_at": e.created_at, "updated_at": e.updated_at,
-            "created_by": e.created_by or ""}
+            "created_by": e.created_by or "", "changes": e.changes}
 
 
 def _endpoint(e: dict[str, Any]) -> Endpoint:
@@ -227,7 +233,7 @@ def _endpoint(e: dict[str, Any]) -> Endpoint:
     return Endpoint(name=e["RowKey"], description=e.get("description", ""),
                     default_version=None if default is None or default < 0 else default,
                     status=e["status"], created_at=e["created_at"], updated_at=e["updated_at"],
-                    created_by=e.get("created_by") or None, etag=e["etag"])
+                    created_by=e.get("created_by") or None, changes=e.get("changes", 0), etag=e["etag"])
 
 
 def _version_entity(v: EndpointVersion) -> dict[str, Any]:
