@@ -53,17 +53,30 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[Problem]
     return out
 
 
-def parse_body(req: func.HttpRequest, model: type[M]) -> M:
-    """The JSON body as ``model``; a :class:`DesignerError` naming every bad field otherwise."""
+def parse_json(req: func.HttpRequest) -> dict[str, Any]:
+    """The body as a JSON object (an empty body is an empty object)."""
     try:
-        data = json.loads(req.get_body() or b"null")
+        data = json.loads(req.get_body() or b"{}")
     except (ValueError, UnicodeDecodeError) as exc:
         raise DesignerError("The body is not valid JSON", [Problem(code="invalid_json", field="body",
                                                                    message=str(exc))]) from exc
+    if not isinstance(data, dict):
+        raise DesignerError("The body must be a JSON object", [Problem(code="invalid_json", field="body",
+                                                                       message="Send a JSON object")])
+    return data
+
+
+def parse_body(req: func.HttpRequest, model: type[M]) -> M:
+    """The JSON body as ``model``; a :class:`DesignerError` naming every bad field otherwise."""
+    return build(model, parse_json(req))
+
+
+def build(model: type[M], data: Any) -> M:
+    """``model`` from request data; a :class:`DesignerError` naming every bad field otherwise."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise DesignerError(f"The body is not a valid {model.__name__}", validation_problems(exc)) from exc
+        raise DesignerError(f"The request is not a valid {model.__name__}", validation_problems(exc)) from exc
 
 
 def caller(req: func.HttpRequest) -> str:

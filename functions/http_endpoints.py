@@ -47,7 +47,7 @@ class DefaultRequest(BaseModel):
 @bp.route(route="runs/{run_id}/inference-pipelines", methods=["POST"])
 @json_errors
 def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
-    kind = parse_body(req, InferenceRequest).kind if req.get_body() else "batch"
+    kind = parse_body(req, InferenceRequest).kind
     draft, problems = service().create_inference_pipeline(req.route_params["run_id"], kind)
     return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}"})

@@ -8,7 +8,7 @@ from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.runs import RunRecord
 from core.service import Job, PipelineInputRequest, Submission
-from functions.common import caller, json_errors, json_response, log, parse_body, service
+from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.orchestration import ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -101,8 +101,7 @@ def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 @bp.durable_client_input(client_name="client")
 @json_errors
 async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    body = parse_body(req, _SubmitBody)
-    submission = Submission(experiment=req.route_params["experiment"], **body.model_dump(exclude_none=True))
+    submission = build(Submission, {**parse_json(req), "experiment": req.route_params["experiment"]})
     run, job = service().submit(submission, caller(req))
     return await start_run(client, run, job)
 
@@ -121,10 +120,6 @@ async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: 
                           "PipelineEndpointName": run.endpoint, "PipelineVersion": run.endpoint_version,
                           "Status": {"StatusCode": run.status.value}, "status_url": status_url},
                          202, {"Location": status_url})
-
-
-class _SubmitBody(Submission):
-    experiment: str = "_"  # taken from the route
 
 
 @bp.route(route="experiments", methods=["GET"])
