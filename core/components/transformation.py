@@ -1,6 +1,8 @@
 """Data Transformation components: Select Columns in Dataset, Clean Missing Data, Split Data."""
 from __future__ import annotations
 
+import operator
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -99,8 +101,10 @@ def fit_cleaning(df: pd.DataFrame, params: CleanMissingDataParams) -> CleaningTr
     elif mode != "Remove entire row":
         for c in columns:
             series = df[c]
-            if series.isna().all():
-                if params.cols_with_all_missing_values == "Remove" and mode != "Custom substitution value":
+            # "Cols with all missing values" applies to the statistic modes only: there is no
+            # mean of nothing, but a custom value can always be written.
+            if series.isna().all() and mode != "Custom substitution value":
+                if params.cols_with_all_missing_values == "Remove":
                     drop.append(c)
                 continue
             fill[c] = _fill_value(series, mode, params.replacement_value)
@@ -151,20 +155,33 @@ class CleanMissingData(Component):
 
 
 class SplitDataParams(Params):
-    splitting_mode: Literal["Split Rows"] = Field("Split Rows", alias="Splitting mode")
+    splitting_mode: Literal["Split Rows", "Regular Expression", "Relative Expression"] = Field(
+        "Split Rows", alias="Splitting mode")
     fraction: float = Field(0.5, ge=0.0, le=1.0, alias="Fraction of rows in the first output dataset")
     randomized_split: bool = Field(True, alias="Randomized split")
     random_seed: int = Field(0, ge=0, le=2**32 - 1, alias="Random seed")
     stratified_split: bool = Field(False, alias="Stratified split")
     stratification_key_column: str | None = Field(None, alias="Stratification key column")
+    regular_expression: str = Field(
+        '\\"column name" ^start', alias="Regular expression",
+        description='A column as \\"name" or (\\index) (0-based), a space, then a Python regular expression '
+                    'searched in its values')
+    relational_expression: str = Field(
+        '\\"column name" > 3', alias="Relational expression",
+        description='A column as \\"name" or (\\index), then comparisons < > <= >= == != joined by & and | '
+                    '(& binds first, no parentheses), e.g. \\"Year" > 2010 & <= 2020; a later comparison '
+                    'without a column uses the previous one')
 
 
 class SplitData(Component):
+    """Split Rows divides by fraction; the expression modes send the rows whose value matches (or
+    satisfies the comparison) to the first output. A missing value never matches."""
+
     id = "split_data"
     name = "Split Data"
     category = "Data Transformation"
     version = "2.0"
-    description = "Split rows into two datasets by fraction, optionally shuffled and stratified."
+    description = "Split rows into two datasets by fraction, regular expression or relational expression."
     inputs = (DATASET_IN,)
     outputs = (Port("results_dataset1", "Results dataset1", PortType.DATA),
                Port("results_dataset2", "Results dataset2", PortType.DATA))
@@ -173,24 +190,34 @@ class SplitData(Component):
 
     def run(self, inputs: Mapping[str, Any], params: SplitDataParams, ctx: RunContext) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
-        if params.stratified_split:
-            key = params.stratification_key_column
-            if not key:
-                raise ComponentError("Stratified split needs a stratification key column",
-                                     code="NullOrEmpty")
-            require_columns(df, [key])
-            first = np.concatenate([_first_part(idx, params) for _, idx in
-                                    sorted(df.groupby(key, sort=True, dropna=False).indices.items(),
-                                           key=lambda kv: str(kv[0]))])
-            first.sort()
+        if params.splitting_mode == "Regular Expression":
+            mask = _regex_mask(df, params.regular_expression)
+        elif params.splitting_mode == "Relative Expression":
+            mask = _relation_mask(df, params.relational_expression)
         else:
-            first = _first_part(np.arange(len(df)), params)
-        mask = np.zeros(len(df), dtype=bool)
-        mask[first] = True
+            mask = _rows_mask(df, params)
         out1, out2 = df.iloc[np.flatnonzero(mask)], df.iloc[np.flatnonzero(~mask)]
         out1.attrs, out2.attrs = dict(df.attrs), dict(df.attrs)
-        ctx.log(f"split {len(df)} rows into {len(out1)} and {len(out2)}")
+        ctx.log(f"{params.splitting_mode}: split {len(df)} rows into {len(out1)} and {len(out2)}")
         return {"results_dataset1": out1, "results_dataset2": out2}
+
+
+def _rows_mask(df: pd.DataFrame, params: SplitDataParams) -> np.ndarray:
+    if params.stratified_split:
+        key = params.stratification_key_column
+        if not key:
+            raise ComponentError("Stratified split needs a stratification key column",
+                                 code="NullOrEmpty")
+        require_columns(df, [key])
+        first = np.concatenate([_first_part(idx, params) for _, idx in
+                                sorted(df.groupby(key, sort=True, dropna=False).indices.items(),
+                                       key=lambda kv: str(kv[0]))])
+        first.sort()
+    else:
+        first = _first_part(np.arange(len(df)), params)
+    mask = np.zeros(len(df), dtype=bool)
+    mask[first] = True
+    return mask
 
 
 def _first_part(positions: np.ndarray, params: SplitDataParams) -> np.ndarray:
@@ -198,5 +225,171 @@ def _first_part(positions: np.ndarray, params: SplitDataParams) -> np.ndarray:
     if params.randomized_split:
         positions = np.random.default_rng(params.random_seed).permutation(positions)
     return np.sort(positions[:count])
+
+
+# -- the expression modes: a small hand-written parser (user text is never evaluated as code) --
+
+_REGEX_PARAM, _RELATION_PARAM = "Regular expression", "Relational expression"
+_INDEX_REF = re.compile(r"\(\\(\d+)\)")
+_OPERATOR = re.compile(r"<=|>=|==|!=|<|>")
+_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
+            "!=": operator.ne}
+
+
+@dataclass(frozen=True)
+class _Clause:
+    column: str
+    op: str
+    value: str
+    position: int
+
+
+def _syntax_error(parameter: str, text: str, position: int, problem: str) -> ComponentError:
+    return ComponentError(f"Cannot parse '{parameter}' at position {position + 1}: {problem} (in {text!r})",
+                          code="ParameterParsing")
+
+
+def _skip_spaces(text: str, pos: int) -> int:
+    while pos < len(text) and text[pos].isspace():
+        pos += 1
+    return pos
+
+
+def _column_at(df: pd.DataFrame, text: str, pos: int, parameter: str) -> tuple[str, int] | None:
+    """A column reference ``\\"name"`` or ``(\\0)`` at ``pos``: (column, end position), else None."""
+    if text.startswith('\\"', pos):
+        end = text.find('"', pos + 2)
+        if end < 0:
+            raise _syntax_error(parameter, text, pos, 'the column name has no closing " (write \\"name")')
+        name = text[pos + 2:end]
+        require_columns(df, [name])
+        return name, end + 1
+    match = _INDEX_REF.match(text, pos)
+    if match is None:
+        return None
+    index = int(match.group(1))
+    if index >= df.shape[1]:
+        raise ComponentError(f"'{parameter}' refers to column index {index}, but the dataset has columns "
+                             f"0-{df.shape[1] - 1}", code="NotInRangeValue")
+    return str(df.columns[index]), match.end()
+
+
+def _regex_mask(df: pd.DataFrame, text: str) -> np.ndarray:
+    start = _skip_spaces(text, 0)
+    found = _column_at(df, text, start, _REGEX_PARAM)
+    if found is None:
+        raise _syntax_error(_REGEX_PARAM, text, start, 'expected a column as \\"column name" or (\\index)')
+    column, end = found
+    pattern_at = _skip_spaces(text, end)
+    pattern = text[pattern_at:].rstrip()
+    if not pattern:
+        raise _syntax_error(_REGEX_PARAM, text, pattern_at, "expected a regular expression after the column")
+    try:
+        regex = re.compile(pattern)
+    except re.error as exc:
+        raise _syntax_error(_REGEX_PARAM, text, pattern_at + (exc.pos or 0), f"invalid regular expression: "
+                            f"{exc.msg}") from exc
+    return np.array([pd.notna(v) and regex.search(str(v)) is not None for v in df[column]], dtype=bool)
+
+
+def _relation_mask(df: pd.DataFrame, text: str) -> np.ndarray:
+    """OR of AND-groups of clauses, ``&`` binding tighter than ``|`` as in most languages."""
+    groups: list[list[_Clause]] = [[]]
+    column: str | None = None
+    pos = 0
+    while True:
+        clause, pos = _clause_at(df, text, pos, column)
+        column = clause.column
+        groups[-1].append(clause)
+        pos = _skip_spaces(text, pos)
+        if pos == len(text):
+            break
+        if text[pos] not in "&|":
+            raise _syntax_error(_RELATION_PARAM, text, pos, "expected & or | between comparisons")
+        if text[pos] == "|":
+            groups.append([])
+        pos += 1
+    mask = np.zeros(len(df), dtype=bool)
+    for group in groups:
+        mask |= np.logical_and.reduce([_satisfied(df, clause, text) for clause in group])
+    return mask
+
+
+def _clause_at(df: pd.DataFrame, text: str, pos: int, column: str | None) -> tuple[_Clause, int]:
+    pos = _skip_spaces(text, pos)
+    found = _column_at(df, text, pos, _RELATION_PARAM)
+    if found is not None:
+        column, pos = found
+        pos = _skip_spaces(text, pos)
+    elif column is None:
+        raise _syntax_error(_RELATION_PARAM, text, pos, 'expected a column as \\"column name" or (\\index)')
+    op = _OPERATOR.match(text, pos)
+    if op is None:
+        raise _syntax_error(_RELATION_PARAM, text, pos, "expected one of < > <= >= == !=")
+    value_at = _skip_spaces(text, op.end())
+    value, end = _value_at(text, value_at)
+    return _Clause(column=column, op=op.group(), value=value, position=value_at), end
+
+
+def _value_at(text: str, pos: int) -> tuple[str, int]:
+    """A constant: quoted ("a & b" or 'x'), or bare up to the next & or |."""
+    if pos < len(text) and text[pos] in "\"'":
+        end = text.find(text[pos], pos + 1)
+        if end < 0:
+            raise _syntax_error(_RELATION_PARAM, text, pos, "the quoted value has no closing quote")
+        return text[pos + 1:end], end + 1
+    end = pos
+    while end < len(text) and text[end] not in "&|":
+        end += 1
+    value = text[pos:end].strip()
+    if not value:
+        raise _syntax_error(_RELATION_PARAM, text, pos, "expected a value to compare with")
+    return value, end
+
+
+def _satisfied(df: pd.DataFrame, clause: _Clause, text: str) -> np.ndarray:
+    series = df[clause.column]
+    constant = _constant(series, clause, text)
+    compare = _COMPARE[clause.op]
+    if isinstance(constant, str):
+        values = series.astype(object)
+        hits = [pd.notna(v) and compare(str(v), constant) for v in values]
+        return np.array(hits, dtype=bool)
+    try:
+        hits = compare(series, constant)
+    except TypeError as exc:
+        raise ComponentError(f"'{_RELATION_PARAM}': cannot compare column {clause.column!r} with "
+                             f"{clause.value!r}: {exc}", code="InvalidColumnType", column=clause.column) from exc
+    return (hits.fillna(False) & series.notna()).to_numpy(dtype=bool)
+
+
+def _constant(series: pd.Series, clause: _Clause, text: str) -> Any:
+    """The clause's value read as the column's type: number, date, duration, boolean or text."""
+    kinds: list[tuple[Any, Any, str]] = [
+        (lambda s: pd.api.types.is_bool_dtype(s), _boolean, "true or false"),
+        (lambda s: pd.api.types.is_numeric_dtype(s), float, "a number"),
+        (lambda s: pd.api.types.is_datetime64_any_dtype(s), pd.Timestamp, "a date"),
+        (lambda s: pd.api.types.is_timedelta64_dtype(s), pd.Timedelta, "a duration"),
+    ]
+    for test, read, expected in kinds:
+        if test(series):
+            try:
+                return read(clause.value)
+            except ValueError as exc:
+                raise _syntax_error(_RELATION_PARAM, text, clause.position,
+                                    f"column {clause.column!r} needs {expected}, got {clause.value!r}") from exc
+    if clause.op not in ("==", "!="):
+        raise ComponentError(f"'{_RELATION_PARAM}': column {clause.column!r} holds text, which only == and != "
+                             f"compare (position {clause.position + 1})", code="InvalidColumnType",
+                             column=clause.column)
+    return clause.value
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.lower()
+    if lowered not in ("true", "false"):
+        raise ValueError(value)
+    return lowered == "true"
+
 
 COMPONENTS = (SelectColumnsInDataset, CleanMissingData, SplitData)

@@ -1,6 +1,7 @@
 """Step-output reuse, clone and "set as pipeline parameter", against a real Azurite."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import pandas as pd
@@ -93,5 +94,5 @@ def test_set_dataset_as_pipeline_parameter_and_replace_it_on_submit(service):
     assert [(p.name, p.default) for p in doc.parameters][-1] == ("input_data", "automobile-price-raw")
     view = submit_and_run(service, draft_id=draft.id, parameter_assignments={"input_data": name})
     assert view["status"] == "Finished"
-    split_logs = view["nodes"]["split"]["logs"][0]
-    assert split_logs.startswith("split 11") and "193" not in split_logs  # 120 raw rows, fewer after cleaning
+    split_log = view["nodes"]["split"]["logs"][0]
+    assert re.search(r"split 11\d rows", split_log)  # 120 raw rows, a few less after cleaning

@@ -77,7 +77,7 @@ def test_tutorial_runs_and_records_metrics_timings_and_outputs(service):
     assert view["progress"] == {"nodes_done": 8, "nodes_total": 8}
     assert view["metrics"]["evaluate"]["Coefficient_of_Determination"] > 0.8
     split = view["nodes"]["split"]
-    assert split["duration_seconds"] >= 0 and split["logs"] == ["split 193 rows into 145 and 48"]
+    assert split["duration_seconds"] >= 0 and "split 193 rows into 145 and 48" in split["logs"][0]
     scored = service.node_output(run.run_id, "score", "scored_dataset", rows=5)
     assert "Scored Labels" in scored.columns and len(scored) == 5
 
