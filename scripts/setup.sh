@@ -15,6 +15,17 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# Infrastructure checks (pycep, checkov) live in their own venv: checkov pins many packages.
+if [ ! -x .venv-iac/bin/python ]; then
+  "$PYTHON" -m venv .venv-iac
+fi
+iac_stamp=.venv-iac/.requirements.sha256
+iac_want=$(sha256sum requirements-iac.txt | cut -d' ' -f1)
+if [ "$(cat "$iac_stamp" 2>/dev/null)" != "$iac_want" ]; then
+  .venv-iac/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-iac.txt
+  echo "$iac_want" > "$iac_stamp"
+fi
+
 npm_stamp=node_modules/.package-lock.sha256
 npm_want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -x node_modules/.bin/azurite ] || [ "$(cat "$npm_stamp" 2>/dev/null)" != "$npm_want" ]; then
