@@ -182,6 +182,9 @@ class Service:
         entry = endpoints.resolve_for_submit(self.store, name, body.PipelineVersion or version)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref))
         pipeline, problems = self._assign_datasets(pipeline, body)
+        if problems:  # report the parameter problems in the same answer
+            assignments = body.ParameterAssignments
+            problems += _locate_assignment_problems(pipeline, assignments, self.validate(pipeline, assignments))
         if problems:
             raise InvalidRequest(f"The submission has {len(problems)} problem(s)", problems)
         submission = Submission(experiment=body.ExperimentName, pipeline=pipeline, description=body.Description,
