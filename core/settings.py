@@ -25,6 +25,9 @@ class Settings(BaseModel):
     enable_python_script: bool = False
     enable_sql: bool = False
     mini_batch_rows: int = Field(default=100_000, ge=1)
+    trust_client_principal: bool = Field(
+        False, description="Record the caller from App Service authentication's headers (only when "
+                           "that authentication is on, since it is what strips forged ones)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Settings":
@@ -41,4 +44,5 @@ class Settings(BaseModel):
             enable_python_script=flag("DESIGNER_ENABLE_PYTHON_SCRIPT"),
             enable_sql=flag("DESIGNER_ENABLE_SQL"),
             mini_batch_rows=int(env.get("DESIGNER_MINI_BATCH_ROWS") or 100_000),
+            trust_client_principal=flag("DESIGNER_TRUST_CLIENT_PRINCIPAL"),
         )

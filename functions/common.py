@@ -80,8 +80,15 @@ def build(model: type[M], data: Any) -> M:
 
 
 def caller(req: func.HttpRequest) -> str:
-    """Who called: the Entra ID principal App Service authentication vouches for, else the key."""
-    return req.headers.get("x-ms-client-principal-name") or "function-key"
+    """Who called: the Entra ID principal App Service authentication vouches for, else the key.
+
+    The header is believed only where that authentication is on: it strips forged copies.
+    """
+    if service().settings.trust_client_principal:
+        principal = req.headers.get("x-ms-client-principal-name")
+        if principal:
+            return principal
+    return "function-key"
 
 
 def json_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

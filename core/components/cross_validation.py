@@ -45,6 +45,7 @@ FOLD_COLUMN = "Fold"
 FOLD_NUMBER = "Fold Number"
 FOLD_SIZE = "Number of examples in fold"
 MODEL = "Model"
+LEADING_COLUMNS = (FOLD_NUMBER, FOLD_SIZE, MODEL)
 
 
 class CrossValidateModelParams(Params):
@@ -112,7 +113,7 @@ class CrossValidateModel(Component):
         ctx.log(f"{table.shape[0] - 2} folds ({how}) over {len(data)} rows"
                 + (f"; {len(df) - len(data)} row(s) without a label left out" if len(df) > len(data) else ""))
         mean = table.iloc[-2]
-        for metric in table.columns[3:]:
+        for metric in table.columns.drop(list(LEADING_COLUMNS)):
             if np.isfinite(mean[metric]):
                 ctx.metric(str(metric), float(mean[metric]))
         report_plots([("Out-of-fold scores", scored)], ctx)
@@ -158,7 +159,7 @@ class CrossValidateModel(Component):
             part.attrs = dict(scored.attrs)
             rows.append({FOLD_NUMBER: str(fold), FOLD_SIZE: len(part), MODEL: algorithm, **evaluate(part)})
         table = pd.DataFrame(rows)
-        numeric = table.columns[3:].insert(0, FOLD_SIZE)
+        numeric = table.columns.drop([FOLD_NUMBER, MODEL])
         summary = pd.DataFrame([{FOLD_NUMBER: "Mean", MODEL: algorithm, **table[numeric].mean()},
                                 {FOLD_NUMBER: "Standard Deviation", MODEL: algorithm,
                                  **table[numeric].std(ddof=1)}])

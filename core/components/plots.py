@@ -34,7 +34,8 @@ def _png(fig: Figure) -> bytes:
 
 
 def _axes(title: str, xlabel: str, ylabel: str) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=_SIZE, layout="constrained")
+    fig = Figure(figsize=_SIZE)
+    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.11, top=0.93)  # no layout engine: one draw
     ax = fig.add_subplot()
     ax.set_title(title)
     ax.set_xlabel(xlabel)
@@ -82,8 +83,12 @@ def lift_curve(series: Sequence[BinarySeries]) -> bytes:
 
 
 def confusion_matrix(matrix: np.ndarray, classes: Sequence[str], title: str = "Confusion matrix") -> bytes:
-    """Rows are actual classes, columns predicted ones, as in the evaluation table."""
-    size = max(4.8, 0.45 * len(classes) + 2.5)
+    """Rows are actual classes, columns predicted ones, as in the evaluation table.
+
+    Beyond 10 classes only non-zero cells are numbered: drawing hundreds of texts is slow and
+    unreadable.
+    """
+    size = float(np.clip(0.3 * len(classes) + 3, 4.8, 10))
     fig = Figure(figsize=(size + 1, size), layout="constrained")
     ax = fig.add_subplot()
     image = ax.imshow(matrix, cmap="Blues")
@@ -97,8 +102,10 @@ def confusion_matrix(matrix: np.ndarray, classes: Sequence[str], title: str = "C
     threshold = matrix.max() / 2 if matrix.size else 0
     fontsize = 10 if len(classes) <= 10 else 7
     for (row, col), count in np.ndenumerate(matrix):
+        if count == 0 and len(classes) > 10:
+            continue
         ax.text(col, row, str(int(count)), ha="center", va="center", fontsize=fontsize,
-                color="white" if count > threshold else "black")
+                color="white" if count > threshold else "black", in_layout=False)
     return _png(fig)
 
 

@@ -168,6 +168,8 @@ var commonAppSettings = {
   DESIGNER_ENABLE_PYTHON_SCRIPT: enablePythonScript ? 'true' : 'false'
   DESIGNER_ENABLE_SQL: enableSql ? 'true' : 'false'
   DESIGNER_MINI_BATCH_ROWS: string(miniBatchRows)
+  // Caller identity headers are trusted only when App Service authentication sets them.
+  DESIGNER_TRUST_CLIENT_PRINCIPAL: enableAppServiceAuth ? 'true' : 'false'
   // Python worker tuning, see infra/README.md.
   PYTHON_THREADPOOL_THREAD_COUNT: '16'
   AzureFunctionsJobHost__extensions__durableTask__maxConcurrentActivityFunctions: string(activityConcurrency)

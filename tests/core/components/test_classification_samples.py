@@ -56,7 +56,8 @@ def train_score_evaluate(raw: pd.DataFrame, label: str, exclude: list[str],
     (adult, "income", ["fnlwgt"], ">50K"),
     (german, "credit-risk", [], 2),
 ])
-def test_two_class_logistic_regression_on_a_sample(load, label: str, exclude: list[str], positive: object) -> None:
+def test_two_class_logistic_regression_on_a_sample(load, label: str, exclude: list[str],
+                                                   positive: object) -> None:
     ctx = RunContext()
     raw = load()
     scored, results = train_score_evaluate(raw, label, exclude, ctx)

@@ -98,7 +98,8 @@ def test_table_has_model_and_metric_columns_with_mean_and_standard_deviation(bin
     part = scored[scored["Fold Number"] == 0]
     part.attrs = dict(scored.attrs)
     assert folds.iloc[0][BINARY_NAMES].to_dict() == pytest.approx(evaluate(part))
-    assert table.iloc[10][BINARY_NAMES].to_numpy(dtype=float) == pytest.approx(folds[BINARY_NAMES].mean().to_numpy())
+    assert table.iloc[10][BINARY_NAMES].to_numpy(dtype=float) == pytest.approx(
+        folds[BINARY_NAMES].mean().to_numpy())
     assert table.iloc[11][BINARY_NAMES].to_numpy(dtype=float) == pytest.approx(
         folds[BINARY_NAMES].std(ddof=1).to_numpy())
     assert ctx.metrics == pytest.approx(folds[BINARY_NAMES].mean().to_dict())
@@ -200,7 +201,7 @@ def test_multiclass_metrics_per_fold() -> None:
     df["kind"] = pd.cut(df["x"], [-9, -0.4, 0.4, 9], labels=["low", "mid", "high"]).astype(str)
     scored, table = cross_validate(df, logistic("multiclass"), label="kind")
     assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model"] + MULTICLASS_NAMES
-    assert {"Scored Probabilities_high", "Scored Probabilities_low", "Scored Probabilities_mid"} <= set(scored.columns)
+    assert {f"{SCORED_PROBABILITIES}_{c}" for c in ("high", "low", "mid")} <= set(scored.columns)
     assert table.iloc[10]["Overall_Accuracy"] > 0.8
 
 

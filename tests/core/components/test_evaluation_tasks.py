@@ -49,7 +49,8 @@ def binary_scored(actual: list, probability: list, label: str = "y") -> pd.DataF
     df = pd.DataFrame({"x": range(len(actual)), label: actual,
                        SCORED_LABELS: [ordered[-1] if p >= 0.5 else ordered[0] for p in probability],
                        SCORED_PROBABILITIES: probability})
-    df.attrs.update({"label": label, "task": "binary", "score_columns": [SCORED_LABELS, SCORED_PROBABILITIES]})
+    df.attrs.update({"label": label, "task": "binary",
+                     "score_columns": [SCORED_LABELS, SCORED_PROBABILITIES]})
     return df
 
 
@@ -81,7 +82,8 @@ def test_binary_metrics_match_a_hand_computation() -> None:
 
 def test_binary_metrics_take_a_threshold() -> None:
     got = binary_metrics(np.array(ACTUAL) == "b", np.array(PROBABILITY), threshold=0.3)
-    assert (got["True Positive"], got["False Positive"], got["True Negative"], got["False Negative"]) == (3, 1, 2, 0)
+    counts = [got[name] for name in ("True Positive", "False Positive", "True Negative", "False Negative")]
+    assert counts == [3, 1, 2, 0]
     assert got["AUC"] == pytest.approx(7 / 9)  # threshold-free
 
 
@@ -180,7 +182,8 @@ def test_multiclass_metrics_match_sklearn_and_a_hand_average_accuracy() -> None:
 def test_evaluate_model_multiclass_layout() -> None:
     ctx = RunContext()
     table = run(multiclass_scored(MC_ACTUAL, MC_PREDICTED), ctx=ctx)
-    assert list(table.columns) == (["Dataset", "Class"] + MULTICLASS_NAMES + ["Accuracy", "Precision", "Recall"]
+    assert list(table.columns) == (["Dataset", "Class"] + MULTICLASS_NAMES
+                                   + ["Accuracy", "Precision", "Recall"]
                                    + ["Predicted_a", "Predicted_b", "Predicted_c"])
     assert table["Class"].tolist() == ["Overall", "a", "b", "c"]
     overall, per_class = table.iloc[0], table.iloc[1:]
@@ -283,7 +286,8 @@ def test_regression_plots_and_metrics() -> None:
 
 # --- storage and catalogue ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("scored", [binary_scored(ACTUAL, PROBABILITY), multiclass_scored(MC_ACTUAL, MC_PREDICTED),
+@pytest.mark.parametrize("scored", [binary_scored(ACTUAL, PROBABILITY),
+                                    multiclass_scored(MC_ACTUAL, MC_PREDICTED),
                                     clusters([0, 0, 1], [1.0, 2, 3], [3.0, 2, 1])])
 def test_evaluation_tables_survive_parquet(scored: pd.DataFrame) -> None:
     table = run(scored)
