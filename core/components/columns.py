@@ -57,7 +57,11 @@ class ColumnSelection(BaseModel):
         return cls(start="all")
 
     def resolve(self, df: pd.DataFrame) -> list[str]:
-        """The selected column names in dataset order; unknown names or indices raise."""
+        """The selected column names in dataset order; unknown names or indices raise.
+
+        Excluding a column by a name the data does not have is allowed: there is nothing to
+        exclude. That lets a scoring request leave out a column the training pipeline dropped.
+        """
         columns = [str(c) for c in df.columns]
         chosen = set(columns) if self.start == "all" else set()
         for rule in self.rules:
@@ -70,9 +74,9 @@ class ColumnSelection(BaseModel):
         if rule.by == "name":
             names = [str(v) for v in rule.values]
             missing = [n for n in names if n not in columns]
-            if missing:
+            if missing and rule.action == "include":
                 raise ColumnNotFound(missing, columns)
-            return set(names)
+            return set(names) - set(missing)
         if rule.by == "type":
             unknown = [v for v in rule.values if v not in _TYPE_TESTS]
             if unknown:
