@@ -46,6 +46,10 @@ class InvalidRequest(DesignerError):
     status = 400
 
 
+class Unauthorized(DesignerError):
+    status = 401
+
+
 class NotFound(DesignerError):
     status = 404
 

@@ -21,6 +21,7 @@ from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
+from core.realtime_service import RealtimeService
 from core.submissions import EndpointSubmission, dataset_choice
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -68,6 +69,7 @@ class Service:
         self.settings = settings
         self.samples_dir = samples_dir
         self.artifacts = Artifacts(store, settings.artifact_signing_key)
+        self.realtime = RealtimeService(store, self.artifacts, pin=self._pin_datasets, validate=self.validate)
 
     @property
     def features(self) -> dict[str, bool]:

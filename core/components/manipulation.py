@@ -110,15 +110,16 @@ def _value_kind(series: pd.Series) -> str:
 # ---- Join Data --------------------------------------------------------------------------------------
 
 JoinType = Literal["Inner Join", "Left Outer Join", "Full Outer Join", "Left Semi-Join"]
-_HOW = {"Inner Join": "inner", "Left Outer Join": "left", "Full Outer Join": "outer", "Left Semi-Join": "inner"}
+_HOW = {"Inner Join": "inner", "Left Outer Join": "left", "Full Outer Join": "outer",
+        "Left Semi-Join": "inner"}
+_LEFT_KEYS = "Comma-separated case-sensitive names of join key columns for L"
+_RIGHT_KEYS = "Comma-separated case-sensitive names of join key columns for R"
 _LPOS, _RPOS = "\x00left", "\x00right"
 
 
 class JoinDataParams(Params):
-    left_keys: ColumnSelection = Field(
-        alias="Comma-separated case-sensitive names of join key columns for L")
-    right_keys: ColumnSelection = Field(
-        alias="Comma-separated case-sensitive names of join key columns for R")
+    left_keys: ColumnSelection = Field(alias=_LEFT_KEYS)
+    right_keys: ColumnSelection = Field(alias=_RIGHT_KEYS)
     match_case: bool = Field(True, alias="Match case")
     join_type: JoinType = Field("Inner Join", alias="Join type")
     keep_right_key_columns_in_joined_table: bool = Field(True, alias="Keep right key columns in joined table")
@@ -140,8 +141,8 @@ class JoinData(Component):
     def run(self, inputs: Mapping[str, Any], params: JoinDataParams, ctx: RunContext) -> dict[str, Any]:
         left: pd.DataFrame = inputs["dataset1"].reset_index(drop=True)
         right: pd.DataFrame = inputs["dataset2"].reset_index(drop=True)
-        lkeys = _in_typed_order(params.left_keys, left, "Comma-separated case-sensitive names of join key columns for L")
-        rkeys = _in_typed_order(params.right_keys, right, "Comma-separated case-sensitive names of join key columns for R")
+        lkeys = _in_typed_order(params.left_keys, left, _LEFT_KEYS)
+        rkeys = _in_typed_order(params.right_keys, right, _RIGHT_KEYS)
         if len(lkeys) != len(rkeys):
             raise ComponentError(f"The join needs as many right key columns as left ones: left {lkeys}, "
                                  f"right {rkeys}", code="InconsistentSize")
@@ -221,7 +222,9 @@ def _assemble(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame, lkey
         right_only = (lpos < 0).to_numpy()
         if right_only.any():  # keys of right-only rows would otherwise be lost
             for lk, rk in zip(lkeys, rkeys):
-                lpart[lk] = lpart[lk].where(~right_only, rpart[rk])
+                keys = lpart[lk]
+                keys = keys.astype(object) if isinstance(keys.dtype, pd.CategoricalDtype) else keys
+                lpart[lk] = keys.where(~right_only, rpart[rk])
         rpart = rpart.drop(columns=rkeys)
     out, renames = _side_by_side(lpart, rpart)
     out.attrs = _merged_attrs(left_attrs, right_attrs, renames, out.columns)
@@ -301,8 +304,8 @@ class AddRows(Component):
         columns = list(first.columns)
         out = pd.concat([first, second[columns]], ignore_index=True)
         for c in columns:
-            if (isinstance(first[c].dtype, pd.CategoricalDtype) or isinstance(second[c].dtype, pd.CategoricalDtype)) \
-                    and not isinstance(out[c].dtype, pd.CategoricalDtype):
+            was_categorical = any(isinstance(d[c].dtype, pd.CategoricalDtype) for d in (first, second))
+            if was_categorical and not isinstance(out[c].dtype, pd.CategoricalDtype):
                 out[c] = out[c].astype("category")
         out.attrs = dict(first.attrs)
         ctx.log(f"{len(first)} + {len(second)} rows -> {len(out)}")
@@ -373,7 +376,8 @@ class EditMetadataParams(Params):
     new_column_name: str = Field("", alias="New Column Name",
                                  description="Comma-separated new names, one per selected column, in order")
     date_and_time_format: str = Field("", alias="Date and time Format",
-                                      description="strftime format such as %Y-%m-%d; empty: inferred per value")
+                                      description="strftime format such as %Y-%m-%d; empty: inferred "
+                                                  "per value")
     timespan_format: str = Field("", alias="TimeSpan Format",
                                  description="strftime time format such as %H:%M:%S, read as time since "
                                              "midnight; empty: pandas durations like '1 days 02:00:00'")
@@ -439,6 +443,8 @@ def _to_double(s: pd.Series, _: EditMetadataParams) -> pd.Series:
 
 
 def _to_integer(s: pd.Series, params: EditMetadataParams) -> pd.Series:
+    if ptypes.is_integer_dtype(s):
+        return s  # already whole numbers; going through float would round big ones
     numbers = _to_double(s, params)
     whole = numbers.where(numbers.isna() | (numbers == np.floor(numbers)))
     return whole.astype("Int64" if whole.isna().any() else "int64")
@@ -469,7 +475,8 @@ def _to_timespan(s: pd.Series, params: EditMetadataParams) -> pd.Series:
         return pd.to_datetime(s.astype("str"), format=params.timespan_format, errors="coerce") \
             - pd.Timestamp("1900-01-01")
     if is_numeric(s):
-        raise TypeError("numbers carry no time unit; give strings such as '2 days 03:00:00' or a TimeSpan Format")
+        raise TypeError("numbers carry no time unit; give strings such as '2 days 03:00:00' "
+                        "or a TimeSpan Format")
     return pd.to_timedelta(s, errors="coerce")
 
 

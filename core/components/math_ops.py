@@ -22,7 +22,7 @@ from scipy import special
 
 from core.components.base import Component, Params, Port, PortType, RunContext
 from core.components.columns import ColumnSelection
-from core.components.manipulation import carry_attrs, is_numeric, require_numeric, selected, unique_name
+from core.components.manipulation import carry_attrs, require_numeric, selected, unique_name
 from core.errors import ComponentError
 
 Fn = Callable[..., np.ndarray]
@@ -126,12 +126,15 @@ SPECIAL: dict[str, tuple[Fn, bool]] = {
 TRIGONOMETRIC: dict[str, tuple[Fn, bool]] = {
     "Acos": (np.arccos, False), "AcosDegrees": (_degrees_out(np.arccos), False),
     "Acosh": (np.arccosh, False),
-    "Acot": (_of_reciprocal(np.arctan), False), "AcotDegrees": (_degrees_out(_of_reciprocal(np.arctan)), False),
+    "Acot": (_of_reciprocal(np.arctan), False),
+    "AcotDegrees": (_degrees_out(_of_reciprocal(np.arctan)), False),
     "Acoth": (_of_reciprocal(np.arctanh), False),
-    "Acsc": (_of_reciprocal(np.arcsin), False), "AcscDegrees": (_degrees_out(_of_reciprocal(np.arcsin)), False),
+    "Acsc": (_of_reciprocal(np.arcsin), False),
+    "AcscDegrees": (_degrees_out(_of_reciprocal(np.arcsin)), False),
     "Acsch": (_of_reciprocal(np.arcsinh), False),
     "Arg": (np.angle, False),
-    "Asec": (_of_reciprocal(np.arccos), False), "AsecDegrees": (_degrees_out(_of_reciprocal(np.arccos)), False),
+    "Asec": (_of_reciprocal(np.arccos), False),
+    "AsecDegrees": (_degrees_out(_of_reciprocal(np.arccos)), False),
     "Asech": (_of_reciprocal(np.arccosh), False),
     "Asin": (np.arcsin, False), "AsinDegrees": (_degrees_out(np.arcsin), False), "Asinh": (np.arcsinh, False),
     "Atan": (np.arctan, False), "AtanDegrees": (_degrees_out(np.arctan), False), "Atanh": (np.arctanh, False),
@@ -157,8 +160,9 @@ BasicFunction = Literal[
 CompareFunction = Literal["EqualTo", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo",
                           "NotEqualTo", "PairMax", "PairMin"]
 ArithmeticOperation = Literal["Add", "Divide", "Multiply", "Subtract"]
-RoundingOperation = Literal["Ceiling", "CeilingPower2", "Floor", "Mod", "Quotient", "Remainder", "RoundDigits",
-                            "RoundDown", "RoundUp", "ToEven", "ToMultiple", "ToOdd", "Truncate"]
+RoundingOperation = Literal["Ceiling", "CeilingPower2", "Floor", "Mod", "Quotient", "Remainder",
+                            "RoundDigits", "RoundDown", "RoundUp", "ToEven", "ToMultiple", "ToOdd",
+                            "Truncate"]
 SpecialFunction = Literal[
     "Beta", "BetaLn", "EllipticIntegralE", "EllipticIntegralK", "Erf", "Erfc", "ErfcScaled", "ErfInverse",
     "ExponentialIntegralEin", "Gamma", "GammaLn", "GammaRegularizedP", "GammaRegularizedPInverse",
@@ -192,7 +196,8 @@ class ApplyMathOperationParams(Params):
 
 _TABLES = {"Basic": ("basic_math_function", BASIC), "Compare": ("comparison_function", COMPARE),
            "Operations": ("arithmetic_operation", OPERATIONS), "Rounding": ("rounding_operation", ROUNDING),
-           "Special": ("special_function", SPECIAL), "Trigonometric": ("trigonometric_function", TRIGONOMETRIC)}
+           "Special": ("special_function", SPECIAL),
+           "Trigonometric": ("trigonometric_function", TRIGONOMETRIC)}
 
 
 class ApplyMathOperation(Component):
@@ -202,7 +207,8 @@ class ApplyMathOperation(Component):
     name = "Apply Math Operation"
     category = "Data Transformation"
     version = "1.0"
-    description = "Apply a basic, comparison, arithmetic, rounding, special or trigonometric function to columns."
+    description = ("Apply a basic, comparison, arithmetic, rounding, special or trigonometric function "
+                   "to columns.")
     inputs = (Port("input", "Input", PortType.DATA),)
     outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
     Parameters = ApplyMathOperationParams
@@ -220,14 +226,15 @@ class ApplyMathOperation(Component):
         seconds = _second_arguments(df, columns, params) if binary else [None] * len(columns)
         results: dict[str, pd.Series] = {}
         for column, second in zip(columns, seconds):
-            name, values = _apply(df, column, second, compute, params, function)
+            name, values = _apply(df, column, second, compute, binary, params, function)
             results[column] = values.rename(name)
         out = _output(df, results, params.output_mode)
         ctx.log(f"{function} on {len(columns)} column(s), {params.output_mode}")
         return {"result_dataset": out}
 
 
-def _second_arguments(df: pd.DataFrame, columns: list[str], params: ApplyMathOperationParams) -> list[str | None]:
+def _second_arguments(df: pd.DataFrame, columns: list[str],
+                      params: ApplyMathOperationParams) -> list[str | None]:
     """For each column, the column holding its second argument (None: the constant)."""
     if params.second_argument_type == "Constant":
         return [None] * len(columns)
@@ -239,42 +246,38 @@ def _second_arguments(df: pd.DataFrame, columns: list[str], params: ApplyMathOpe
     if len(others) == 1:
         return others * len(columns)
     if len(others) != len(columns):
-        raise ComponentError(f"'Second argument column set' selects {len(others)} columns; it needs one, or as "
-                             f"many as 'Column set' ({len(columns)})", code="BadNumberOfSelectedColumns")
+        raise ComponentError(f"'Second argument column set' selects {len(others)} columns; it needs one, "
+                             f"or as many as 'Column set' ({len(columns)})",
+                             code="BadNumberOfSelectedColumns")
     return list(others)
 
 
-def _apply(df: pd.DataFrame, column: str, second: str | None, compute: Fn, params: ApplyMathOperationParams,
-           function: str) -> tuple[str, pd.Series]:
+def _apply(df: pd.DataFrame, column: str, second: str | None, compute: Fn, binary: bool,
+           params: ApplyMathOperationParams, function: str) -> tuple[str, pd.Series]:
     x = df[column].astype("float64").to_numpy()
     args = [x]
     name = f"{function}({column})"
     missing = np.isnan(x)
-    if compute in (f for f, binary in _binary_functions()):
-        if second is None:
-            args.append(np.full(x.shape, params.second_argument))
-            name = f"{function}({column}_${params.second_argument:g})"
-        else:
-            other = df[second].astype("float64").to_numpy()
-            args.append(other)
-            missing = missing | np.isnan(other)
-            name = f"{function}({column}_{second})"
+    if binary and second is None:
+        args.append(np.full(x.shape, params.second_argument))
+        name = f"{function}({column}_${params.second_argument:g})"
+    elif binary:
+        other = df[second].astype("float64").to_numpy()
+        args.append(other)
+        missing = missing | np.isnan(other)
+        name = f"{function}({column}_{second})"
     with np.errstate(all="ignore"):
         result = np.asarray(compute(*args))
     if result.dtype == bool:
         return name, pd.Series(result, index=df.index, dtype="boolean").mask(missing)
-    return name, pd.Series(result.astype("float64"), index=df.index)
-
-
-def _binary_functions() -> list[tuple[Fn, bool]]:
-    return [entry for _, table in _TABLES.values() for entry in table.values() if entry[1]]
+    return name, pd.Series(result.astype("float64"), index=df.index).mask(missing)
 
 
 def _output(df: pd.DataFrame, results: dict[str, pd.Series], mode: str) -> pd.DataFrame:
     if mode == "Inplace":
         out = df.copy()
         for column, values in results.items():
-            out[column] = values.to_numpy() if values.dtype != "boolean" else values.array
+            out[column] = values
         out.attrs = dict(df.attrs)
         return out
     taken = [] if mode == "ResultOnly" else [str(c) for c in df.columns]
@@ -378,8 +381,8 @@ def _substitute(x: pd.Series, threshold: float, how: str) -> float:
 
 def _keep_integers(original: pd.Series, clipped: pd.Series) -> pd.Series:
     """An integer column stays integer when every substitute happened to be a whole number."""
-    if is_numeric(original) and pd.api.types.is_integer_dtype(original) and clipped.notna().all() \
-            and (clipped == np.floor(clipped)).all():
+    whole = clipped.notna().all() and (clipped == np.floor(clipped)).all()
+    if pd.api.types.is_integer_dtype(original) and whole:
         return clipped.astype(original.dtype)
     return clipped
 

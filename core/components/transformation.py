@@ -359,7 +359,8 @@ def _satisfied(df: pd.DataFrame, clause: _Clause, text: str) -> np.ndarray:
         hits = compare(series, constant)
     except TypeError as exc:
         raise ComponentError(f"'{_RELATION_PARAM}': cannot compare column {clause.column!r} with "
-                             f"{clause.value!r}: {exc}", code="InvalidColumnType", column=clause.column) from exc
+                             f"{clause.value!r}: {exc}", code="InvalidColumnType",
+                             column=clause.column) from exc
     return (hits.fillna(False) & series.notna()).to_numpy(dtype=bool)
 
 
@@ -376,11 +377,11 @@ def _constant(series: pd.Series, clause: _Clause, text: str) -> Any:
             try:
                 return read(clause.value)
             except ValueError as exc:
-                raise _syntax_error(_RELATION_PARAM, text, clause.position,
-                                    f"column {clause.column!r} needs {expected}, got {clause.value!r}") from exc
+                problem = f"column {clause.column!r} needs {expected}, got {clause.value!r}"
+                raise _syntax_error(_RELATION_PARAM, text, clause.position, problem) from exc
     if clause.op not in ("==", "!="):
-        raise ComponentError(f"'{_RELATION_PARAM}': column {clause.column!r} holds text, which only == and != "
-                             f"compare (position {clause.position + 1})", code="InvalidColumnType",
+        raise ComponentError(f"'{_RELATION_PARAM}': column {clause.column!r} holds text, which only == "
+                             f"and != compare (position {clause.position + 1})", code="InvalidColumnType",
                              column=clause.column)
     return clause.value
 

@@ -23,15 +23,16 @@ def run(component: type[Component], inputs: dict[str, Any], **params: Any) -> di
 
 @pytest.fixture
 def cars() -> pd.DataFrame:
-    df = pd.DataFrame({"id": [1, 2, 3, 4], "make": ["audi", "BMW", "vw", None], "price": [10.0, 20.0, 30.0, 40.0]},
-                      index=[7, 8, 9, 10])
+    df = pd.DataFrame({"id": [1, 2, 3, 4], "make": ["audi", "BMW", "vw", None],
+                       "price": [10.0, 20.0, 30.0, 40.0]}, index=[7, 8, 9, 10])
     df.attrs = {"label": "price", "source": "cars"}
     return df
 
 
 @pytest.fixture
 def makers() -> pd.DataFrame:
-    return pd.DataFrame({"make": ["bmw", "audi", "audi", "fiat", None], "country": ["DE", "DE", "DE2", "IT", "?"]})
+    return pd.DataFrame({"make": ["bmw", "audi", "audi", "fiat", None],
+                         "country": ["DE", "DE", "DE2", "IT", "?"]})
 
 
 def join(left: pd.DataFrame, right: pd.DataFrame, lkeys: Any, rkeys: Any, **params: Any) -> pd.DataFrame:
@@ -50,8 +51,8 @@ def test_unique_name_suffixes_like_the_designer() -> None:
 
 def test_carry_attrs_follows_renames_and_forgets_dropped_columns() -> None:
     attrs = {"label": "y", "features": ["a", "b"], "categorical": ["b"], "task": "binary"}
-    assert carry_attrs(attrs, ["a2", "y"], {"a": "a2"}) == {"label": "y", "features": ["a2"], "categorical": [],
-                                                            "task": "binary"}
+    assert carry_attrs(attrs, ["a2", "y"], {"a": "a2"}) == {
+        "label": "y", "features": ["a2"], "categorical": [], "task": "binary"}
     assert "label" not in carry_attrs(attrs, ["a"])
 
 
@@ -222,7 +223,8 @@ def test_remove_duplicates_keeps_first_or_last(dupes: pd.DataFrame) -> None:
 
 
 def test_remove_duplicates_on_several_keys(dupes: pd.DataFrame) -> None:
-    out = run(RemoveDuplicateRows, {"dataset": dupes}, **{"Key column selection filter expression": ["k", "j"]})
+    out = run(RemoveDuplicateRows, {"dataset": dupes},
+              **{"Key column selection filter expression": ["k", "j"]})
     assert out["results_dataset"]["v"].tolist() == [1, 2, 4, 5]
 
 
@@ -250,7 +252,8 @@ def edit(df: pd.DataFrame, column: Any, **params: Any) -> pd.DataFrame:
 
 def test_edit_metadata_defaults() -> None:
     p = EditMetadataParams.model_validate({"Column": ["a"]})
-    assert (p.data_type, p.categorical, p.fields, p.new_column_name) == ("Unchanged", "Unchanged", "Unchanged", "")
+    assert (p.data_type, p.categorical, p.fields, p.new_column_name) == (
+        "Unchanged", "Unchanged", "Unchanged", "")
     with pytest.raises(ValidationError):
         EditMetadataParams.model_validate({"Column": ["a"], "Data Type": "Float"})
 
@@ -265,7 +268,8 @@ def test_edit_metadata_type_conversions(raw: pd.DataFrame) -> None:
     out = edit(raw, ["y"], **{"Data Type": "Boolean"})
     assert out["y"].tolist() == [False, True, True]
     out = edit(raw, ["when"], **{"Data Type": "DateTime"})
-    assert pd.api.types.is_datetime64_any_dtype(out["when"]) and out["when"].iloc[1] == pd.Timestamp("2021-03-04")
+    assert pd.api.types.is_datetime64_any_dtype(out["when"])
+    assert out["when"].iloc[1] == pd.Timestamp("2021-03-04")
     out = edit(raw, ["d"], **{"Data Type": "TimeSpan"})
     assert out["d"].tolist() == [pd.Timedelta(minutes=90), pd.Timedelta(seconds=10), pd.Timedelta(days=2)]
     out = edit(raw, ["y"], **{"Data Type": "String"})
@@ -285,8 +289,8 @@ def test_edit_metadata_formats() -> None:
 @pytest.mark.parametrize("column, data_type, example", [
     ("x", "Integer", "'1.5'"), ("flag", "Double", "'yes'"), ("n", "Boolean", "'2'"),
     ("flag", "DateTime", "'yes'"), ("flag", "TimeSpan", "'yes'")])
-def test_edit_metadata_failed_conversion_names_column_and_value(raw: pd.DataFrame, column: str, data_type: str,
-                                                                example: str) -> None:
+def test_edit_metadata_failed_conversion_names_column_and_value(raw: pd.DataFrame, column: str,
+                                                                data_type: str, example: str) -> None:
     with pytest.raises(ComponentError) as info:
         edit(raw, [column], **{"Data Type": data_type})
     assert info.value.code == "ParameterParsing" and info.value.column == column
@@ -301,7 +305,7 @@ def test_edit_metadata_numbers_to_timespan_are_refused(raw: pd.DataFrame) -> Non
 
 def test_edit_metadata_categorical_flag(raw: pd.DataFrame) -> None:
     out = edit(raw, ["flag", "y"], Categorical="Categorical")
-    assert isinstance(out["flag"].dtype, pd.CategoricalDtype) and isinstance(out["y"].dtype, pd.CategoricalDtype)
+    assert all(isinstance(out[c].dtype, pd.CategoricalDtype) for c in ("flag", "y"))
     assert out.attrs["categorical"] == ["flag", "y"]
     back = edit(out, ["y"], Categorical="NonCategorical")
     assert back["y"].dtype == np.int64 and back["y"].tolist() == [0, 1, 1]

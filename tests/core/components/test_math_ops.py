@@ -13,8 +13,8 @@ from scipy import special
 from core.components.base import RunContext
 from core.components.math_ops import (
     BASIC, COMPARE, OPERATIONS, ROUNDING, SPECIAL, TRIGONOMETRIC, UNSUPPORTED, ApplyMathOperation,
-    ApplyMathOperationParams, ArithmeticOperation, BasicFunction, ClipValues, ClipValuesParams, CompareFunction,
-    RoundingOperation, SpecialFunction, TrigonometricFunction,
+    ApplyMathOperationParams, ArithmeticOperation, BasicFunction, ClipValues, ClipValuesParams,
+    CompareFunction, RoundingOperation, SpecialFunction, TrigonometricFunction,
 )
 from core.errors import ColumnNotFound, ComponentError
 
@@ -46,9 +46,9 @@ def test_math_defaults_match_the_designer() -> None:
 
 
 def test_every_listed_function_is_implemented_or_explained() -> None:
-    for options, table in [(BasicFunction, BASIC), (CompareFunction, COMPARE), (ArithmeticOperation, OPERATIONS),
-                           (RoundingOperation, ROUNDING), (SpecialFunction, SPECIAL),
-                           (TrigonometricFunction, TRIGONOMETRIC)]:
+    for options, table in [(BasicFunction, BASIC), (CompareFunction, COMPARE),
+                           (ArithmeticOperation, OPERATIONS), (RoundingOperation, ROUNDING),
+                           (SpecialFunction, SPECIAL), (TrigonometricFunction, TRIGONOMETRIC)]:
         assert set(get_args(options)) == set(table) | (set(UNSUPPORTED) & set(get_args(options)))
 
 
@@ -81,8 +81,9 @@ def test_operations_with_a_column_argument(nums: pd.DataFrame) -> None:
 
 def test_pairwise_second_columns(nums: pd.DataFrame) -> None:
     df = nums.assign(c=[1.0, 1.0, 1.0, 1.0], d=[2.0, 2.0, 2.0, 2.0])
-    out = math_op(df, **{"Column set": ["a", "b"], "Category": "Operations", "Arithmetic operation": "Subtract",
-                         "Second argument type": "ColumnSet", "Second argument column set": ["c", "d"]})
+    out = math_op(df, **{"Column set": ["a", "b"], "Category": "Operations",
+                         "Arithmetic operation": "Subtract", "Second argument type": "ColumnSet",
+                         "Second argument column set": ["c", "d"]})
     assert values(out["Subtract(a_c)"]) == [0.0, -3.0, None, 3.0]
     assert values(out["Subtract(b_d)"]) == [0.0, 0.0, 3.0, -2.0]
 
@@ -90,8 +91,8 @@ def test_pairwise_second_columns(nums: pd.DataFrame) -> None:
 def test_second_column_count_must_fit(nums: pd.DataFrame) -> None:
     df = nums.assign(c=1.0, d=2.0, e=3.0)
     with pytest.raises(ComponentError) as info:
-        math_op(df, **{"Column set": ["a", "b"], "Category": "Operations", "Second argument type": "ColumnSet",
-                       "Second argument column set": ["c", "d", "e"]})
+        math_op(df, **{"Column set": ["a", "b"], "Category": "Operations",
+                       "Second argument type": "ColumnSet", "Second argument column set": ["c", "d", "e"]})
     assert info.value.code == "BadNumberOfSelectedColumns"
     with pytest.raises(ComponentError) as info:
         math_op(df, **{"Column set": ["a"], "Category": "Operations", "Second argument type": "ColumnSet"})
@@ -114,7 +115,8 @@ def test_inplace_replaces_values_keeping_the_name(nums: pd.DataFrame) -> None:
 
 
 def test_result_only_returns_just_the_results(nums: pd.DataFrame) -> None:
-    out = math_op(nums, **{"Column set": ["a", "b"], "Basic math function": "Exp2", "Output mode": "ResultOnly"})
+    out = math_op(nums, **{"Column set": ["a", "b"], "Basic math function": "Exp2",
+                           "Output mode": "ResultOnly"})
     assert list(out.columns) == ["Exp2(a_$1)", "Exp2(b_$1)"]
     assert values(out["Exp2(b_$1)"]) == [4.0, 4.0, 32.0, 1.0]
     assert out.attrs == {"source": "nums"}                    # the label column is not in the result
@@ -227,7 +229,8 @@ def clip(df: pd.DataFrame, **params: Any) -> pd.DataFrame:
 
 def test_clip_defaults_match_the_designer() -> None:
     p = ClipValuesParams.model_validate({"List of columns": ["v"]})
-    assert (p.set_of_thresholds, p.upper_threshold, p.lower_threshold) == ("ClipPeaks", "Constant", "Constant")
+    assert (p.set_of_thresholds, p.upper_threshold, p.lower_threshold) == (
+        "ClipPeaks", "Constant", "Constant")
     assert (p.constant_value_for_upper_threshold, p.constant_value_for_lower_threshold) == (99.0, 1.0)
     assert (p.percentile_value_for_upper_threshold, p.percentile_value_for_lower_threshold) == (99.0, 1.0)
     assert (p.substitute_value_for_peaks, p.substitute_value_for_subpeaks) == ("Threshold", "Threshold")

@@ -1,0 +1,127 @@
+"""In-memory scoring of an inference pipeline: what a real-time endpoint runs per request.
+
+Compiling does the work that does not depend on the request once: parameters are parsed,
+models and transformations are loaded (and their signatures checked), and every node that does
+not read from Web Service Input is evaluated. A request then runs only the nodes downstream of
+Web Service Input, on DataFrames in memory, with no storage round trip.
+"""
+from __future__ import annotations
+
+import graphlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from core.artifacts import Artifacts, parquet_to_dataframe
+from core.components import Component, Params, PortType, RunContext, lookup
+from core.components.web_service import WebServiceInput, WebServiceOutput
+from core.errors import InvalidRequest, Problem
+from core.graph import Pipeline, parse_parameters
+from core.store import Store
+
+
+@dataclass
+class _Step:
+    node_id: str
+    component: Component
+    params: Params
+    inputs: dict[str, tuple[str, str]]  # port -> (node, port)
+
+
+@dataclass
+class CompiledPipeline:
+    input_name: str
+    output_name: str
+    input_node: str
+    output_node: str
+    steps: list[_Step]
+    static: dict[tuple[str, str], Any] = field(default_factory=dict)
+    drop_columns: list[str] = field(default_factory=list)
+
+    def score(self, rows: pd.DataFrame) -> pd.DataFrame:
+        """Rows in (already checked against the schema), Web Service Output's table out."""
+        values: dict[tuple[str, str], Any] = dict(self.static)
+        values[(self.input_node, "data")] = rows
+        ctx = RunContext()
+        for step in self.steps:
+            inputs = {port: values[ref] for port, ref in step.inputs.items()}
+            for port_id, value in step.component.run(inputs, step.params, ctx).items():
+                values[(step.node_id, port_id)] = value
+        return values[(self.output_node, "data")]
+
+
+def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> CompiledPipeline:
+    """Prepare a pinned real-time inference pipeline for scoring."""
+    components = {n.id: lookup(n.component) for n in pipeline.nodes}
+    inputs = [n for n in pipeline.nodes if components[n.id] is WebServiceInput]
+    outputs = [n for n in pipeline.nodes if components[n.id] is WebServiceOutput]
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise InvalidRequest("Not a real-time inference pipeline", [Problem(
+            code="not_realtime", field="pipeline",
+            message="A real-time endpoint needs exactly one Web Service Input and one Web Service Output "
+                    f"(found {len(inputs)} and {len(outputs)})")])
+    edges = {(e.target.node, components[e.target.node].input_port(e.target.port).id):  # type: ignore[union-attr]
+             (e.source.node, components[e.source.node].output_port(e.source.port).id)  # type: ignore[union-attr]
+             for e in pipeline.edges}
+    dynamic = _downstream(pipeline, inputs[0].id)
+    order = list(graphlib.TopologicalSorter(pipeline.dependencies()).static_order())
+    static: dict[tuple[str, str], Any] = {}
+    steps: list[_Step] = []
+    needed = _upstream(pipeline, {src for (dst, _), src in edges.items()
+                                  if dst in dynamic and src[0] not in dynamic}) - dynamic
+    for node_id in order:
+        component = components[node_id]
+        assert component is not None
+        params = parse_parameters(component, pipeline.node(node_id).parameters)
+        node_inputs = {port: src for (dst, port), src in edges.items() if dst == node_id}
+        if node_id in dynamic and node_id != inputs[0].id:
+            steps.append(_Step(node_id, component(), params, node_inputs))
+        elif node_id in needed:
+            static.update(_evaluate_static(node_id, component, params, node_inputs, static, artifacts, store))
+    wsi_params = parse_parameters(WebServiceInput, inputs[0].parameters)
+    return CompiledPipeline(input_name=wsi_params.name,
+                            output_name=parse_parameters(WebServiceOutput, outputs[0].parameters).name,
+                            input_node=inputs[0].id, output_node=outputs[0].id, steps=steps, static=static,
+                            drop_columns=list(wsi_params.drop_columns))
+
+
+def _downstream(pipeline: Pipeline, start: str) -> set[str]:
+    seen, frontier = {start}, [start]
+    while frontier:
+        node = frontier.pop()
+        for e in pipeline.edges:
+            if e.source.node == node and e.target.node not in seen:
+                seen.add(e.target.node)
+                frontier.append(e.target.node)
+    return seen
+
+
+def _upstream(pipeline: Pipeline, refs: set[tuple[str, str]]) -> set[str]:
+    deps = pipeline.dependencies()
+    seen, frontier = {node for node, _ in refs}, [node for node, _ in refs]
+    while frontier:
+        for parent in deps[frontier.pop()]:
+            if parent not in seen:
+                seen.add(parent)
+                frontier.append(parent)
+    return seen
+
+
+def _evaluate_static(node_id: str, component: type[Component], params: Params,
+                     node_inputs: dict[str, tuple[str, str]], static: dict[tuple[str, str], Any],
+                     artifacts: Artifacts, store: Store) -> dict[tuple[str, str], Any]:
+    """Outputs of a node that does not depend on the request: sources are loaded, others run."""
+    sources = component.source_outputs(params)
+    if sources is not None:
+        out: dict[tuple[str, str], Any] = {}
+        for port in component.outputs:
+            ref = sources[port.id]
+            if port.type == PortType.DATA and ref.startswith("datasets/"):
+                out[(node_id, port.id)] = parquet_to_dataframe(store.get_blob("datasets", ref.split("/", 1)[1]))
+            else:
+                out[(node_id, port.id)] = artifacts.get(ref, port.type)
+        return out
+    values = {port: static[src] for port, src in node_inputs.items()}
+    produced = component().run(values, params, RunContext())
+    return {(node_id, port): value for port, value in produced.items()}

@@ -1,0 +1,115 @@
+"""Real-time endpoints: deploy and manage (function key), score and describe (endpoint key)."""
+from __future__ import annotations
+
+import json
+from typing import Literal
+
+import azure.functions as func
+from pydantic import BaseModel, Field
+
+from core import realtime
+from core.errors import InvalidRequest, Problem
+from core.realtime_service import RealtimeSource, swagger
+from functions.common import caller, json_errors, json_response, parse_body, service
+
+bp = func.Blueprint()
+
+
+class DeployRequest(RealtimeSource):
+    name: str
+    description: str = ""
+
+
+class UpdateRequest(RealtimeSource):
+    description: str | None = None
+
+
+class RegenerateRequest(BaseModel):
+    key_type: Literal["primary", "secondary", "Primary", "Secondary"] = Field(alias="keyType")
+
+    model_config = {"populate_by_name": True}
+
+
+def _view(endpoint: realtime.RealtimeEndpoint) -> dict:
+    view = endpoint.model_dump(mode="json", by_alias=True)
+    view["scoring_uri"] = f"/api/realtime/{endpoint.name}/score"
+    view["swagger_uri"] = f"/api/realtime/{endpoint.name}/swagger.json"
+    return view
+
+
+def endpoint_key(req: func.HttpRequest) -> str | None:
+    """``Authorization: Bearer <key>`` (as Azure ML) or ``api-key: <key>``."""
+    auth = req.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return req.headers.get("api-key")
+
+
+@bp.route(route="realtime", methods=["POST"])
+@json_errors
+def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, DeployRequest)
+    endpoint, keys = service().realtime.deploy(body.name, RealtimeSource(**body.model_dump(
+        include={"draft_id", "pipeline_endpoint", "pipeline_version"})), body.description, caller(req))
+    return json_response({**_view(endpoint), "keys": keys}, 201,
+                         {"Location": f"/api/realtime/{endpoint.name}"})
+
+
+@bp.route(route="realtime", methods=["GET"])
+@json_errors
+def list_realtime(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": [_view(e) for e in realtime.list_endpoints(service().store)]})
+
+
+@bp.route(route="realtime/{name}", methods=["GET"])
+@json_errors
+def get_realtime(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(_view(realtime.get(service().store, req.route_params["name"])))
+
+
+@bp.route(route="realtime/{name}", methods=["PUT"])
+@json_errors
+def update_realtime(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, UpdateRequest)
+    source = RealtimeSource(**body.model_dump(include={"draft_id", "pipeline_endpoint", "pipeline_version"}))
+    endpoint = service().realtime.update(req.route_params["name"], source, body.description, caller(req))
+    return json_response(_view(endpoint))
+
+
+@bp.route(route="realtime/{name}", methods=["DELETE"])
+@json_errors
+def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
+    realtime.delete(service().store, req.route_params["name"])
+    service().realtime.forget(req.route_params["name"])
+    return func.HttpResponse(status_code=204)
+
+
+@bp.route(route="realtime/{name}/keys/regenerate", methods=["POST"])
+@json_errors
+def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
+    """One key at a time, so callers can move to the other key first."""
+    kind = parse_body(req, RegenerateRequest).key_type.lower()
+    key = realtime.regenerate_key(service().store, req.route_params["name"], kind)  # type: ignore[arg-type]
+    service().realtime.forget(req.route_params["name"])
+    return json_response({"keyType": kind, "key": key})
+
+
+@bp.route(route="realtime/{name}/score", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@json_errors
+def score(req: func.HttpRequest) -> func.HttpResponse:
+    """Checked by the endpoint's own keys, not the function key (callers hold only those)."""
+    try:
+        body = json.loads(req.get_body() or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InvalidRequest("The body is not valid JSON", [Problem(code="invalid_json", field="body",
+                                                                    message="Send a JSON body")]) from exc
+    result = service().realtime.score(req.route_params["name"], endpoint_key(req), body)
+    return json_response(result, headers={"Access-Control-Allow-Origin": "*"})
+
+
+@bp.route(route="realtime/{name}/swagger.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@json_errors
+def realtime_swagger(req: func.HttpRequest) -> func.HttpResponse:
+    endpoint = service().realtime.authorised(req.route_params["name"], endpoint_key(req))
+    base = req.url.split("/api/", 1)[0]
+    return json_response(swagger(endpoint, base))
