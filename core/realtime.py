@@ -29,7 +29,7 @@ PARTITION = "realtime"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{1,31}$"
 KeyType = Literal["primary", "secondary"]
 ColumnType = Literal["integer", "number", "string", "boolean"]
-MAX_REPORTED = 20
+MAX_REPORTED = 50
 
 
 class ColumnSpec(BaseModel):
@@ -234,12 +234,11 @@ def to_frame(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> pd.DataFra
     """
     problems: list[Problem] = []
     present = set().union(*(r.keys() for r in rows))
-    for spec in schema:
-        if spec.required and spec.name not in present:
-            problems.append(Problem(code="missing_column", column=spec.name,
-                                    message=f"Required column {spec.name!r} ({spec.type}) is missing"))
-    for spec in schema:
+    for spec in schema:  # in schema order, so a long list still reads column by column
         if spec.name not in present:
+            if spec.required:
+                problems.append(Problem(code="missing_column", column=spec.name,
+                                        message=f"Required column {spec.name!r} ({spec.type}) is missing"))
             continue
         bad = [i for i, r in enumerate(rows) if not _fits(r.get(spec.name), spec.type)]
         if bad:
