@@ -1,0 +1,168 @@
+"""The Durable Functions HTTP API that clients and the SDK's client object talk to.
+
+Two copies of the same API exist, as in the real host: the public webhooks under
+``/runtime/webhooks/durabletask/`` (what ``create_check_status_response`` links to,
+protected by a key) and the internal "rpc" endpoint that the SDK's
+``DurableOrchestrationClient`` calls from inside functions (``rpcBaseUrl`` in the
+durable client binding; the extension serves it on localhost only). Both map onto
+:class:`LocalDurableRuntime`. Implemented: start, status, list (filtered by
+``runtimeStatus`` and ``instanceIdPrefix``) and terminate. Anything else answers 501.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Optional
+from urllib.parse import quote, unquote
+
+from .durable import (ACTIVE_STATUSES, FAILED, InstanceExistsError, LocalDurableRuntime,
+                      UnknownOrchestratorError)
+
+WEBHOOK_PREFIX = "/runtime/webhooks/durabletask/"
+RPC_PREFIX = "/durabletask/"
+
+
+@dataclass(frozen=True)
+class ApiResponse:
+    status: int
+    body: Any = None  # JSON-serialisable; None means an empty body
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DurableEndpoints:
+    """Where this host serves the durable API, as seen by one request."""
+
+    public_origin: str  # scheme://host:port the caller used
+    rpc_origin: str  # http://address:port of the socket, reachable from this process
+    task_hub: str
+    system_key: Optional[str]  # appended as ``code=`` like the real host's system key
+
+    @property
+    def base_url(self) -> str:
+        return self.public_origin + WEBHOOK_PREFIX.rstrip("/")
+
+    def client_binding(self) -> str:
+        """The JSON the worker passes for a ``durableClient`` binding."""
+        query = self._query()
+        instance = f"{self.base_url}/instances/INSTANCEID"
+        return json.dumps({
+            "taskHubName": self.task_hub,
+            "creationUrls": {
+                "createNewInstancePostUri":
+                    f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]{self._code('?')}",
+                "createAndWaitOnNewInstancePostUri":
+                    f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
+                    f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}{self._code('&')}",
+            },
+            "managementUrls": {
+                "id": "INSTANCEID",
+                "statusQueryGetUri": f"{instance}?{query}",
+                "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",
+                "terminatePostUri": f"{instance}/terminate?reason={{text}}&{query}",
+                "rewindPostUri": f"{instance}/rewind?reason={{text}}&{query}",
+                "purgeHistoryDeleteUri": f"{instance}?{query}",
+                "restartPostUri": f"{instance}/restart?{query}",
+                "suspendPostUri": f"{instance}/suspend?reason={{text}}&{query}",
+                "resumePostUri": f"{instance}/resume?reason={{text}}&{query}",
+            },
+            "baseUrl": self.base_url,
+            "requiredQueryStringParameters": self._code(""),
+            "rpcBaseUrl": self.rpc_origin + RPC_PREFIX,
+        })
+
+    def management_payload(self, instance_id: str) -> dict[str, str]:
+        urls = json.loads(self.client_binding())["managementUrls"]
+        return {name: url.replace("INSTANCEID", quote(instance_id, safe=""))
+                for name, url in urls.items()}
+
+    def _query(self) -> str:
+        return f"taskHub={quote(self.task_hub)}&connection=Storage{self._code('&')}"
+
+    def _code(self, separator: str) -> str:
+        return f"{separator}code={quote(self.system_key)}" if self.system_key else ""
+
+
+def handle_durable_request(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: str,
+                           path: str, query: Mapping[str, str], body: bytes) -> ApiResponse:
+    """Serve ``path`` (relative to the webhook or rpc prefix)."""
+    parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
+    if method == "POST" and len(parts) in (2, 3) and parts[0] == "orchestrators":
+        return _start(runtime, endpoints, parts[1], parts[2] if len(parts) == 3 else None, body)
+    if method == "GET" and parts == ["instances"] and not {"createdTimeFrom", "createdTimeTo"} & set(query):
+        return _list(runtime, query)
+    if method == "GET" and len(parts) == 2 and parts[0] == "instances":
+        return _status(runtime, parts[1], query)
+    if method == "POST" and len(parts) == 3 and parts[0] == "instances" and parts[2] == "terminate":
+        return _terminate(runtime, parts[1], query.get("reason", ""))
+    return ApiResponse(501, _error(f"devhost does not implement {method} {path} of the durable "
+                                   "HTTP API (only start, status, list and terminate)"))
+
+
+def _start(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, name: str,
+           instance_id: Optional[str], body: bytes) -> ApiResponse:
+    try:
+        instance_id = runtime.start_new(name, _input_json(body), instance_id)
+    except UnknownOrchestratorError as error:
+        return ApiResponse(400, _error(str(error)))  # the SDK client reads ExceptionMessage
+    except InstanceExistsError as error:
+        return ApiResponse(409, _error(str(error)))
+    except ValueError as error:
+        return ApiResponse(400, _error(f"The request body is not valid JSON: {error}"))
+    payload = endpoints.management_payload(instance_id)
+    return ApiResponse(202, payload, {"Location": payload["statusQueryGetUri"]})
+
+
+def _status(runtime: LocalDurableRuntime, instance_id: str, query: Mapping[str, str]) -> ApiResponse:
+    status = runtime.get_status(instance_id, show_history=_flag(query, "showHistory"))
+    if status is None:
+        return ApiResponse(404)
+    if status["runtimeStatus"] in ACTIVE_STATUSES:
+        return ApiResponse(202, status)
+    if status["runtimeStatus"] == FAILED and _flag(query, "returnInternalServerErrorOnFailure"):
+        return ApiResponse(500, status)
+    return ApiResponse(200, status)
+
+
+def _list(runtime: LocalDurableRuntime, query: Mapping[str, str]) -> ApiResponse:
+    wanted = {s for s in query.get("runtimeStatus", "").split(",") if s}
+    prefix = query.get("instanceIdPrefix", "")
+    return ApiResponse(200, [s for s in runtime.list_statuses()
+                             if (not wanted or s["runtimeStatus"] in wanted)
+                             and s["instanceId"].startswith(prefix)])
+
+
+def _terminate(runtime: LocalDurableRuntime, instance_id: str, reason: str) -> ApiResponse:
+    try:
+        accepted = runtime.terminate(instance_id, reason)
+    except KeyError:
+        return ApiResponse(404)
+    return ApiResponse(202 if accepted else 410)
+
+
+def _input_json(body: bytes) -> Optional[str]:
+    """The orchestration input as JSON text.
+
+    The SDK client serialises the input to JSON text and then posts that text as a
+    JSON string (aiohttp ``json=``), so a JSON string body holding valid JSON is
+    that text. Any other JSON body (curl, Postman) is the input itself.
+    """
+    if not body.strip():
+        return None
+    value = json.loads(body)
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+            return value
+        except ValueError:
+            pass
+    return json.dumps(value)
+
+
+def _flag(query: Mapping[str, str], name: str) -> bool:
+    return query.get(name, "").lower() == "true"
+
+
+def _error(message: str) -> dict[str, str]:
+    """The ASP.NET error shape the Durable extension answers with."""
+    return {"Message": "An error has occurred.", "ExceptionMessage": message}

@@ -1,0 +1,151 @@
+"""One devhost: the indexed app, its durable runtime, blob poller and HTTP server.
+
+``python -m devhost`` builds a :class:`DevHost` and serves it; tests and scripts can
+do the same in-process. The uvicorn lifespan starts the blob poller and, on
+shutdown, stops it and the durable runtime (its activity worker processes).
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import secrets
+import socket
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Mapping, Optional
+
+import uvicorn
+
+from .activities import WorkerKind
+from .app_index import AppIndex, load_app
+from .blobs import BlobPoller
+from .durable import LocalDurableRuntime
+from .durable_api import DurableEndpoints
+from .http import MiB, DevHostApp
+from .settings import read_host_config
+
+log = logging.getLogger(__name__)
+
+FUNCTION_KEY_SETTING = "DEVHOST_FUNCTION_KEY"
+# The Python worker's setting for the thread pool that runs synchronous functions.
+THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
+
+
+@dataclass(frozen=True)
+class DevHostConfig:
+    app: str = "function_app"  # importable module[:attribute]
+    host: str = "127.0.0.1"
+    port: int = 7071  # 0 picks a free port
+    workers: WorkerKind = "process"
+    max_workers: Optional[int] = None  # default: host.json maxConcurrentActivityFunctions, else one per CPU
+    function_key: Optional[str] = None  # default: DEVHOST_FUNCTION_KEY, else a random key
+    poll_interval: float = 1.0
+    max_body_bytes: int = 100 * MiB
+    app_dir: Path = field(default_factory=Path.cwd)
+    log_level: str = "info"
+
+
+class _RuntimeService:
+    """Stops the durable runtime with the server (start-up happens in DevHost)."""
+
+    def __init__(self, runtime: LocalDurableRuntime) -> None:
+        self._runtime = runtime
+
+    async def start(self) -> None:
+        return None
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self._runtime.shutdown)
+
+
+class DevHost:
+    """Builds everything from ``config`` and the app ``settings``; ``serve()`` runs it.
+
+    Constructing it binds the listening socket (so a busy port fails fast and
+    ``base_url`` is known at once), imports the app and starts the activity workers;
+    call ``close()`` if ``serve()`` is never reached or was interrupted.
+    """
+
+    def __init__(self, config: DevHostConfig, settings: Mapping[str, str]) -> None:
+        self._socket = _listen(config.host, config.port)
+        runtime: Optional[LocalDurableRuntime] = None
+        try:
+            self.index = AppIndex.from_app(load_app(config.app))
+            host_config = read_host_config(config.app_dir, settings)
+            self.task_hub = host_config.task_hub
+            threads = settings.get(THREAD_COUNT_SETTING)
+            self._function_threads = int(threads) if threads else None
+            self.function_key = config.function_key or settings.get(FUNCTION_KEY_SETTING) or ""
+            if not self.function_key:
+                self.function_key = secrets.token_urlsafe(24)
+                log.warning("%s is not set; this run's function key is %s",
+                            FUNCTION_KEY_SETTING, self.function_key)
+            self.poller = BlobPoller(self.index.blob_triggers, settings, interval=config.poll_interval,
+                                     durable_client_binding=self._background_client_binding)
+            self.runtime = runtime = LocalDurableRuntime(
+                self.index, app_module=config.app, workers=config.workers,
+                max_workers=config.max_workers or host_config.max_concurrent_activities)
+            self.asgi = DevHostApp(self.index, runtime=runtime, function_key=self.function_key,
+                                   route_prefix=host_config.route_prefix,
+                                   max_body_bytes=config.max_body_bytes, task_hub=self.task_hub,
+                                   services=[self.poller, _RuntimeService(runtime)])
+            self.server = uvicorn.Server(uvicorn.Config(
+                self.asgi, host=config.host, port=config.port, lifespan="on",
+                log_level=config.log_level, timeout_graceful_shutdown=10))
+        except BaseException:
+            if runtime is not None:
+                runtime.shutdown()
+            self._socket.close()
+            raise
+
+    @property
+    def base_url(self) -> str:
+        """``http://host:port`` of the listening socket."""
+        address, port = self._socket.getsockname()[:2]
+        if ipaddress.ip_address(address).is_unspecified:  # bound to all interfaces
+            address = "::1" if ":" in address else "127.0.0.1"
+        return f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
+
+    async def serve(self, on_ready: Callable[[str], None] = lambda url: None) -> None:
+        """Serve until ``request_stop()`` or SIGINT/SIGTERM; ``on_ready(base_url)``
+        is called once the lifespan start-up is done and requests are accepted."""
+        if self._function_threads:  # sync functions run on the loop's default executor
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(
+                self._function_threads, thread_name_prefix="function"))
+        serving = asyncio.create_task(self.server.serve(sockets=[self._socket]))
+        while not self.server.started and not serving.done():
+            await asyncio.sleep(0.02)
+        if self.server.started:
+            on_ready(self.base_url)
+        await serving
+
+    def request_stop(self) -> None:
+        self.server.should_exit = True
+
+    def close(self) -> None:
+        """Stop the durable runtime and release the port if serve() did not."""
+        self.runtime.shutdown()
+        self._socket.close()
+
+    def _background_client_binding(self) -> str:
+        """Durable client binding for functions that are not called over HTTP."""
+        base = self.base_url
+        return DurableEndpoints(base, base, self.task_hub, self.function_key).client_binding()
+
+
+class ListenError(OSError):
+    """The host/port cannot be bound (in use, not a local address, ...)."""
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family, kind, protocol, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    listener = socket.socket(family, kind, protocol)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind(address)
+    except OSError as error:
+        listener.close()
+        raise ListenError(error.errno, f"cannot listen on {host}:{port}: {error.strerror}") from None
+    return listener
