@@ -71,6 +71,9 @@ class TrainedModel:
     def predictions(self, df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray | None]:
         """Predicted labels and, for classifiers, class probabilities (columns in ``classes`` order)."""
         features = checked_features(self.pipeline, self.feature_columns, df)
+        if features.empty:  # e.g. every row dropped by a cleaning step: nothing to predict
+            width = len(self.classes) if self.task in ("binary", "multiclass") else 0
+            return np.empty(0), (np.empty((0, width)) if width else None)
         labels = self.pipeline.predict(features)
         if self.task in ("binary", "multiclass") and hasattr(self.pipeline, "predict_proba"):
             return labels, self.pipeline.predict_proba(features)
@@ -89,6 +92,8 @@ class TrainedModel:
         out = pd.concat([df, scores], axis=1) if append else scores
         out.attrs = {**df.attrs, "label": self.label_column, "task": self.task,
                      "score_columns": list(scores.columns)}
+        if self.classes:
+            out.attrs["classes"] = list(self.classes)  # Evaluate Model's class list when the rows lack one
         return out
 
 
@@ -157,7 +162,10 @@ def fit(learner: Learner, df: pd.DataFrame, label: str) -> TrainedModel:
 
 
 def fit_clusters(learner: Learner, df: pd.DataFrame, columns: list[str]) -> TrainedClusterModel:
-    """Fit a clustering ``learner`` on ``columns`` of ``df`` (categorical ones one-hot encoded)."""
+    """Fit a clustering ``learner`` on ``columns`` of ``df`` (categorical ones one-hot encoded).
+
+    A clustering estimator names its number of clusters ``n_clusters`` (possibly nested).
+    """
     if learner.task != "clustering":
         raise ComponentError(f"Train Clustering Model needs a clustering model, not a {learner.task} "
                              f"one ({learner.algorithm})", code="InvalidLearner")
@@ -208,7 +216,7 @@ def checked_features(pipeline: Pipeline, columns: list[str], df: pd.DataFrame) -
     _refuse_missing(features, columns)
     onehot = pipeline.named_steps["encode"].named_transformers_["categorical"]
     if getattr(onehot, "handle_unknown", "ignore") == "error" and hasattr(onehot, "categories_"):
-        for column, levels in zip(onehot.feature_names_in_, onehot.categories_):
+        for column, levels in zip(onehot.feature_names_in_, onehot.categories_, strict=True):
             unseen = features.loc[~features[column].isin(levels), column].unique().tolist()
             if unseen:
                 raise ComponentError(
