@@ -35,6 +35,7 @@ class Endpoint(BaseModel):
     updated_at: datetime
     created_by: str | None = None
     changes: int = Field(0, description="Counts changes; orders the audit trail")
+    batch_settings: dict[str, Any] = Field(default_factory=dict, description="Blob-upload scoring settings")
     etag: str | None = Field(None, exclude=True)
 
 
@@ -173,6 +174,10 @@ def set_status(store: Store, name: str, status: Status, by: str | None, version:
     _audit(store, _change(store, name, lambda e: None), by, f"version_{status.lower()}", version, version)
 
 
+def set_batch_settings(store: Store, name: str, settings: dict[str, Any]) -> Endpoint:
+    return _change(store, name, lambda e: setattr(e, "batch_settings", settings))
+
+
 def resolve_for_submit(store: Store, name: str, version: int | None) -> EndpointVersion:
     """The version a submission runs, or why it may not run (404 / 409 with a reason)."""
     endpoint = get(store, name)
@@ -225,7 +230,8 @@ def _endpoint_entity(e: Endpoint) -> dict[str, Any]:
     return {"PartitionKey": PARTITION, "RowKey": e.name, "description": e.description,
             "default_version": e.default_version if e.default_version is not None else -1,
             "status": e.status, "created_at": e.created_at, "updated_at": e.updated_at,
-            "created_by": e.created_by or "", "changes": e.changes}
+            "created_by": e.created_by or "", "changes": e.changes,
+            "batch_settings": json.dumps(e.batch_settings)}
 
 
 def _endpoint(e: dict[str, Any]) -> Endpoint:
@@ -233,7 +239,8 @@ def _endpoint(e: dict[str, Any]) -> Endpoint:
     return Endpoint(name=e["RowKey"], description=e.get("description", ""),
                     default_version=None if default is None or default < 0 else default,
                     status=e["status"], created_at=e["created_at"], updated_at=e["updated_at"],
-                    created_by=e.get("created_by") or None, changes=e.get("changes", 0), etag=e["etag"])
+                    created_by=e.get("created_by") or None, changes=e.get("changes", 0),
+                    batch_settings=json.loads(e.get("batch_settings") or "{}"), etag=e["etag"])
 
 
 def _version_entity(v: EndpointVersion) -> dict[str, Any]:

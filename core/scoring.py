@@ -1,9 +1,10 @@
-"""In-memory scoring of an inference pipeline: what a real-time endpoint runs per request.
+"""In-memory scoring of an inference pipeline: a real-time request, or one batch mini-batch.
 
-Compiling does the work that does not depend on the request once: parameters are parsed,
-models and transformations are loaded (and their signatures checked), and every node that does
-not read from Web Service Input is evaluated. A request then runs only the nodes downstream of
-Web Service Input, on DataFrames in memory, with no storage round trip.
+Compiling does the work that does not depend on the rows once: parameters are parsed, models
+and transformations are loaded (and their signatures checked), and every node that does not
+read from the input node is evaluated. Scoring then runs only the nodes downstream of the input
+(Web Service Input, or a batch pipeline's dataset), on DataFrames in memory, with no storage
+round trip.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pandas as pd
 
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import Component, Params, PortType, RunContext, lookup
+from core.components.data import Dataset
 from core.components.web_service import WebServiceInput, WebServiceOutput
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline, parse_parameters
@@ -31,24 +33,26 @@ class _Step:
 
 @dataclass
 class CompiledPipeline:
-    input_name: str
-    output_name: str
     input_node: str
+    input_port: str
     output_node: str
+    output_port: str
     steps: list[_Step]
     static: dict[tuple[str, str], Any] = field(default_factory=dict)
+    input_name: str = "WebServiceInput0"
+    output_name: str = "WebServiceOutput0"
     drop_columns: list[str] = field(default_factory=list)
 
     def score(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Rows in (already checked against the schema), Web Service Output's table out."""
+        """Rows in (already checked against the schema), the output node's table out."""
         values: dict[tuple[str, str], Any] = dict(self.static)
-        values[(self.input_node, "data")] = rows
+        values[(self.input_node, self.input_port)] = rows
         ctx = RunContext()
         for step in self.steps:
             inputs = {port: values[ref] for port, ref in step.inputs.items()}
             for port_id, value in step.component.run(inputs, step.params, ctx).items():
                 values[(step.node_id, port_id)] = value
-        return values[(self.output_node, "data")]
+        return values[(self.output_node, self.output_port)]
 
 
 def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> CompiledPipeline:
@@ -61,10 +65,35 @@ def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> 
             code="not_realtime", field="pipeline",
             message="A real-time endpoint needs exactly one Web Service Input and one Web Service Output "
                     f"(found {len(inputs)} and {len(outputs)})")])
+    compiled = _compile(pipeline, store, artifacts, (inputs[0].id, "data"), (outputs[0].id, "data"))
+    wsi = parse_parameters(WebServiceInput, inputs[0].parameters)
+    compiled.input_name, compiled.drop_columns = wsi.name, list(wsi.drop_columns)
+    compiled.output_name = parse_parameters(WebServiceOutput, outputs[0].parameters).name
+    return compiled
+
+
+def compile_batch_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> CompiledPipeline:
+    """Prepare a pinned batch inference pipeline: its one dataset input takes each mini-batch."""
+    inputs = [n for n in pipeline.nodes if lookup(n.component) is Dataset]
+    if pipeline.kind != "batch_inference" or len(inputs) != 1 or len(pipeline.outputs) != 1:
+        raise InvalidRequest("Not a batch inference pipeline", [Problem(
+            code="not_batch_inference", field="pipeline",
+            message="Batch scoring needs a batch inference pipeline with one dataset input and one output "
+                    f"(this is a {pipeline.kind} pipeline with {len(inputs)} dataset(s))")])
+    output = pipeline.outputs[0]
+    component = lookup(pipeline.node(output.node).component)
+    port = component.output_port(output.port) if component else None
+    assert port is not None, "a validated pipeline names existing outputs"
+    return _compile(pipeline, store, artifacts, (inputs[0].id, "dataset"), (output.node, port.id))
+
+
+def _compile(pipeline: Pipeline, store: Store, artifacts: Artifacts, entry: tuple[str, str],
+             exit_: tuple[str, str]) -> CompiledPipeline:
+    components = {n.id: lookup(n.component) for n in pipeline.nodes}
     edges = {(e.target.node, components[e.target.node].input_port(e.target.port).id):  # type: ignore[union-attr]
              (e.source.node, components[e.source.node].output_port(e.source.port).id)  # type: ignore[union-attr]
              for e in pipeline.edges}
-    dynamic = _downstream(pipeline, inputs[0].id)
+    dynamic = _downstream(pipeline, entry[0])
     order = list(graphlib.TopologicalSorter(pipeline.dependencies()).static_order())
     static: dict[tuple[str, str], Any] = {}
     steps: list[_Step] = []
@@ -75,15 +104,12 @@ def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> 
         assert component is not None
         params = parse_parameters(component, pipeline.node(node_id).parameters)
         node_inputs = {port: src for (dst, port), src in edges.items() if dst == node_id}
-        if node_id in dynamic and node_id != inputs[0].id:
+        if node_id in dynamic and node_id != entry[0]:
             steps.append(_Step(node_id, component(), params, node_inputs))
         elif node_id in needed:
             static.update(_evaluate_static(node_id, component, params, node_inputs, static, artifacts, store))
-    wsi_params = parse_parameters(WebServiceInput, inputs[0].parameters)
-    return CompiledPipeline(input_name=wsi_params.name,
-                            output_name=parse_parameters(WebServiceOutput, outputs[0].parameters).name,
-                            input_node=inputs[0].id, output_node=outputs[0].id, steps=steps, static=static,
-                            drop_columns=list(wsi_params.drop_columns))
+    return CompiledPipeline(input_node=entry[0], input_port=entry[1], output_node=exit_[0],
+                            output_port=exit_[1], steps=steps, static=static)
 
 
 def _downstream(pipeline: Pipeline, start: str) -> set[str]:

@@ -21,6 +21,7 @@ from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
+from core.batch import BatchScoring
 from core.realtime_service import RealtimeService
 from core.submissions import EndpointSubmission, dataset_choice
 
@@ -70,6 +71,7 @@ class Service:
         self.samples_dir = samples_dir
         self.artifacts = Artifacts(store, settings.artifact_signing_key)
         self.realtime = RealtimeService(store, self.artifacts, pin=self._pin_datasets, validate=self.validate)
+        self.batch = BatchScoring(store, self.artifacts, settings.mini_batch_rows, pin=self._pin_datasets)
 
     @property
     def features(self) -> dict[str, bool]:

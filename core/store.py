@@ -86,6 +86,23 @@ class Store:
         except ResourceNotFoundError as exc:
             raise KeyError(f"{container}/{name}") from exc
 
+    def download_to(self, container: str, name: str, path: str) -> None:
+        """Stream a blob to a local file: large inputs never sit whole in memory."""
+        try:
+            downloader = self._blobs.get_blob_client(container, name).download_blob(max_concurrency=4)
+        except ResourceNotFoundError as exc:
+            raise KeyError(f"{container}/{name}") from exc
+        with open(path, "wb") as out:
+            downloader.readinto(out)
+
+    def upload_file(self, container: str, name: str, path: str, *, content_type: str | None = None,
+                    metadata: dict[str, str] | None = None) -> None:
+        """Stream a local file to a blob, in blocks."""
+        settings = ContentSettings(content_type=content_type) if content_type else None
+        with open(path, "rb") as data:
+            self._blobs.get_blob_client(container, name).upload_blob(
+                data, overwrite=True, content_settings=settings, metadata=metadata, max_concurrency=4)
+
     def blob_metadata(self, container: str, name: str) -> dict[str, str] | None:
         try:
             props = self._blobs.get_blob_client(container, name).get_blob_properties()

@@ -8,6 +8,7 @@ import azure.functions as func
 from pydantic import BaseModel, Field
 
 from core import assets, endpoints
+from core.batch import BatchSettings
 from core.errors import InvalidRequest, Problem
 from core.submissions import EndpointSubmission
 from functions.common import caller, json_errors, json_response, parse_body, service
@@ -148,6 +149,16 @@ def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
     endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
                          caller(req), version=int(req.route_params["version"]))
     return json_response(service().endpoint_view(req.route_params["name"]))
+
+
+@bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["PUT"])
+@json_errors
+def set_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
+    """How files uploaded to batch-input/{name}/ are scored: mini-batch size, kept columns..."""
+    settings = parse_body(req, BatchSettings)
+    endpoint = endpoints.set_batch_settings(service().store, req.route_params["name"],
+                                            settings.model_dump(exclude_none=True))
+    return json_response(endpoint.model_dump(mode="json"))
 
 
 @bp.route(route="pipelineendpoints/{name}/submit", methods=["POST"])

@@ -1,8 +1,9 @@
-"""The run orchestrator and its activities.
+"""The orchestrators and their activities: pipeline runs, and blob-upload batch scoring.
 
-The orchestrator is deterministic and does no I/O: it walks the plan's stages, fans each stage
-out as one activity per node, and stops at the first failed node. Activities do all the I/O
-through ``core.service``. Only references (artifact names) travel through the history.
+Orchestrators are deterministic and do no I/O: ``run_pipeline`` walks the plan's stages, fans
+each stage out as one activity per node and stops at the first failed node; ``score_file`` fans
+a file's mini-batches out and joins them. Activities do all the I/O through ``core.service``.
+Only references (artifact names) travel through the history.
 """
 from __future__ import annotations
 
@@ -10,11 +11,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
+from core.batch import BatchRequest, BatchSettings, Chunk, ChunkResult, Prepared
 from core.executor import NodeRequest
 from core.service import Job
 from functions.common import service
 
 ORCHESTRATOR = "run_pipeline"
+SCORE_FILE = "score_file"
 # Infrastructure faults (storage hiccups) are retried; a component's refusal is not an
 # exception, so it is never retried.
 RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=3)
@@ -68,3 +71,44 @@ def run_node(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
     service().run_finished(payload["run_id"], payload["failed_node"], payload["error"])
+
+
+@bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)
+def score_file(context: df.DurableOrchestrationContext):
+    request = BatchRequest.model_validate(context.get_input())
+    prepared = Prepared.model_validate((yield context.call_activity_with_retry(
+        "batch_prepare", RETRY, request.model_dump())))
+    if prepared.status != "Ready":
+        return {"status": prepared.status, "run_id": prepared.run_id, "error": prepared.error}
+    context.set_custom_status({"mini_batches": len(prepared.chunks), "stage": "scoring"})
+    tasks = [context.call_activity_with_retry("batch_score", RETRY, {
+        "pipeline_ref": prepared.pipeline_ref, "settings": prepared.settings.model_dump(),
+        "chunk": chunk.model_dump()}) for chunk in prepared.chunks]
+    results, error = None, None
+    try:
+        results = yield context.task_all(tasks)
+    except Exception as exc:  # a mini-batch kept failing after its retries
+        error = str(exc).split("\n")[0]
+    context.set_custom_status({"mini_batches": len(prepared.chunks), "stage": "joining"})
+    outcome = yield context.call_activity_with_retry("batch_finish", RETRY, {
+        "request": request.model_dump(), "prepared": prepared.model_dump(), "results": results, "error": error})
+    return outcome
+
+
+@bp.activity_trigger(input_name="payload")
+def batch_prepare(payload: dict[str, Any]) -> dict[str, Any]:
+    return service().batch.prepare(BatchRequest.model_validate(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def batch_score(payload: dict[str, Any]) -> dict[str, Any]:
+    result = service().batch.score_chunk(payload["pipeline_ref"], BatchSettings.model_validate(payload["settings"]),
+                                         Chunk.model_validate(payload["chunk"]))
+    return result.model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def batch_finish(payload: dict[str, Any]) -> dict[str, Any]:
+    results = [ChunkResult.model_validate(r) for r in payload["results"]] if payload["results"] is not None else None
+    return service().batch.finish(BatchRequest.model_validate(payload["request"]),
+                                  Prepared.model_validate(payload["prepared"]), results, payload["error"])

@@ -40,7 +40,7 @@ if answers "$PORT"; then
   echo "port $PORT is busy: stop what runs there or set DESIGNER_PORT" >&2
   exit 1
 fi
-env DESIGNER_STORAGE_CONNECTION_STRING="$CONN" AzureWebJobsStorage="$CONN" \
+env DESIGNER_STORAGE_CONNECTION_STRING="$CONN" AzureWebJobsStorage="$CONN" DESIGNER_STORAGE="$CONN" \
     DESIGNER_ARTIFACT_SIGNING_KEY="$SIGNING_KEY" DEVHOST_FUNCTION_KEY="$FUNCTION_KEY" \
     .venv/bin/python -m devhost --app function_app --port "$PORT" > .local/devhost.log 2>&1 &
 pids+=($!)

@@ -20,6 +20,7 @@ FUNCTION_KEY = "e2e-function-key-0123456789"
 def host_url(azurite: str, tmp_path_factory) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DESIGNER_STORAGE_CONNECTION_STRING": azurite, "AzureWebJobsStorage": azurite,
+           "DESIGNER_STORAGE": azurite,
            "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY}
     log = tmp_path_factory.mktemp("devhost") / "devhost.log"
     proc = subprocess.Popen([sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],

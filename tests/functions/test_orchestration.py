@@ -124,3 +124,63 @@ def test_a_malformed_input_fails_fast(bad):
     gen = run_pipeline.build().get_user_function().orchestrator_function(ctx)
     with pytest.raises(Exception, match="validation error"):
         next(gen)
+
+
+# ---- score_file ---------------------------------------------------------------------------------
+from functions.orchestration import score_file  # noqa: E402
+
+REQUEST = {"instance_id": "batch-1", "blob": "batch-input/ep/f.csv", "etag": "e", "endpoint": "ep", "file": "f.csv"}
+
+
+def drive_score_file(prepared: dict, fail_batches: bool = False) -> tuple[list, Any]:
+    ctx = make_context(Job(run_id="x", experiment="e", plan=plan(Pipeline.model_validate(
+        json.loads(SAMPLE.read_text())))))
+    ctx.get_input.return_value = REQUEST
+    gen = score_file.build().get_user_function().orchestrator_function(ctx)
+    yielded: list = []
+    answer: Any = None
+    try:
+        task = next(gen)
+        while True:
+            yielded.append(task)
+            if isinstance(task, list):
+                if fail_batches:
+                    task = gen.throw(Exception("Activity function 'batch_score' failed: OSError: gone"))
+                    continue
+                answer = [{"index": t.payload["chunk"]["index"], "ref": f"artifacts/{t.payload['chunk']['index']}",
+                           "rows": 10, "error": None} for t in task]
+            elif task.name == "batch_prepare":
+                answer = prepared
+            else:
+                answer = {"status": "done"}
+            task = gen.send(answer)
+    except StopIteration as stop:
+        return yielded, stop.value
+
+
+def prepared(n: int) -> dict:
+    return {"status": "Ready", "run_id": "batch-1", "pipeline_ref": "artifacts/p",
+            "settings": {"mini_batch_rows": 10, "output": "all", "id_column": None, "error_threshold": 0},
+            "chunks": [{"index": i, "ref": f"artifacts/c{i}", "rows": 10, "first_row": 10 * i} for i in range(n)]}
+
+
+def test_score_file_fans_out_one_activity_per_mini_batch_then_joins():
+    yielded, result = drive_score_file(prepared(4))
+    assert [getattr(t, "name", "fan-out") for t in yielded] == ["batch_prepare", "fan-out", "batch_finish"]
+    assert [t.payload["chunk"]["index"] for t in yielded[1]] == [0, 1, 2, 3]
+    finish = yielded[2].payload
+    assert [r["index"] for r in finish["results"]] == [0, 1, 2, 3] and finish["error"] is None
+    assert result == {"status": "done"}
+
+
+def test_score_file_stops_after_prepare_for_duplicates_and_bad_files():
+    for status in ("Duplicate", "Failed"):
+        yielded, result = drive_score_file({"status": status, "run_id": "batch-1", "error": "why"})
+        assert [t.name for t in yielded] == ["batch_prepare"]
+        assert result["status"] == status
+
+
+def test_score_file_reports_mini_batches_that_kept_failing():
+    yielded, _ = drive_score_file(prepared(3), fail_batches=True)
+    finish = yielded[-1].payload
+    assert finish["results"] is None and "OSError: gone" in finish["error"]
