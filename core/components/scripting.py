@@ -1,0 +1,211 @@
+"""Components that run user code: Apply SQL Transformation and Execute Python Script.
+
+Both are off unless the service's administrator turns them on (``DESIGNER_ENABLE_SQL``,
+``DESIGNER_ENABLE_PYTHON_SCRIPT``): whoever can edit a pipeline can then run code on the
+service's machine. SQL runs in an in-process DuckDB database that can touch nothing but the
+input tables; Python runs in a confined child process (see :mod:`core.sandbox`).
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import duckdb
+import pandas as pd
+from pydantic import Field
+
+from core import sandbox
+from core.components.base import Component, Params, Port, PortType, RunContext
+from core.errors import ComponentError
+
+SQL_TIMEOUT_SECONDS = 60.0
+SQL_MEMORY_LIMIT = "2GB"
+PYTHON_TIMEOUT_SECONDS = sandbox.DEFAULT_TIMEOUT_SECONDS
+PYTHON_MEMORY_BYTES = sandbox.DEFAULT_MEMORY_BYTES
+MAX_LOGGED_LINES = 200
+
+
+def _require_feature(ctx: RunContext, feature: str, setting: str, component: str) -> None:
+    if not ctx.features.get(feature):
+        raise ComponentError(f"{component} is turned off on this service: it runs user code. An "
+                             f"administrator can turn it on with the app setting {setting}=true",
+                             code="FeatureDisabled")
+
+
+# ---- Apply SQL Transformation ------------------------------------------------------------------
+
+# Statements a script may contain. Whatever reads or writes outside the database (COPY, ATTACH,
+# INSTALL/LOAD, EXPORT, SET, PRAGMA, CALL) is refused by type before it runs, and refused again
+# by the locked configuration if it hides inside a query (read_csv('/etc/passwd')).
+_ALLOWED_STATEMENTS = frozenset({
+    duckdb.StatementType.SELECT, duckdb.StatementType.CREATE, duckdb.StatementType.INSERT,
+    duckdb.StatementType.UPDATE, duckdb.StatementType.DELETE, duckdb.StatementType.DROP,
+    duckdb.StatementType.ALTER, duckdb.StatementType.MERGE_INTO})
+
+# No file system, no network, no extensions, no Python variables by name, no spilling to disk;
+# locked, so the script cannot SET any of it back.
+_LOCKED_CONFIG = {"enable_external_access": False, "autoload_known_extensions": False,
+                  "autoinstall_known_extensions": False, "allow_community_extensions": False,
+                  "allow_unsigned_extensions": False, "python_enable_replacements": False,
+                  "temp_directory": "", "lock_configuration": True}
+
+
+class ApplySqlTransformationParams(Params):
+    sql_query_script: str = Field("select * from t1", min_length=1, alias="SQL query script")
+
+
+class ApplySqlTransformation(Component):
+    """The designer ran SQLite; this runs DuckDB, whose SQL is a superset for such scripts.
+
+    The inputs are the tables ``t1``, ``t2`` and ``t3``; a script may hold several statements
+    (e.g. a CREATE TABLE, then a SELECT) and its last statement must be a query, whose result is
+    the output. Column metadata (label, features) does not survive SQL.
+    """
+
+    id = "apply_sql_transformation"
+    name = "Apply SQL Transformation"
+    category = "Data Transformation"
+    version = "1.0"
+    description = "Query up to three datasets (tables t1, t2, t3) with SQL."
+    inputs = (Port("t1", "t1", PortType.DATA), Port("t2", "t2", PortType.DATA, optional=True),
+              Port("t3", "t3", PortType.DATA, optional=True))
+    outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
+    Parameters = ApplySqlTransformationParams
+
+    def run(self, inputs: Mapping[str, Any], params: ApplySqlTransformationParams,
+            ctx: RunContext) -> dict[str, Any]:
+        _require_feature(ctx, "enable_sql", "DESIGNER_ENABLE_SQL", self.name)
+        con = duckdb.connect(":memory:", config={**_LOCKED_CONFIG, "memory_limit": SQL_MEMORY_LIMIT})
+        try:
+            statements = _parse(con, params.sql_query_script)
+            tables = [t for t in ("t1", "t2", "t3") if inputs.get(t) is not None]
+            for table in tables:
+                con.register(table, inputs[table])
+            result = _execute(con, statements)
+        finally:
+            con.close()
+        ctx.log(f"ran {len(statements)} SQL statement(s) on {', '.join(tables)}: "
+                f"{len(result)} row(s), {result.shape[1]} column(s)")
+        return {"result_dataset": result}
+
+
+def _parse(con: duckdb.DuckDBPyConnection, script: str) -> list[Any]:
+    try:
+        statements = con.extract_statements(script)
+    except duckdb.Error as exc:
+        raise ComponentError(f"The SQL query script does not parse: {exc}", code="InvalidSQLScript") from None
+    refused = [s for s in statements if s.type not in _ALLOWED_STATEMENTS]
+    if refused:
+        raise ComponentError(f"Not allowed in Apply SQL Transformation: {refused[0].query.strip()[:80]!r} "
+                             f"({refused[0].type.name}); scripts may only query and change the input "
+                             "tables, not files, extensions or settings", code="InvalidSQLScript")
+    if not statements or statements[-1].type != duckdb.StatementType.SELECT:
+        raise ComponentError("The last statement of the SQL query script must be a query (SELECT); "
+                             "its result is the output", code="InvalidSQLScript")
+    return statements
+
+
+def _execute(con: duckdb.DuckDBPyConnection, statements: list[Any]) -> pd.DataFrame:
+    timer = threading.Timer(SQL_TIMEOUT_SECONDS, con.interrupt)
+    timer.start()
+    try:
+        for statement in statements[:-1]:
+            con.execute(statement)
+        return con.execute(statements[-1]).df()
+    except duckdb.InterruptException:
+        raise ComponentError(f"The SQL query script did not finish within {SQL_TIMEOUT_SECONDS:g} "
+                             "seconds and was stopped", code="InvalidSQLScript") from None
+    except duckdb.PermissionException as exc:
+        raise ComponentError(f"Not allowed in Apply SQL Transformation: {exc}. Scripts can only "
+                             "use the input tables t1, t2, t3", code="InvalidSQLScript") from None
+    except duckdb.Error as exc:
+        raise ComponentError(f"The SQL query script failed: {exc}", code="InvalidSQLScript") from None
+    finally:
+        timer.cancel()
+
+
+# ---- Execute Python Script -----------------------------------------------------------------------
+
+DEFAULT_PYTHON_SCRIPT = '''\
+# The script MUST contain a function named azureml_main,
+# which is the entry point for this component.
+
+# Imports up here can be used in the entry point function.
+import pandas as pd
+
+
+# The entry point function MUST have two input arguments.
+# If an input port is not connected, the corresponding
+# dataframe argument is None.
+#   Param<dataframe1>: a pandas.DataFrame
+#   Param<dataframe2>: a pandas.DataFrame
+def azureml_main(dataframe1 = None, dataframe2 = None):
+
+    # Execution logic goes here
+    print(f'Input pandas.DataFrame #1: {dataframe1}')
+
+    # Return value must be a sequence of pandas.DataFrame
+    # E.g.
+    #   -  Single return value: return dataframe1,
+    #   -  Two return values: return dataframe1, dataframe2
+    return dataframe1,
+'''
+
+
+class ExecutePythonScriptParams(Params):
+    python_script: str = Field(DEFAULT_PYTHON_SCRIPT, min_length=1, alias="Python Script")
+
+
+class ExecutePythonScript(Component):
+    """``azureml_main(dataframe1, dataframe2)`` in a confined child process.
+
+    Differences from the designer: no Script Bundle port (no zip artifacts here) and no Python
+    Version parameter (scripts run on the service's Python, with its packages); the second
+    output is a dataset (the docs' "Result Dataset2"), not the classic "Python Device". An
+    output the script does not return is an empty dataset, and outputs carry no column metadata
+    (label, features). Scripts cannot read or write files, use the network or start processes,
+    so libraries that need those fail (e.g. scikit-learn's KMeans, which limits thread pools
+    through ctypes); what scripts print is added to the run's logs. The time limit counts from
+    the start of the script's process, which takes a second or two to load pandas.
+    """
+
+    id = "execute_python_script"
+    name = "Execute Python Script"
+    category = "Python Language"
+    version = "1.1"
+    description = "Run a Python function on up to two datasets and return up to two datasets."
+    inputs = (Port("dataset1", "Dataset1", PortType.DATA, optional=True),
+              Port("dataset2", "Dataset2", PortType.DATA, optional=True))
+    outputs = (Port("result_dataset", "Result Dataset", PortType.DATA),
+               Port("result_dataset2", "Result Dataset2", PortType.DATA))
+    Parameters = ExecutePythonScriptParams
+
+    def run(self, inputs: Mapping[str, Any], params: ExecutePythonScriptParams,
+            ctx: RunContext) -> dict[str, Any]:
+        _require_feature(ctx, "enable_python_script", "DESIGNER_ENABLE_PYTHON_SCRIPT", self.name)
+        frames = [inputs.get("dataset1"), inputs.get("dataset2")]
+        try:
+            result = sandbox.run_script(params.python_script, frames, timeout=PYTHON_TIMEOUT_SECONDS,
+                                        memory_bytes=PYTHON_MEMORY_BYTES)
+        except sandbox.ScriptTimeout as exc:
+            _log_output(ctx, exc.log, truncated=False)
+            raise ComponentError(str(exc), code="UserScriptTimeout") from None
+        except sandbox.SandboxError as exc:
+            _log_output(ctx, exc.log, truncated=False)
+            raise ComponentError(f"The Python script failed:\n{exc}", code="UserScriptError") from None
+        ctx.log(f"ran the script in a separate process ({', '.join(result.confinement)})")
+        _log_output(ctx, result.log, result.log_truncated)
+        out = [f if f is not None else pd.DataFrame() for f in result.frames + [None, None]]
+        return {"result_dataset": out[0], "result_dataset2": out[1]}
+
+
+def _log_output(ctx: RunContext, text: str, truncated: bool) -> None:
+    lines = text.splitlines()
+    for line in lines[:MAX_LOGGED_LINES]:
+        ctx.log(f"[script] {line}")
+    if truncated or len(lines) > MAX_LOGGED_LINES:
+        ctx.log("[script] ... (output truncated)")
+
+
+COMPONENTS = (ApplySqlTransformation, ExecutePythonScript)
