@@ -101,10 +101,11 @@ param authClientId string = ''
 @description('Token issuer for App Service authentication. Empty: the tenant\'s v2.0 issuer.')
 param authOpenIdIssuer string = ''
 
-@description('Paths that bypass App Service authentication. /runtime/webhooks/blobs (Event Grid delivery) still needs the blobs_extension key; /api/health is the anonymous health probe. Add the real-time scoring route prefix when scoring clients use endpoint keys instead of Entra tokens.')
+@description('Paths that bypass App Service authentication. /runtime/webhooks/blobs (Event Grid delivery) still needs the blobs_extension key; /api/health is the anonymous health probe; /api/realtime serves scoring clients that hold endpoint keys, not Entra tokens (its management routes still need the function key).')
 param authExcludedPaths array = [
   '/runtime/webhooks/blobs'
   '/api/health'
+  '/api/realtime'
 ]
 
 @description('Anonymous route the platform probes for instance health. Empty: no health check.')

@@ -120,9 +120,12 @@ param authOpenIdIssuer string = ''
 param authAllowedAudiences array = []
 
 @description('Paths that bypass App Service authentication (each still has its own key check).')
+// Real-time scoring callers hold endpoint keys, not Entra tokens: '/api/realtime' stays open to
+// them (its management routes still need the function key; scoring needs an endpoint key).
 param authExcludedPaths array = [
   '/runtime/webhooks/blobs'
   '/api/health'
+  '/api/realtime'
 ]
 
 var isFlex = hostingPlan == 'flex'
