@@ -14,6 +14,7 @@ host's ``maxDequeueCount``), then given up with an error log and a receipt marke
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 from collections import Counter
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Optional, Sequence
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.functions.blob import InputStream
 from azure.storage.blob import BlobProperties, BlobServiceClient
 
@@ -155,13 +156,9 @@ class BlobPoller:
         watch, blob = candidate.watch, candidate.blob
         trigger = watch.trigger
         blob_client = watch.client.get_blob_client(trigger.container, blob.name)
-        try:
-            data = await asyncio.to_thread(_download, blob_client, blob.etag)
-        except (ResourceModifiedError, ResourceNotFoundError):
-            return  # changed or deleted since the listing: the next scan sees the truth
-        stream = InputStream(data=data, name=f"{trigger.container}/{blob.name}", length=len(data),
-                             uri=blob_client.url, blob_properties=_properties(blob),
-                             metadata=dict(blob.metadata or {}))
+        stream = _LazyBlobStream(blob_client, blob.etag, name=f"{trigger.container}/{blob.name}",
+                                 length=blob.size, uri=blob_client.url, blob_properties=_properties(blob),
+                                 metadata=dict(blob.metadata or {}))
         kwargs: dict[str, Any] = {trigger.arg: stream}
         if trigger.durable_client_arg and self._durable_client_binding is not None:
             kwargs[trigger.durable_client_arg] = self._durable_client_binding()
@@ -189,6 +186,27 @@ class BlobPoller:
             pass
         container.upload_blob(receipt, b"", overwrite=True, metadata={"outcome": outcome})
         self._receipts[watch.trigger.name].add(receipt)
+
+
+class _LazyBlobStream(InputStream):
+    """An InputStream that downloads the blob on first read.
+
+    The real host hands the function the whole content; locally, a function that needs only the
+    name (batch scoring streams the blob itself) then never holds a large upload in memory.
+    Reading a blob rewritten since it was listed raises, as the next scan picks it up again.
+    """
+
+    def __init__(self, blob_client: Any, etag: Optional[str], **kwargs: Any) -> None:
+        super().__init__(data=b"", **kwargs)
+        self._client, self._etag, self._loaded = blob_client, etag, False
+
+    def read(self, size: int = -1) -> bytes:
+        if not self._loaded:
+            self._io = io.BytesIO(_download(self._client, self._etag))
+            self._loaded = True
+        return self._io.read(size)
+
+    read1 = read
 
 
 def _download(blob_client: Any, etag: Optional[str]) -> bytes:
