@@ -39,6 +39,14 @@ def parquet_to_dataframe(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data))
 
 
+def _file_sha256(path: str) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as data:
+        for block in iter(lambda: data.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 class Artifacts:
     """Reads and writes artifacts of every port type through a :class:`Store`."""
 
@@ -46,9 +54,12 @@ class Artifacts:
         self._store = store
         self._key = signing_key.encode()
 
-    def put_bytes(self, data: bytes, kind: str, content_type: str, *, signed: bool = False) -> str:
+    def put_bytes(self, data: bytes, kind: str, content_type: str, *, signed: bool = False,
+                  rows: int | None = None) -> str:
         digest = hashlib.sha256(data).hexdigest()
         metadata = {"kind": kind, "sha256": digest}
+        if rows is not None:
+            metadata["rows"] = str(rows)
         if signed:
             metadata["signature"] = self._sign(data)
         # Same content, same name: a rerun writes nothing new, and a write is all-or-nothing.
@@ -60,10 +71,31 @@ class Artifacts:
                 pass  # a concurrent writer stored the same bytes first
         return f"{ARTIFACTS}/{digest}"
 
+    def put_file(self, path: str, kind: str, content_type: str) -> str:
+        """A large local file as an artifact, hashed and uploaded in blocks (never whole in memory)."""
+        name = _file_sha256(path)
+        if self._store.blob_metadata(ARTIFACTS, name) is None:
+            self._store.upload_file(ARTIFACTS, name, path, content_type=content_type,
+                                    metadata={"kind": kind, "sha256": name})
+        return f"{ARTIFACTS}/{name}"
+
+    def rows(self, ref: str) -> int | None:
+        """A table's row count from its metadata, without downloading it (None if not recorded)."""
+        container, _, name = ref.partition("/")
+        rows = (self._store.blob_metadata(container, name) or {}).get("rows")
+        return int(rows) if rows is not None else None
+
+    def download_to(self, ref: str, path: str) -> None:
+        """Stream an artifact (or dataset) to a local file, checking its content address."""
+        container, _, name = ref.partition("/")
+        self._store.download_to(container, name, path)
+        if container == ARTIFACTS and _file_sha256(path) != name:
+            raise ArtifactIntegrityError(f"{ref}: content does not match its address")
+
     def put(self, port_type: PortType, value: Any) -> str:
         if port_type == PortType.DATA:
             return self.put_bytes(dataframe_to_parquet(value), port_type.value,
-                                  "application/vnd.apache.parquet")
+                                  "application/vnd.apache.parquet", rows=len(value))
         buffer = io.BytesIO()
         joblib.dump(value, buffer, compress=3)
         return self.put_bytes(buffer.getvalue(), port_type.value, "application/octet-stream", signed=True)

@@ -87,7 +87,7 @@ def register(store: Store, name: str, df: pd.DataFrame, *, description: str = ""
     while True:
         try:
             store.put_blob(CONTAINER, blob_name(name, version), data, overwrite=False,
-                           content_type="application/vnd.apache.parquet")
+                           content_type="application/vnd.apache.parquet", metadata={"rows": str(len(df))})
             break
         except Conflict:
             version += 1  # claimed by a concurrent upload (or an orphan of a crashed one)

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
-from core import datasets, reuse, runs
+from core import datasets, minibatch, reuse, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import Component, Params, RunContext, lookup
 from core.errors import ComponentError
@@ -44,10 +44,11 @@ class NodeResult(BaseModel):
     outputs: dict[str, str] = {}
     error: str | None = None
     reused: bool = False
+    chunks: list[str] = Field(default_factory=list, description="Mini-batches for the orchestrator to fan out")
 
 
 def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
-             features: Mapping[str, bool] | None = None) -> NodeResult:
+             features: Mapping[str, bool] | None = None, mini_batch_rows: int | None = None) -> NodeResult:
     node = request.node
     component = lookup(node.component)
     if component is None:  # validated at submit; only a catalogue change gets here
@@ -66,6 +67,13 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
         cached = reuse.find(store, key)
         if cached is not None:
             return _reused(store, record, cached)
+    port = minibatch.data_port(component)
+    if port is not None and mini_batch_rows and port.id in request.inputs:
+        chunks = minibatch.split(artifacts, request.inputs[port.id], mini_batch_rows)
+        if chunks:
+            record.note = f"scored in {len(chunks)} mini-batches of up to {mini_batch_rows} rows"
+            runs.update_node(store, record, "note")
+            return NodeResult(node_id=node.id, status=Status.RUNNING, chunks=chunks)
     if component.needs_data_access:
         ctx.data = StoreDataAccess(store)
     try:
@@ -74,6 +82,40 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
     except (ComponentError, ValidationError) as exc:
         return _fail(store, record, ctx, exc)
 
+    return _finished(store, record, component, key, outputs, ctx)
+
+
+def run_chunk(artifacts: Artifacts, request: NodeRequest, chunk: str, index: int,
+              features: Mapping[str, bool] | None = None) -> minibatch.ChunkOutcome:
+    """Score one mini-batch of a split node (no records: :func:`join_chunks` writes them)."""
+    component = lookup(request.node.component)
+    assert component is not None
+    port = minibatch.data_port(component)
+    assert port is not None
+    params = parse_parameters(component, request.node.parameters)
+    return minibatch.run_chunk(component, params, request.inputs, port, chunk, index, artifacts,
+                               RunContext(features=dict(features or {})))
+
+
+def join_chunks(store: Store, artifacts: Artifacts, request: NodeRequest,
+                outcomes: list[minibatch.ChunkOutcome]) -> NodeResult:
+    """Finish a split node: its outputs in input order, or its failure naming the mini-batches."""
+    component = lookup(request.node.component)
+    assert component is not None
+    record = runs.get_node(store, request.run_id, request.node.id)
+    ctx = RunContext()
+    failed = sorted((o for o in outcomes if o.error), key=lambda o: o.index)
+    if failed:
+        named = "; ".join(f"mini-batch {o.index}: {o.error}" for o in failed[:5])
+        return _fail(store, record, ctx, ComponentError(f"{len(failed)} of {len(outcomes)} mini-batches failed: {named}"))
+    outputs = minibatch.join(artifacts, outcomes)
+    ctx.log(f"joined {len(outcomes)} mini-batches in input order")
+    params = parse_parameters(component, request.node.parameters)
+    return _finished(store, record, component, reuse.cache_key(component, params, request.inputs), outputs, ctx)
+
+
+def _finished(store: Store, record: NodeRecord, component: type[Component], key: str,
+              outputs: dict[str, str], ctx: RunContext) -> NodeResult:
     record.status, record.ended_at, record.outputs = Status.FINISHED, datetime.now(UTC), outputs
     record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
     record.error = record.error_code = record.reused_from = None
@@ -83,7 +125,7 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
         reuse.remember(store, key, reuse.CachedNode(run_id=record.run_id, node_id=record.node_id,
                                                     outputs=outputs, metrics=record.metrics,
                                                     plots=record.plots, logs=record.logs))
-    return NodeResult(node_id=node.id, status=Status.FINISHED, outputs=outputs)
+    return NodeResult(node_id=record.node_id, status=Status.FINISHED, outputs=outputs)
 
 
 def _produce(component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts,

@@ -15,7 +15,8 @@ from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
 from core.errors import ComponentError, DesignerError, InvalidRequest, NotFound, Problem
-from core.executor import NodeRequest, NodeResult, run_node
+from core.executor import NodeRequest, NodeResult, join_chunks, run_chunk, run_node
+from core.minibatch import ChunkOutcome
 from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
@@ -356,7 +357,13 @@ class Service:
         runs.update_run(self.store, run, "status", "started_at")
 
     def run_node(self, request: NodeRequest) -> NodeResult:
-        return run_node(self.store, self.artifacts, request, self.features)
+        return run_node(self.store, self.artifacts, request, self.features, self.settings.mini_batch_rows)
+
+    def run_chunk(self, request: NodeRequest, chunk: str, index: int) -> ChunkOutcome:
+        return run_chunk(self.artifacts, request, chunk, index, self.features)
+
+    def join_chunks(self, request: NodeRequest, outcomes: list[ChunkOutcome]) -> NodeResult:
+        return join_chunks(self.store, self.artifacts, request, outcomes)
 
     def run_finished(self, run_id: str, failed_node: str | None, error: str | None) -> None:
         """Close the run; nodes that never started say why."""

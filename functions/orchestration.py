@@ -13,6 +13,7 @@ import azure.durable_functions as df
 
 from core.batch import BatchRequest, BatchSettings, Chunk, ChunkResult, Prepared
 from core.executor import NodeRequest
+from core.minibatch import ChunkOutcome
 from core.service import Job
 from functions.common import service
 
@@ -41,6 +42,7 @@ def run_pipeline(context: df.DurableOrchestrationContext):
                  for node_id in stage]
         try:
             results = yield context.task_all(tasks)
+            results = yield from _mini_batches(context, job, outputs, results)
         except Exception as exc:  # retries exhausted on an infrastructure fault
             failed_node, error = ",".join(stage), str(exc).split("\n")[0]
             break
@@ -58,6 +60,26 @@ def run_pipeline(context: df.DurableOrchestrationContext):
     return {"run_id": job.run_id, "status": "Failed" if error else "Finished", "failed_node": failed_node}
 
 
+def _mini_batches(context: df.DurableOrchestrationContext, job: Job, outputs: dict[str, dict[str, str]],
+                  results: list[dict[str, Any]]):
+    """Scoring nodes that split their input: fan every mini-batch out, then join per node."""
+    split = [r for r in results if r.get("chunks")]
+    if not split:
+        return results
+    requests = {r["node_id"]: job.request(r["node_id"], outputs).model_dump(mode="json") for r in split}
+    scored = yield context.task_all([
+        context.call_activity_with_retry("run_chunk", RETRY, {"request": requests[r["node_id"]],
+                                                               "chunk": chunk, "index": index})
+        for r in split for index, chunk in enumerate(r["chunks"])])
+    joined = yield context.task_all([
+        context.call_activity_with_retry("join_chunks", RETRY, {
+            "request": requests[r["node_id"]],
+            "outcomes": [o for o in scored if o["node_id"] == r["node_id"]]})
+        for r in split])
+    by_node = {r["node_id"]: r for r in joined}
+    return [by_node.get(r["node_id"], r) for r in results]
+
+
 @bp.activity_trigger(input_name="payload")
 def run_started(payload: dict[str, Any]) -> None:
     service().run_started(payload["experiment"], payload["run_id"])
@@ -66,6 +88,19 @@ def run_started(payload: dict[str, Any]) -> None:
 @bp.activity_trigger(input_name="payload")
 def run_node(payload: dict[str, Any]) -> dict[str, Any]:
     return service().run_node(NodeRequest.model_validate(payload)).model_dump(mode="json")
+
+
+@bp.activity_trigger(input_name="payload")
+def run_chunk(payload: dict[str, Any]) -> dict[str, Any]:
+    request = NodeRequest.model_validate(payload["request"])
+    outcome = service().run_chunk(request, payload["chunk"], payload["index"])
+    return {"node_id": request.node.id, **outcome.model_dump(mode="json")}
+
+
+@bp.activity_trigger(input_name="payload")
+def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
+    outcomes = [ChunkOutcome.model_validate(o) for o in payload["outcomes"]]
+    return service().join_chunks(NodeRequest.model_validate(payload["request"]), outcomes).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")

@@ -30,7 +30,11 @@ def run_inline(service, job) -> None:
     outputs: dict = {}
     for stage in job.plan.stages:
         for node_id in stage:
-            result = service.run_node(job.request(node_id, outputs))
+            request = job.request(node_id, outputs)
+            result = service.run_node(request)
+            if result.chunks:  # a scoring node split into mini-batches
+                outcomes = [service.run_chunk(request, chunk, i) for i, chunk in enumerate(result.chunks)]
+                result = service.join_chunks(request, outcomes)
             outputs[node_id] = result.outputs
             if result.status == Status.FAILED:
                 service.run_finished(job.run_id, node_id, result.error)

@@ -26,7 +26,8 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
     draft = api.post("/pipelines", json=tutorial())
     assert draft.status_code == 201 and draft.json()["valid"] is True
     exp = experiment()
-    submitted = api.post(f"/experiments/{exp}/runs", json={"draft_id": draft.json()["id"]})
+    submitted = api.post(f"/experiments/{exp}/runs", json={"draft_id": draft.json()["id"],
+                                                          "regenerate_outputs": True})
     assert submitted.status_code == 202
     body = submitted.json()
     assert body["Status"]["StatusCode"] == "NotStarted"
@@ -35,6 +36,7 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
     run = wait_for_run(api, body["Id"])
     assert run["status"] == "Finished", run
     assert {n["status"] for n in run["nodes"].values()} == {"Finished"}
+    assert not any(n["reused"] for n in run["nodes"].values())
     metrics = run["metrics"]["evaluate"]
     assert set(metrics) == {"Mean_Absolute_Error", "Root_Mean_Squared_Error", "Relative_Absolute_Error",
                             "Relative_Squared_Error", "Coefficient_of_Determination"}
@@ -46,6 +48,7 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
     csv = api.get(f"/runs/{body['Id']}/nodes/score/outputs/scored_dataset", params={"format": "csv"})
     scored = pd.read_csv(io.StringIO(csv.text))
     assert {"price", "Scored Labels"} <= set(scored.columns) and len(scored) == 58
+    assert run["nodes"]["score"]["note"] == "scored in 3 mini-batches of up to 25 rows"
 
     listed = api.get(f"/experiments/{exp}/runs").json()["value"]
     assert [r["run_id"] for r in listed] == [body["Id"]]

@@ -184,3 +184,43 @@ def test_score_file_reports_mini_batches_that_kept_failing():
     yielded, _ = drive_score_file(prepared(3), fail_batches=True)
     finish = yielded[-1].payload
     assert finish["results"] is None and "OSError: gone" in finish["error"]
+
+
+# ---- mini-batches inside a run ------------------------------------------------------------------
+def test_a_split_scoring_node_fans_out_its_mini_batches_then_joins_them():
+    ctx = make_context(the_job())
+    gen = run_pipeline.build().get_user_function().orchestrator_function(ctx)
+    fan_outs: list[list[str]] = []
+    task = next(gen)
+    try:
+        while True:
+            if isinstance(task, list):
+                names = [t.name for t in task]
+                fan_outs.append(names)
+                if names[0] == "run_node":
+                    answer = [{"node_id": t.payload["node"]["id"], "status": "Running" if t.payload["node"]["id"] == "score"
+                               else "Finished", "outputs": {} if t.payload["node"]["id"] == "score"
+                               else fake_outputs(t.payload["node"]["id"]), "error": None,
+                               "chunks": ["artifacts/c0", "artifacts/c1"] if t.payload["node"]["id"] == "score" else []}
+                              for t in task]
+                elif names[0] == "run_chunk":
+                    assert [t.payload["index"] for t in task] == [0, 1]
+                    assert [t.payload["chunk"] for t in task] == ["artifacts/c0", "artifacts/c1"]
+                    answer = [{"node_id": "score", "index": t.payload["index"],
+                               "outputs": {"scored_dataset": f"artifacts/s{t.payload['index']}"}, "error": None}
+                              for t in task]
+                else:
+                    assert [len(t.payload["outcomes"]) for t in task] == [2]
+                    answer = [{"node_id": "score", "status": "Finished",
+                               "outputs": {"scored_dataset": "artifacts/joined"}, "error": None, "chunks": []}]
+            else:
+                answer = None
+                if task.name == "run_finished":
+                    assert task.payload["error"] is None
+            task = gen.send(answer)
+    except StopIteration as stop:
+        assert stop.value["status"] == "Finished"
+    assert ["run_chunk", "run_chunk"] in fan_outs and ["join_chunks"] in fan_outs
+    evaluate = next(t for t in ctx.call_activity_with_retry.call_args_list
+                    if t.args[0] == "run_node" and t.args[2]["node"]["id"] == "evaluate")
+    assert evaluate.args[2]["inputs"] == {"scored_dataset": "artifacts/joined"}
