@@ -51,6 +51,10 @@ class RealtimeEndpoint(BaseModel):
     created_at: datetime
     updated_at: datetime
     created_by: str | None = None
+    acceleration: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per Score Model node: 'onnx' if single rows and small batches are scored with ONNX "
+                    "Runtime (checked equal to scikit-learn at deployment), else 'scikit-learn: <why not>'")
     etag: str | None = Field(None, exclude=True)
 
     model_config = {"populate_by_name": True}
@@ -120,7 +124,8 @@ def _entity(e: RealtimeEndpoint) -> dict[str, Any]:
             "deployment": e.deployment, "pipeline_ref": e.pipeline_ref, "source": e.source,
             "input_name": e.input_name, "output_name": e.output_name,
             "input_schema": json.dumps([c.model_dump() for c in e.schema_]),
-            "created_at": e.created_at, "updated_at": e.updated_at, "created_by": e.created_by or ""}
+            "created_at": e.created_at, "updated_at": e.updated_at, "created_by": e.created_by or "",
+            "acceleration": json.dumps(e.acceleration)}
 
 
 def _load(e: dict[str, Any]) -> RealtimeEndpoint:
@@ -128,7 +133,8 @@ def _load(e: dict[str, Any]) -> RealtimeEndpoint:
                             pipeline_ref=e["pipeline_ref"], source=e["source"], input_name=e["input_name"],
                             output_name=e["output_name"], input_schema=json.loads(e["input_schema"]),
                             created_at=e["created_at"], updated_at=e["updated_at"],
-                            created_by=e.get("created_by") or None, etag=e["etag"])
+                            created_by=e.get("created_by") or None,
+                            acceleration=json.loads(e.get("acceleration") or "{}"), etag=e["etag"])
 
 
 # ---- keys ----------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ effect within that time, and a scoring call costs no storage round trip in betwe
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import UTC, datetime
@@ -20,12 +21,15 @@ from core.components import lookup
 from core.components.data import Dataset
 from core.errors import ComponentError, InvalidRequest, Problem, Unauthorized
 from core.graph import Pipeline
+from core.onnx_acceleration import ONNX, accelerate
 from core.realtime import ColumnSpec, RealtimeEndpoint
 from core.scoring import CompiledPipeline, compile_pipeline
 from core.store import Store
 
 REFRESH_SECONDS = 5.0
 SAMPLE_ROWS = 5
+
+log = logging.getLogger(__name__)
 
 
 class RealtimeSource(BaseModel):
@@ -77,12 +81,15 @@ class RealtimeService:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
         pinned: Pipeline = self._pin(pipeline)
         compiled = compile_pipeline(pinned, self.store, self.artifacts)
-        schema = self._capture_schema(pinned, compiled)
+        sample = self._sample(pinned, compiled)
+        schema = self._capture_schema(compiled, sample)
+        _, acceleration = _accelerate(compiled, sample)
         now = datetime.now(UTC)
         return RealtimeEndpoint(
             name=name, description=description, source=label, input_name=compiled.input_name,
             output_name=compiled.output_name, input_schema=schema, created_at=now, updated_at=now, created_by=by,
-            pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"))
+            pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"),
+            acceleration=acceleration)
 
     def _load_source(self, source: RealtimeSource) -> tuple[Pipeline, str]:
         if source.draft_id:
@@ -92,8 +99,8 @@ class RealtimeService:
         return (Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref)),
                 f"pipeline endpoint {entry.endpoint} version {entry.version}")
 
-    def _capture_schema(self, pinned: Pipeline, compiled: CompiledPipeline) -> list[ColumnSpec]:
-        """Columns and types from the training data; a column is required if scoring needs it."""
+    def _sample(self, pinned: Pipeline, compiled: CompiledPipeline) -> pd.DataFrame:
+        """The first rows of the dataset connected to Web Service Input, as a request would carry them."""
         feeding = [e.source.node for e in pinned.edges if e.target.node == compiled.input_node]
         node = next((pinned.node(n) for n in feeding if lookup(pinned.node(n).component) is Dataset), None)
         if node is None:
@@ -102,7 +109,10 @@ class RealtimeService:
                 message="Connect the training dataset to Web Service Input: it defines the request schema")])
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
         sample = parquet_to_dataframe(self.store.get_blob("datasets", datasets.blob_name(entry.name, entry.version)))
-        sample = sample.drop(columns=[c for c in compiled.drop_columns if c in sample.columns]).head(SAMPLE_ROWS)
+        return sample.drop(columns=[c for c in compiled.drop_columns if c in sample.columns]).head(SAMPLE_ROWS)
+
+    def _capture_schema(self, compiled: CompiledPipeline, sample: pd.DataFrame) -> list[ColumnSpec]:
+        """Columns and types from the training data; a column is required if scoring needs it."""
         try:
             baseline = compiled.score(sample)
         except ComponentError as exc:
@@ -153,15 +163,45 @@ class RealtimeService:
         if scorer is None:
             pipeline = Pipeline.model_validate(self.artifacts.get_json(endpoint.pipeline_ref))
             scorer = compile_pipeline(pipeline, self.store, self.artifacts)
+            verified = {node for node, how in endpoint.acceleration.items() if how == ONNX}
+            if verified:
+                scorer = self._accelerated(endpoint, pipeline, scorer, verified)
             with self._lock:
                 self._scorers = {k: v for k, v in self._scorers.items() if k[0] != endpoint.name}
                 self._scorers[key] = scorer
         return scorer
 
+    def _accelerated(self, endpoint: RealtimeEndpoint, pipeline: Pipeline, scorer: CompiledPipeline,
+                     verified: set[str]) -> CompiledPipeline:
+        """``scorer`` with ONNX Runtime for the steps verified at deployment, verified again here on
+        the same sample rows (this worker's libraries may differ); scikit-learn for any other."""
+        try:
+            sample = self._sample(pipeline, scorer)
+        except Exception as exc:  # noqa: BLE001 - e.g. the dataset is gone: scikit-learn still scores
+            log.warning("real-time endpoint %s: no sample rows to verify ONNX scoring (%s); using scikit-learn",
+                        endpoint.name, exc)
+            return scorer
+        accelerated, decisions = _accelerate(scorer, sample, verified)
+        for node, how in decisions.items():
+            if node in verified and how != ONNX:
+                log.warning("real-time endpoint %s: Score Model %s falls back to %s", endpoint.name, node, how)
+        return accelerated
+
     def forget(self, name: str) -> None:
         with self._lock:
             self._records.pop(name, None)
             self._scorers = {k: v for k, v in self._scorers.items() if k[0] != name}
+
+
+def _accelerate(compiled: CompiledPipeline, sample: pd.DataFrame,
+                only: set[str] | None = None) -> tuple[CompiledPipeline, dict[str, str]]:
+    """ONNX Runtime for the Score Model steps that convert and verify; never fails a deployment."""
+    try:
+        return accelerate(compiled, sample, only)
+    except Exception as exc:  # acceleration is an optimisation: scikit-learn always works
+        log.exception("ONNX acceleration failed; scoring stays on scikit-learn")
+        return compiled, {s.node_id: f"scikit-learn: acceleration failed ({type(exc).__name__})"
+                          for s in compiled.steps if s.component.id == "score_model"}
 
 
 def _needed(compiled: CompiledPipeline, sample: pd.DataFrame, baseline: pd.DataFrame, column: str) -> bool:
