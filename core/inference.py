@@ -204,11 +204,14 @@ class _Graph:
                     if p.type == PortType.DATA and not any(
                         e.source.node == n and self.port_id(n, e.source.port, True) == p.id for e in self.edges)
                     and self.component(n).id not in ("dataset",)]
+        # Pipeline parameters still bound to kept nodes stay (real-time: global parameters).
+        carried = [p for p in original.parameters if all(b.node in self.nodes and self.nodes[b.node].component
+                                                          == original.node(b.node).component for b in p.bindings)]
         return Pipeline(name=f"{original.name} - {'batch' if kind == 'batch' else 'real-time'} inference"[:200],
                         description=f"Inference pipeline from training run {run.run_id}",
                         kind="batch_inference" if kind == "batch" else "realtime_inference",
                         source_run=run.run_id, nodes=list(self.nodes.values()), edges=self.edges,
-                        outputs=terminal)
+                        outputs=terminal, parameters=[p.model_copy(deep=True) for p in carried])
 
 
 def _dataset_nodes(doc: Pipeline) -> list[Node]:

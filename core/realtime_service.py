@@ -128,8 +128,14 @@ class RealtimeService:
             raise Unauthorized("A valid endpoint key is required: 'Authorization: Bearer <key>' or 'api-key'")
         rows, style = realtime.request_rows(body, endpoint.input_name, endpoint.schema_)
         frame = realtime.to_frame(rows, endpoint.schema_)
+        scorer = self._scorer(endpoint)
+        globals_ = body.get("GlobalParameters") or {}
+        if not isinstance(globals_, dict):
+            raise InvalidRequest("GlobalParameters must be an object", [Problem(
+                code="invalid_global_parameters", field="GlobalParameters", message="Send an object of name: value")])
+        overrides = scorer.overrides_for(globals_) if globals_ else None
         try:
-            out = self._scorer(endpoint).score(frame)
+            out = scorer.score(frame, overrides)
         except ComponentError as exc:
             raise InvalidRequest("Module Executing Error: the pipeline refused the input", [Problem(
                 code=exc.code, column=exc.column, message=str(exc))]) from exc

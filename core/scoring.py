@@ -13,13 +13,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from pydantic import ValidationError
 
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import Component, Params, PortType, RunContext, lookup
 from core.components.data import Dataset
 from core.components.web_service import WebServiceInput, WebServiceOutput
 from core.errors import InvalidRequest, Problem
-from core.graph import Pipeline, parse_parameters
+from core.graph import Pipeline, PipelineParameter, parse_parameters
 from core.store import Store
 
 
@@ -29,6 +30,7 @@ class _Step:
     component: Component
     params: Params
     inputs: dict[str, tuple[str, str]]  # port -> (node, port)
+    raw: dict[str, Any] = field(default_factory=dict)  # the node's parameter values, for overrides
 
 
 @dataclass
@@ -42,17 +44,54 @@ class CompiledPipeline:
     input_name: str = "WebServiceInput0"
     output_name: str = "WebServiceOutput0"
     drop_columns: list[str] = field(default_factory=list)
+    parameters: list[PipelineParameter] = field(default_factory=list)
 
-    def score(self, rows: pd.DataFrame) -> pd.DataFrame:
-        """Rows in (already checked against the schema), the output node's table out."""
+    def score(self, rows: pd.DataFrame, overrides: dict[str, Params] | None = None) -> pd.DataFrame:
+        """Rows in (already checked against the schema), the output node's table out.
+
+        ``overrides`` replaces some nodes' parameters for this call (see :meth:`overrides_for`).
+        """
         values: dict[tuple[str, str], Any] = dict(self.static)
         values[(self.input_node, self.input_port)] = rows
         ctx = RunContext()
         for step in self.steps:
             inputs = {port: values[ref] for port, ref in step.inputs.items()}
-            for port_id, value in step.component.run(inputs, step.params, ctx).items():
+            params = (overrides or {}).get(step.node_id, step.params)
+            for port_id, value in step.component.run(inputs, params, ctx).items():
                 values[(step.node_id, port_id)] = value
         return values[(self.output_node, self.output_port)]
+
+    def overrides_for(self, values: dict[str, Any]) -> dict[str, Params]:
+        """Node parameters set by a request's global parameters (the pipeline's parameters).
+
+        Only nodes that run per request can change; every problem is reported at once.
+        """
+        problems: list[Problem] = []
+        known = {p.name: p for p in self.parameters}
+        changes: dict[str, dict[str, Any]] = {}
+        for name, value in values.items():
+            param = known.get(name)
+            if param is None:
+                problems.append(Problem(code="unknown_global_parameter", field=f"GlobalParameters.{name}",
+                                        message=f"Unknown global parameter {name!r}; known: {sorted(known)}"))
+                continue
+            for binding in param.bindings:
+                changes.setdefault(binding.node, {})[binding.parameter] = value
+        steps = {s.node_id: s for s in self.steps}
+        overrides: dict[str, Params] = {}
+        for node_id, change in changes.items():
+            step = steps.get(node_id)
+            if step is None:
+                continue  # bound to a node fixed at deploy time (a model, a dataset)
+            try:
+                overrides[node_id] = parse_parameters(type(step.component), {**step.raw, **change})
+            except ValidationError as exc:
+                problems += [Problem(code="invalid_global_parameter", node=node_id,
+                                     parameter=".".join(str(x) for x in e["loc"]), message=e["msg"])
+                             for e in exc.errors()]
+        if problems:
+            raise InvalidRequest("The global parameters do not fit this endpoint", problems)
+        return overrides
 
 
 def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> CompiledPipeline:
@@ -105,11 +144,12 @@ def _compile(pipeline: Pipeline, store: Store, artifacts: Artifacts, entry: tupl
         params = parse_parameters(component, pipeline.node(node_id).parameters)
         node_inputs = {port: src for (dst, port), src in edges.items() if dst == node_id}
         if node_id in dynamic and node_id != entry[0]:
-            steps.append(_Step(node_id, component(), params, node_inputs))
+            steps.append(_Step(node_id, component(), params, node_inputs, pipeline.node(node_id).parameters))
         elif node_id in needed:
             static.update(_evaluate_static(node_id, component, params, node_inputs, static, artifacts, store))
     return CompiledPipeline(input_node=entry[0], input_port=entry[1], output_node=exit_[0],
-                            output_port=exit_[1], steps=steps, static=static)
+                            output_port=exit_[1], steps=steps, static=static,
+                            parameters=list(pipeline.parameters))
 
 
 def _downstream(pipeline: Pipeline, start: str) -> set[str]:

@@ -9,6 +9,7 @@ import pytest
 
 from core import realtime
 from core.errors import InvalidRequest, NotFound, Unauthorized
+from core.graph import Binding, PipelineParameter
 from core.realtime_service import RealtimeSource
 from core.service import Submission
 from tests.core.test_service import run_inline, tutorial
@@ -145,3 +146,22 @@ def test_only_realtime_pipelines_deploy(service, trained):
     with pytest.raises(InvalidRequest) as err:
         service.realtime.deploy(f"b-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", None)
     assert err.value.problems[0].code == "not_realtime"
+
+
+def test_global_parameters_set_pipeline_parameters_per_request(service, cars):
+    doc = tutorial()
+    doc.parameters.append(PipelineParameter(name="append_scores", default=True,
+                                            bindings=[Binding(node="score", parameter="append_score_columns")]))
+    run, job = service.submit(Submission(experiment="realtime", pipeline=doc))
+    run_inline(service, job)
+    draft, _ = service.create_inference_pipeline(run.run_id, "realtime")
+    assert [p.name for p in service.get_draft(draft.id)[1].parameters] == ["append_scores"]
+    endpoint, keys = service.realtime.deploy(f"glob-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", None)
+    body = {"Inputs": {"WebServiceInput0": rows(cars, 2)}}
+    full = service.realtime.score(endpoint.name, keys["primary"], body)["Results"]["WebServiceOutput0"]
+    only = service.realtime.score(endpoint.name, keys["primary"], {**body, "GlobalParameters": {"append_scores": False}})
+    assert len(full[0]) > 20 and list(only["Results"]["WebServiceOutput0"][0]) == ["Scored Labels"]
+    with pytest.raises(InvalidRequest) as err:
+        service.realtime.score(endpoint.name, keys["primary"], {**body, "GlobalParameters": {"nope": 1,
+                                                                                              "append_scores": "x"}})
+    assert {p.code for p in err.value.problems} == {"unknown_global_parameter", "invalid_global_parameter"}
