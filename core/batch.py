@@ -1,11 +1,15 @@
 """Scoring a file dropped into ``batch-input/{endpoint}/{file}``, in parallel mini-batches.
 
-The endpoint's default batch inference version runs over the file: ``prepare`` streams it into
-mini-batches of ``mini_batch_rows`` rows (Parquet artifacts, never the whole file in memory),
-``score_chunk`` scores one mini-batch in memory with the compiled pipeline, and ``finish`` joins
-the results in input order into ``batch-output/{endpoint}/{file}.predictions.csv`` (Parquet in,
-Parquet out), or writes ``{file}.error.json`` saying why the file could not be scored. The
-same upload delivered twice is scored once: the run id comes from the blob's name and ETag.
+The endpoint's default batch inference version runs over the file. ``prepare`` plans the
+mini-batches without reading the file through: a CSV is cut into byte ranges of about
+``mini_batch_rows`` rows (each mini-batch reads and parses its own range, so parsing runs in
+parallel too), a Parquet file is streamed into Parquet mini-batches. ``score_chunk`` scores one
+mini-batch in memory with the compiled pipeline, and ``finish`` joins the results in input
+order into ``batch-output/{endpoint}/{file}.predictions.csv`` (Parquet in, Parquet out), or
+writes ``{file}.error.json`` saying why the file could not be scored. The same upload
+delivered twice is scored once: the run id comes from the blob's name and ETag.
+
+CSV ranges split at line ends, so a quoted value holding a line break is not supported there.
 """
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ import io
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -37,6 +40,9 @@ INPUT_CONTAINER = "batch-input"
 OUTPUT_CONTAINER = "batch-output"
 EXPERIMENT = "blob-scoring"
 CHECK_ROWS = 5
+SAMPLE_BYTES = 1 << 20  # read to find the header, the column types and the bytes per row
+SAMPLE_ROWS = 2000
+LOOKAHEAD = 1 << 16
 
 
 class BatchSettings(BaseModel):
@@ -59,10 +65,12 @@ class BatchRequest(BaseModel):
 
 
 class Chunk(BaseModel):
+    """A Parquet mini-batch already stored (``ref``), or a byte range of the uploaded CSV."""
+
     index: int
-    ref: str
-    rows: int
-    first_row: int
+    ref: str | None = None
+    start: int | None = None
+    end: int | None = None
 
 
 class Prepared(BaseModel):
@@ -71,12 +79,16 @@ class Prepared(BaseModel):
     pipeline_ref: str = ""
     settings: BatchSettings = Field(default_factory=BatchSettings)
     chunks: list[Chunk] = Field(default_factory=list)
+    blob: str = ""
+    header: str = Field("", description="The CSV header line, given to every range")
+    column_types: dict[str, str] = Field(default_factory=dict, description="CSV column types, the same for every range")
     error: str | None = None
 
 
 class ChunkResult(BaseModel):
     index: int
     ref: str | None = None
+    rows_in: int = 0
     rows: int = 0
     error: str | None = None
 
@@ -132,42 +144,82 @@ class BatchScoring:
         pipeline_ref = self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline")
         compiled = self._compiled_for(pipeline_ref)
         rows_per_chunk = settings.mini_batch_rows or self.default_rows
-        chunks = list(self._split(request, rows_per_chunk))
+        suffix = os.path.splitext(request.file)[1].lower()
+        if suffix == ".csv":
+            prepared, sample = self._plan_csv(request, rows_per_chunk)
+        elif suffix == ".parquet":
+            prepared, sample = self._split_parquet(request, rows_per_chunk)
+        else:
+            raise DesignerError(f"{request.file!r} is not a table this service reads: upload .csv or .parquet")
+        compiled.score(sample)  # a wrong schema fails here, before any fan-out
+        run.status, run.started_at, run.pipeline_ref = Status.RUNNING, datetime.now(UTC), pipeline_ref
+        run.endpoint_version, run.node_count = entry.version, len(prepared.chunks)
+        runs.update_run(self.store, run, "status", "started_at", "pipeline_ref", "endpoint_version", "node_count")
+        return prepared.model_copy(update={"status": "Ready", "run_id": run.run_id, "pipeline_ref": pipeline_ref,
+                                           "settings": settings, "blob": request.blob})
+
+    def _plan_csv(self, request: BatchRequest, rows_per_chunk: int) -> tuple[Prepared, pd.DataFrame]:
+        """Byte ranges of about ``rows_per_chunk`` rows, from the size and a sample of the file."""
+        name = request.blob.split("/", 1)[1]
+        size = int((self.store.blob_metadata(INPUT_CONTAINER, name) or {}).get("size", 0))
+        if size == 0:
+            raise DesignerError("The file is empty")
+        head = self.store.get_range(INPUT_CONTAINER, name, 0, min(size, SAMPLE_BYTES))
+        header, _, body = head.partition(b"\n")
+        lines = body.split(b"\n")[:-1] if len(head) < size else [line for line in body.split(b"\n") if line]
+        if not header.strip() or not lines:
+            raise DesignerError("The file has no rows: a CSV needs a header line and at least one row")
+        sample = _parse_csv(header + b"\n" + b"\n".join(lines[:SAMPLE_ROWS]) + b"\n", None)
+        types = {field.name: _widened(field.type) for field in sample.schema}
+        bytes_per_row = max(1, len(b"\n".join(lines)) // len(lines))
+        step = max(bytes_per_row * rows_per_chunk, 1)
+        body_start = len(header) + 1
+        starts = list(range(body_start, size, step)) or [body_start]
+        chunks = [Chunk(index=i, start=s, end=min(s + step, size)) for i, s in enumerate(starts)]
+        frame = _parse_csv(header + b"\n" + b"\n".join(lines[:CHECK_ROWS]) + b"\n", types).to_pandas()
+        return Prepared(status="Ready", run_id="", chunks=chunks, header=header.decode("utf-8", "replace"),
+                        column_types={k: str(v) for k, v in types.items()}), frame
+
+    def _split_parquet(self, request: BatchRequest, rows_per_chunk: int) -> tuple[Prepared, pd.DataFrame]:
+        """Stream the upload (via a temporary file) into Parquet mini-batches."""
+        chunks: list[Chunk] = []
+        with tempfile.TemporaryDirectory() as tmp:
+            local = os.path.join(tmp, "input.parquet")
+            self.store.download_to(INPUT_CONTAINER, request.blob.split("/", 1)[1], local)
+            for index, batch in enumerate(pq.ParquetFile(local).iter_batches(batch_size=rows_per_chunk)):
+                frame = pa.Table.from_batches([batch]).to_pandas()
+                chunks.append(Chunk(index=index, ref=self.artifacts.put(PortType.DATA, frame)))
+                if index == 0:
+                    sample = frame.head(CHECK_ROWS)
         if not chunks:
             raise DesignerError("The file has no rows")
-        first = self.artifacts.get(chunks[0].ref, PortType.DATA).head(CHECK_ROWS)
-        compiled.score(first)  # a wrong schema fails here, before any fan-out
-        run.status, run.started_at, run.pipeline_ref = Status.RUNNING, datetime.now(UTC), pipeline_ref
-        run.endpoint_version, run.node_count = entry.version, len(chunks)
-        runs.update_run(self.store, run, "status", "started_at", "pipeline_ref", "endpoint_version", "node_count")
-        return Prepared(status="Ready", run_id=run.run_id, pipeline_ref=pipeline_ref, settings=settings,
-                        chunks=chunks)
-
-    def _split(self, request: BatchRequest, rows_per_chunk: int) -> Iterator[Chunk]:
-        """Stream the upload (via a temporary file) into Parquet mini-batches."""
-        suffix = os.path.splitext(request.file)[1].lower()
-        if suffix not in (".csv", ".parquet"):
-            raise DesignerError(f"{request.file!r} is not a table this service reads: upload .csv or .parquet")
-        with tempfile.TemporaryDirectory() as tmp:
-            local = os.path.join(tmp, "input" + suffix)
-            self.store.download_to(INPUT_CONTAINER, request.blob.split("/", 1)[1], local)
-            first_row = 0
-            for index, table in enumerate(_record_batches(local, suffix, rows_per_chunk)):
-                frame = table.to_pandas()
-                ref = self.artifacts.put(PortType.DATA, frame)
-                yield Chunk(index=index, ref=ref, rows=len(frame), first_row=first_row)
-                first_row += len(frame)
+        return Prepared(status="Ready", run_id="", chunks=chunks), sample
 
     # ---- score ---------------------------------------------------------------------------------
-    def score_chunk(self, pipeline_ref: str, settings: BatchSettings, chunk: Chunk) -> ChunkResult:
-        frame = self.artifacts.get(chunk.ref, PortType.DATA)
-        frame.index = pd.RangeIndex(chunk.first_row, chunk.first_row + len(frame))
+    def score_chunk(self, prepared: Prepared, chunk: Chunk) -> ChunkResult:
+        """Score one mini-batch; rows are numbered within it (``finish`` adds the offsets)."""
         try:
-            scored = self._compiled_for(pipeline_ref).score(frame)
-            out = shape_output(frame, scored, settings)
-        except ComponentError as exc:
+            frame = self._read_chunk(prepared, chunk)
+            scored = self._compiled_for(prepared.pipeline_ref).score(frame)
+            out = shape_output(frame, scored, prepared.settings)
+        except (ComponentError, pa.ArrowInvalid) as exc:
             return ChunkResult(index=chunk.index, error=str(exc))
-        return ChunkResult(index=chunk.index, ref=self.artifacts.put(PortType.DATA, out), rows=len(out))
+        if chunk.ref is None:  # CSV in, CSV out: the joined file is these bytes end to end
+            buffer = io.BytesIO()
+            pacsv.write_csv(pa.Table.from_pandas(out, preserve_index=False), buffer,
+                            pacsv.WriteOptions(include_header=True))
+            ref = self.artifacts.put_bytes(buffer.getvalue(), "csv", "text/csv", rows=len(out))
+        else:
+            ref = self.artifacts.put(PortType.DATA, out)
+        return ChunkResult(index=chunk.index, ref=ref, rows_in=len(frame), rows=len(out))
+
+    def _read_chunk(self, prepared: Prepared, chunk: Chunk) -> pd.DataFrame:
+        if chunk.ref is not None:
+            return self.artifacts.get(chunk.ref, PortType.DATA)
+        assert chunk.start is not None and chunk.end is not None
+        body = _owned_lines(self.store, prepared.blob.split("/", 1)[1], chunk.start, chunk.end)
+        types = {k: pa.type_for_alias(v) for k, v in prepared.column_types.items()}
+        return _parse_csv(prepared.header.encode() + b"\n" + body, types).to_pandas()
 
     def _compiled_for(self, pipeline_ref: str) -> CompiledPipeline:
         compiled = self._compiled.get(pipeline_ref)
@@ -188,18 +240,18 @@ class BatchScoring:
         threshold = prepared.settings.error_threshold
         if error or (threshold >= 0 and len(failed) > threshold):
             chunks = {c.index: c for c in prepared.chunks}
-            named = [f"mini-batch {r.index} (rows {chunks[r.index].first_row}-"
-                     f"{chunks[r.index].first_row + chunks[r.index].rows - 1}): {r.error}" for r in failed]
+            named = [f"mini-batch {r.index} ({_where(chunks[r.index])}): {r.error}" for r in failed]
             reason = error or f"{len(failed)} of {len(results)} mini-batches failed (threshold {threshold})"
             self._fail(request, run, reason, named)
             return {"status": "Failed", "run_id": run.run_id, "error": reason, "failed_batches": named}
         suffix = ".predictions.parquet" if request.file.lower().endswith(".parquet") else ".predictions.csv"
         target = output_name(request, suffix)
-        rows = self._write_output([r for r in results if r.ref], target, suffix.endswith(".parquet"))
+        renumber = prepared.settings.output == "ids" and not prepared.settings.id_column
+        rows = self._write_output([r for r in results if r.ref], target, suffix.endswith(".parquet"), renumber)
         self.store.delete_blob(OUTPUT_CONTAINER, output_name(request, ".error.json"))
         node = runs.get_node(self.store, run.run_id, "score")
         node.status, node.started_at, node.ended_at = Status.FINISHED, run.started_at, datetime.now(UTC)
-        node.metrics = {"rows_in": sum(c.rows for c in prepared.chunks), "rows_out": rows,
+        node.metrics = {"rows_in": sum(r.rows_in for r in results), "rows_out": rows,
                         "mini_batches": len(results), "failed_mini_batches": len(failed)}
         node.outputs = {"predictions": f"{OUTPUT_CONTAINER}/{target}"}
         node.logs = [f"mini-batch {r.index} failed: {r.error}" for r in failed]
@@ -208,30 +260,45 @@ class BatchScoring:
         runs.update_run(self.store, run, "status", "ended_at")
         return {"status": "Finished", "run_id": run.run_id, "output": f"{OUTPUT_CONTAINER}/{target}", "rows": rows}
 
-    def _write_output(self, results: list[ChunkResult], target: str, parquet: bool) -> int:
-        """Join mini-batch results in input order through a local file: memory holds one at a time."""
-        rows = 0
+    def _write_output(self, results: list[ChunkResult], target: str, parquet: bool, renumber: bool) -> int:
+        """Join mini-batch results in input order through a local file: memory holds one at a time.
+
+        CSV results are already CSV text and are appended as they are, unless their ``Row``
+        numbers (counted within each mini-batch) need the rows of the batches before added.
+        """
+        rows, offset = 0, 0
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "out")
             writer: pq.ParquetWriter | None = None
             with open(local, "wb") as sink:
-                for number, result in enumerate(results):
-                    frame = self.artifacts.get(result.ref or "", PortType.DATA)
-                    rows += len(frame)
+                for result in results:
+                    rows += result.rows
+                    if not parquet and not renumber:
+                        text = self.artifacts.get_bytes(result.ref or "")
+                        sink.write(text if sink.tell() == 0 else text[text.find(b"\n") + 1:])
+                        continue
+                    frame = self._result_frame(result, parquet)
+                    if renumber:
+                        frame["Row"] += offset
+                    offset += result.rows_in
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
                     if parquet:
-                        table = pa.Table.from_pandas(frame, preserve_index=False)
                         writer = writer or pq.ParquetWriter(sink, table.schema)
                         writer.write_table(table.cast(writer.schema))
                     else:
                         buffer = io.BytesIO()
-                        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buffer,
-                                        pacsv.WriteOptions(include_header=number == 0))
+                        pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=sink.tell() == 0))
                         sink.write(buffer.getvalue())
                 if writer is not None:
                     writer.close()
             self.store.upload_file(OUTPUT_CONTAINER, target, local,
                                    content_type="application/vnd.apache.parquet" if parquet else "text/csv")
         return rows
+
+    def _result_frame(self, result: ChunkResult, parquet: bool) -> pd.DataFrame:
+        if parquet:
+            return self.artifacts.get(result.ref or "", PortType.DATA)
+        return pacsv.read_csv(io.BytesIO(self.artifacts.get_bytes(result.ref or ""))).to_pandas()
 
     def _fail(self, request: BatchRequest, run: RunRecord, reason: str, details: list[str] | None = None) -> None:
         report = {"blob": request.blob, "etag": request.etag, "run_id": run.run_id, "error": reason,
@@ -245,25 +312,44 @@ class BatchScoring:
         runs.update_node(self.store, node, "status", "ended_at", "error", "logs")
 
 
-def _record_batches(path: str, suffix: str, rows: int) -> Iterator[pa.Table]:
-    """Tables of ``rows`` rows (the last may be shorter), read incrementally."""
-    if suffix == ".parquet":
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-            yield pa.Table.from_batches([batch])
-        return
-    reader = pacsv.open_csv(path, read_options=pacsv.ReadOptions(block_size=8 << 20))
-    pending: list[pa.RecordBatch] = []
-    count = 0
-    for batch in reader:
-        pending.append(batch)
-        count += batch.num_rows
-        while count >= rows:
-            table = pa.Table.from_batches(pending)
-            yield table.slice(0, rows)
-            rest = table.slice(rows)
-            pending, count = rest.to_batches(), rest.num_rows
-    if count:
-        yield pa.Table.from_batches(pending, schema=reader.schema)
+def _owned_lines(store: Store, name: str, start: int, end: int) -> bytes:
+    """The lines whose first byte lies in [start, end): a range owns the lines it starts."""
+    offset = start - 1  # one byte back, to know whether ``start`` begins a line
+    wanted = end - offset + LOOKAHEAD
+    data = store.get_range(INPUT_CONTAINER, name, offset, wanted)
+    at_end = len(data) < wanted
+    first = data.find(b"\n") + 1  # lines begin after the first newline at or past start - 1
+    if first == 0:
+        return b""
+    while True:
+        stop = data.find(b"\n", end - offset - 1)
+        if stop != -1:
+            return data[first:stop + 1]
+        if at_end:
+            return data[first:] + b"\n"
+        more = store.get_range(INPUT_CONTAINER, name, offset + len(data), LOOKAHEAD)
+        at_end = len(more) < LOOKAHEAD
+        data += more
+
+
+def _parse_csv(data: bytes, types: dict[str, pa.DataType] | None) -> pa.Table:
+    options = pacsv.ConvertOptions(column_types=types) if types else None
+    return pacsv.read_csv(io.BytesIO(data), convert_options=options)
+
+
+def _widened(kind: pa.DataType) -> pa.DataType:
+    """Types every range can share: integers may meet a gap later, so numbers are float64."""
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind) or pa.types.is_null(kind):
+        return pa.float64()
+    if pa.types.is_boolean(kind):
+        return pa.bool_()
+    return pa.string()
+
+
+def _where(chunk: Chunk) -> str:
+    if chunk.ref is None:
+        return f"bytes {chunk.start}-{chunk.end}"
+    return f"stored as {chunk.ref}"
 
 
 def shape_output(frame: pd.DataFrame, scored: pd.DataFrame, settings: BatchSettings) -> pd.DataFrame:

@@ -86,6 +86,14 @@ class Store:
         except ResourceNotFoundError as exc:
             raise KeyError(f"{container}/{name}") from exc
 
+    def get_range(self, container: str, name: str, offset: int, length: int) -> bytes:
+        """``length`` bytes from ``offset`` (fewer at the end of the blob)."""
+        try:
+            return self._blobs.get_blob_client(container, name).download_blob(
+                offset=offset, length=length).readall()
+        except ResourceNotFoundError as exc:
+            raise KeyError(f"{container}/{name}") from exc
+
     def download_to(self, container: str, name: str, path: str) -> None:
         """Stream a blob to a local file: large inputs never sit whole in memory."""
         try:

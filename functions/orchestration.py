@@ -11,7 +11,7 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from core.batch import BatchRequest, BatchSettings, Chunk, ChunkResult, Prepared
+from core.batch import BatchRequest, Chunk, ChunkResult, Prepared
 from core.executor import NodeRequest
 from core.minibatch import ChunkOutcome
 from core.service import Job
@@ -116,9 +116,9 @@ def score_file(context: df.DurableOrchestrationContext):
     if prepared.status != "Ready":
         return {"status": prepared.status, "run_id": prepared.run_id, "error": prepared.error}
     context.set_custom_status({"mini_batches": len(prepared.chunks), "stage": "scoring"})
-    tasks = [context.call_activity_with_retry("batch_score", RETRY, {
-        "pipeline_ref": prepared.pipeline_ref, "settings": prepared.settings.model_dump(),
-        "chunk": chunk.model_dump()}) for chunk in prepared.chunks]
+    shared = prepared.model_copy(update={"chunks": []}).model_dump(mode="json")  # not N times over
+    tasks = [context.call_activity_with_retry("batch_score", RETRY, {"prepared": shared, "chunk": chunk.model_dump()})
+             for chunk in prepared.chunks]
     results, error = None, None
     try:
         results = yield context.task_all(tasks)
@@ -137,7 +137,7 @@ def batch_prepare(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="payload")
 def batch_score(payload: dict[str, Any]) -> dict[str, Any]:
-    result = service().batch.score_chunk(payload["pipeline_ref"], BatchSettings.model_validate(payload["settings"]),
+    result = service().batch.score_chunk(Prepared.model_validate(payload["prepared"]),
                                          Chunk.model_validate(payload["chunk"]))
     return result.model_dump(mode="json")
 

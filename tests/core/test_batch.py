@@ -46,7 +46,7 @@ def score_inline(service, blob: str) -> tuple[batch.BatchRequest, dict]:
     prepared = service.batch.prepare(request)
     if prepared.status != "Ready":
         return request, {"status": prepared.status, "error": prepared.error}
-    results = [service.batch.score_chunk(prepared.pipeline_ref, prepared.settings, c) for c in prepared.chunks]
+    results = [service.batch.score_chunk(prepared, c) for c in prepared.chunks]
     return request, service.batch.finish(request, prepared, results, None)
 
 
@@ -124,22 +124,42 @@ def test_error_threshold_names_the_failing_mini_batches(service, store, endpoint
     endpoints.set_batch_settings(store, endpoint, {"mini_batch_rows": 100, "error_threshold": 1})
     original = service.batch.score_chunk
 
-    def flaky(pipeline_ref, settings, chunk):
+    def flaky(prepared, chunk):
         if chunk.index in (2, 5):
             raise ComponentError(f"bad data in batch {chunk.index}")
-        return original(pipeline_ref, settings, chunk)
+        return original(prepared, chunk)
 
     request = batch.request_for(store, upload(store, endpoint, cars))
     prepared = service.batch.prepare(request)
     results = []
     for chunk in prepared.chunks:
         try:
-            results.append(flaky(prepared.pipeline_ref, prepared.settings, chunk))
+            results.append(flaky(prepared, chunk))
         except ComponentError as exc:
             results.append(batch.ChunkResult(index=chunk.index, error=str(exc)))
     outcome = service.batch.finish(request, prepared, results, None)
     assert outcome["status"] == "Failed"
     assert [b.split(" (")[0] for b in outcome["failed_batches"]] == ["mini-batch 2", "mini-batch 5"]
-    assert "rows 200-299" in outcome["failed_batches"][0]
+    assert "bytes " in outcome["failed_batches"][0]
     prepared.settings = BatchSettings(error_threshold=2)
     assert service.batch.finish(request, prepared, results, None)["status"] == "Finished"
+
+
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_byte_ranges_own_every_line_exactly_once(store, trailing_newline):
+    lines = [f"{i},{'x' * (i % 7)}" for i in range(200)]
+    body = ("\n".join(lines) + ("\n" if trailing_newline else "")).encode()
+    name = f"ranges/{uuid.uuid4().hex[:6]}.csv"
+    store.put_blob("batch-input", name, b"a,b\n" + body)
+    start, size = 4, 4 + len(body)
+    for step in (1, 7, 10, 64, 333, 5000):
+        cuts = list(range(start, size, step)) + [size]
+        got = b"".join(batch._owned_lines(store, name, s, e) for s, e in zip(cuts, cuts[1:]))
+        assert got.decode().splitlines() == lines, step
+
+
+def test_row_numbers_continue_across_mini_batches(service, store, endpoint, cars):
+    endpoints.set_batch_settings(store, endpoint, {"mini_batch_rows": 64, "output": "ids"})
+    _, outcome = score_inline(service, upload(store, endpoint, cars.drop(columns=["car_id"])))
+    rows = read_output(store, outcome["output"])["Row"]
+    assert rows.is_monotonic_increasing and rows.is_unique and rows.max() < len(cars) and rows.max() > 900
