@@ -31,7 +31,7 @@ def _parse_args(argv: Optional[Sequence[str]]) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=None,
                         help="activity worker processes (default: host.json "
                              "maxConcurrentActivityFunctions, else one per CPU)")
-    parser.add_argument("--poll-interval", type=float, default=1.0,
+    parser.add_argument("--poll-interval", type=float, default=0.25,
                         help="seconds between blob trigger scans")
     parser.add_argument("--log-level", default="info",
                         choices=["critical", "error", "warning", "info", "debug"])

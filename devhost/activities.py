@@ -23,6 +23,7 @@ from typing import Literal, Mapping, Optional
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
+from threadpoolctl import threadpool_limits
 
 from .app_index import ActivityFunction, AppIndex, load_app
 from .invoke import call_sync, with_context
@@ -102,7 +103,8 @@ class ActivityPool:
             return cf.ThreadPoolExecutor(self._size, thread_name_prefix="activity")
         executor = cf.ProcessPoolExecutor(
             self._size, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_init_worker, initargs=(self._app_ref, logging.getLogger().level))
+            initializer=_init_worker,
+            initargs=(self._app_ref, logging.getLogger().level, max(1, (os.cpu_count() or 1) // self._size)))
         # Start every worker now: the app import cost is paid before the first fan-out,
         # and an app that fails to import fails the host at start-up.
         for future in [executor.submit(os.getpid) for _ in range(self._size)]:
@@ -118,11 +120,14 @@ class ActivityPool:
 _worker_activities: dict[str, ActivityFunction] = {}
 
 
-def _init_worker(app_ref: str, log_level: int) -> None:
+def _init_worker(app_ref: str, log_level: int, native_threads: int) -> None:
     # Ctrl+C reaches the whole process group; the host stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     logging.basicConfig(level=log_level, format="%(levelname)s [activity worker] %(name)s: %(message)s")
     _worker_activities.update(AppIndex.from_app(load_app(app_ref)).activities)
+    # Workers run side by side on the cores: each OpenMP/BLAS pool sized for the whole machine
+    # would make them fight (measured: boosted-tree scoring 1.5x slower). Share the cores out.
+    threadpool_limits(limits=native_threads)
 
 
 def _run_in_worker(name: str, input_json: Optional[str]) -> ActivityOutcome:

@@ -41,7 +41,7 @@ class DevHostConfig:
     workers: WorkerKind = "process"
     max_workers: Optional[int] = None  # default: host.json maxConcurrentActivityFunctions, else one per CPU
     function_key: Optional[str] = None  # default: DEVHOST_FUNCTION_KEY, else a random key
-    poll_interval: float = 1.0
+    poll_interval: float = 0.25
     max_body_bytes: int = 100 * MiB
     app_dir: Path = field(default_factory=Path.cwd)
     log_level: str = "info"

