@@ -15,7 +15,7 @@ from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
 from core.errors import ComponentError, DesignerError, InvalidRequest, NotFound, Problem
-from core.executor import NodeRequest, NodeResult, join_chunks, run_chunk, run_node
+from core.executor import NodeRequest, NodeResult, StoreDataAccess, join_chunks, run_chunk, run_node
 from core.minibatch import ChunkOutcome
 from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
@@ -229,8 +229,6 @@ class Service:
 
     def _import_blob(self, path: str) -> datasets.DatasetVersion:
         """A blob path given to a submission, registered as a dataset version of its own."""
-        from core.executor import StoreDataAccess
-
         data = StoreDataAccess(self.store).read_blob(path)
         df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
         name = re.sub(r"[^A-Za-z0-9_.\-]", ".", path.strip("/"))[:100]

@@ -4,6 +4,7 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
+from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.runs import RunRecord
@@ -39,7 +40,6 @@ def draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem] 
 @bp.route(route="pipelines", methods=["GET"])
 @json_errors
 def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
-    from core import drafts
     return json_response({"value": [draft_view(d) for d in drafts.list_drafts(service().store)]})
 
 
@@ -72,7 +72,6 @@ def update_draft(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines/{draft_id}", methods=["DELETE"])
 @json_errors
 def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
-    from core import drafts
     drafts.delete(service().store, req.route_params["draft_id"])
     return func.HttpResponse(status_code=204)
 
