@@ -1,0 +1,44 @@
+"""Caller identity and error mapping of the HTTP layer."""
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import azure.functions as func
+import pytest
+
+from core.errors import InvalidRequest, Problem
+from functions import common
+
+
+def request(headers: dict[str, str] | None = None, body: bytes = b"") -> func.HttpRequest:
+    return func.HttpRequest(method="POST", url="http://localhost/api/x", headers=headers or {}, body=body)
+
+
+@pytest.mark.parametrize("trusted, expected", [(False, "function-key"), (True, "alice@contoso.com")])
+def test_the_principal_header_counts_only_behind_app_service_authentication(monkeypatch, trusted, expected):
+    monkeypatch.setattr(common, "service", lambda: SimpleNamespace(
+        settings=SimpleNamespace(trust_client_principal=trusted)))
+    assert common.caller(request({"x-ms-client-principal-name": "alice@contoso.com"})) == expected
+
+
+def test_refusals_become_4xx_with_every_problem_and_faults_a_bare_500():
+    @common.json_errors
+    def refuse(req):
+        raise InvalidRequest("bad", [Problem(code="a", node="n", message="m1"), Problem(code="b", field="f", message="m2")])
+
+    @common.json_errors
+    def crash(req):
+        raise RuntimeError("secret internals")
+
+    refused = refuse(request())
+    assert refused.status_code == 400
+    assert [p["code"] for p in json.loads(refused.get_body())["error"]["problems"]] == ["a", "b"]
+    crashed = crash(request())
+    assert crashed.status_code == 500 and b"secret internals" not in crashed.get_body()
+
+
+def test_bodies_must_be_json_objects():
+    with pytest.raises(Exception) as err:
+        common.parse_json(request(body=b"[1, 2]"))
+    assert err.value.problems[0].field == "body"
