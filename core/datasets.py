@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -79,17 +80,19 @@ def parse_csv(data: bytes) -> pd.DataFrame:
 
 
 def register(store: Store, name: str, df: pd.DataFrame, *, description: str = "",
-             source: str = "upload") -> DatasetVersion:
-    """Store ``df`` as the next version of dataset ``name``."""
+             source: str = "upload", only_version: int | None = None) -> DatasetVersion:
+    """Store ``df`` as the next version of dataset ``name`` (or exactly ``only_version``)."""
     check_name(name)
     data = dataframe_to_parquet(df)
-    version = latest_version(store, name) + 1
+    version = only_version or latest_version(store, name) + 1
     while True:
         try:
             store.put_blob(CONTAINER, blob_name(name, version), data, overwrite=False,
                            content_type="application/vnd.apache.parquet", metadata={"rows": str(len(df))})
             break
         except Conflict:
+            if only_version:
+                raise
             version += 1  # claimed by a concurrent upload (or an orphan of a crashed one)
     entry = DatasetVersion(name=name, version=version, description=description, source=source,
                            rows=len(df), columns=[Column(name=str(c), dtype=str(t)) for c, t in df.dtypes.items()],
@@ -156,7 +159,14 @@ def register_sample(store: Store, name: str, samples_dir: Path) -> DatasetVersio
     if name not in SAMPLES:
         raise NotFound(f"No built-in sample named {name!r}; samples: {sorted(SAMPLES)}")
     df = pd.read_csv(samples_dir / f"{name}.csv")
-    return register(store, name, df, description=SAMPLES[name], source="sample")
+    try:
+        return register(store, name, df, description=SAMPLES[name], source="sample", only_version=1)
+    except Conflict:  # a concurrent first use is registering it: wait for its row
+        for _ in range(100):
+            time.sleep(0.05)
+            if existing := versions(store, name):
+                return existing[0]
+        raise
 
 
 def _to_entity(d: DatasetVersion) -> dict:

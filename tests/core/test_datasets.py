@@ -67,3 +67,13 @@ def test_unknown_dataset_and_sample(service, store: Store):
         datasets.get(store, unique())
     with pytest.raises(NotFound):
         service.register_sample("not-a-sample")
+
+
+def test_concurrent_first_uses_of_a_sample_register_it_once(service, store):
+    name = "german-credit"  # start from a clean slate for this sample
+    store.delete_blob("datasets", f"{name}/1/data.parquet")
+    for entity in store.partition("datasets", name):
+        store.delete("datasets", name, entity["RowKey"])
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(lambda _: service.register_sample(name).version, range(4)))
+    assert got == [1, 1, 1, 1] and [v.version for v in datasets.versions(store, name)] == [1]
