@@ -163,13 +163,13 @@ def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}", methods=["GET"])
 @json_errors
 def get_node_output(req: func.HttpRequest) -> func.HttpResponse:
-    fmt = req.params.get("format", "json")
+    fmt = req.params.get("format")
     rows_param = req.params.get("rows")
-    if fmt not in ("json", "csv") or (rows_param is not None and not rows_param.isdigit()):
+    if fmt not in (None, "json", "csv") or (rows_param is not None and not rows_param.isdigit()):
         raise InvalidRequest("Bad query", [Problem(code="invalid_query", field="format/rows",
                                                    message="format is json or csv; rows is a whole number")])
     df = service().node_output(req.route_params["run_id"], req.route_params["node_id"],
                                req.route_params["port"], int(rows_param) if rows_param else None)
-    if fmt == "csv":
+    if (fmt or df.attrs.get("format")) == "csv":  # Convert to CSV makes CSV the default
         return func.HttpResponse(df.to_csv(index=False), mimetype="text/csv")
     return func.HttpResponse(df.to_json(orient="split", index=False), mimetype="application/json")
