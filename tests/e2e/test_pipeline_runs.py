@@ -99,3 +99,15 @@ def test_dataset_upload_and_bad_input(api: httpx.Client):
     assert api.get(f"/datasets/{name}/versions/2").status_code == 404
     not_json = api.post("/pipelines", content=b"{nope")
     assert not_json.status_code == 400 and not_json.json()["error"]["problems"][0]["field"] == "body"
+
+
+def test_convert_to_csv_output_downloads_as_csv_by_default(api: httpx.Client):
+    doc = {"nodes": [{"id": "data", "component": "Enter Data Manually", "parameters": {"Data": "a,b\n1,x\n2,y\n"}},
+                     {"id": "csv", "component": "Convert to CSV"}],
+           "edges": [{"source": "data.dataset", "target": "csv.dataset"}]}
+    run_id = api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"]
+    assert wait_for_run(api, run_id)["status"] == "Finished"
+    converted = api.get(f"/runs/{run_id}/nodes/csv/outputs/results_dataset")
+    assert converted.headers["content-type"].startswith("text/csv") and converted.text.splitlines()[0] == "a,b"
+    plain = api.get(f"/runs/{run_id}/nodes/data/outputs/dataset")
+    assert plain.headers["content-type"].startswith("application/json")
