@@ -52,10 +52,14 @@ class NormalizationTransform:
     zero_for_constant: bool
 
     def apply(self, df: pd.DataFrame) -> pd.DataFrame:
-        require_columns(df, self.columns)
-        require_numeric(df, self.columns, f"{self.method} normalization")
+        """Scale the fitted columns the data has. A column it lacks is skipped, like Clean Missing
+        Data's transformation does: by default Normalize Data fits every numeric column, the
+        label too, and scoring data has no label. A missing feature is still named, by the
+        model that needs it."""
+        present = [c for c in self.columns if c in df.columns]
+        require_numeric(df, present, f"{self.method} normalization")
         out = df.copy()
-        for c in self.columns:
+        for c in present:
             out[c] = self._scale(out[c].astype("float64").to_numpy(), c)
         out.attrs = dict(df.attrs)
         return out

@@ -9,7 +9,7 @@ import pytest
 
 from core import realtime
 from core.errors import InvalidRequest, NotFound, Unauthorized
-from core.graph import Binding, PipelineParameter
+from core.graph import Binding, Pipeline, PipelineParameter
 from core.realtime_service import RealtimeSource
 from core.service import Submission
 from tests.core.test_service import run_inline, tutorial
@@ -165,3 +165,19 @@ def test_global_parameters_set_pipeline_parameters_per_request(service, cars):
         service.realtime.score(endpoint.name, keys["primary"], {**body, "GlobalParameters": {"nope": 1,
                                                                                               "append_scores": "x"}})
     assert {p.code for p in err.value.problems} == {"unknown_global_parameter", "invalid_global_parameter"}
+
+
+def test_a_normalize_step_fitted_with_the_label_still_scores_without_it(service, cars):
+    """Normalize Data's default takes every numeric column, the label too; callers send no label."""
+    doc = tutorial().model_dump(mode="json")
+    doc["nodes"].append({"id": "normalize", "component": "Normalize Data"})
+    doc["edges"] = [e for e in doc["edges"] if e["source"]["node"] != "clean"] + [
+        {"source": "clean.cleaned_dataset", "target": "normalize.dataset"},
+        {"source": "normalize.transformed_dataset", "target": "split.dataset"}]
+    run, job = service.submit(Submission(experiment="realtime", pipeline=Pipeline.model_validate(doc)))
+    run_inline(service, job)
+    draft, problems = service.create_inference_pipeline(run.run_id, "realtime")
+    assert problems == [] and "TD-normalize" in {n.id for n in service.get_draft(draft.id)[1].nodes}
+    endpoint, keys = service.realtime.deploy(f"norm-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", None)
+    scored = service.realtime.score(endpoint.name, keys["primary"], {"dataframe_records": rows(cars, 2)})
+    assert len(scored["predictions"]) == 2 and "price" not in scored["predictions"][0]

@@ -81,10 +81,11 @@ def test_cleaning_transformation_from_clean_missing_data(train: pd.DataFrame, fr
 
 
 def test_missing_columns_are_named(train: pd.DataFrame) -> None:
-    fitted = normalization(train)
+    choice = ConvertToIndicatorValuesParams.model_validate({"Categorical columns to convert": ["c"]})
+    fitted = ConvertToIndicatorValues().run({"dataset": train}, choice, RunContext())["indicator_values_transformation"]
     with pytest.raises(ComponentError) as info:
         apply(fitted, pd.DataFrame({"y": [1.0]}))
-    assert info.value.code == "ColumnNotFound" and info.value.column == "x"
+    assert info.value.code == "ColumnNotFound" and info.value.column == "c"
 
 
 @dataclass

@@ -108,11 +108,11 @@ def test_normalization_transform_reapplies_training_statistics(train: pd.DataFra
     assert out["other"].tolist() == ["p", "q"]
 
 
-def test_normalization_transform_names_missing_columns(train: pd.DataFrame) -> None:
+def test_normalization_transform_skips_columns_the_data_lacks(train: pd.DataFrame) -> None:
+    """Scoring data has no label, though Normalize Data fitted every numeric column."""
     _, t = normalize(train, **{"Columns to transform": ["a", "b"]})
-    with pytest.raises(ColumnNotFound) as info:
-        t.apply(pd.DataFrame({"a": [1.0]}))
-    assert info.value.column == "b"
+    out = t.apply(pd.DataFrame({"a": [t.centers["a"]]}))
+    assert list(out.columns) == ["a"] and out["a"].tolist() == [0.0]
 
 
 # ---- Group Data into Bins ---------------------------------------------------------------------------
