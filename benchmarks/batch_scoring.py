@@ -46,11 +46,10 @@ import pandas as pd
 
 from benchmarks.harness import (
     CpuAudit,
-    blas_note,
-    contention_warning,
     environment,
     local_stack,
     parse_time,
+    print_closing,
     ratio,
     table,
     wait_for_quiet,
@@ -461,13 +460,7 @@ def report(results: dict[str, Any], path: Path) -> None:
     print(f"\npeak RSS: host tree {rss['host_tree_sum_mib']} MiB (sum of per-process peaks: "
           f"{rss['per_process_mib']}), Azurite {rss['azurite_mib']} MiB; bare child "
           + ", ".join(f"{name} {r['bare']['peak_rss_mib']} MiB" for name, r in per_learner.items()))
-    note = blas_note()
-    if note:
-        print(f"note: {note}")
-    warning = contention_warning(results["cpu_audit"])
-    if warning:
-        print(f"WARNING: {warning}")
-    print(f"results: {path}  ({results['elapsed_s']:.0f} s)")
+    print_closing(path, results, results["cpu_audit"])
 
 
 if __name__ == "__main__":

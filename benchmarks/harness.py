@@ -88,7 +88,7 @@ class Stack:
 
 
 @contextmanager
-def local_stack(name: str, *, poll_interval: float = 1.0, workers: int | None = None,
+def local_stack(name: str, *, poll_interval: float | None = None, workers: int | None = None,
                 log_level: str = "info", extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
     """Azurite (in memory) + ``python -m devhost`` on free loopback ports; both stopped on exit."""
     azurite = start_azurite(timeout=60)
@@ -101,7 +101,9 @@ def local_stack(name: str, *, poll_interval: float = 1.0, workers: int | None = 
                "DEVHOST_FUNCTION_KEY": function_key, **(extra_env or {})}
         log_path = Path(tempfile.gettempdir()) / f"designer-bench-{name}-devhost.log"
         command = [sys.executable, "-m", "devhost", "--app", "function_app", "--host", "127.0.0.1",
-                   "--port", "0", "--poll-interval", str(poll_interval), "--log-level", log_level]
+                   "--port", "0", "--log-level", log_level]
+        if poll_interval is not None:  # otherwise the host's own default
+            command += ["--poll-interval", str(poll_interval)]
         if workers:
             command += ["--workers", str(workers)]
         with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
@@ -383,6 +385,17 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
         lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
                                for i, (c, w) in enumerate(zip(row, widths, strict=True))))
     return "\n".join(lines)
+
+
+def print_closing(path: Path, results: dict[str, Any], cpu_audit: dict[str, Any]) -> None:
+    """The lines every benchmark ends with: BLAS caveat, contention warning, where results went."""
+    note = blas_note()
+    if note:
+        print(f"note: {note}")
+    warning = contention_warning(cpu_audit)
+    if warning:
+        print(f"WARNING: {warning}")
+    print(f"results: {path}  ({results['elapsed_s']:.0f} s)")
 
 
 def blas_note() -> str | None:

@@ -31,11 +31,10 @@ import pandas as pd
 from benchmarks.harness import (
     SAMPLE_DATA,
     CpuAudit,
-    blas_note,
-    contention_warning,
     environment,
     local_stack,
     parse_time,
+    print_closing,
     ratio,
     summary,
     table,
@@ -255,15 +254,9 @@ def main(argv: list[str] | None = None) -> int:
     ]))
     if not_reused or ran_reused:
         print(f"\nWARNING: reuse did not behave as expected: {results['checks']}")
-    note = blas_note()
-    if note:
-        print(f"\nnote: {note}")
     print(f"\npeak RSS: host tree {rss['host_tree_sum_mib']} MiB (sum of per-process peaks), "
           f"Azurite {rss['azurite_mib']} MiB")
-    warning = contention_warning(cpu)
-    if warning:
-        print(f"WARNING: {warning}")
-    print(f"results: {path}  ({results['elapsed_s']:.0f} s)")
+    print_closing(path, results, cpu)
     return 1 if not_reused or ran_reused else 0
 
 

@@ -45,11 +45,10 @@ from benchmarks.harness import (
     ROOT,
     SAMPLE_DATA,
     CpuAudit,
-    blas_note,
-    contention_warning,
     environment,
     local_stack,
     percentile,
+    print_closing,
     ratio,
     stop_process,
     table,
@@ -389,13 +388,7 @@ def report(results: dict[str, Any], path: Path) -> None:
     if results["mlflow_peer_missing"]:
         print(f"\nMLflow peer missing: {results['mlflow_peer_missing']}")
     print(f"\nchecks: {json.dumps(results['checks'])}")
-    note = blas_note()
-    if note:
-        print(f"note: {note}")
-    warning = contention_warning(results["cpu_audit"])
-    if warning:
-        print(f"WARNING: {warning}")
-    print(f"results: {path}  ({results['elapsed_s']:.0f} s)")
+    print_closing(path, results, results["cpu_audit"])
 
 
 if __name__ == "__main__":
