@@ -31,7 +31,12 @@ from core import endpoints, runs
 from core.artifacts import Artifacts
 from core.components import PortType
 from core.errors import ComponentError, Conflict, DesignerError
+from core.execution.engine import RunMachine, Step, StepKind
+from core.execution.results import NodeResult
+from core.execution.run_settings import RunSettings
+from core.execution.steps import run_in_process
 from core.graph import Pipeline
+from core.planner import NodePlan, Plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.scoring import CompiledPipeline, compile_batch_pipeline
 from core.store import Store
@@ -91,6 +96,82 @@ class ChunkResult(BaseModel):
     rows_in: int = 0
     rows: int = 0
     error: str | None = None
+
+
+class BatchOutcome(BaseModel):
+    """How the scoring of one upload ended (what the orchestration returns)."""
+
+    status: Literal["Finished", "Failed", "Duplicate"]
+    run_id: str
+    output: str | None = None
+    rows: int | None = None
+    error: str | None = None
+    failed_batches: list[str] = Field(default_factory=list)
+
+
+SCORE_NODE = "score"
+PREPARE, SCORE, FINISH = "batch_prepare", "batch_score", "batch_finish"
+
+
+class BatchSteps:
+    """File-drop scoring as a one-node run of the run state machine.
+
+    The node's run step is ``prepare`` (which plans the mini-batches), each mini-batch is a
+    chunk step (``score_chunk``) and the join step is ``finish``: the same machine, retries
+    and failure semantics as a pipeline's mini-batched scoring node. A mini-batch whose
+    activity kept failing counts as a failed mini-batch against the endpoint's error threshold.
+    """
+
+    def __init__(self, request: BatchRequest) -> None:
+        self.request = request
+        self.prepared: Prepared | None = None
+        self.finished: BatchOutcome | None = None
+
+    def machine(self) -> RunMachine:
+        node = NodePlan(id=SCORE_NODE, component="batch_scoring", version="1", parameters={}, inputs={})
+        return RunMachine(Plan(stages=[[SCORE_NODE]], nodes={SCORE_NODE: node}))
+
+    def settings(self, node_id: str) -> RunSettings:
+        return RunSettings()
+
+    def call(self, machine: RunMachine, step: Step) -> tuple[str, Any]:
+        if step.kind == StepKind.RUN:
+            return PREPARE, self.request.model_dump()
+        assert self.prepared is not None
+        if step.kind == StepKind.CHUNK:  # the shared part once per call, not the whole chunk list
+            shared = self.prepared.model_copy(update={"chunks": []}).model_dump(mode="json")
+            return SCORE, {"prepared": shared, "chunk": step.chunk}
+        return FINISH, {"request": self.request.model_dump(), "prepared": self.prepared.model_dump(mode="json"),
+                        "results": [r.model_dump(mode="json") for r in machine.outcomes(step.node_id)]}
+
+    def accept(self, machine: RunMachine, step: Step, answer: Any) -> None:
+        if step.kind == StepKind.RUN:
+            self.prepared = Prepared.model_validate(answer)
+            if self.prepared.status == "Ready":
+                machine.split(step.node_id, [c.model_dump(mode="json") for c in self.prepared.chunks])
+                return
+            self.finished = BatchOutcome(status=self.prepared.status, run_id=self.prepared.run_id,
+                                         error=self.prepared.error)
+        elif step.kind == StepKind.CHUNK:
+            machine.record_chunk(step, ChunkResult.model_validate(answer))
+            return
+        else:
+            self.finished = BatchOutcome.model_validate(answer)
+        ok = self.finished.status != "Failed"
+        machine.record(step, NodeResult(node_id=step.node_id, status=Status.FINISHED if ok else Status.FAILED,
+                                        error=self.finished.error))
+
+    def fault(self, machine: RunMachine, step: Step, message: str) -> None:
+        if step.kind == StepKind.CHUNK:
+            machine.record_chunk(step, ChunkResult(index=step.index, error=message))
+            return
+        machine.step_failed(step, message)
+        run_id = self.prepared.run_id if self.prepared else self.request.instance_id
+        self.finished = BatchOutcome(status="Failed", run_id=run_id, error=message)
+
+    def result(self, machine: RunMachine) -> BatchOutcome:
+        assert self.finished is not None, "the machine ended without an outcome"
+        return self.finished
 
 
 def request_for(store: Store, blob_name: str) -> BatchRequest | None:
@@ -232,8 +313,20 @@ class BatchScoring:
         return compiled
 
     # ---- finish --------------------------------------------------------------------------------
+    def score_in_process(self, request: BatchRequest) -> BatchOutcome:
+        """Score an upload here, through the same machine and steps as the orchestration."""
+        steps = BatchSteps(request)
+        calls = {PREPARE: lambda p: self.prepare(BatchRequest.model_validate(p)).model_dump(mode="json"),
+                 SCORE: lambda p: self.score_chunk(Prepared.model_validate(p["prepared"]),
+                                                   Chunk.model_validate(p["chunk"])).model_dump(mode="json"),
+                 FINISH: lambda p: self.finish(request, Prepared.model_validate(p["prepared"]),
+                                               [ChunkResult.model_validate(r) for r in p["results"]],
+                                               None).model_dump(mode="json")}
+        machine = run_in_process(steps.machine(), steps, lambda name, payload: calls[name](payload))
+        return steps.result(machine)
+
     def finish(self, request: BatchRequest, prepared: Prepared, results: list[ChunkResult] | None,
-               error: str | None) -> dict[str, Any]:
+               error: str | None) -> BatchOutcome:
         run = runs.get_run(self.store, prepared.run_id)
         results = sorted(results or [], key=lambda r: r.index)
         failed = [r for r in results if r.error]
@@ -243,7 +336,7 @@ class BatchScoring:
             named = [f"mini-batch {r.index} ({_where(chunks[r.index])}): {r.error}" for r in failed]
             reason = error or f"{len(failed)} of {len(results)} mini-batches failed (threshold {threshold})"
             self._fail(request, run, reason, named)
-            return {"status": "Failed", "run_id": run.run_id, "error": reason, "failed_batches": named}
+            return BatchOutcome(status="Failed", run_id=run.run_id, error=reason, failed_batches=named)
         suffix = ".predictions.parquet" if request.file.lower().endswith(".parquet") else ".predictions.csv"
         target = output_name(request, suffix)
         renumber = prepared.settings.output == "ids" and not prepared.settings.id_column
@@ -258,7 +351,7 @@ class BatchScoring:
         runs.update_node(self.store, node, "status", "started_at", "ended_at", "metrics", "outputs", "logs")
         run.status, run.ended_at = Status.FINISHED, datetime.now(UTC)
         runs.update_run(self.store, run, "status", "ended_at")
-        return {"status": "Finished", "run_id": run.run_id, "output": f"{OUTPUT_CONTAINER}/{target}", "rows": rows}
+        return BatchOutcome(status="Finished", run_id=run.run_id, output=f"{OUTPUT_CONTAINER}/{target}", rows=rows)
 
     def _write_output(self, results: list[ChunkResult], target: str, parquet: bool, renumber: bool) -> int:
         """Join mini-batch results in input order through a local file: memory holds one at a time.

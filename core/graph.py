@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from core.components import Component, Params, lookup
 from core.components.data import Dataset
 from core.errors import Problem
+from core.execution import run_settings
 
 NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$"
 
@@ -54,6 +55,9 @@ class Node(_Model):
     parameters: dict[str, Any] = Field(default_factory=dict)
     comment: str | None = None
     regenerate_output: bool = Field(False, description="Run this node even if its outputs could be reused")
+    run_settings: dict[str, Any] = Field(default_factory=dict, description=(
+        "How the node runs: timeout_seconds, max_retries, retry_backoff_seconds, mini_batch_rows "
+        "(scoring nodes); never part of the reuse key"))
 
 
 class Binding(_Model):
@@ -136,6 +140,7 @@ class Pipeline(_Model):
                     message=f"{component.name} has version {component.version}, not {node.version}"))
             components.setdefault(node.id, component)
             problems.extend(parameter_problems(node.id, component, node.parameters))
+            problems.extend(run_settings.problems(node.id, component.id, node.run_settings))
         return components
 
     def _check_edges(self, components: dict[str, type[Component]], problems: list[Problem]) -> None:

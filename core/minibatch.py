@@ -17,20 +17,16 @@ from collections.abc import Mapping
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel
 
 from core.artifacts import Artifacts
 from core.components import Component, Params, Port, PortType, RunContext
 from core.errors import ComponentError
+from core.execution.results import ChunkOutcome
+from core.execution.run_settings import MINI_BATCH_COMPONENTS
 
-MINI_BATCHED = {"score_model", "apply_transformation", "assign_data_to_clusters"}
+MINI_BATCHED = MINI_BATCH_COMPONENTS
 ATTRS_KEY = b"PANDAS_ATTRS"
-
-
-class ChunkOutcome(BaseModel):
-    index: int
-    outputs: dict[str, str] = {}
-    error: str | None = None
+__all__ = ["ChunkOutcome", "MINI_BATCHED", "data_port", "join", "run_chunk", "split"]
 
 
 def data_port(component: type[Component]) -> Port | None:

@@ -9,6 +9,7 @@ import graphlib
 from pydantic import BaseModel
 
 from core.components import lookup
+from core.execution.run_settings import RunSettings, parse
 from core.graph import Pipeline, canonical_parameter
 
 
@@ -24,6 +25,7 @@ class NodePlan(BaseModel):
     parameters: dict
     inputs: dict[str, InputRef]
     regenerate: bool = False
+    run_settings: RunSettings = RunSettings()
 
 
 class Plan(BaseModel):
@@ -61,5 +63,6 @@ def plan(pipeline: Pipeline) -> Plan:
                 inputs[in_port.id] = InputRef(node=edge.source.node, port=out_port.id)
         params = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}
         nodes[node.id] = NodePlan(id=node.id, component=component.id, version=component.version,
-                                  parameters=params, inputs=inputs, regenerate=node.regenerate_output)
+                                  parameters=params, inputs=inputs, regenerate=node.regenerate_output,
+                                  run_settings=parse(node.run_settings))
     return Plan(stages=stages, nodes=nodes)

@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from core.components import Component, Params
 from core.store import Store
+
+if TYPE_CHECKING:
+    from core.planner import Plan
 
 TABLE = "nodecache"
 
@@ -48,3 +51,29 @@ def remember(store: Store, key: str, node: CachedNode) -> None:
               "created_at": datetime.now(UTC),
               **{k: json.dumps(getattr(node, k), default=str) for k in ("outputs", "metrics", "plots", "logs")}}
     store.upsert(TABLE, entity, merge=False)
+
+
+def resolve_at_submit(store: Store, plan: "Plan") -> dict[str, CachedNode]:
+    """The nodes whose outputs can be reused without running anything, in plan order.
+
+    A node resolves when it is deterministic, not asked to regenerate, every node it reads from
+    resolved, and the key of those inputs is known; the rest run (and may still reuse an
+    output at run time, when an upstream node recomputes an output seen before).
+    """
+    from core.components import lookup
+    from core.graph import parse_parameters
+
+    resolved: dict[str, CachedNode] = {}
+    for node_id in (n for stage in plan.stages for n in stage):
+        node = plan.nodes[node_id]
+        component = lookup(node.component)
+        if component is None or not component.deterministic or node.regenerate:
+            continue
+        if any(ref.node not in resolved or ref.port not in resolved[ref.node].outputs
+               for ref in node.inputs.values()):
+            continue
+        inputs = {port: resolved[ref.node].outputs[ref.port] for port, ref in node.inputs.items()}
+        cached = find(store, cache_key(component, parse_parameters(component, node.parameters), inputs))
+        if cached is not None:
+            resolved[node_id] = cached
+    return resolved

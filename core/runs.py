@@ -24,6 +24,7 @@ class Status(StrEnum):
     FINISHED = "Finished"
     FAILED = "Failed"
     CANCELED = "Canceled"
+    SKIPPED = "Skipped"  # a node only: not run because a node it depends on failed
 
 
 TERMINAL = {Status.FINISHED, Status.FAILED, Status.CANCELED}
@@ -67,6 +68,7 @@ class RunRecord(BaseModel):
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     submitted_by: str | None = None
     regenerate_outputs: bool = False
+    continue_on_step_failure: bool = True
     endpoint: str | None = None
     endpoint_version: int | None = None
     node_count: int
@@ -105,9 +107,18 @@ def update_run(store: Store, run: RunRecord, *fields: str) -> None:
     store.upsert(RUNS, _entity(run, run.experiment, run.run_id, set(fields)))
 
 
-def update_node(store: Store, node: NodeRecord, *fields: str) -> None:
+def update_node(store: Store, node: NodeRecord, *fields: str, etag: str | None = None) -> str | None:
+    """Write ``fields``; with ``etag``, only if nobody wrote the node since (then the new ETag).
+
+    Raises :class:`core.store.PreconditionFailed` when the node changed meanwhile, e.g. because
+    its run was canceled or the node timed out while this write was on its way.
+    """
     node.logs = clip_logs(node.logs)
-    store.upsert(NODES, _entity(node, node.run_id, node.node_id, set(fields)))
+    entity = _entity(node, node.run_id, node.node_id, set(fields))
+    if etag is None:
+        store.upsert(NODES, entity)
+        return None
+    return store.update(NODES, entity, etag)
 
 
 def clip_logs(logs: list[str]) -> list[str]:
@@ -126,6 +137,14 @@ def get_run(store: Store, run_id: str) -> RunRecord:
     if not found:
         raise NotFound(f"No run {run_id!r}")
     return _load(RunRecord, found[0])
+
+
+def get_node_for_update(store: Store, run_id: str, node_id: str) -> tuple[NodeRecord, str]:
+    """The node and its ETag, for writes that must not overwrite someone else's."""
+    entity = store.get(NODES, run_id, node_id)
+    if entity is None:
+        raise NotFound(f"Run {run_id!r} has no node {node_id!r}")
+    return _load(NodeRecord, entity), entity["etag"]
 
 
 def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:

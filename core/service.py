@@ -14,12 +14,17 @@ from core import assets, datasets, drafts, endpoints, inference, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
-from core.errors import ComponentError, DesignerError, InvalidRequest, NotFound, Problem
-from core.executor import NodeRequest, NodeResult, StoreDataAccess, join_chunks, run_chunk, run_node
-from core.minibatch import ChunkOutcome
+from core.errors import ComponentError, Conflict, DesignerError, InvalidRequest, NotFound, Problem
+from core.execution import run_settings
+from core.execution.engine import RunMachine, RunOutcome
+from core.execution.job import Job
+from core.execution.results import ChunkOutcome, NodeResult
+from core.execution.steps import JOIN_CHUNKS, RUN_CHUNK, RUN_NODE, PipelineSteps, run_in_process
+from core.executor import NodeRequest, StoreDataAccess, join_chunks, run_chunk, run_node
 from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
-from core.runs import NodeRecord, RunRecord, Status
+from core.reuse import CachedNode, resolve_at_submit
+from core.runs import TERMINAL, NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
 from core.batch import BatchScoring
@@ -31,21 +36,6 @@ ASSET_COMPONENTS = {"trained_model_asset": PortType.MODEL, "cluster_model_asset"
                     "transformation_asset": PortType.TRANSFORM}
 
 
-class Job(BaseModel):
-    """The orchestration input: a run id and its plan (references only)."""
-
-    run_id: str
-    experiment: str
-    plan: Plan
-    regenerate_outputs: bool = False
-
-    def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
-        node = self.plan.nodes[node_id]
-        inputs = {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()}
-        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs,
-                           regenerate=self.regenerate_outputs or node.regenerate)
-
-
 class Submission(BaseModel):
     """A run request: a pipeline document or a saved draft, into a named experiment."""
 
@@ -55,6 +45,9 @@ class Submission(BaseModel):
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
+    continue_on_step_failure: bool = Field(True, description=(
+        "After a node fails, keep running the nodes that do not depend on it (false: start nothing "
+        "new after the first failure, as Azure ML's default does)"))
 
 
 class PipelineInputRequest(BaseModel):
@@ -81,7 +74,7 @@ class Service:
 
     # ---- catalogue and datasets ------------------------------------------------------------
     def components(self) -> list[dict[str, Any]]:
-        return [c.describe() for c in CATALOGUE.values()]
+        return [{**c.describe(), "run_settings": run_settings.describe(c.id)} for c in CATALOGUE.values()]
 
     def register_csv(self, name: str, data: bytes, description: str = "") -> datasets.DatasetVersion:
         datasets.check_name(name)
@@ -194,7 +187,8 @@ class Service:
             raise InvalidRequest(f"The submission has {len(problems)} problem(s)", problems)
         submission = Submission(experiment=body.ExperimentName, pipeline=pipeline, description=body.Description,
                                 parameter_assignments=body.ParameterAssignments,
-                                regenerate_outputs=body.RegenerateOutputs)
+                                regenerate_outputs=body.RegenerateOutputs,
+                                continue_on_step_failure=body.ContinueRunOnStepFailure is not False)
         return self.submit(submission, by, endpoint=entry)
 
     def _assign_datasets(self, pipeline: Pipeline, body: EndpointSubmission) -> tuple[Pipeline, list[Problem]]:
@@ -312,20 +306,28 @@ class Service:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
         pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments))
         the_plan = plan(pinned)
+        reused = {} if submission.regenerate_outputs else resolve_at_submit(self.store, the_plan)
+        now = datetime.now(UTC)
         run = RunRecord(
-            run_id=uuid.uuid4().hex, experiment=submission.experiment, created_at=datetime.now(UTC),
+            run_id=uuid.uuid4().hex, experiment=submission.experiment, created_at=now,
             pipeline_name=pinned.name, description=submission.description,
             pipeline_ref=self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline"),
             draft_id=submission.draft_id, parameter_assignments=submission.parameter_assignments,
             submitted_by=submitted_by, node_count=the_plan.node_count,
             regenerate_outputs=submission.regenerate_outputs,
+            continue_on_step_failure=submission.continue_on_step_failure,
             endpoint=endpoint.endpoint if endpoint else None,
             endpoint_version=endpoint.version if endpoint else None)
-        nodes = [NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
+        if len(reused) == the_plan.node_count:  # nothing to run: finished as it is submitted
+            run.status, run.started_at, run.ended_at = Status.FINISHED, now, now
+        nodes = [_reused_record(run.run_id, n.id, n.component, reused[n.id], now) if n.id in reused
+                 else NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
                  for n in the_plan.nodes.values()]
         runs.create(self.store, run, nodes)
         return run, Job(run_id=run.run_id, experiment=run.experiment, plan=the_plan,
-                        regenerate_outputs=submission.regenerate_outputs)
+                        regenerate_outputs=submission.regenerate_outputs,
+                        continue_on_step_failure=submission.continue_on_step_failure,
+                        reused={node_id: cached.outputs for node_id, cached in reused.items()})
 
     def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
         """Sources become immutable references: dataset versions, asset artifacts."""
@@ -363,20 +365,72 @@ class Service:
     def join_chunks(self, request: NodeRequest, outcomes: list[ChunkOutcome]) -> NodeResult:
         return join_chunks(self.store, self.artifacts, request, outcomes)
 
-    def run_finished(self, run_id: str, failed_node: str | None, error: str | None) -> None:
-        """Close the run; nodes that never started say why."""
+    def run_finished(self, run_id: str, outcome: RunOutcome) -> None:
+        """Close the run and record the node endings the run state machine decided.
+
+        A canceled run stays canceled: the orchestration may close it a moment after the cancel.
+        """
         run = runs.get_run(self.store, run_id)
-        run.status = Status.FAILED if error else Status.FINISHED
-        run.ended_at, run.error, run.failed_node = datetime.now(UTC), error, failed_node
+        if run.status == Status.CANCELED:
+            return
+        ended = datetime.now(UTC)
+        for state in outcome.closing:
+            node = NodeRecord(run_id=run_id, node_id=state.node_id, component="", status=state.status,
+                              ended_at=ended, error=state.error, error_code=state.error_code, note=state.note)
+            fields = ["status", "note"] + (["ended_at", "error", "error_code"] if state.status == Status.FAILED else [])
+            runs.update_node(self.store, node, *fields)
+        run.status, run.ended_at = outcome.status, ended
+        run.error, run.failed_node = outcome.error, outcome.failed_node
         runs.update_run(self.store, run, "status", "ended_at", "error", "failed_node")
-        for node in runs.get_nodes(self.store, run_id):
-            if node.status == Status.NOT_STARTED:
-                node.note = f"not run: node {failed_node!r} failed" if failed_node else "not run"
-                runs.update_node(self.store, node, "note")
-            elif node.status == Status.RUNNING and error:
-                node.status, node.ended_at = Status.FAILED, run.ended_at
-                node.error = node.error or error
-                runs.update_node(self.store, node, "status", "ended_at", "error")
+
+    def run_in_process(self, job: Job) -> RunOutcome:
+        """Run a submitted job here, through the same machine, step plan and activities' code."""
+        if job.reused.keys() >= job.plan.nodes.keys():
+            return RunMachine(job.plan, resolved=job.reused).outcome()
+        self.run_started(job.experiment, job.run_id)
+        machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure,
+                             resolved=job.reused)
+        run_in_process(machine, PipelineSteps(job), self.activity)
+        outcome = machine.outcome()
+        self.run_finished(job.run_id, outcome)
+        return outcome
+
+    def activity(self, name: str, payload: Any) -> Any:
+        """One run activity by name, JSON in and out, as the durable activities call it."""
+        if name == RUN_NODE:
+            return self.run_node(NodeRequest.model_validate(payload)).model_dump(mode="json")
+        request = NodeRequest.model_validate(payload["request"])
+        if name == RUN_CHUNK:
+            return {"node_id": request.node.id, **self.run_chunk(request, payload["chunk"],
+                                                                  payload["index"]).model_dump(mode="json")}
+        if name == JOIN_CHUNKS:
+            outcomes = [ChunkOutcome.model_validate(o) for o in payload["outcomes"]]
+            return self.join_chunks(request, outcomes).model_dump(mode="json")
+        raise ValueError(f"no run activity {name!r}")
+
+    def cancelable_run(self, run_id: str) -> RunRecord:
+        """The run, if it can still be canceled; :class:`Conflict` once it has ended."""
+        run = runs.get_run(self.store, run_id)
+        if run.status in TERMINAL:
+            raise Conflict(f"Run {run_id!r} has already ended ({run.status.value}); only a queued or running "
+                           "run can be canceled", [Problem(code="run_ended", field="run_id",
+                                                           message=f"The run is {run.status.value}")])
+        return run
+
+    def record_canceled(self, run_id: str, by: str | None = None) -> dict[str, Any]:
+        """The run and every node not ended become ``Canceled`` (call after stopping its orchestration)."""
+        run = runs.get_run(self.store, run_id)
+        ended = datetime.now(UTC)
+        if run.status not in TERMINAL:
+            run.status, run.ended_at = Status.CANCELED, ended
+            run.error = f"Canceled by {by}" if by else "Canceled"
+            runs.update_run(self.store, run, "status", "ended_at", "error")
+        nodes = runs.get_nodes(self.store, run_id)
+        for node in nodes:
+            if node.status in (Status.NOT_STARTED, Status.RUNNING):
+                node.status, node.ended_at, node.note = Status.CANCELED, ended, "canceled with the run"
+                runs.update_node(self.store, node, "status", "ended_at", "note")
+        return run_view(run, nodes)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
         run = runs.get_run(self.store, run_id)
@@ -443,10 +497,23 @@ def node_view(node: NodeRecord) -> dict[str, Any]:
 
 
 def run_view(run: RunRecord, nodes: list[NodeRecord] | None = None) -> dict[str, Any]:
+    """One shape for a run everywhere (submit answer, get, lists), with Azure ML's ``Id`` and
+    ``Status.StatusCode`` beside the service's own ``run_id`` and ``status``."""
     view = run.model_dump(mode="json")
+    view.update({"Id": run.run_id, "Status": {"StatusCode": run.status.value},
+                 "RunHistoryExperimentName": run.experiment, "PipelineEndpointName": run.endpoint,
+                 "PipelineVersion": run.endpoint_version, "status_url": f"/api/runs/{run.run_id}"})
     if nodes is not None:
-        done = sum(1 for n in nodes if n.status in (Status.FINISHED, Status.FAILED))
+        done = sum(1 for n in nodes if n.status not in (Status.NOT_STARTED, Status.RUNNING))
         view["progress"] = {"nodes_done": done, "nodes_total": len(nodes)}
         view["nodes"] = {n.node_id: node_view(n) for n in nodes}
         view["metrics"] = {n.node_id: n.metrics for n in nodes if n.metrics}
     return view
+
+
+def _reused_record(run_id: str, node_id: str, component: str, cached: CachedNode, at: datetime) -> NodeRecord:
+    """A node resolved at submit from an earlier run's outputs: finished before the run starts."""
+    return NodeRecord(run_id=run_id, node_id=node_id, component=component, status=Status.FINISHED,
+                      started_at=at, ended_at=at, outputs=cached.outputs, metrics=cached.metrics,
+                      plots=cached.plots, logs=runs.clip_logs(cached.logs),
+                      reused_from=f"{cached.run_id}/{cached.node_id}")

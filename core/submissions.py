@@ -59,11 +59,11 @@ class EndpointSubmission(_Azure):
     DataPathAssignments: dict[str, DataPath] = Field(default_factory=dict)
     PipelineVersion: int | None = None
     RegenerateOutputs: bool = False
+    ContinueRunOnStepFailure: bool | None = None  # unset: the service's default (continue)
     # Accepted for compatibility with Azure ML scripts; they change nothing here.
     RunSource: str | None = None
     RunType: str | None = None
     ScheduleId: str | None = None
-    ContinueRunOnStepFailure: bool | None = None
     EnableNotification: bool | None = None
     tags: dict[str, str] | None = None
     Properties: dict[str, str] | None = None

@@ -7,8 +7,8 @@ import azure.functions as func
 from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
-from core.runs import RunRecord
-from core.service import Job, PipelineInputRequest, Submission
+from core.runs import TERMINAL, RunRecord
+from core.service import Job, PipelineInputRequest, Submission, run_view
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.orchestration import ORCHESTRATOR
 
@@ -106,19 +106,33 @@ async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
 
 
 async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: Job) -> func.HttpResponse:
-    """Start the orchestration (instance id = run id) and answer 202 as Azure ML does."""
+    """Start the orchestration (instance id = run id) and answer 202 as Azure ML does.
+
+    A run whose every node was reused at submit is already finished: nothing is started and
+    the answer says ``Finished``.
+    """
+    if run.status not in TERMINAL:
+        try:
+            await client.start_new(ORCHESTRATOR, instance_id=run.run_id, client_input=job.model_dump(mode="json"))
+        except Exception as exc:
+            log.exception("could not start run %s", run.run_id)
+            service().start_failed(run, f"The run could not be started: {exc}")
+            raise
+    view = run_view(run)
+    return json_response(view, 202, {"Location": view["status_url"]})
+
+
+@bp.route(route="runs/{run_id}/cancel", methods=["POST"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """Stop a queued or running run; its unfinished nodes end ``Canceled``. 409 once it has ended."""
+    run = service().cancelable_run(req.route_params["run_id"])
     try:
-        await client.start_new(ORCHESTRATOR, instance_id=run.run_id, client_input=job.model_dump(mode="json"))
-    except Exception as exc:
-        log.exception("could not start run %s", run.run_id)
-        service().start_failed(run, f"The run could not be started: {exc}")
-        raise
-    status_url = f"/api/runs/{run.run_id}"
-    return json_response({"Id": run.run_id, "run_id": run.run_id, "experiment": run.experiment,
-                          "RunHistoryExperimentName": run.experiment,
-                          "PipelineEndpointName": run.endpoint, "PipelineVersion": run.endpoint_version,
-                          "Status": {"StatusCode": run.status.value}, "status_url": status_url},
-                         202, {"Location": status_url})
+        await client.terminate(run.run_id, "canceled")
+    except Exception:  # noqa: BLE001 - not started yet, or ended meanwhile: the records decide
+        log.info("run %s had no running orchestration to terminate", run.run_id)
+    return json_response(service().record_canceled(run.run_id, caller(req)))
 
 
 @bp.route(route="experiments", methods=["GET"])

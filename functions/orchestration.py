@@ -1,83 +1,81 @@
 """The orchestrators and their activities: pipeline runs, and blob-upload batch scoring.
 
-Orchestrators are deterministic and do no I/O: ``run_pipeline`` walks the plan's stages, fans
-each stage out as one activity per node and stops at the first failed node; ``score_file`` fans
-a file's mini-batches out and joins them. Activities do all the I/O through ``core.service``.
-Only references (artifact names) travel through the history.
+Both orchestrators are thin drivers of the run state machine (:mod:`core.execution.engine`):
+every step the machine says is ready is called at once with the node's own retry policy,
+``task_any`` waits for whichever finishes first (no stage barriers), and a node with a timeout
+races a durable timer. They do no I/O and read no clock but the orchestration's own, so
+replays rebuild the same machine. Activities do all the I/O through ``core.service``. Only
+references (artifact names) travel through the history.
 """
 from __future__ import annotations
 
+from collections.abc import Generator
+from datetime import timedelta
 from typing import Any
 
 import azure.durable_functions as df
 
-from core.batch import BatchRequest, Chunk, ChunkResult, Prepared
+from core.batch import BatchOutcome, BatchRequest, BatchSteps, Chunk, ChunkResult, Prepared
+from core.execution.engine import RunMachine, RunOutcome, StepKind
+from core.execution.job import Job
+from core.execution.run_settings import RunSettings
+from core.execution.steps import PipelineSteps, StepPlan, first_line
 from core.executor import NodeRequest
-from core.minibatch import ChunkOutcome
-from core.service import Job
+from core.runs import Status
 from functions.common import service
 
 ORCHESTRATOR = "run_pipeline"
 SCORE_FILE = "score_file"
-# Infrastructure faults (storage hiccups) are retried; a component's refusal is not an
-# exception, so it is never retried.
-RETRY = df.RetryOptions(first_retry_interval_in_milliseconds=2_000, max_number_of_attempts=3)
 
 bp = df.Blueprint()
+
+
+def retry_options(settings: RunSettings) -> df.RetryOptions:
+    """A node's retry policy: its own attempts and back-off (infrastructure faults get at least 3)."""
+    return df.RetryOptions(first_retry_interval_in_milliseconds=max(1, int(settings.retry_backoff_seconds * 1000)),
+                           max_number_of_attempts=settings.max_attempts)
+
+
+def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: StepPlan) -> Generator[Any, Any, None]:
+    """Run the machine to its end: dispatch what is ready, wait for the first to finish, repeat."""
+    in_flight: list[tuple[Any, Any]] = []  # (durable task, step)
+    timers: dict[str, tuple[Any, float]] = {}  # node id -> (durable timer, seconds)
+    while True:
+        for step in machine.take_ready():
+            name, payload = steps.call(machine, step)
+            settings = steps.settings(step.node_id)
+            in_flight.append((context.call_activity_with_retry(name, retry_options(settings), payload), step))
+            if step.kind == StepKind.RUN and settings.timeout_seconds and step.node_id not in timers:
+                fire_at = context.current_utc_datetime + timedelta(seconds=settings.timeout_seconds)
+                timers[step.node_id] = (context.create_timer(fire_at), settings.timeout_seconds)
+        context.set_custom_status(machine.progress())
+        if machine.done:
+            break
+        winner = yield context.task_any([task for task, _ in in_flight] + [timer for timer, _ in timers.values()])
+        late = next((node_id for node_id, (timer, _) in timers.items() if timer is winner), None)
+        if late is not None:
+            machine.time_out(late, timers.pop(late)[1])
+        else:
+            position = next(i for i, (task, _) in enumerate(in_flight) if task is winner)
+            step = in_flight.pop(position)[1]
+            if isinstance(winner.result, Exception):  # retries exhausted
+                steps.fault(machine, step, first_line(winner.result))
+            else:
+                steps.accept(machine, step, winner.result)
+        for node_id in [n for n in timers if machine.nodes[n].status != Status.RUNNING]:
+            timers.pop(node_id)[0].cancel()  # the node ended first: its timer must not keep the run open
+        in_flight = [(task, step) for task, step in in_flight if machine.nodes[step.node_id].status == Status.RUNNING]
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def run_pipeline(context: df.DurableOrchestrationContext):
     job = Job.model_validate(context.get_input())
     yield context.call_activity("run_started", {"experiment": job.experiment, "run_id": job.run_id})
-    outputs: dict[str, dict[str, str]] = {}
-    done, total = 0, job.plan.node_count
-    failed_node: str | None = None
-    error: str | None = None
-    for number, stage in enumerate(job.plan.stages, start=1):
-        context.set_custom_status({"stage": number, "stages": len(job.plan.stages), "running": stage,
-                                   "nodes_done": done, "nodes_total": total})
-        tasks = [context.call_activity_with_retry("run_node", RETRY,
-                                                  job.request(node_id, outputs).model_dump(mode="json"))
-                 for node_id in stage]
-        try:
-            results = yield context.task_all(tasks)
-            results = yield from _mini_batches(context, job, outputs, results)
-        except Exception as exc:  # retries exhausted on an infrastructure fault
-            failed_node, error = ",".join(stage), str(exc).split("\n")[0]
-            break
-        for result in results:
-            outputs[result["node_id"]] = result["outputs"]
-            if result["status"] == "Failed" and failed_node is None:
-                failed_node, error = result["node_id"], result["error"]
-        done += len(stage)
-        if failed_node:
-            break
-    context.set_custom_status({"stage": "finished", "nodes_done": done, "nodes_total": total,
-                               "failed_node": failed_node})
-    yield context.call_activity("run_finished", {"run_id": job.run_id, "failed_node": failed_node,
-                                                 "error": error})
-    return {"run_id": job.run_id, "status": "Failed" if error else "Finished", "failed_node": failed_node}
-
-
-def _mini_batches(context: df.DurableOrchestrationContext, job: Job, outputs: dict[str, dict[str, str]],
-                  results: list[dict[str, Any]]):
-    """Scoring nodes that split their input: fan every mini-batch out, then join per node."""
-    split = [r for r in results if r.get("chunks")]
-    if not split:
-        return results
-    requests = {r["node_id"]: job.request(r["node_id"], outputs).model_dump(mode="json") for r in split}
-    scored = yield context.task_all([
-        context.call_activity_with_retry("run_chunk", RETRY, {"request": requests[r["node_id"]],
-                                                               "chunk": chunk, "index": index})
-        for r in split for index, chunk in enumerate(r["chunks"])])
-    joined = yield context.task_all([
-        context.call_activity_with_retry("join_chunks", RETRY, {
-            "request": requests[r["node_id"]],
-            "outcomes": [o for o in scored if o["node_id"] == r["node_id"]]})
-        for r in split])
-    by_node = {r["node_id"]: r for r in joined}
-    return [by_node.get(r["node_id"], r) for r in results]
+    machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure, resolved=job.reused)
+    yield from drive(context, machine, PipelineSteps(job))
+    outcome = machine.outcome()
+    yield context.call_activity("run_finished", {"run_id": job.run_id, "outcome": outcome.model_dump(mode="json")})
+    return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 
 
 @bp.activity_trigger(input_name="payload")
@@ -87,47 +85,30 @@ def run_started(payload: dict[str, Any]) -> None:
 
 @bp.activity_trigger(input_name="payload")
 def run_node(payload: dict[str, Any]) -> dict[str, Any]:
-    return service().run_node(NodeRequest.model_validate(payload)).model_dump(mode="json")
+    return service().activity("run_node", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def run_chunk(payload: dict[str, Any]) -> dict[str, Any]:
-    request = NodeRequest.model_validate(payload["request"])
-    outcome = service().run_chunk(request, payload["chunk"], payload["index"])
-    return {"node_id": request.node.id, **outcome.model_dump(mode="json")}
+    return service().activity("run_chunk", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
-    outcomes = [ChunkOutcome.model_validate(o) for o in payload["outcomes"]]
-    return service().join_chunks(NodeRequest.model_validate(payload["request"]), outcomes).model_dump(mode="json")
+    return service().activity("join_chunks", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
-    service().run_finished(payload["run_id"], payload["failed_node"], payload["error"])
+    service().run_finished(payload["run_id"], RunOutcome.model_validate(payload["outcome"]))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)
 def score_file(context: df.DurableOrchestrationContext):
-    request = BatchRequest.model_validate(context.get_input())
-    prepared = Prepared.model_validate((yield context.call_activity_with_retry(
-        "batch_prepare", RETRY, request.model_dump())))
-    if prepared.status != "Ready":
-        return {"status": prepared.status, "run_id": prepared.run_id, "error": prepared.error}
-    context.set_custom_status({"mini_batches": len(prepared.chunks), "stage": "scoring"})
-    shared = prepared.model_copy(update={"chunks": []}).model_dump(mode="json")  # not N times over
-    tasks = [context.call_activity_with_retry("batch_score", RETRY, {"prepared": shared, "chunk": chunk.model_dump()})
-             for chunk in prepared.chunks]
-    results, error = None, None
-    try:
-        results = yield context.task_all(tasks)
-    except Exception as exc:  # a mini-batch kept failing after its retries
-        error = str(exc).split("\n")[0]
-    context.set_custom_status({"mini_batches": len(prepared.chunks), "stage": "joining"})
-    outcome = yield context.call_activity_with_retry("batch_finish", RETRY, {
-        "request": request.model_dump(), "prepared": prepared.model_dump(), "results": results, "error": error})
-    return outcome
+    steps = BatchSteps(BatchRequest.model_validate(context.get_input()))
+    machine = steps.machine()
+    yield from drive(context, machine, steps)
+    return steps.result(machine).model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
@@ -137,13 +118,17 @@ def batch_prepare(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="payload")
 def batch_score(payload: dict[str, Any]) -> dict[str, Any]:
-    result = service().batch.score_chunk(Prepared.model_validate(payload["prepared"]),
-                                         Chunk.model_validate(payload["chunk"]))
+    result: ChunkResult = service().batch.score_chunk(Prepared.model_validate(payload["prepared"]),
+                                                      Chunk.model_validate(payload["chunk"]))
     return result.model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
 def batch_finish(payload: dict[str, Any]) -> dict[str, Any]:
-    results = [ChunkResult.model_validate(r) for r in payload["results"]] if payload["results"] is not None else None
-    return service().batch.finish(BatchRequest.model_validate(payload["request"]),
-                                  Prepared.model_validate(payload["prepared"]), results, payload["error"])
+    outcome: BatchOutcome = service().batch.finish(
+        BatchRequest.model_validate(payload["request"]), Prepared.model_validate(payload["prepared"]),
+        [ChunkResult.model_validate(r) for r in payload["results"]], payload.get("error"))
+    return outcome.model_dump(mode="json")
+
+
+__all__ = ["ORCHESTRATOR", "SCORE_FILE", "NodeRequest", "bp", "drive", "retry_options"]

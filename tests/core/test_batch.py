@@ -42,12 +42,9 @@ def upload(store, endpoint: str, frame: pd.DataFrame | bytes, name: str = "cars.
 
 
 def score_inline(service, blob: str) -> tuple[batch.BatchRequest, dict]:
+    """Score an upload in this process (the same run state machine the orchestrator drives)."""
     request = batch.request_for(service.store, blob)
-    prepared = service.batch.prepare(request)
-    if prepared.status != "Ready":
-        return request, {"status": prepared.status, "error": prepared.error}
-    results = [service.batch.score_chunk(prepared, c) for c in prepared.chunks]
-    return request, service.batch.finish(request, prepared, results, None)
+    return request, service.batch.score_in_process(request).model_dump()
 
 
 def read_output(store, path: str) -> pd.DataFrame:
@@ -137,12 +134,12 @@ def test_error_threshold_names_the_failing_mini_batches(service, store, endpoint
             results.append(flaky(prepared, chunk))
         except ComponentError as exc:
             results.append(batch.ChunkResult(index=chunk.index, error=str(exc)))
-    outcome = service.batch.finish(request, prepared, results, None)
+    outcome = service.batch.finish(request, prepared, results, None).model_dump()
     assert outcome["status"] == "Failed"
     assert [b.split(" (")[0] for b in outcome["failed_batches"]] == ["mini-batch 2", "mini-batch 5"]
     assert "bytes " in outcome["failed_batches"][0]
     prepared.settings = BatchSettings(error_threshold=2)
-    assert service.batch.finish(request, prepared, results, None)["status"] == "Finished"
+    assert service.batch.finish(request, prepared, results, None).status == "Finished"
 
 
 @pytest.mark.parametrize("trailing_newline", [True, False])

@@ -25,21 +25,8 @@ def experiment() -> str:
 
 
 def run_inline(service, job) -> None:
-    """What the orchestrator does, without it: stage by stage, in-process."""
-    service.run_started(job.experiment, job.run_id)
-    outputs: dict = {}
-    for stage in job.plan.stages:
-        for node_id in stage:
-            request = job.request(node_id, outputs)
-            result = service.run_node(request)
-            if result.chunks:  # a scoring node split into mini-batches
-                outcomes = [service.run_chunk(request, chunk, i) for i, chunk in enumerate(result.chunks)]
-                result = service.join_chunks(request, outcomes)
-            outputs[node_id] = result.outputs
-            if result.status == Status.FAILED:
-                service.run_finished(job.run_id, node_id, result.error)
-                return
-    service.run_finished(job.run_id, None, None)
+    """Run a submitted job in this process (the same run state machine the orchestrator drives)."""
+    service.run_in_process(job)
 
 
 def test_invalid_pipeline_is_refused_with_every_problem_and_nothing_stored(service):
@@ -96,6 +83,6 @@ def test_failing_component_fails_the_run_with_its_message(service):
     assert "no-such-column" in view["error"]
     states = {n: v["status"] for n, v in view["nodes"].items()}
     assert states["split"] == "Finished" and states["train"] == "Failed"
-    assert states["score"] == states["evaluate"] == "NotStarted"
-    assert view["nodes"]["score"]["note"] == "not run: node 'train' failed"
+    assert states["score"] == states["evaluate"] == "Skipped"
+    assert view["nodes"]["score"]["note"] == "skipped: upstream node 'train' failed"
     assert view["nodes"]["train"]["error_code"] == "ColumnNotFound"

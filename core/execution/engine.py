@@ -1,0 +1,262 @@
+"""The run state machine: given a plan and the results so far, which steps may start now.
+
+Every way of running a plan drives this one machine: the durable orchestrator, file-drop
+scoring and the in-process runner. It does no I/O and reads no clock, so an orchestrator
+rebuilds it on every replay from the same results and gets the same answers.
+
+A node runs as one *run* step; a scoring node whose input is large answers with mini-batches
+instead of outputs, and each mini-batch becomes a *chunk* step; when every chunk has an outcome,
+one *join* step finishes the node. A node is ready as soon as every node it reads from has
+finished: there are no stage barriers, so a slow node holds back only what depends on it.
+
+Failure semantics (the same everywhere):
+- a failed node (its component refused, its activity kept failing, or it ran past its
+  timeout) fails; the nodes downstream of it end ``Skipped`` naming it; independent branches
+  run to the end;
+- with ``continue_on_step_failure`` off, nothing new starts after the first failure (what
+  is already running finishes) and every node not started ends ``Skipped``;
+- a canceled run ends every unfinished node ``Canceled``; results arriving afterwards, or for
+  a node that already timed out, are ignored.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.execution.results import NodeResult
+from core.planner import Plan
+from core.runs import Status
+
+ENDED = {Status.FINISHED, Status.FAILED, Status.SKIPPED, Status.CANCELED}
+
+
+class StepKind(StrEnum):
+    RUN = "run"
+    CHUNK = "chunk"
+    JOIN = "join"
+
+
+class Step(BaseModel):
+    """One unit of work to dispatch: a node's run, one of its mini-batches, or their join."""
+
+    model_config = ConfigDict(frozen=True)
+
+    node_id: str
+    kind: StepKind = StepKind.RUN
+    index: int = 0
+    chunk: Any = Field(None, description="The mini-batch (a reference, or a range) of a chunk step")
+
+    @property
+    def key(self) -> str:
+        return f"{self.node_id}/{self.kind.value}/{self.index}"
+
+
+class NodeState(BaseModel):
+    node_id: str
+    status: Status = Status.NOT_STARTED
+    outputs: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    error_code: str | None = None
+    note: str | None = None
+    reused: bool = False
+    attempts: int = 0
+    decided_here: bool = Field(False, description="Ended by the machine (skipped, timed out, a fault, "
+                                                  "canceled): no activity wrote this ending")
+    chunks: list[Any] = Field(default_factory=list)
+    outcomes: dict[int, Any] = Field(default_factory=dict)
+
+
+class RunOutcome(BaseModel):
+    status: Status
+    failed_node: str | None = None
+    error: str | None = None
+    closing: list[NodeState] = Field(default_factory=list, description="Node endings to record")
+
+
+class RunMachine:
+    """The state of one run; see the module docstring."""
+
+    def __init__(self, plan: Plan, *, continue_on_step_failure: bool = True,
+                 resolved: Mapping[str, Mapping[str, str]] | None = None) -> None:
+        self._continue = continue_on_step_failure
+        self._order = [node_id for stage in plan.stages for node_id in stage]
+        self._inputs = {node_id: dict(node.inputs) for node_id, node in plan.nodes.items()}
+        self._downstream: dict[str, list[str]] = {node_id: [] for node_id in self._order}
+        for node_id, inputs in self._inputs.items():
+            for ref in inputs.values():
+                if node_id not in self._downstream[ref.node]:
+                    self._downstream[ref.node].append(node_id)
+        self.nodes = {node_id: NodeState(node_id=node_id) for node_id in self._order}
+        for node_id, outputs in (resolved or {}).items():
+            self.nodes[node_id] = NodeState(node_id=node_id, status=Status.FINISHED, outputs=dict(outputs),
+                                            reused=True)
+        self._queued: list[Step] = []
+        self._in_flight: dict[str, Step] = {}
+        self._failures: list[str] = []
+        self._stopped = False
+        self._canceled = False
+
+    # ---- what to do next -------------------------------------------------------------------
+    def take_ready(self) -> list[Step]:
+        """The steps that may start now; each is handed out once, then is in flight until recorded."""
+        if self._canceled:
+            return []
+        steps, self._queued = self._queued, []
+        if not self._stopped:
+            for node_id in self._order:
+                state = self.nodes[node_id]
+                if state.status == Status.NOT_STARTED and all(
+                        self.nodes[ref.node].status == Status.FINISHED for ref in self._inputs[node_id].values()):
+                    state.status = Status.RUNNING
+                    steps.append(Step(node_id=node_id))
+        for step in steps:
+            self._in_flight[step.key] = step
+        return steps
+
+    def inputs(self, node_id: str) -> dict[str, str]:
+        """References to the outputs a node reads (its upstream nodes have finished)."""
+        return {port: self.nodes[ref.node].outputs[ref.port] for port, ref in self._inputs[node_id].items()}
+
+    def in_flight(self) -> list[Step]:
+        return list(self._in_flight.values())
+
+    def running(self) -> list[str]:
+        return [n for n in self._order if self.nodes[n].status == Status.RUNNING]
+
+    @property
+    def done(self) -> bool:
+        """Nothing in flight and nothing left that could start."""
+        if self._in_flight or self._queued:
+            return False
+        return not any(s.status in (Status.NOT_STARTED, Status.RUNNING) for s in self.nodes.values())
+
+    # ---- recording results -------------------------------------------------------------------
+    def record(self, step: Step, result: NodeResult) -> bool:
+        """A run or join step's answer. False when it came too late to count (see the module doc)."""
+        if not self._accept(step):
+            return False
+        state = self.nodes[step.node_id]
+        state.attempts = max(state.attempts, result.attempts)
+        if result.status == Status.FINISHED:
+            state.status, state.outputs, state.reused = Status.FINISHED, dict(result.outputs), result.reused
+        elif result.status == Status.FAILED:
+            self._fail(state, result.error or "failed", None, decided_here=False)
+        elif step.kind == StepKind.RUN and result.chunks:
+            state.chunks = list(result.chunks)
+            self._queued += [Step(node_id=step.node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
+                             for i, chunk in enumerate(result.chunks)]
+        else:
+            self._fail(state, f"unexpected answer {result.status.value!r} without mini-batches",
+                       "InternalError", decided_here=True)
+        return True
+
+    def split(self, node_id: str, chunks: list[Any]) -> None:
+        """A run step that planned mini-batches (for callers whose answer is not a NodeResult)."""
+        step = Step(node_id=node_id)
+        if self._accept(step):
+            self.nodes[node_id].chunks = list(chunks)
+            self._queued += [Step(node_id=node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
+                             for i, chunk in enumerate(chunks)]
+
+    def record_chunk(self, step: Step, outcome: Any) -> bool:
+        """One mini-batch's outcome (a model the join step reads); the join is queued after the last."""
+        if not self._accept(step):
+            return False
+        state = self.nodes[step.node_id]
+        state.outcomes[step.index] = outcome
+        if len(state.outcomes) == len(state.chunks):
+            self._queued.append(Step(node_id=step.node_id, kind=StepKind.JOIN))
+        return True
+
+    def outcomes(self, node_id: str) -> list[Any]:
+        """The mini-batch outcomes of a node, in input order."""
+        state = self.nodes[node_id]
+        return [state.outcomes[i] for i in sorted(state.outcomes)]
+
+    def step_failed(self, step: Step, error: str, attempts: int | None = None) -> bool:
+        """A run or join step whose activity kept failing (retries exhausted): the node fails."""
+        if not self._accept(step):
+            return False
+        state = self.nodes[step.node_id]
+        if attempts:
+            state.attempts = max(state.attempts, attempts)
+        self._fail(state, error, "ActivityFailed", decided_here=True)
+        return True
+
+    def time_out(self, node_id: str, seconds: float) -> bool:
+        """The node ran past its timeout: it fails, and whatever of it is in flight no longer counts."""
+        state = self.nodes[node_id]
+        if state.status != Status.RUNNING:
+            return False
+        self._drop(node_id)
+        self._fail(state, f"Node {node_id!r} timed out after {seconds:g} s "
+                          "(run setting timeout_seconds); it was stopped", "Timeout", decided_here=True)
+        return True
+
+    def cancel(self, reason: str = "canceled") -> None:
+        """Every unfinished node ends ``Canceled``; nothing else starts or counts."""
+        self._canceled = True
+        self._queued, self._in_flight = [], {}
+        for state in self.nodes.values():
+            if state.status not in ENDED:
+                state.status, state.note, state.decided_here = Status.CANCELED, reason, True
+
+    # ---- the result --------------------------------------------------------------------------
+    def outcome(self) -> RunOutcome:
+        closing = [s for s in self.nodes.values() if s.decided_here]
+        if self._canceled:
+            return RunOutcome(status=Status.CANCELED, error="The run was canceled", closing=closing)
+        if self._failures:
+            first = self.nodes[self._failures[0]]
+            return RunOutcome(status=Status.FAILED, failed_node=first.node_id, error=first.error, closing=closing)
+        return RunOutcome(status=Status.FINISHED, closing=closing)
+
+    def progress(self) -> dict[str, Any]:
+        """What the orchestrator publishes as its custom status."""
+        counts: dict[str, int] = {}
+        for state in self.nodes.values():
+            counts[state.status.value] = counts.get(state.status.value, 0) + 1
+        ended = sum(1 for s in self.nodes.values() if s.status in ENDED)
+        return {"nodes_done": ended, "nodes_total": len(self.nodes), "running": self.running(),
+                "statuses": counts, "failed_nodes": list(self._failures)}
+
+    # ---- internals ---------------------------------------------------------------------------
+    def _accept(self, step: Step) -> bool:
+        if self._in_flight.pop(step.key, None) is None:
+            return False
+        return self.nodes[step.node_id].status == Status.RUNNING
+
+    def _drop(self, node_id: str) -> None:
+        self._queued = [s for s in self._queued if s.node_id != node_id]
+        self._in_flight = {k: s for k, s in self._in_flight.items() if s.node_id != node_id}
+
+    def _fail(self, state: NodeState, error: str, code: str | None, decided_here: bool) -> None:
+        self._drop(state.node_id)
+        state.status, state.error, state.error_code = Status.FAILED, error, code
+        state.decided_here = state.decided_here or decided_here
+        self._failures.append(state.node_id)
+        for node_id in self._descendants(state.node_id):
+            skipped = self.nodes[node_id]
+            if skipped.status == Status.NOT_STARTED:
+                skipped.status, skipped.decided_here = Status.SKIPPED, True
+                skipped.note = f"skipped: upstream node {state.node_id!r} failed"
+        if not self._continue and not self._stopped:
+            self._stopped = True
+            for other in self.nodes.values():
+                if other.status == Status.NOT_STARTED:
+                    other.status, other.decided_here = Status.SKIPPED, True
+                    other.note = (f"skipped: node {state.node_id!r} failed and the run stops at the first "
+                                  "failure (continue_on_step_failure is off)")
+
+    def _descendants(self, node_id: str) -> list[str]:
+        seen: list[str] = []
+        stack = list(self._downstream[node_id])
+        while stack:
+            current = stack.pop()
+            if current not in seen:
+                seen.append(current)
+                stack.extend(self._downstream[current])
+        return seen

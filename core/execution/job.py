@@ -1,0 +1,29 @@
+"""The orchestration input of a pipeline run: its id, its plan, and what was resolved at submit."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from core.executor import NodeRequest
+from core.planner import Plan
+
+
+class Job(BaseModel):
+    """References only: the plan, and the outputs of the nodes reused when the run was submitted."""
+
+    run_id: str
+    experiment: str
+    plan: Plan
+    regenerate_outputs: bool = False
+    continue_on_step_failure: bool = True
+    reused: dict[str, dict[str, str]] = Field(default_factory=dict,
+                                              description="node id -> outputs taken from an earlier run")
+
+    def node_request(self, node_id: str, inputs: dict[str, str]) -> NodeRequest:
+        node = self.plan.nodes[node_id]
+        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs,
+                           regenerate=self.regenerate_outputs or node.regenerate)
+
+    def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
+        """The request of a node, given every upstream node's outputs."""
+        node = self.plan.nodes[node_id]
+        return self.node_request(node_id, {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()})

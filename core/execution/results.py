@@ -1,0 +1,29 @@
+"""What activities answer, as models: the orchestrator validates every answer into one of these.
+
+Only references travel here (artifact names, blob paths), never data.
+"""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from core.runs import Status
+
+
+class NodeResult(BaseModel):
+    """A node's run (or the join of its mini-batches): finished, failed, or split."""
+
+    node_id: str
+    status: Status
+    outputs: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
+    reused: bool = False
+    attempts: int = 1
+    chunks: list[str] = Field(default_factory=list, description="Mini-batches for the orchestrator to fan out")
+
+
+class ChunkOutcome(BaseModel):
+    """One scored mini-batch of a pipeline node (``error`` set when it could not be scored)."""
+
+    index: int
+    outputs: dict[str, str] = Field(default_factory=dict)
+    error: str | None = None
