@@ -409,8 +409,9 @@ class _Execution:
                     raise _ExecutionError(
                         "the orchestrator is waiting for something devhost never delivers "
                         "(no activity is running and no timer is pending)")
-                self._fire(timer_id)  # virtual time: nothing can happen before this timer
-                continue
+                if not self._waits_for_real(timer_id):
+                    self._fire(timer_id)  # virtual time: nothing can happen before this timer
+                    continue
             wait = _WAKE_UP_SECONDS
             if timer_id is not None:
                 wait = min(wait, max(0.0, (self._timers[timer_id] - utc_now()).total_seconds()))
@@ -444,6 +445,12 @@ class _Execution:
                                Reason=outcome.reason, Details=outcome.details)
         return self._event(EventType.TASK_COMPLETED, TaskScheduledId=task_id,
                            Result=outcome.output_json)
+
+    def _waits_for_real(self, timer_id: int) -> bool:
+        """A retry's back-off is waited for in real time, as DTFx does: what the retried
+        activity reads may change meanwhile (a file arriving late), so skipping it would
+        change the outcome, not just the speed."""
+        return timer_id in self._retry_timers and self._timers[timer_id] > utc_now()
 
     def _fire(self, timer_id: int) -> None:
         fire_at = self._timers.pop(timer_id)

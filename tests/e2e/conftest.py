@@ -23,6 +23,8 @@ def host_url(azurite: str, tmp_path_factory) -> Iterator[str]:
            "DESIGNER_STORAGE": azurite,
            # Small mini-batches, so scoring nodes of these small pipelines fan out for real.
            "DESIGNER_MINI_BATCH_ROWS": "25",
+           # Slow nodes for the timeout and cancel tests are Execute Python Script nodes.
+           "DESIGNER_ENABLE_PYTHON_SCRIPT": "true",
            "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY}
     log = tmp_path_factory.mktemp("devhost") / "devhost.log"
     proc = subprocess.Popen([sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],

@@ -78,7 +78,7 @@ def test_failing_component_fails_its_run_and_the_host_keeps_serving(api: httpx.C
     assert run["status"] == "Failed" and run["failed_node"] == "train"
     assert "no-such-column" in run["nodes"]["train"]["error"]
     assert run["nodes"]["split"]["status"] == "Finished"
-    assert run["nodes"]["evaluate"]["status"] == "NotStarted"
+    assert run["nodes"]["evaluate"]["status"] == "Skipped"  # it depends on the failed node
     assert api.get("/health").status_code == 200
     assert api.get("/components").status_code == 200
 
