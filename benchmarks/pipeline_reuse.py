@@ -58,7 +58,7 @@ NAME = "pipeline_reuse"
 EXPERIMENT = "bench-reuse"
 RUN_TIMEOUT = 180.0
 CREDIT_PIPELINE = Path(__file__).resolve().parents[1] / "samples" / "pipelines" / "german-credit-classification.json"
-BRANCHY_TREES = 400
+BRANCHY_TREES = 200
 
 
 def bare_sklearn() -> dict[str, float]:

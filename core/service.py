@@ -353,6 +353,8 @@ class Service:
 
     def run_started(self, experiment: str, run_id: str) -> None:
         run = runs.get_run(self.store, run_id)
+        if run.status != Status.NOT_STARTED:  # canceled before its orchestration got this far
+            return
         run.status, run.started_at = Status.RUNNING, datetime.now(UTC)
         runs.update_run(self.store, run, "status", "started_at")
 

@@ -144,6 +144,8 @@ class RunMachine:
             state.status, state.outputs, state.reused = Status.FINISHED, dict(result.outputs), result.reused
         elif result.status == Status.FAILED:
             self._fail(state, result.error or "failed", None, decided_here=False)
+        elif result.status in (Status.CANCELED, Status.SKIPPED):  # its run was ended elsewhere
+            self.cancel(result.error or "canceled with the run")
         elif step.kind == StepKind.RUN and result.chunks:
             state.chunks = list(result.chunks)
             self._queued += [Step(node_id=step.node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)

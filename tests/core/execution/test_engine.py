@@ -194,3 +194,10 @@ def test_an_answer_that_is_neither_an_ending_nor_a_split_fails_the_node(answer):
     machine.take_ready()
     machine.record(Step(node_id="a"), answer)
     assert machine.nodes["a"].status == Status.FAILED and machine.nodes["a"].error_code == "InternalError"
+
+
+def test_a_node_found_canceled_by_its_activity_cancels_the_run():
+    machine = RunMachine(make_plan(DIAMOND))
+    machine.take_ready()
+    machine.record(Step(node_id="a"), NodeResult(node_id="a", status=Status.CANCELED, error="canceled"))
+    assert machine.done and machine.outcome().status == Status.CANCELED
