@@ -36,9 +36,15 @@ def retry_options(settings: RunSettings) -> df.RetryOptions:
                            max_number_of_attempts=settings.max_attempts)
 
 
-def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: StepPlan) -> Generator[Any, Any, None]:
-    """Run the machine to its end: dispatch what is ready, wait for the first to finish, repeat."""
+def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: StepPlan,
+          side: list[Any] | None = None) -> Generator[Any, Any, None]:
+    """Run the machine to its end: dispatch what is ready, wait for the first to finish, repeat.
+
+    ``side`` tasks (bookkeeping whose answer nothing waits for) run alongside the first
+    steps instead of before them, and are awaited before the end.
+    """
     in_flight: list[tuple[Any, Any]] = []  # (durable task, step)
+    side = list(side or [])
     timers: dict[str, tuple[Any, float]] = {}  # node id -> (durable timer, seconds)
     while True:
         for step in machine.take_ready():
@@ -51,9 +57,14 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
         context.set_custom_status(machine.progress())
         if machine.done:
             break
-        winner = yield context.task_any([task for task, _ in in_flight] + [timer for timer, _ in timers.values()])
+        winner = yield context.task_any([task for task, _ in in_flight] + [timer for timer, _ in timers.values()]
+                                        + side)
         late = next((node_id for node_id, (timer, _) in timers.items() if timer is winner), None)
-        if late is not None:
+        if any(task is winner for task in side):
+            side = [task for task in side if task is not winner]
+            if isinstance(winner.result, Exception):
+                raise winner.result  # the run's own records could not be written: fail loudly
+        elif late is not None:
             machine.time_out(late, timers.pop(late)[1])
         else:
             position = next(i for i, (task, _) in enumerate(in_flight) if task is winner)
@@ -65,14 +76,17 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
         for node_id in [n for n in timers if machine.nodes[n].status != Status.RUNNING]:
             timers.pop(node_id)[0].cancel()  # the node ended first: its timer must not keep the run open
         in_flight = [(task, step) for task, step in in_flight if machine.nodes[step.node_id].status == Status.RUNNING]
+    if side:
+        yield context.task_all(side)
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def run_pipeline(context: df.DurableOrchestrationContext):
     job = Job.model_validate(context.get_input())
-    yield context.call_activity("run_started", {"experiment": job.experiment, "run_id": job.run_id})
+    started = context.call_activity_with_retry("run_started", retry_options(RunSettings()),
+                                               {"experiment": job.experiment, "run_id": job.run_id})
     machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure, resolved=job.reused)
-    yield from drive(context, machine, PipelineSteps(job))
+    yield from drive(context, machine, PipelineSteps(job), side=[started])
     outcome = machine.outcome()
     yield context.call_activity("run_finished", {"run_id": job.run_id, "outcome": outcome.model_dump(mode="json")})
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
