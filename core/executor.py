@@ -63,7 +63,7 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
     writer = _Writer(store, record, etag)
     writer.write("status", "started_at", "attempts")
 
-    ctx = RunContext(features=dict(features or {}))
+    ctx = RunContext(features=dict(features or {}), logs=list(record.logs))  # earlier attempts' lines stay
     try:
         params = parse_parameters(component, node.parameters)
     except ValidationError as exc:
