@@ -72,7 +72,7 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
     if component.deterministic and not request.regenerate:
         cached = reuse.find(store, key)
         if cached is not None:
-            return _reused(writer, cached)
+            return _reused(writer, cached, key)
     port = minibatch.data_port(component)
     rows = node.run_settings.mini_batch_rows or mini_batch_rows
     if port is not None and rows and port.id in request.inputs:
@@ -150,7 +150,8 @@ def _finished(writer: _Writer, component: type[Component], key: str, outputs: di
         reuse.remember(writer.store, key, reuse.CachedNode(run_id=record.run_id, node_id=record.node_id,
                                                            outputs=outputs, metrics=record.metrics,
                                                            plots=record.plots, logs=record.logs))
-    return NodeResult(node_id=record.node_id, status=Status.FINISHED, outputs=outputs, attempts=record.attempts)
+    return NodeResult(node_id=record.node_id, status=Status.FINISHED, outputs=outputs, attempts=record.attempts,
+                      cache_key=key if component.deterministic else None)
 
 
 def _produce(component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts,
@@ -165,7 +166,7 @@ def _produce(component: type[Component], params: Params, request: NodeRequest, a
             if port.id in produced}
 
 
-def _reused(writer: _Writer, cached: reuse.CachedNode) -> NodeResult:
+def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:
     record = writer.record
     record.status, record.ended_at = Status.FINISHED, datetime.now(UTC)
     record.outputs, record.metrics, record.plots = cached.outputs, cached.metrics, cached.plots
@@ -174,7 +175,7 @@ def _reused(writer: _Writer, cached: reuse.CachedNode) -> NodeResult:
     record.error = record.error_code = None
     writer.write("status", "ended_at", "outputs", "metrics", "plots", "logs", "reused_from", "error", "error_code")
     return NodeResult(node_id=record.node_id, status=Status.FINISHED, outputs=cached.outputs, reused=True,
-                      attempts=record.attempts)
+                      attempts=record.attempts, cache_key=key)
 
 
 def _fail(writer: _Writer, ctx: RunContext, exc: Exception, retries: int = 0) -> NodeResult:

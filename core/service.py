@@ -23,7 +23,7 @@ from core.execution.steps import JOIN_CHUNKS, RUN_CHUNK, RUN_NODE, PipelineSteps
 from core.executor import NodeRequest, StoreDataAccess, join_chunks, run_chunk, run_node
 from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
 from core.planner import Plan, plan
-from core.reuse import CachedNode, resolve_at_submit
+from core.reuse import CachedNode, plan_key, remember_plan, resolve_at_submit
 from core.runs import TERMINAL, NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
@@ -306,7 +306,8 @@ class Service:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
         pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments))
         the_plan = plan(pinned)
-        reused = {} if submission.regenerate_outputs else resolve_at_submit(self.store, the_plan)
+        fingerprint = plan_key(the_plan)
+        reused = {} if submission.regenerate_outputs else resolve_at_submit(self.store, the_plan, fingerprint)
         now = datetime.now(UTC)
         run = RunRecord(
             run_id=uuid.uuid4().hex, experiment=submission.experiment, created_at=now,
@@ -320,14 +321,15 @@ class Service:
             endpoint_version=endpoint.version if endpoint else None)
         if len(reused) == the_plan.node_count:  # nothing to run: finished as it is submitted
             run.status, run.started_at, run.ended_at = Status.FINISHED, now, now
-        nodes = [_reused_record(run.run_id, n.id, n.component, reused[n.id], now) if n.id in reused
+        nodes = [_reused_record(run.run_id, n.id, n.component, reused[n.id][1], now) if n.id in reused
                  else NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
                  for n in the_plan.nodes.values()]
         runs.create(self.store, run, nodes)
         return run, Job(run_id=run.run_id, experiment=run.experiment, plan=the_plan,
                         regenerate_outputs=submission.regenerate_outputs,
                         continue_on_step_failure=submission.continue_on_step_failure,
-                        reused={node_id: cached.outputs for node_id, cached in reused.items()})
+                        reused={node_id: cached.outputs for node_id, (_, cached) in reused.items()},
+                        reuse_keys={node_id: key for node_id, (key, _) in reused.items()}, plan_key=fingerprint)
 
     def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
         """Sources become immutable references: dataset versions, asset artifacts."""
@@ -367,7 +369,7 @@ class Service:
     def join_chunks(self, request: NodeRequest, outcomes: list[ChunkOutcome]) -> NodeResult:
         return join_chunks(self.store, self.artifacts, request, outcomes)
 
-    def run_finished(self, run_id: str, outcome: RunOutcome) -> None:
+    def run_finished(self, run_id: str, outcome: RunOutcome, plan_fingerprint: str | None = None) -> None:
         """Close the run and record the node endings the run state machine decided.
 
         A canceled run stays canceled: the orchestration may close it a moment after the cancel.
@@ -384,17 +386,19 @@ class Service:
         run.status, run.ended_at = outcome.status, ended
         run.error, run.failed_node = outcome.error, outcome.failed_node
         runs.update_run(self.store, run, "status", "ended_at", "error", "failed_node")
+        if plan_fingerprint and outcome.status == Status.FINISHED and len(outcome.cache_keys) == run.node_count:
+            remember_plan(self.store, plan_fingerprint, outcome.cache_keys)
 
     def run_in_process(self, job: Job) -> RunOutcome:
         """Run a submitted job here, through the same machine, step plan and activities' code."""
-        if job.reused.keys() >= job.plan.nodes.keys():
-            return RunMachine(job.plan, resolved=job.reused).outcome()
-        self.run_started(job.experiment, job.run_id)
         machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure,
-                             resolved=job.reused)
+                             resolved=job.reused, resolved_keys=job.reuse_keys)
+        if machine.done:  # every node was reused at submit
+            return machine.outcome()
+        self.run_started(job.experiment, job.run_id)
         run_in_process(machine, PipelineSteps(job), self.activity)
         outcome = machine.outcome()
-        self.run_finished(job.run_id, outcome)
+        self.run_finished(job.run_id, outcome, job.plan_key)
         return outcome
 
     def activity(self, name: str, payload: Any) -> Any:

@@ -85,10 +85,12 @@ def run_pipeline(context: df.DurableOrchestrationContext):
     job = Job.model_validate(context.get_input())
     started = context.call_activity_with_retry("run_started", retry_options(RunSettings()),
                                                {"experiment": job.experiment, "run_id": job.run_id})
-    machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure, resolved=job.reused)
+    machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure, resolved=job.reused,
+                         resolved_keys=job.reuse_keys)
     yield from drive(context, machine, PipelineSteps(job), side=[started])
     outcome = machine.outcome()
-    yield context.call_activity("run_finished", {"run_id": job.run_id, "outcome": outcome.model_dump(mode="json")})
+    yield context.call_activity("run_finished", {"run_id": job.run_id, "outcome": outcome.model_dump(mode="json"),
+                                                 "plan_key": job.plan_key})
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 
 
@@ -114,7 +116,7 @@ def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
-    service().run_finished(payload["run_id"], RunOutcome.model_validate(payload["outcome"]))
+    service().run_finished(payload["run_id"], RunOutcome.model_validate(payload["outcome"]), payload.get("plan_key"))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)

@@ -62,6 +62,7 @@ class NodeState(BaseModel):
     error_code: str | None = None
     note: str | None = None
     reused: bool = False
+    cache_key: str | None = None
     attempts: int = 0
     decided_here: bool = Field(False, description="Ended by the machine (skipped, timed out, a fault, "
                                                   "canceled): no activity wrote this ending")
@@ -74,13 +75,15 @@ class RunOutcome(BaseModel):
     failed_node: str | None = None
     error: str | None = None
     closing: list[NodeState] = Field(default_factory=list, description="Node endings to record")
+    cache_keys: dict[str, str] = Field(default_factory=dict, description="Reuse keys of the finished nodes")
 
 
 class RunMachine:
     """The state of one run; see the module docstring."""
 
     def __init__(self, plan: Plan, *, continue_on_step_failure: bool = True,
-                 resolved: Mapping[str, Mapping[str, str]] | None = None) -> None:
+                 resolved: Mapping[str, Mapping[str, str]] | None = None,
+                 resolved_keys: Mapping[str, str] | None = None) -> None:
         self._continue = continue_on_step_failure
         self._order = [node_id for stage in plan.stages for node_id in stage]
         self._inputs = {node_id: dict(node.inputs) for node_id, node in plan.nodes.items()}
@@ -92,7 +95,7 @@ class RunMachine:
         self.nodes = {node_id: NodeState(node_id=node_id) for node_id in self._order}
         for node_id, outputs in (resolved or {}).items():
             self.nodes[node_id] = NodeState(node_id=node_id, status=Status.FINISHED, outputs=dict(outputs),
-                                            reused=True)
+                                            reused=True, cache_key=(resolved_keys or {}).get(node_id))
         self._queued: list[Step] = []
         self._in_flight: dict[str, Step] = {}
         self._failures: list[str] = []
@@ -142,6 +145,7 @@ class RunMachine:
         state.attempts = max(state.attempts, result.attempts)
         if result.status == Status.FINISHED:
             state.status, state.outputs, state.reused = Status.FINISHED, dict(result.outputs), result.reused
+            state.cache_key = result.cache_key
         elif result.status == Status.FAILED:
             self._fail(state, result.error or "failed", None, decided_here=False)
         elif result.status in (Status.CANCELED, Status.SKIPPED):  # its run was ended elsewhere
@@ -214,7 +218,8 @@ class RunMachine:
         if self._failures:
             first = self.nodes[self._failures[0]]
             return RunOutcome(status=Status.FAILED, failed_node=first.node_id, error=first.error, closing=closing)
-        return RunOutcome(status=Status.FINISHED, closing=closing)
+        keys = {s.node_id: s.cache_key for s in self.nodes.values() if s.cache_key}
+        return RunOutcome(status=Status.FINISHED, closing=closing, cache_keys=keys)
 
     def progress(self) -> dict[str, Any]:
         """What the orchestrator publishes as its custom status."""

@@ -17,6 +17,8 @@ class Job(BaseModel):
     continue_on_step_failure: bool = True
     reused: dict[str, dict[str, str]] = Field(default_factory=dict,
                                               description="node id -> outputs taken from an earlier run")
+    reuse_keys: dict[str, str] = Field(default_factory=dict, description="node id -> reuse key, of those")
+    plan_key: str | None = Field(None, description="The plan's reuse fingerprint (see core.reuse.plan_key)")
 
     def node_request(self, node_id: str, inputs: dict[str, str]) -> NodeRequest:
         node = self.plan.nodes[node_id]
