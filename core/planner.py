@@ -1,6 +1,8 @@
-"""From a valid pipeline to stages of nodes that may run side by side.
+"""From a valid pipeline to its plan: each node's component, parameters, run settings and inputs.
 
-The plan is what the orchestrator receives: small, JSON-serialisable, references only.
+The plan is what the orchestrator receives: small, JSON-serialisable, references only. Its
+stages are a deterministic topological order; runs do not wait stage by stage: the run state
+machine (:mod:`core.execution.engine`) starts each node as soon as its inputs exist.
 """
 from __future__ import annotations
 
