@@ -262,16 +262,21 @@ class Service:
                                                          description=request.description, bindings=[binding]))
         return self.update_draft(draft_id, pipeline, etag or draft.etag)
 
-    def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None) -> list[Problem]:
-        """Every problem: document rules, parameter assignments, and datasets that do not exist."""
+    def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None,
+                 found: dict[tuple[Any, Any], datasets.DatasetVersion] | None = None) -> list[Problem]:
+        """Every problem: document rules, parameter assignments, and datasets that do not exist.
+
+        ``found`` collects the dataset versions looked up, so a submit pins them without reading
+        them again."""
         assignments = assignments or {}
         problems = pipeline.assignment_problems(assignments)
         resolved = pipeline.with_assignments(assignments)
         problems += resolved.validate()
-        problems += self._dataset_problems(resolved)
+        problems += self._dataset_problems(resolved, found)
         return problems
 
-    def _dataset_problems(self, pipeline: Pipeline) -> list[Problem]:
+    def _dataset_problems(self, pipeline: Pipeline,
+                          found: dict[tuple[Any, Any], datasets.DatasetVersion] | None = None) -> list[Problem]:
         problems = []
         for node in pipeline.nodes:
             if node.component in ASSET_COMPONENTS and node.parameters.get("asset"):
@@ -283,7 +288,9 @@ class Service:
             if not isinstance(name, str) or not name:
                 continue  # already reported as a parameter problem
             try:
-                datasets.get(self.store, name, version)
+                entry = datasets.get(self.store, name, version)
+                if found is not None and isinstance(version, int | None):
+                    found[(name, version)] = entry
             except NotFound as exc:
                 if name in datasets.SAMPLES and version in (None, 1) and self.samples_dir:
                     continue
@@ -300,11 +307,12 @@ class Service:
                 code="pipeline_or_draft", field="pipeline", message="Exactly one of 'pipeline' "
                 "and 'draft_id' is required")])
         pipeline = submission.pipeline or self.get_draft(submission.draft_id or "")[1]
-        problems = self.validate(pipeline, submission.parameter_assignments)
+        looked_up: dict[tuple[Any, Any], datasets.DatasetVersion] = {}
+        problems = self.validate(pipeline, submission.parameter_assignments, looked_up)
         problems = _locate_assignment_problems(pipeline, submission.parameter_assignments, problems)
         if problems:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
-        pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments))
+        pinned = self._pin_datasets(pipeline.with_assignments(submission.parameter_assignments), looked_up)
         the_plan = plan(pinned)
         fingerprint = plan_key(the_plan)
         reused = {} if submission.regenerate_outputs else resolve_at_submit(self.store, the_plan, fingerprint)
@@ -331,13 +339,15 @@ class Service:
                         reused={node_id: cached.outputs for node_id, (_, cached) in reused.items()},
                         reuse_keys={node_id: key for node_id, (key, _) in reused.items()}, plan_key=fingerprint)
 
-    def _pin_datasets(self, pipeline: Pipeline) -> Pipeline:
+    def _pin_datasets(self, pipeline: Pipeline,
+                      known: dict[tuple[Any, Any], datasets.DatasetVersion] | None = None) -> Pipeline:
         """Sources become immutable references: dataset versions, asset artifacts."""
         doc = self._pin_assets(pipeline)
         for node in doc.nodes:
             if lookup(node.component) is Dataset:
                 name, version = _dataset_params(node.parameters)
-                found = datasets.resolve(self.store, name, version, self.samples_dir)
+                found = (known or {}).get((name, version)) or datasets.resolve(self.store, name, version,
+                                                                               self.samples_dir)
                 node.parameters = {"name": found.name, "version": found.version}
         return doc
 
