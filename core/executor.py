@@ -61,7 +61,9 @@ def run_node(store: Store, artifacts: Artifacts, request: NodeRequest,
         return NodeResult(node_id=node.id, status=record.status, error=record.note, attempts=record.attempts)
     record.status, record.started_at, record.attempts = Status.RUNNING, datetime.now(UTC), record.attempts + 1
     writer = _Writer(store, record, etag)
-    writer.write("status", "started_at", "attempts")
+    if not writer.write("status", "started_at", "attempts"):  # ended elsewhere a moment ago
+        return NodeResult(node_id=node.id, status=Status.CANCELED, error="ended before it started",
+                          attempts=record.attempts)
 
     ctx = RunContext(features=dict(features or {}), logs=list(record.logs))  # earlier attempts' lines stay
     try:
