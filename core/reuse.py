@@ -72,19 +72,21 @@ def plan_key(plan: "Plan") -> str | None:
         component = lookup(node.component)
         if component is None or not component.deterministic:
             return None
-        identity[node_id] = {"component": node.component, "version": node.version, "parameters": node.parameters,
-                             "inputs": {port: f"{ref.node}.{ref.port}" for port, ref in node.inputs.items()}}
+        identity[node_id] = {"component": node.component, "version": node.version,
+                             "parameters": node.parameters, "inputs": {port: f"{ref.node}.{ref.port}" for port, ref in node.inputs.items()}}
     return "plan-" + hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def remember_plan(store: Store, key: str, node_keys: dict[str, str]) -> None:
     """After a run of the plan finished: each node's reuse key, so the next identical submission
     finds all of them with one read instead of one per node in order."""
-    store.upsert(TABLE, {"PartitionKey": key, "RowKey": PLAN_ROW, "keys": json.dumps(node_keys, sort_keys=True),
-                         "created_at": datetime.now(UTC)}, merge=False)
+    entity = {"PartitionKey": key, "RowKey": PLAN_ROW, "keys": json.dumps(node_keys, sort_keys=True),
+              "created_at": datetime.now(UTC)}
+    store.upsert(TABLE, entity, merge=False)
 
 
-def resolve_at_submit(store: Store, plan: "Plan", fingerprint: str | None = None) -> dict[str, tuple[str, CachedNode]]:
+def resolve_at_submit(store: Store, plan: "Plan",
+                      fingerprint: str | None = None) -> dict[str, tuple[str, CachedNode]]:
     """The nodes whose outputs can be reused without running anything: node id -> (key, entry).
 
     A node resolves when it is deterministic, not asked to regenerate, every node it reads from

@@ -32,7 +32,8 @@ bp = df.Blueprint()
 
 def retry_options(settings: RunSettings) -> df.RetryOptions:
     """A node's retry policy: its own attempts and back-off (infrastructure faults get at least 3)."""
-    return df.RetryOptions(first_retry_interval_in_milliseconds=max(1, int(settings.retry_backoff_seconds * 1000)),
+    backoff_ms = max(1, int(settings.retry_backoff_seconds * 1000))
+    return df.RetryOptions(first_retry_interval_in_milliseconds=backoff_ms,
                            max_number_of_attempts=settings.max_attempts)
 
 
@@ -57,8 +58,8 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
         context.set_custom_status(machine.progress())
         if machine.done:
             break
-        winner = yield context.task_any([task for task, _ in in_flight] + [timer for timer, _ in timers.values()]
-                                        + side)
+        waiting = [task for task, _ in in_flight] + [timer for timer, _ in timers.values()] + side
+        winner = yield context.task_any(waiting)
         late = next((node_id for node_id, (timer, _) in timers.items() if timer is winner), None)
         if any(task is winner for task in side):
             side = [task for task in side if task is not winner]
@@ -75,7 +76,8 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
                 steps.accept(machine, step, winner.result)
         for node_id in [n for n in timers if machine.nodes[n].status != Status.RUNNING]:
             timers.pop(node_id)[0].cancel()  # the node ended first: its timer must not keep the run open
-        in_flight = [(task, step) for task, step in in_flight if machine.nodes[step.node_id].status == Status.RUNNING]
+        in_flight = [(task, step) for task, step in in_flight
+                     if machine.nodes[step.node_id].status == Status.RUNNING]
     if side:
         yield context.task_all(side)
 
@@ -89,8 +91,8 @@ def run_pipeline(context: df.DurableOrchestrationContext):
                          resolved_keys=job.reuse_keys)
     yield from drive(context, machine, PipelineSteps(job), side=[started])
     outcome = machine.outcome()
-    yield context.call_activity("run_finished", {"run_id": job.run_id, "outcome": outcome.model_dump(mode="json"),
-                                                 "plan_key": job.plan_key})
+    yield context.call_activity("run_finished", {"run_id": job.run_id, "plan_key": job.plan_key,
+                                                 "outcome": outcome.model_dump(mode="json")})
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 
 
@@ -116,7 +118,8 @@ def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
-    service().run_finished(payload["run_id"], RunOutcome.model_validate(payload["outcome"]), payload.get("plan_key"))
+    outcome = RunOutcome.model_validate(payload["outcome"])
+    service().run_finished(payload["run_id"], outcome, payload.get("plan_key"))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)

@@ -111,8 +111,8 @@ class RunMachine:
         if not self._stopped:
             for node_id in self._order:
                 state = self.nodes[node_id]
-                if state.status == Status.NOT_STARTED and all(
-                        self.nodes[ref.node].status == Status.FINISHED for ref in self._inputs[node_id].values()):
+                upstream = (self.nodes[ref.node].status for ref in self._inputs[node_id].values())
+                if state.status == Status.NOT_STARTED and all(s == Status.FINISHED for s in upstream):
                     state.status = Status.RUNNING
                     steps.append(Step(node_id=node_id))
         for step in steps:
@@ -217,7 +217,8 @@ class RunMachine:
             return RunOutcome(status=Status.CANCELED, error="The run was canceled", closing=closing)
         if self._failures:
             first = self.nodes[self._failures[0]]
-            return RunOutcome(status=Status.FAILED, failed_node=first.node_id, error=first.error, closing=closing)
+            return RunOutcome(status=Status.FAILED, failed_node=first.node_id, error=first.error,
+                              closing=closing)
         keys = {s.node_id: s.cache_key for s in self.nodes.values() if s.cache_key}
         return RunOutcome(status=Status.FINISHED, closing=closing, cache_keys=keys)
 

@@ -28,4 +28,5 @@ class Job(BaseModel):
     def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
         """The request of a node, given every upstream node's outputs."""
         node = self.plan.nodes[node_id]
-        return self.node_request(node_id, {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()})
+        inputs = {port: outputs[ref.node][ref.port] for port, ref in node.inputs.items()}
+        return self.node_request(node_id, inputs)

@@ -18,8 +18,8 @@ class NodeResult(BaseModel):
     error: str | None = None
     reused: bool = False
     attempts: int = 1
-    cache_key: str | None = Field(None, description="The step-output reuse key of a deterministic node's outputs")
-    chunks: list[str] = Field(default_factory=list, description="Mini-batches for the orchestrator to fan out")
+    cache_key: str | None = Field(None, description="The reuse key of a deterministic node's outputs")
+    chunks: list[str] = Field(default_factory=list, description="Mini-batches to fan out")
 
 
 class ChunkOutcome(BaseModel):

@@ -83,8 +83,8 @@ def run_in_process(machine: RunMachine, steps: StepPlan, call: Callable[[str, An
                     answer = call(name, payload)
                 except Exception as exc:  # noqa: BLE001 - the retry policy's job, as in the orchestrator
                     if attempt == attempts:
-                        steps.fault(machine, step, f"Activity function '{name}' failed: {type(exc).__name__}: "
-                                                   f"{first_line(exc)}")
+                        message = f"Activity function '{name}' failed: {type(exc).__name__}: {first_line(exc)}"
+                        steps.fault(machine, step, message)
                     continue
                 steps.accept(machine, step, answer)
                 break
