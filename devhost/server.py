@@ -91,9 +91,12 @@ class DevHost:
                                    route_prefix=host_config.route_prefix,
                                    max_body_bytes=config.max_body_bytes, task_hub=self.task_hub,
                                    services=[self.poller, _RuntimeService(runtime)])
+            # Idle connections stay open 130 s, as Kestrel keeps them in the Functions host:
+            # the durable client's pooled connections (aiohttp keeps them 15 s) must never be
+            # closed by the server as the client reuses them (a reset start_new otherwise).
             self.server = uvicorn.Server(uvicorn.Config(
                 self.asgi, host=config.host, port=config.port, lifespan="on",
-                log_level=config.log_level, timeout_graceful_shutdown=10))
+                log_level=config.log_level, timeout_graceful_shutdown=10, timeout_keep_alive=130))
         except BaseException:
             if runtime is not None:
                 runtime.shutdown()
