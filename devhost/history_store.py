@@ -29,7 +29,7 @@ from typing import Any, Callable, Iterator, Optional, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient, BlobType, ExponentialRetry
+from azure.storage.blob import BlobServiceClient, BlobType, LinearRetry
 
 from .history import EventType
 
@@ -75,8 +75,7 @@ class BlobHistoryStore:
 
     def __init__(self, connection_string: str, task_hub: str) -> None:
         service = BlobServiceClient.from_connection_string(
-            connection_string, retry_policy=ExponentialRetry(
-                initial_backoff=0.5, increment_base=2, retry_total=2, random_jitter_range=0.2))
+            connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2))
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False
 
