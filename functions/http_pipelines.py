@@ -11,6 +11,7 @@ from core.runs import RunRecord
 from core.service import Job, PipelineInputRequest, Submission
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.orchestration import ORCHESTRATOR
+from functions import run_watch
 
 bp = df.Blueprint()
 
@@ -134,9 +135,10 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @json_errors
-def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().get_run(req.route_params["run_id"]))
+async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return json_response(await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])
