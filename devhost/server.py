@@ -25,7 +25,7 @@ from .activities import WorkerKind
 from .app_index import AppIndex, load_app
 from .blobs import BlobPoller
 from .durable import LocalDurableRuntime
-from .durable_api import DurableEndpoints
+from .durable_api import RPC_PREFIX, DurableEndpoints
 from .history_store import BlobHistoryStore, HistoryStore
 from .http import MiB, DevHostApp
 from .settings import read_host_config
@@ -104,6 +104,7 @@ class DevHost:
             self.server = uvicorn.Server(uvicorn.Config(
                 self.asgi, host=config.host, port=config.port, lifespan="on",
                 log_level=config.log_level, timeout_graceful_shutdown=10))
+            _without_rpc_access_lines(logging.getLogger("uvicorn.access"))
         except BaseException:
             if runtime is not None:
                 runtime.shutdown()
@@ -143,6 +144,20 @@ class DevHost:
         """Durable client binding for functions that are not called over HTTP."""
         base = self.base_url
         return DurableEndpoints(base, base, self.task_hub, self.asgi.rpc_token).client_binding()
+
+
+class _NoRpcLines(logging.Filter):
+    """Drops access-log lines of the internal durable rpc endpoint: it is the host
+    talking to itself (every status poll), and its paths carry the rpc token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (len(args) >= 3 and str(args[2]).startswith(RPC_PREFIX))
+
+
+def _without_rpc_access_lines(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _NoRpcLines) for f in logger.filters):
+        logger.addFilter(_NoRpcLines())
 
 
 def _history_store(settings: Mapping[str, str], task_hub: str) -> Optional[HistoryStore]:
