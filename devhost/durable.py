@@ -304,8 +304,10 @@ class LocalDurableRuntime:
                 input_json = ending.next_input  # ContinueAsNew: same id, fresh history
                 self._update(instance, input_json=input_json)  # the status shows the latest input
             self._update(instance, status=ending.status, output=ending.output)
+            outcome = ending.output.get("status") if isinstance(ending.output, dict) else None
             (log.info if ending.status == COMPLETED else log.warning)(
-                "orchestration %s (%s) %s", instance.instance_id, instance.name, ending.status.lower())
+                "orchestration %s (%s) %s%s", instance.instance_id, instance.name,
+                ending.status.lower(), f": {outcome}" if isinstance(outcome, str) else "")
         except Exception as error:
             if isinstance(error, (_Stopped, StopRetrying)) or self._stopping.is_set():
                 log.info("orchestration %s abandoned at shutdown", instance.instance_id)
