@@ -1,12 +1,15 @@
 """Orchestration state in storage (Azurite): statuses, histories, and resuming after a crash."""
 import json
+import threading
 import uuid
 
 import pytest
+from azure.core.exceptions import ServiceRequestError
 
 from devhost.durable import LocalDurableRuntime
 from devhost.history import EventType
-from devhost.history_store import BlobHistoryStore, container_name, split_episodes, trusted_prefix
+from devhost.history_store import (BlobHistoryStore, StopRetrying, container_name, retry_until,
+                                   split_episodes, trusted_prefix)
 from tests.devhost.helpers import wait_until
 
 TIMEOUT = 20
@@ -132,3 +135,39 @@ def test_only_whole_episodes_are_trusted():
                                        ("a_b--c", "ab-c-durable"), ("", "devhosthub-durable")])
 def test_container_names_are_valid(hub, name):
     assert container_name(hub) == name
+
+
+def test_a_history_that_ended_before_its_status_was_written_is_closed(index, store):
+    runtime = runtime_on(index, store)
+    try:
+        instance_id = runtime.start_new("fan_out", json.dumps({"items": ["a"], "seconds": 0}))
+        done = runtime.wait(instance_id, TIMEOUT)
+    finally:
+        runtime.shutdown()
+    store.save_status({**done, "runtimeStatus": "Running", "output": None})  # the host died here
+    second = runtime_on(index, store)
+    try:
+        assert second.recover() == 0  # nothing to run again
+        assert second.get_status(instance_id)["runtimeStatus"] == "Completed"
+        assert store.load_status(instance_id)["output"] == done["output"]
+    finally:
+        second.shutdown()
+
+
+def test_retry_until_waits_for_storage_and_gives_up_only_at_shutdown():
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise ServiceRequestError("connection refused")
+        return "written"
+    assert retry_until(flaky, threading.Event(), "testing", first_delay=0.01) == "written"
+    assert len(calls) == 3
+
+    stopping = threading.Event()
+    stopping.set()
+    with pytest.raises(StopRetrying):
+        retry_until(lambda: (_ for _ in ()).throw(ServiceRequestError("down")), stopping, "testing")
+    with pytest.raises(ValueError):  # not a storage error: not retried
+        retry_until(lambda: int("x"), threading.Event(), "testing")
