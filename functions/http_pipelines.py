@@ -129,9 +129,11 @@ def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="experiments/{experiment}/runs", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @json_errors
-def list_runs(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().list_runs(req.route_params["experiment"])})
+async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    views = service().list_runs(req.route_params["experiment"])
+    return json_response({"value": await run_watch.settle_all(client, views)})
 
 
 @bp.route(route="runs/{run_id}", methods=["GET"])

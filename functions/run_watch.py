@@ -57,5 +57,16 @@ async def settle(client: df.DurableOrchestrationClient, view: dict[str, Any]) ->
                          datetime.now(UTC))
     if reason and service().fail_orphaned_run(run_id, reason):
         log.error("run %s failed: %s", run_id, reason)
-        return service().get_run(run_id)
+        return _fresh(view, run_id)
     return view
+
+
+async def settle_all(client: df.DurableOrchestrationClient, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """:func:`settle` for a list of runs (only the active ones cost a status query)."""
+    return [await settle(client, view) for view in views]
+
+
+def _fresh(view: dict[str, Any], run_id: str) -> dict[str, Any]:
+    """The run read again, in the shape ``view`` had (a list entry has no nodes)."""
+    fresh = service().get_run(run_id)
+    return fresh if "nodes" in view else {k: v for k, v in fresh.items() if k in view}

@@ -236,10 +236,20 @@ def test_a_run_whose_orchestration_is_gone_ends_failed(new_host, storage):
                                          artifact_signing_key=SIGNING_KEY))
     service = Service(store, Settings(storage_connection_string=storage.connection_string,
                                       artifact_signing_key=SIGNING_KEY), ROOT / "samples" / "datasets")
-    orphan, _ = service.submit(Submission(experiment=f"faults-{uuid.uuid4().hex[:8]}",
-                                          pipeline=Pipeline.model_validate(slow_pipeline(1))))
-    orphan.created_at -= timedelta(minutes=10)
-    runs.update_run(store, orphan, "created_at")
-    view = host.api.get(f"/runs/{orphan.run_id}").json()
-    assert view["status"] == "Failed"
-    assert view["error"] == "The run's orchestration no longer exists (purged, or lost with its host)."
+    experiment = f"faults-{uuid.uuid4().hex[:8]}"
+
+    def orphan() -> str:
+        run, _ = service.submit(Submission(experiment=experiment,
+                                           pipeline=Pipeline.model_validate(slow_pipeline(1))))
+        run.created_at -= timedelta(minutes=10)
+        runs.update_run(store, run, "created_at")
+        return run.run_id
+    gone = "The run's orchestration no longer exists (purged, or lost with its host)."
+    read = orphan()
+    view = host.api.get(f"/runs/{read}").json()
+    assert (view["status"], view["error"]) == ("Failed", gone)
+    assert view["nodes"]["script"]["note"] == "not run: the run's orchestration ended"
+    listed = orphan()  # found by the list of runs too
+    entries = {r["run_id"]: r for r in host.api.get(f"/experiments/{experiment}/runs").json()["value"]}
+    assert (entries[listed]["status"], entries[listed]["error"]) == ("Failed", gone)
+    assert "nodes" not in entries[listed]
