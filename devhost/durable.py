@@ -283,6 +283,19 @@ class LocalDurableRuntime:
             instance.terminate_reason = reason
             return True
 
+    def purge(self, instance_id: str) -> bool:
+        """Forget an ended instance, in memory and in storage; False if it is unknown.
+
+        A pending or running instance raises InstanceExistsError (terminate it first)."""
+        status = self.get_status(instance_id)
+        if status is not None and status["runtimeStatus"] in ACTIVE_STATUSES:
+            raise InstanceExistsError(f"The orchestration instance '{instance_id}' is "
+                                      f"{status['runtimeStatus']}; only ended instances can be purged.")
+        with self._lock:
+            known = self._instances.pop(instance_id, None) is not None
+        deleted = self._store.delete(instance_id) if self._store is not None else False
+        return known or deleted
+
     def shutdown(self) -> None:
         """Stop driving instances and stop the activity workers. Safe to call twice."""
         if not self._stopping.is_set():

@@ -9,7 +9,8 @@ loopback callers only). Both need a key: the webhooks the function key (header o
 segment of ``rpcBaseUrl`` (the SDK client sends nothing but the URL it is given).
 No URL in an answer carries a key: callers add their own. Both map onto
 :class:`LocalDurableRuntime`. Implemented: start, status, list (filtered by
-``runtimeStatus`` and ``instanceIdPrefix``) and terminate. Anything else answers 501.
+``runtimeStatus`` and ``instanceIdPrefix``), terminate and purge (of ended instances).
+Anything else answers 501.
 """
 from __future__ import annotations
 
@@ -119,8 +120,10 @@ def _route(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: st
         return _status(runtime, parts[1], query)
     if method == "POST" and len(parts) == 3 and parts[0] == "instances" and parts[2] == "terminate":
         return _terminate(runtime, parts[1], query.get("reason", ""))
+    if method == "DELETE" and len(parts) == 2 and parts[0] == "instances":
+        return _purge(runtime, parts[1])
     return ApiResponse(501, _error(f"devhost does not implement {method} {path} of the durable "
-                                   "HTTP API (only start, status, list and terminate)"))
+                                   "HTTP API (only start, status, list, terminate and purge)"))
 
 
 def _start(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, name: str,
@@ -162,6 +165,14 @@ def _terminate(runtime: LocalDurableRuntime, instance_id: str, reason: str) -> A
     except KeyError:
         return ApiResponse(404)
     return ApiResponse(202 if accepted else 410)
+
+
+def _purge(runtime: LocalDurableRuntime, instance_id: str) -> ApiResponse:
+    try:
+        purged = runtime.purge(instance_id)
+    except InstanceExistsError as error:
+        return ApiResponse(409, _error(str(error)))
+    return ApiResponse(200, {"instancesDeleted": 1}) if purged else ApiResponse(404)
 
 
 def _input_json(body: bytes) -> Optional[str]:

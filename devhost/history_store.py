@@ -59,6 +59,8 @@ class HistoryStore(Protocol):
 
     def load_history(self, instance_id: str) -> list[dict[str, Any]]: ...
 
+    def delete(self, instance_id: str) -> bool: ...
+
 
 def container_name(task_hub: str) -> str:
     """A valid container name for the hub (3-63 lower-case letters, digits, single hyphens)."""
@@ -130,6 +132,18 @@ class BlobHistoryStore:
         except ResourceNotFoundError:
             return []
         return trusted_prefix([json.loads(line) for line in _complete_lines(data)])
+
+    def delete(self, instance_id: str) -> bool:
+        """Purge the instance's status and history; False if storage had neither."""
+        self._ensure()
+        deleted = False
+        for name in (_INSTANCES + _blob_id(instance_id) + ".json", _HISTORY + _blob_id(instance_id) + ".jsonl"):
+            try:
+                self._container.delete_blob(name)
+                deleted = True
+            except ResourceNotFoundError:
+                pass
+        return deleted
 
 
 def _blob_id(instance_id: str) -> str:

@@ -6,7 +6,7 @@ import uuid
 import pytest
 from azure.core.exceptions import ServiceRequestError
 
-from devhost.durable import LocalDurableRuntime
+from devhost.durable import InstanceExistsError, LocalDurableRuntime
 from devhost.history import EventType
 from devhost.history_store import (BlobHistoryStore, StopRetrying, container_name, retry_until,
                                    split_episodes, trusted_prefix)
@@ -171,3 +171,20 @@ def test_retry_until_waits_for_storage_and_gives_up_only_at_shutdown():
         retry_until(lambda: (_ for _ in ()).throw(ServiceRequestError("down")), stopping, "testing")
     with pytest.raises(ValueError):  # not a storage error: not retried
         retry_until(lambda: int("x"), threading.Event(), "testing")
+
+
+def test_purge_forgets_an_ended_instance_and_refuses_a_running_one(index, store):
+    runtime = runtime_on(index, store)
+    try:
+        ended = runtime.start_new("fan_out", json.dumps({"items": ["a"], "seconds": 0}))
+        runtime.wait(ended, TIMEOUT)
+        running = runtime.start_new("fan_out", json.dumps({"items": ["a"], "seconds": 2}))
+        with pytest.raises(InstanceExistsError):
+            runtime.purge(running)
+        assert runtime.purge(ended) is True
+        assert runtime.get_status(ended) is None
+        assert store.load_status(ended) is None and store.load_history(ended) == []
+        assert runtime.purge(ended) is False
+        runtime.wait(running, TIMEOUT)
+    finally:
+        runtime.shutdown()

@@ -207,3 +207,16 @@ def test_the_client_binding_carries_no_function_key(live_server):
     binding = live_server.host.asgi.durable_endpoints(request).client_binding()
     assert FUNCTION_KEY not in binding
     assert f"/durabletask/{live_server.host.asgi.rpc_token}/" in json.loads(binding)["rpcBaseUrl"]
+
+
+def test_purge_over_the_durable_api(http, live_server):
+    token = live_server.host.asgi.rpc_token
+    started = http.post(f"/durabletask/{token}/orchestrators/fan_out", json={"items": ["a"], "seconds": 0})
+    assert started.status_code == 202
+    assert token not in started.text + str(started.headers)  # the rpc answer carries no key either
+    url = f"/runtime/webhooks/durabletask/instances/{started.json()['id']}"
+    assert wait_for_completion(http, url).status_code == 200
+    purged = http.delete(url, headers=KEY)
+    assert (purged.status_code, purged.json()) == (200, {"instancesDeleted": 1})
+    assert http.get(url, headers=KEY).status_code == 404
+    assert http.delete(url, headers=KEY).status_code == 404
