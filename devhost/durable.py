@@ -190,6 +190,7 @@ class LocalDurableRuntime:
         if self._store is None:
             return 0
         store = self._store
+        retry_until(lambda: store.hold_hub(self._stopping), self._stopping, "taking the task hub lease")
         statuses = retry_until(lambda: store.list_statuses(set(ACTIVE_STATUSES)), self._stopping,
                                "looking for in-flight orchestrations")
         resumed = 0
@@ -301,6 +302,8 @@ class LocalDurableRuntime:
         if not self._stopping.is_set():
             self._stopping.set()
             self._pool.shutdown()
+            if self._store is not None:
+                self._store.release_hub()
 
     # -- driving one instance ---------------------------------------------------------
     def _run(self, instance: _Instance, recorded: Optional[list[dict[str, Any]]] = None) -> None:

@@ -12,6 +12,11 @@ and results need no second "large messages" store.
 * ``history/<id>.jsonl``: an append blob, one history event per line, one append per
   orchestrator episode (its incoming events, what it scheduled and OrchestratorCompleted).
 
+Only one host resumes a hub's instances: recovery first takes a lease on the hub's
+``host.lock`` blob (renewed while the host runs, released when it stops; a killed
+host's lease expires after ``LEASE_SECONDS``), so a second host on the same hub waits
+and takes over only when the first is gone.
+
 Appends happen after the episode's activities were dispatched, so a crash can lose the
 record of a dispatch but never invent one: the replay after a restart asks for those
 activities again, and dispatching one twice is harmless because activities must be
@@ -28,8 +33,8 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Optional, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
-from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
-from azure.storage.blob import BlobServiceClient, BlobType, LinearRetry
+from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.storage.blob import BlobLeaseClient, BlobServiceClient, BlobType, LinearRetry
 
 from .history import EventType
 
@@ -39,6 +44,8 @@ T = TypeVar("T")
 
 _INSTANCES, _HISTORY = "instances/", "history/"
 _STATUS_METADATA = "runtimestatus"
+_LOCK = "host.lock"
+LEASE_SECONDS = 15  # the shortest lease Blob storage grants
 # Events the host delivers to an orchestrator at the start of an episode.
 _INCOMING = {EventType.EXECUTION_STARTED, EventType.TASK_COMPLETED, EventType.TASK_FAILED,
              EventType.TIMER_FIRED}
@@ -61,6 +68,10 @@ class HistoryStore(Protocol):
 
     def delete(self, instance_id: str) -> bool: ...
 
+    def hold_hub(self, stopping: threading.Event) -> None: ...
+
+    def release_hub(self) -> None: ...
+
 
 def container_name(task_hub: str) -> str:
     """A valid container name for the hub (3-63 lower-case letters, digits, single hyphens)."""
@@ -80,6 +91,8 @@ class BlobHistoryStore:
             connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2))
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False
+        self._lease: Optional[BlobLeaseClient] = None
+        self._released = threading.Event()
 
     def _ensure(self) -> None:
         if not self._ensured:
@@ -144,6 +157,51 @@ class BlobHistoryStore:
             except ResourceNotFoundError:
                 pass
         return deleted
+
+
+    def hold_hub(self, stopping: threading.Event) -> None:
+        """Block until this host holds the hub's lease (or raise StopRetrying at shutdown);
+        a thread renews it until :meth:`release_hub`."""
+        if self._lease is not None:
+            return
+        waiting_logged = False
+        while self._lease is None:
+            try:
+                self._ensure()
+                lock = self._container.get_blob_client(_LOCK)
+                try:
+                    lock.upload_blob(b"", overwrite=False)
+                except ResourceExistsError:
+                    pass
+                self._lease = lock.acquire_lease(lease_duration=LEASE_SECONDS)
+            except HttpResponseError as error:
+                if error.status_code != 409:  # 409: another host holds it
+                    raise
+                if not waiting_logged:
+                    log.warning("another host holds task hub %s; resuming its orchestrations once it "
+                                "is gone", self._container.container_name)
+                    waiting_logged = True
+                if stopping.wait(2.0):
+                    raise StopRetrying("waiting for the task hub lease") from error
+        self._released = threading.Event()
+        threading.Thread(target=self._renew, args=(self._lease, self._released), daemon=True,
+                         name="hub-lease").start()
+
+    def _renew(self, lease: BlobLeaseClient, released: threading.Event) -> None:
+        while not released.wait(LEASE_SECONDS / 3):
+            try:
+                lease.renew()
+            except AzureError as error:
+                log.warning("could not renew the task hub lease: %s", type(error).__name__)
+
+    def release_hub(self) -> None:
+        self._released.set()
+        if self._lease is not None:
+            try:
+                self._lease.release()
+            except AzureError:
+                pass  # it expires on its own
+            self._lease = None
 
 
 def _blob_id(instance_id: str) -> str:

@@ -1,6 +1,7 @@
 """Orchestration state in storage (Azurite): statuses, histories, and resuming after a crash."""
 import json
 import threading
+import time
 import uuid
 
 import pytest
@@ -188,3 +189,33 @@ def test_purge_forgets_an_ended_instance_and_refuses_a_running_one(index, store)
         runtime.wait(running, TIMEOUT)
     finally:
         runtime.shutdown()
+
+
+def test_only_one_runtime_resumes_a_hub_and_the_next_takes_over_when_it_stops(index, azurite):
+    hub = f"Hub{uuid.uuid4().hex[:10]}"
+    first_store, second_store = BlobHistoryStore(azurite, hub), BlobHistoryStore(azurite, hub)
+    first = runtime_on(index, first_store)
+    first.recover()  # holds the hub
+    instance_id = first.start_new("steps", json.dumps({"items": ["a", "b", "c"], "seconds": 2}))
+    wait_until(lambda: types(first_store.load_history(instance_id), EventType.TASK_SCHEDULED),
+               timeout=TIMEOUT)
+    second = runtime_on(index, second_store)
+    try:
+        second.start_recovery()
+        time.sleep(1)  # waits: the first runtime still drives its instance
+        assert second.get_status(instance_id)["runtimeStatus"] == "Running"
+        with pytest.raises(KeyError):
+            second.wait(instance_id, 0)  # not driven here
+        first.shutdown()  # releases the hub: the second resumes what the first left
+        done = wait_until(lambda: _waited(second, instance_id), timeout=TIMEOUT)
+        assert [r["item"] for r in done["output"]] == ["a", "b", "c"]
+    finally:
+        first.shutdown()
+        second.shutdown()
+
+
+def _waited(runtime, instance_id):
+    try:
+        return runtime.wait(instance_id, 0.2)
+    except (KeyError, TimeoutError):
+        return None
