@@ -58,6 +58,13 @@ class Conflict(DesignerError):
     status = 409
 
 
+class ServiceUnavailable(DesignerError):
+    """Storage (or another dependency) did not answer: try again after ``retry_after`` s."""
+
+    status = 503
+    retry_after = 5
+
+
 class ComponentError(Exception):
     """A component refused its inputs or parameters (a user error, never retried).
 

@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.errors import NotFound
-from core.store import Store
+from core.store import PreconditionFailed, Store
 
 RUNS = "runs"
 NODES = "runnodes"
@@ -145,6 +145,27 @@ def get_node_for_update(store: Store, run_id: str, node_id: str) -> tuple[NodeRe
     if entity is None:
         raise NotFound(f"Run {run_id!r} has no node {node_id!r}")
     return _load(NodeRecord, entity), entity["etag"]
+
+
+def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> RunRecord | None:
+    """Mark the run Failed with ``reason`` if it is still NotStarted or Running; None if it
+    has ended. Conditional on the ETag, so a run that ends meanwhile (finished, canceled)
+    keeps its own end."""
+    for _ in range(3):
+        found = list(store.query(RUNS, "RowKey eq @id", {"id": run_id}))
+        if not found:
+            raise NotFound(f"No run {run_id!r}")
+        run = _load(RunRecord, found[0])
+        if run.status in TERMINAL:
+            return None
+        run.status, run.error, run.ended_at = Status.FAILED, reason, now
+        try:
+            store.update(RUNS, _entity(run, run.experiment, run.run_id, {"status", "error", "ended_at"}),
+                         found[0]["etag"])
+        except PreconditionFailed:
+            continue  # changed meanwhile: look again
+        return run
+    return None
 
 
 def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:

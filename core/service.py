@@ -448,6 +448,21 @@ class Service:
                 runs.update_node(self.store, node, "status", "ended_at", "note")
         return run_view(run, nodes)
 
+    def fail_orphaned_run(self, run_id: str, reason: str) -> bool:
+        """End a run whose orchestration is gone (terminated, failed, purged): it can never
+        finish. A run that has ended meanwhile, canceled included, is left as it is."""
+        run = runs.fail_if_active(self.store, run_id, reason, datetime.now(UTC))
+        if run is None:
+            return False
+        for node in runs.get_nodes(self.store, run_id):
+            if node.status == Status.RUNNING:
+                node.status, node.ended_at, node.error = Status.FAILED, run.ended_at, node.error or reason
+                runs.update_node(self.store, node, "status", "ended_at", "error")
+            elif node.status == Status.NOT_STARTED:
+                node.note = "not run: the run's orchestration ended"
+                runs.update_node(self.store, node, "note")
+        return True
+
     def get_run(self, run_id: str) -> dict[str, Any]:
         run = runs.get_run(self.store, run_id)
         nodes = runs.get_nodes(self.store, run_id)

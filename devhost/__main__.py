@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Optional, Sequence
 
+from .activities import quiet_storage_logs
 from .server import DevHost, DevHostConfig, ListenError
 from .settings import apply_local_settings
 
@@ -44,6 +45,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     sys.path.insert(0, str(app_dir))  # the app module lives in the current directory
     logging.basicConfig(level=args.log_level.upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    quiet_storage_logs()
     apply_local_settings(app_dir)
     # SIGTERM behaves like Ctrl+C: uvicorn shuts down gracefully on either, then
     # re-raises it, and KeyboardInterrupt below ends the process with status 0.

@@ -7,6 +7,11 @@ same: by default each worker is a separate process (spawned, never forked, becau
 the host has threads) that imports the app module by name, so the activities of one
 fan-out really run side by side on several cores. A thread pool is available for
 tests that define their app inside the test module.
+
+Worker processes die with their host, however it ends (SIGKILL included): each one
+watches its parent and, once orphaned, kills its own children (script sandboxes)
+and exits. PR_SET_PDEATHSIG would not do: it fires when the *thread* that started
+the worker ends, and pool workers are started from short-lived orchestration threads.
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import multiprocessing
 import os
 import signal
 import threading
+import time
 import traceback
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -120,10 +126,17 @@ class ActivityPool:
 _worker_activities: dict[str, ActivityFunction] = {}
 
 
+# How often an activity worker checks that its host is still alive.
+PARENT_CHECK_SECONDS = 0.2
+
+
 def _init_worker(app_ref: str, log_level: int, native_threads: int) -> None:
     # Ctrl+C reaches the whole process group; the host stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True,
+                     name="host-watchdog").start()
     logging.basicConfig(level=log_level, format="%(levelname)s [activity worker] %(name)s: %(message)s")
+    quiet_storage_logs()
     _worker_activities.update(AppIndex.from_app(load_app(app_ref)).activities)
     # Workers run side by side on the cores: each OpenMP/BLAS pool sized for the whole machine
     # would make them fight (measured: boosted-tree scoring 1.5x slower). Share the cores out.
@@ -132,3 +145,39 @@ def _init_worker(app_ref: str, log_level: int, native_threads: int) -> None:
 
 def _run_in_worker(name: str, input_json: Optional[str]) -> ActivityOutcome:
     return run_activity(_worker_activities[name], input_json)
+
+
+def quiet_storage_logs() -> None:
+    """The Azure SDKs log every request and response at INFO: only their warnings."""
+    logging.getLogger("azure").setLevel(logging.WARNING)
+
+
+def _exit_when_orphaned(host_pid: int) -> None:
+    """Once the host is gone (the worker is re-parented), kill our children and exit."""
+    while os.getppid() == host_pid:
+        time.sleep(PARENT_CHECK_SECONDS)
+    for child in child_pids(os.getpid()):
+        try:
+            os.kill(child, signal.SIGKILL)
+        except OSError:
+            pass
+    os._exit(1)
+
+
+def child_pids(parent: int) -> list[int]:
+    """The processes whose parent is ``parent`` (from /proc; empty where there is none)."""
+    children = []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return []
+    for entry in entries:
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[1]) == parent:
+                children.append(int(entry))
+    return children

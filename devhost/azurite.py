@@ -43,13 +43,17 @@ def connection_string(host: str, blob_port: int, queue_port: int, table_port: in
 
 
 def start_azurite(*, host: str = "127.0.0.1", location: Optional[Path] = None,
-                  executable: Path = DEFAULT_EXECUTABLE, timeout: float = 30.0) -> Azurite:
+                  executable: Path = DEFAULT_EXECUTABLE, timeout: float = 30.0,
+                  ports: tuple[int, int, int] = (0, 0, 0)) -> Azurite:
     """Start Azurite on free ports and wait until all three services answer.
 
-    Data is kept in memory unless ``location`` (a folder) is given.
+    Data is kept in memory unless ``location`` (a folder) is given. ``ports`` (blob,
+    queue, table) restarts an Azurite where a stopped one was: with the same
+    ``location``, clients see a storage account that was away for a while.
     """
-    command = [str(executable), "--blobHost", host, "--blobPort", "0", "--queueHost", host,
-               "--queuePort", "0", "--tableHost", host, "--tablePort", "0",
+    blob_port, queue_port, table_port = ports
+    command = [str(executable), "--blobHost", host, "--blobPort", str(blob_port), "--queueHost", host,
+               "--queuePort", str(queue_port), "--tableHost", host, "--tablePort", str(table_port),
                "--skipApiVersionCheck", "--silent", "--disableTelemetry"]
     command += ["--location", str(location)] if location else ["--inMemoryPersistence"]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -13,6 +13,11 @@ ContinueAsNew, plus custom status. Timers run in virtual time: a timer fires as 
 as nothing else can happen first (no activity in flight) or when it is really due.
 Not supported: sub-orchestrations, external events, entities, durable HTTP; an
 orchestrator that uses them fails with a message saying so.
+
+With a :class:`~devhost.history_store.HistoryStore`, statuses and histories are also
+kept in storage and :meth:`LocalDurableRuntime.recover` resumes, after a crash, every
+instance that was still running: its stored episodes are replayed as they were, and
+the activities they scheduled without a recorded result are dispatched again.
 """
 from __future__ import annotations
 
@@ -33,6 +38,8 @@ from .app_index import AppIndex
 from .history import (UPPER_SCHEMA_VERSION, UPPER_SCHEMA_VERSION_NEW, ActionType, EventType,
                       atomic_actions, event, execution_started, format_timestamp,
                       parse_timestamp, utc_now)
+from .history_store import (HistoryStore, RecordedEpisode, StopRetrying, ending, retry_until,
+                            split_episodes)
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +101,18 @@ class _Instance:
             status["historyEvents"] = list(self.history)
         return status
 
+    @classmethod
+    def from_status(cls, status: dict[str, Any], history: list[dict[str, Any]]) -> "_Instance":
+        """An instance as storage knows it; the input is the stored execution's own."""
+        started = next((e for e in history if e["EventType"] == EventType.EXECUTION_STARTED), None)
+        input_json = started.get("Input") if started else (
+            None if status.get("input") is None else json.dumps(status["input"]))
+        return cls(status["instanceId"], status["name"], input_json,
+                   created=_parse_status_time(status["createdTime"]),
+                   updated=_parse_status_time(status["lastUpdatedTime"]),
+                   status=status["runtimeStatus"], output=status.get("output"),
+                   custom_status=status.get("customStatus"))
+
 
 @dataclass(frozen=True)
 class _Ending:
@@ -113,7 +132,9 @@ class LocalDurableRuntime:
     """
 
     def __init__(self, index: AppIndex, *, app_module: Optional[str] = None,
-                 workers: WorkerKind = "process", max_workers: Optional[int] = None) -> None:
+                 workers: WorkerKind = "process", max_workers: Optional[int] = None,
+                 history_store: Optional[HistoryStore] = None) -> None:
+        self._store = history_store
         self._orchestrators = dict(index.orchestrators)
         self._pool = ActivityPool(index.activities, kind=workers, size=max_workers,
                                   app_ref=app_module)
@@ -145,19 +166,102 @@ class LocalDurableRuntime:
                     f"and is {existing.status}.")
             instance = _Instance(instance_id, name, input_json, created=now, updated=now)
             self._instances[instance_id] = instance
-        threading.Thread(target=self._run, args=(instance,), daemon=True,
-                         name=f"orchestration-{instance_id}").start()
+        if self._store is not None:
+            try:  # acknowledged means stored: a storage error refuses the start
+                self._store.save_status(instance.status_json(show_history=False))
+            except Exception:
+                with self._lock:
+                    if self._instances.get(instance_id) is instance:
+                        self._instances.pop(instance_id)
+                        if existing is not None:
+                            self._instances[instance_id] = existing
+                raise
+        self._start_thread(instance)
         return instance_id
+
+    def _start_thread(self, instance: _Instance, recorded: Optional[list[dict[str, Any]]] = None) -> None:
+        threading.Thread(target=self._run, args=(instance, recorded), daemon=True,
+                         name=f"orchestration-{instance.instance_id}").start()
+
+    def recover(self) -> int:
+        """Resume the instances storage has as pending or running; return how many.
+
+        Called once at host start. Waits for storage if it is away (until shutdown)."""
+        if self._store is None:
+            return 0
+        store = self._store
+        retry_until(lambda: store.hold_hub(self._stopping), self._stopping, "taking the task hub lease")
+        statuses = retry_until(lambda: store.list_statuses(set(ACTIVE_STATUSES)), self._stopping,
+                               "looking for in-flight orchestrations")
+        resumed = 0
+        for status in statuses:
+            instance_id = status["instanceId"]
+            with self._lock:
+                if instance_id in self._instances:
+                    continue
+            history = retry_until(lambda: store.load_history(instance_id), self._stopping,
+                                  f"loading the history of {instance_id}")
+            instance = _Instance.from_status(status, history)
+            if status["name"] not in self._orchestrators:
+                log.error("orchestration %s: no orchestrator %r any more; marking it failed",
+                          instance_id, status["name"])
+                self._register(instance)
+                self._update(instance, status=FAILED,
+                             output=f"The orchestrator function '{status['name']}' no longer exists.")
+                instance.done.set()
+                continue
+            ended = ending(history)
+            self._register(instance)
+            if ended is not None:  # the host died between recording the end and the status
+                self._update(instance, status=ended["OrchestrationStatus"],
+                             output=_json_or_text(ended.get("Result")))
+                instance.done.set()
+                continue
+            log.info("resuming orchestration %s (%s) from %d stored events",
+                     instance_id, instance.name, len(history))
+            self._start_thread(instance, history or None)
+            resumed += 1
+        return resumed
+
+    def start_recovery(self) -> threading.Thread:
+        """:meth:`recover` in the background, so a host whose storage is away still starts."""
+        def run() -> None:
+            try:
+                count = self.recover()
+                if count:
+                    log.info("resumed %d in-flight orchestration(s)", count)
+            except StopRetrying:
+                pass
+            except Exception:
+                log.exception("resuming in-flight orchestrations failed")
+        thread = threading.Thread(target=run, daemon=True, name="orchestration-recovery")
+        thread.start()
+        return thread
+
+    def _register(self, instance: _Instance) -> None:
+        with self._lock:
+            self._instances.setdefault(instance.instance_id, instance)
 
     def get_status(self, instance_id: str, *, show_history: bool = False) -> Optional[dict[str, Any]]:
         """The instance's status JSON, or None for an unknown id."""
         with self._lock:
             instance = self._instances.get(instance_id)
-            return None if instance is None else instance.status_json(show_history)
+            if instance is not None:
+                return instance.status_json(show_history)
+        if self._store is None:
+            return None
+        status = self._store.load_status(instance_id)  # ended before this host started
+        if status is not None and show_history:
+            status["historyEvents"] = self._store.load_history(instance_id)
+        return status
 
     def list_statuses(self) -> list[dict[str, Any]]:
         with self._lock:
-            return [i.status_json(show_history=False) for i in self._instances.values()]
+            statuses = {i: s.status_json(show_history=False) for i, s in self._instances.items()}
+        if self._store is not None:
+            for stored in self._store.list_statuses():
+                statuses.setdefault(stored["instanceId"], stored)
+        return list(statuses.values())
 
     def wait(self, instance_id: str, timeout: float) -> dict[str, Any]:
         """Block until the instance completes or fails; return its status.
@@ -180,26 +284,48 @@ class LocalDurableRuntime:
             instance.terminate_reason = reason
             return True
 
+    def purge(self, instance_id: str) -> bool:
+        """Forget an ended instance, in memory and in storage; False if it is unknown.
+
+        A pending or running instance raises InstanceExistsError (terminate it first)."""
+        status = self.get_status(instance_id)
+        if status is not None and status["runtimeStatus"] in ACTIVE_STATUSES:
+            raise InstanceExistsError(f"The orchestration instance '{instance_id}' is "
+                                      f"{status['runtimeStatus']}; only ended instances can be purged.")
+        with self._lock:
+            known = self._instances.pop(instance_id, None) is not None
+        deleted = self._store.delete(instance_id) if self._store is not None else False
+        return known or deleted
+
     def shutdown(self) -> None:
         """Stop driving instances and stop the activity workers. Safe to call twice."""
         if not self._stopping.is_set():
             self._stopping.set()
             self._pool.shutdown()
+            if self._store is not None:
+                self._store.release_hub()
 
     # -- driving one instance ---------------------------------------------------------
-    def _run(self, instance: _Instance) -> None:
-        self._update(instance, status=RUNNING)
+    def _run(self, instance: _Instance, recorded: Optional[list[dict[str, Any]]] = None) -> None:
         input_json = instance.input_json
         try:
+            if not recorded:
+                log.info("orchestration %s (%s) started", instance.instance_id, instance.name)
+            self._update(instance, status=RUNNING)
             while True:
-                ending = _Execution(self, instance, input_json).run()
+                ending = _Execution(self, instance, input_json, recorded).run()
+                recorded = None
                 if ending.next_input is None:
                     break
                 input_json = ending.next_input  # ContinueAsNew: same id, fresh history
                 self._update(instance, input_json=input_json)  # the status shows the latest input
             self._update(instance, status=ending.status, output=ending.output)
+            outcome = ending.output.get("status") if isinstance(ending.output, dict) else None
+            (log.info if ending.status == COMPLETED else log.warning)(
+                "orchestration %s (%s) %s%s", instance.instance_id, instance.name,
+                ending.status.lower(), f": {outcome}" if isinstance(outcome, str) else "")
         except Exception as error:
-            if isinstance(error, _Stopped) or self._stopping.is_set():
+            if isinstance(error, (_Stopped, StopRetrying)) or self._stopping.is_set():
                 log.info("orchestration %s abandoned at shutdown", instance.instance_id)
             else:  # an SDK-internal error or a devhost bug, not the orchestrator's fault
                 log.exception("orchestration %s crashed in devhost", instance.instance_id)
@@ -210,9 +336,21 @@ class LocalDurableRuntime:
 
     def _update(self, instance: _Instance, **changes: Any) -> None:
         with self._lock:
+            changed = any(getattr(instance, name) != value for name, value in changes.items())
             for name, value in changes.items():
                 setattr(instance, name, value)
             instance.updated = utc_now()
+            status = instance.status_json(show_history=False)
+        if changed and self._store is not None:
+            store = self._store
+            retry_until(lambda: store.save_status(status), self._stopping,
+                        f"recording the status of {instance.instance_id}")
+
+    def _record(self, instance_id: str, operation: Any) -> None:
+        """Write to the history store, waiting for storage if needed; no store, no write."""
+        if self._store is not None:
+            store = self._store
+            retry_until(lambda: operation(store), self._stopping, f"recording the history of {instance_id}")
 
 
 @dataclass(frozen=True)
@@ -237,7 +375,8 @@ class _Execution:
     retry bookkeeping, and every retry-related event gets an episode of its own.
     """
 
-    def __init__(self, runtime: LocalDurableRuntime, instance: _Instance, input_json: Optional[str]) -> None:
+    def __init__(self, runtime: LocalDurableRuntime, instance: _Instance, input_json: Optional[str],
+                 recorded: Optional[list[dict[str, Any]]] = None) -> None:
         self._runtime = runtime
         self._instance = instance
         self._input_json = input_json
@@ -253,6 +392,12 @@ class _Execution:
         self._in_flight = 0
         self._completions: queue.Queue[tuple[int, cf.Future[ActivityOutcome]]] = queue.Queue()
         self._ready: list[dict[str, Any]] = []  # events not yet given to the orchestrator
+        # Recovery: stored episodes still to replay, and activities they scheduled whose
+        # results were never recorded (dispatched once the stored episodes are used up).
+        self._recorded: list[RecordedEpisode] = split_episodes(recorded) if recorded else []
+        self._recovering = bool(self._recorded)
+        self._undispatched: set[int] = set()
+        self._persisted = 0  # how many history events storage has
 
     def run(self) -> _Ending:
         try:
@@ -264,10 +409,7 @@ class _Execution:
             return self._end(FAILED, f"Orchestrator function '{self._instance.name}' failed: {error}")
 
     def _run(self) -> _Ending:
-        now = utc_now()
-        episode = [event(EventType.ORCHESTRATOR_STARTED, now),
-                   execution_started(self._instance.name, self._instance.instance_id,
-                                     uuid.uuid4().hex, self._input_json, now)]
+        episode = self._first_episode()
         while True:
             state = self._replay(episode)
             actions = (state.get("actions") or [[]])[0]  # schema V3: one flat list
@@ -280,8 +422,70 @@ class _Execution:
             if state.get("isDone"):
                 return self._finish(state, actions)
             scheduled = self._retry_bookkeeping(episode) + self._schedule(actions)
-            self._history.extend(scheduled + [self._event(EventType.ORCHESTRATOR_COMPLETED)])
+            self._commit(scheduled + [self._event(EventType.ORCHESTRATOR_COMPLETED)])
             episode = self._next_episode()
+
+    # -- storage and recovery ---------------------------------------------------------
+    def _first_episode(self) -> list[dict[str, Any]]:
+        if self._recorded:
+            return self._recorded[0].incoming
+        instance_id = self._instance.instance_id
+        self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
+        now = utc_now()
+        return [event(EventType.ORCHESTRATOR_STARTED, now),
+                execution_started(self._instance.name, instance_id, uuid.uuid4().hex,
+                                  self._input_json, now)]
+
+    def _commit(self, produced: list[dict[str, Any]]) -> None:
+        """End the episode: into the history, and into storage (a recorded one is there)."""
+        if self._recorded:
+            produced = self._recorded_produce(self._recorded.pop(0), produced)
+            self._history.extend(produced)
+            self._persisted = len(self._history)
+            return
+        self._history.extend(produced)
+        self._save_history()
+
+    def _save_history(self) -> None:
+        events = self._history[self._persisted:]
+        if events:
+            instance_id = self._instance.instance_id
+            self._runtime._record(instance_id, lambda store: store.append_history(instance_id, events))
+            self._persisted = len(self._history)
+
+    def _recorded_produce(self, recorded: RecordedEpisode, produced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The stored events of this episode, after checking the replay asked for the same.
+
+        Stored events are kept as they were (their timestamps, a retry timer's FireAt)."""
+        def shape(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+            return [(e["EventType"], e["EventId"], e.get("Name"), e.get("Input")) for e in events]
+        if shape(produced) != shape(recorded.produced):
+            raise _ExecutionError(
+                "Non-deterministic workflow detected: the replay of the stored history scheduled "
+                f"{shape(produced)} where the history has {shape(recorded.produced)}.")
+        for stored in recorded.produced:
+            if stored["EventType"] == EventType.TIMER_CREATED and stored["EventId"] in self._timers:
+                self._timers[stored["EventId"]] = parse_timestamp(stored["FireAt"])
+        return recorded.produced
+
+    def _next_recorded_episode(self) -> Optional[list[dict[str, Any]]]:
+        """The next stored episode's events; None (and the pending work dispatched) at the end."""
+        if self._recorded:
+            incoming = self._recorded[0].incoming
+            for delivered in incoming:
+                if delivered["EventType"] in (EventType.TASK_COMPLETED, EventType.TASK_FAILED):
+                    self._undispatched.discard(delivered["TaskScheduledId"])
+                elif delivered["EventType"] == EventType.TIMER_FIRED:
+                    self._timers.pop(delivered["TimerId"], None)
+            return incoming
+        self._recovering = False
+        if self._undispatched:
+            log.info("orchestration %s: dispatching %d activities again that had no recorded result",
+                     self._instance.instance_id, len(self._undispatched))
+        for task_id in sorted(self._undispatched):
+            self._dispatch(task_id, self._tasks[task_id])
+        self._undispatched.clear()
+        return None
 
     # -- one call into the SDK --------------------------------------------------------
     def _replay(self, episode: list[dict[str, Any]]) -> dict[str, Any]:
@@ -332,6 +536,8 @@ class _Execution:
         self._history.append(self._event(EventType.EXECUTION_COMPLETED, OrchestrationStatus=status,
                                          Result=json.dumps(output)))
         self._history.append(self._event(EventType.ORCHESTRATOR_COMPLETED))
+        self._recorded = []
+        self._save_history()
         return _Ending(status, output)
 
     # -- turning actions into history and work ----------------------------------------
@@ -365,10 +571,16 @@ class _Execution:
         scheduled.append(self._event(EventType.TASK_SCHEDULED, task_id, Name=task.name,
                                      Version="", Input=task.input_json))
         self._tasks[task_id] = task
+        if self._recovering:  # its result may be in a stored episode still to come
+            self._undispatched.add(task_id)
+        else:
+            self._dispatch(task_id, task)
+        return task_id
+
+    def _dispatch(self, task_id: int, task: _Task) -> None:
         future = self._runtime._pool.submit(task.name, task.input_json)
         self._in_flight += 1
         future.add_done_callback(lambda done: self._completions.put((task_id, done)))
-        return task_id
 
     def _retry_bookkeeping(self, episode: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """What DTFx's retry interceptor adds for this episode's retry events:
@@ -395,6 +607,10 @@ class _Execution:
     # -- waiting for the next episode -------------------------------------------------
     def _next_episode(self) -> list[dict[str, Any]]:
         """Block until something happened; return [OrchestratorStarted, events...]."""
+        if self._recovering:
+            recorded = self._next_recorded_episode()
+            if recorded is not None:
+                return recorded
         while True:
             if self._runtime._stopping.is_set():
                 raise _Stopped()
@@ -510,3 +726,7 @@ def _json_or_text(text: Optional[str]) -> Any:
 
 def _status_time(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse_status_time(text: str) -> dt.datetime:
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)

@@ -1,25 +1,36 @@
 """The Durable Functions HTTP API that clients and the SDK's client object talk to.
 
 Two copies of the same API exist, as in the real host: the public webhooks under
-``/runtime/webhooks/durabletask/`` (what ``create_check_status_response`` links to,
-protected by a key) and the internal "rpc" endpoint that the SDK's
-``DurableOrchestrationClient`` calls from inside functions (``rpcBaseUrl`` in the
-durable client binding; the extension serves it on localhost only). Both map onto
+``/runtime/webhooks/durabletask/`` (what ``create_check_status_response`` links to)
+and the internal "rpc" endpoint that the SDK's ``DurableOrchestrationClient`` calls
+from inside functions (``rpcBaseUrl`` in the durable client binding; served to
+loopback callers only). Both need a key: the webhooks the function key (header or
+``code=``), the rpc endpoint the function key or the host's rpc token, a secret path
+segment of ``rpcBaseUrl`` (the SDK client sends nothing but the URL it is given).
+No URL in an answer carries a key: callers add their own. Both map onto
 :class:`LocalDurableRuntime`. Implemented: start, status, list (filtered by
-``runtimeStatus`` and ``instanceIdPrefix``) and terminate. Anything else answers 501.
+``runtimeStatus`` and ``instanceIdPrefix``), terminate and purge (of ended instances).
+Anything else answers 501.
 """
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 from urllib.parse import quote, unquote
+
+from azure.core.exceptions import AzureError
 
 from .durable import (ACTIVE_STATUSES, FAILED, InstanceExistsError, LocalDurableRuntime,
                       UnknownOrchestratorError)
 
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask/"
 RPC_PREFIX = "/durabletask/"
+# How long a client should wait before asking again while storage is away.
+RETRY_AFTER_SECONDS = 5
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,24 +47,28 @@ class DurableEndpoints:
     public_origin: str  # scheme://host:port the caller used
     rpc_origin: str  # http://address:port of the socket, reachable from this process
     task_hub: str
-    system_key: Optional[str]  # appended as ``code=`` like the real host's system key
+    rpc_token: str = ""  # secret path segment of rpcBaseUrl (the rpc endpoint's key)
 
     @property
     def base_url(self) -> str:
         return self.public_origin + WEBHOOK_PREFIX.rstrip("/")
 
     def client_binding(self) -> str:
-        """The JSON the worker passes for a ``durableClient`` binding."""
+        """The JSON the worker passes for a ``durableClient`` binding.
+
+        The public URLs carry no key (``create_check_status_response`` copies them
+        into answers); only ``rpcBaseUrl``, which the SDK keeps to itself, carries the
+        rpc token."""
         query = self._query()
         instance = f"{self.base_url}/instances/INSTANCEID"
+        rpc_path = RPC_PREFIX + (f"{quote(self.rpc_token, safe='')}/" if self.rpc_token else "")
         return json.dumps({
             "taskHubName": self.task_hub,
             "creationUrls": {
-                "createNewInstancePostUri":
-                    f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]{self._code('?')}",
+                "createNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]",
                 "createAndWaitOnNewInstancePostUri":
                     f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
-                    f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}{self._code('&')}",
+                    f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}",
             },
             "managementUrls": {
                 "id": "INSTANCEID",
@@ -67,8 +82,8 @@ class DurableEndpoints:
                 "resumePostUri": f"{instance}/resume?reason={{text}}&{query}",
             },
             "baseUrl": self.base_url,
-            "requiredQueryStringParameters": self._code(""),
-            "rpcBaseUrl": self.rpc_origin + RPC_PREFIX,
+            "requiredQueryStringParameters": "",
+            "rpcBaseUrl": self.rpc_origin + rpc_path,
         })
 
     def management_payload(self, instance_id: str) -> dict[str, str]:
@@ -77,15 +92,25 @@ class DurableEndpoints:
                 for name, url in urls.items()}
 
     def _query(self) -> str:
-        return f"taskHub={quote(self.task_hub)}&connection=Storage{self._code('&')}"
-
-    def _code(self, separator: str) -> str:
-        return f"{separator}code={quote(self.system_key)}" if self.system_key else ""
+        return f"taskHub={quote(self.task_hub)}&connection=Storage"
 
 
 def handle_durable_request(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: str,
                            path: str, query: Mapping[str, str], body: bytes) -> ApiResponse:
-    """Serve ``path`` (relative to the webhook or rpc prefix)."""
+    """Serve ``path`` (relative to the webhook or rpc prefix; the caller is authorised).
+
+    Storage that does not answer gives 503 with Retry-After, as the real host's
+    storage provider errors do, rather than a 500 or a hang."""
+    try:
+        return _route(runtime, endpoints, method, path, query, body)
+    except AzureError as error:
+        log.warning("durable API %s %s: storage unavailable (%s)", method, path, type(error).__name__)
+        return ApiResponse(503, _error("The task hub's storage is unavailable; try again shortly."),
+                           {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
+def _route(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: str,
+           path: str, query: Mapping[str, str], body: bytes) -> ApiResponse:
     parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
     if method == "POST" and len(parts) in (2, 3) and parts[0] == "orchestrators":
         return _start(runtime, endpoints, parts[1], parts[2] if len(parts) == 3 else None, body)
@@ -95,8 +120,10 @@ def handle_durable_request(runtime: LocalDurableRuntime, endpoints: DurableEndpo
         return _status(runtime, parts[1], query)
     if method == "POST" and len(parts) == 3 and parts[0] == "instances" and parts[2] == "terminate":
         return _terminate(runtime, parts[1], query.get("reason", ""))
+    if method == "DELETE" and len(parts) == 2 and parts[0] == "instances":
+        return _purge(runtime, parts[1])
     return ApiResponse(501, _error(f"devhost does not implement {method} {path} of the durable "
-                                   "HTTP API (only start, status, list and terminate)"))
+                                   "HTTP API (only start, status, list, terminate and purge)"))
 
 
 def _start(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, name: str,
@@ -138,6 +165,14 @@ def _terminate(runtime: LocalDurableRuntime, instance_id: str, reason: str) -> A
     except KeyError:
         return ApiResponse(404)
     return ApiResponse(202 if accepted else 410)
+
+
+def _purge(runtime: LocalDurableRuntime, instance_id: str) -> ApiResponse:
+    try:
+        purged = runtime.purge(instance_id)
+    except InstanceExistsError as error:
+        return ApiResponse(409, _error(str(error)))
+    return ApiResponse(200, {"instancesDeleted": 1}) if purged else ApiResponse(404)
 
 
 def _input_json(body: bytes) -> Optional[str]:

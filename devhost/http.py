@@ -13,6 +13,7 @@ import hmac
 import ipaddress
 import json
 import logging
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Awaitable, Callable, MutableMapping, Optional, Protocol, Sequence
 from urllib.parse import parse_qsl
@@ -132,9 +133,13 @@ class DevHostApp:
     def __init__(self, index: AppIndex, *, runtime: LocalDurableRuntime, function_key: str,
                  route_prefix: str = "api",
                  max_body_bytes: int = 100 * MiB, task_hub: str = "DevHostHub",
-                 services: Sequence[Service] = ()) -> None:
+                 services: Sequence[Service] = (), rpc_token: Optional[str] = None) -> None:
         if not function_key:
             raise ValueError("a function key is required")
+        # The rpc endpoint's key: known to this process only, it reaches the SDK's client
+        # in the binding's rpcBaseUrl and is never part of an answer.
+        self.rpc_token = rpc_token or secrets.token_urlsafe(24)
+        self._rpc_token = self.rpc_token
         self._router: Router[HttpFunction] = Router((f.route, f) for f in index.http)
         self._function_key = function_key
         self._runtime = runtime
@@ -165,7 +170,13 @@ class DevHostApp:
         if path.startswith(RPC_PREFIX):
             if not self._is_local(request):
                 return Response.error(403, "Forbidden", "The durable rpc endpoint is local only.")
-            return self._durable(request, path[len(RPC_PREFIX):])
+            rest = path[len(RPC_PREFIX):]
+            token, _, after_token = rest.partition("/")
+            if hmac.compare_digest(token.encode(), self._rpc_token.encode()):
+                return self._durable(request, after_token)
+            if not self._has_key(request):
+                return _unauthorized()
+            return self._durable(request, rest)
         if path.startswith(WEBHOOK_PREFIX):
             if not self._has_key(request):
                 return _unauthorized()
@@ -221,7 +232,7 @@ class DevHostApp:
         if request.server:
             address, port = request.server
             rpc_origin = f"http://[{address}]:{port}" if ":" in address else f"http://{address}:{port}"
-        return DurableEndpoints(request.origin, rpc_origin, self._task_hub, self._function_key)
+        return DurableEndpoints(request.origin, rpc_origin, self._task_hub, self._rpc_token)
 
     # -- auth ---------------------------------------------------------------------------
     def _has_key(self, request: Request) -> bool:

@@ -1,8 +1,11 @@
 """One devhost: the indexed app, its durable runtime, blob poller and HTTP server.
 
 ``python -m devhost`` builds a :class:`DevHost` and serves it; tests and scripts can
-do the same in-process. The uvicorn lifespan starts the blob poller and, on
-shutdown, stops it and the durable runtime (its activity worker processes).
+do the same in-process. The uvicorn lifespan starts the blob poller and resumes the
+orchestrations a previous host left running and, on shutdown, stops the poller and
+the durable runtime (its activity worker processes). With ``AzureWebJobsStorage``
+set, orchestration statuses and histories live in that storage account (in the task
+hub's ``<hub>-durable`` container), so runs survive the host; without it, in memory.
 """
 from __future__ import annotations
 
@@ -22,13 +25,15 @@ from .activities import WorkerKind
 from .app_index import AppIndex, load_app
 from .blobs import BlobPoller
 from .durable import LocalDurableRuntime
-from .durable_api import DurableEndpoints
+from .durable_api import RPC_PREFIX, DurableEndpoints
+from .history_store import BlobHistoryStore, HistoryStore
 from .http import MiB, DevHostApp
 from .settings import read_host_config
 
 log = logging.getLogger(__name__)
 
 FUNCTION_KEY_SETTING = "DEVHOST_FUNCTION_KEY"
+STORAGE_SETTING = "AzureWebJobsStorage"
 # The Python worker's setting for the thread pool that runs synchronous functions.
 THREAD_COUNT_SETTING = "PYTHON_THREADPOOL_THREAD_COUNT"
 
@@ -54,7 +59,7 @@ class _RuntimeService:
         self._runtime = runtime
 
     async def start(self) -> None:
-        return None
+        self._runtime.start_recovery()
 
     async def stop(self) -> None:
         await asyncio.to_thread(self._runtime.shutdown)
@@ -86,17 +91,23 @@ class DevHost:
                                      durable_client_binding=self._background_client_binding)
             self.runtime = runtime = LocalDurableRuntime(
                 self.index, app_module=config.app, workers=config.workers,
-                max_workers=config.max_workers or host_config.max_concurrent_activities)
+                max_workers=config.max_workers or host_config.max_concurrent_activities,
+                history_store=_history_store(settings, self.task_hub))
             self.asgi = DevHostApp(self.index, runtime=runtime, function_key=self.function_key,
                                    route_prefix=host_config.route_prefix,
                                    max_body_bytes=config.max_body_bytes, task_hub=self.task_hub,
                                    services=[self.poller, _RuntimeService(runtime)])
+            log.info("devhost: %d functions, task hub %s, orchestration state %s",
+                     len(self.index.http) + len(self.index.orchestrators) + len(self.index.activities)
+                     + len(self.index.blob_triggers), self.task_hub,
+                     "in storage" if settings.get(STORAGE_SETTING) else "in memory")
             # Idle connections stay open 130 s, as Kestrel keeps them in the Functions host:
             # the durable client's pooled connections (aiohttp keeps them 15 s) must never be
             # closed by the server as the client reuses them (a reset start_new otherwise).
             self.server = uvicorn.Server(uvicorn.Config(
                 self.asgi, host=config.host, port=config.port, lifespan="on",
                 log_level=config.log_level, timeout_graceful_shutdown=10, timeout_keep_alive=130))
+            _without_rpc_access_lines(logging.getLogger("uvicorn.access"))
         except BaseException:
             if runtime is not None:
                 runtime.shutdown()
@@ -135,7 +146,26 @@ class DevHost:
     def _background_client_binding(self) -> str:
         """Durable client binding for functions that are not called over HTTP."""
         base = self.base_url
-        return DurableEndpoints(base, base, self.task_hub, self.function_key).client_binding()
+        return DurableEndpoints(base, base, self.task_hub, self.asgi.rpc_token).client_binding()
+
+
+class _NoRpcLines(logging.Filter):
+    """Drops access-log lines of the internal durable rpc endpoint: it is the host
+    talking to itself (every status poll), and its paths carry the rpc token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        return not (len(args) >= 3 and str(args[2]).startswith(RPC_PREFIX))
+
+
+def _without_rpc_access_lines(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _NoRpcLines) for f in logger.filters):
+        logger.addFilter(_NoRpcLines())
+
+
+def _history_store(settings: Mapping[str, str], task_hub: str) -> Optional[HistoryStore]:
+    connection = settings.get(STORAGE_SETTING)
+    return BlobHistoryStore(connection, task_hub) if connection else None
 
 
 class ListenError(OSError):

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import azure.functions as func
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
-from core.errors import DesignerError, Problem
+from core.errors import DesignerError, Problem, ServiceUnavailable
 from core.service import Service
 from core.settings import Settings
 from core.store import Store
@@ -91,10 +92,30 @@ def caller(req: func.HttpRequest) -> str:
     return "function-key"
 
 
+def storage_unavailable(exc: BaseException) -> bool:
+    """A storage request that could not be sent, got no answer, timed out or was told 503,
+    possibly wrapped by the code that made it."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (ServiceRequestError, ServiceResponseError)):
+            return True
+        if isinstance(current, HttpResponseError) and current.status_code == 503:
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
 def json_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Map refused requests to 4xx JSON and unexpected faults to a 500 that leaks no internals."""
+    """Map refused requests to 4xx JSON, storage outages to 503 with Retry-After, and
+    unexpected faults to a 500 that leaks no internals."""
 
     def to_response(exc: Exception) -> func.HttpResponse:
+        if storage_unavailable(exc):
+            log.warning("storage unavailable in %s: %s", fn.__name__, type(exc).__name__)
+            gone = ServiceUnavailable("Storage is unavailable at the moment; try again shortly.")
+            return json_response(gone.to_body(), gone.status, {"Retry-After": str(gone.retry_after)})
         if isinstance(exc, DesignerError):
             return problems_response(exc.status, type(exc).__name__, exc.message, exc.problems)
         log.exception("unhandled error in %s", fn.__name__)

@@ -11,6 +11,7 @@ from core.runs import TERMINAL, RunRecord
 from core.service import Job, PipelineInputRequest, Submission, run_view
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.orchestration import ORCHESTRATOR
+from functions import run_watch
 
 bp = df.Blueprint()
 
@@ -129,7 +130,7 @@ async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
     """Stop a queued or running run; its unfinished nodes end ``Canceled``. 409 once it has ended."""
     run = service().cancelable_run(req.route_params["run_id"])
     try:
-        await client.terminate(run.run_id, "canceled")
+        await client.terminate(run.run_id, run_watch.CANCEL_REASON)
     except Exception:  # noqa: BLE001 - not started yet, or ended meanwhile: the records decide
         log.info("run %s had no running orchestration to terminate", run.run_id)
     return json_response(service().record_canceled(run.run_id, caller(req)))
@@ -142,15 +143,18 @@ def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="experiments/{experiment}/runs", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @json_errors
-def list_runs(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().list_runs(req.route_params["experiment"])})
+async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    views = service().list_runs(req.route_params["experiment"])
+    return json_response({"value": await run_watch.settle_all(client, views)})
 
 
 @bp.route(route="runs/{run_id}", methods=["GET"])
+@bp.durable_client_input(client_name="client")
 @json_errors
-def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().get_run(req.route_params["run_id"]))
+async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    return json_response(await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])

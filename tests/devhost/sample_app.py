@@ -119,6 +119,16 @@ def fan_out(context: df.DurableOrchestrationContext):
 
 
 @bp.orchestration_trigger(context_name="context")
+def steps(context: df.DurableOrchestrationContext):
+    """Input {"items": [...], "seconds": s}: one `sleepy` activity per item, one after another."""
+    job = context.get_input()
+    results = []
+    for item in job["items"]:
+        results.append((yield context.call_activity("sleepy", {"item": item, "seconds": job["seconds"]})))
+    return results
+
+
+@bp.orchestration_trigger(context_name="context")
 def with_retry(context: df.DurableOrchestrationContext):
     """Input {"counter": path, "failures": n, "attempts": m}."""
     job = context.get_input()

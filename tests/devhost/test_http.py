@@ -1,5 +1,6 @@
 """The HTTP side of devhost, against a real uvicorn server on a loopback port."""
 import asyncio
+import json
 import threading
 import time
 from urllib.parse import parse_qs, urlparse
@@ -22,7 +23,7 @@ def http(live_server):
 def wait_for_completion(http, url):
     """GET a durable status URL until it stops answering 202 (still running)."""
     def finished():
-        response = http.get(url)
+        response = http.get(url, headers=KEY)
         return response if response.status_code != 202 else None
     return wait_until(finished)
 
@@ -118,7 +119,9 @@ def test_durable_client_starts_and_queries_orchestrations(http, live_server):
     assert started.headers["location"] == status_url
     webhooks = f"{live_server.base_url}/runtime/webhooks/durabletask"
     assert status_url.startswith(f"{webhooks}/instances/{instance_id}?")
-    assert parse_qs(urlparse(status_url).query)["code"] == [FUNCTION_KEY]
+    assert "code" not in parse_qs(urlparse(status_url).query)
+    assert FUNCTION_KEY not in started.text + str(started.headers)
+    assert live_server.host.asgi.rpc_token not in started.text + str(started.headers)
 
     done = wait_for_completion(http, status_url)
     assert done.status_code == 200
@@ -167,15 +170,53 @@ def test_public_durable_api_accepts_plain_json_and_reports_failures(http):
     failed = wait_for_completion(http, url)
     assert failed.status_code == 200 and failed.json()["runtimeStatus"] == "Failed"
     assert failed.json()["input"] == "ignored"
-    assert http.get(url + "&returnInternalServerErrorOnFailure=true").status_code == 500
-    history = http.get(url + "&showHistory=true").json()["historyEvents"]
+    assert http.get(url + "&returnInternalServerErrorOnFailure=true", headers=KEY).status_code == 500
+    history = http.get(url + "&showHistory=true", headers=KEY).json()["historyEvents"]
     assert history[0]["EventType"] == 12 and history[1]["Name"] == "lets_failure_through"
 
 
 def test_rpc_endpoint_refuses_remote_callers(live_server):
-    async def call_as(client_address):
+    token = live_server.host.asgi.rpc_token
+
+    async def call_as(client_address, path=f"/durabletask/{token}/instances/", headers=None):
         transport = httpx.ASGITransport(app=live_server.host.asgi, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:7071") as client:
-            return (await client.get("/durabletask/instances/")).status_code
+            return (await client.get(path, headers=headers)).status_code
     assert asyncio.run(call_as("10.1.2.3")) == 403
     assert asyncio.run(call_as("127.0.0.1")) == 200
+
+
+@pytest.mark.parametrize("method, path", [
+    ("GET", "/durabletask/instances/"),
+    ("GET", "/durabletask/instances/some-id"),
+    ("POST", "/durabletask/orchestrators/fan_out"),
+    ("POST", "/durabletask/instances/some-id/terminate?reason=x"),
+    ("GET", "/durabletask/not-the-token/instances/"),
+    ("GET", "/runtime/webhooks/durabletask/instances/"),
+    ("POST", "/runtime/webhooks/durabletask/orchestrators/fan_out"),
+])
+def test_durable_routes_need_a_key_even_from_loopback(http, method, path):
+    refused = http.request(method, path, json={"items": ["a"], "seconds": 0})
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "Unauthorized"
+    if "/not-the-token/" not in path:
+        assert http.request(method, path, headers=KEY, json={"items": [], "seconds": 0}).status_code != 401
+
+
+def test_the_client_binding_carries_no_function_key(live_server):
+    request = type("R", (), {"origin": live_server.base_url, "server": ("127.0.0.1", 1)})()
+    binding = live_server.host.asgi.durable_endpoints(request).client_binding()
+    assert FUNCTION_KEY not in binding
+    assert f"/durabletask/{live_server.host.asgi.rpc_token}/" in json.loads(binding)["rpcBaseUrl"]
+
+
+def test_purge_over_the_durable_api(http, live_server):
+    token = live_server.host.asgi.rpc_token
+    started = http.post(f"/durabletask/{token}/orchestrators/fan_out", json={"items": ["a"], "seconds": 0})
+    assert started.status_code == 202
+    assert token not in started.text + str(started.headers)  # the rpc answer carries no key either
+    url = f"/runtime/webhooks/durabletask/instances/{started.json()['id']}"
+    assert wait_for_completion(http, url).status_code == 200
+    purged = http.delete(url, headers=KEY)
+    assert (purged.status_code, purged.json()) == (200, {"instancesDeleted": 1})
+    assert http.get(url, headers=KEY).status_code == 404
+    assert http.delete(url, headers=KEY).status_code == 404

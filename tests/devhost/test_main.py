@@ -62,7 +62,7 @@ def container(storage: BlobServiceClient, name: str) -> ContainerClient:
 
 def test_serves_runs_orchestrations_fires_blob_triggers_and_stops_cleanly(devhost_process, azurite):
     process, base_url, stderr = devhost_process
-    http = httpx.Client(base_url=base_url, timeout=10)
+    http = httpx.Client(base_url=base_url, timeout=10, headers={"x-functions-key": ENV_KEY})
     storage = BlobServiceClient.from_connection_string(azurite)
 
     # ready, and the environment's key wins over local.settings.json
@@ -97,7 +97,7 @@ def test_serves_runs_orchestrations_fires_blob_triggers_and_stops_cleanly(devhos
     # a blob trigger that starts an orchestration through its durable client binding
     container(storage, "start-input").upload_blob(
         "job-1.json", json.dumps({"items": ["p", "q"], "seconds": 0}), overwrite=True)
-    by_blob = final_status(http, f"/runtime/webhooks/durabletask/instances/job-1?code={ENV_KEY}")
+    by_blob = final_status(http, "/runtime/webhooks/durabletask/instances/job-1")
     assert [result["item"] for result in by_blob["output"]] == ["p", "q"]
     storage.close()
     http.close()
