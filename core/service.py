@@ -24,6 +24,8 @@ from core.settings import Settings
 from core.store import Store
 from core.batch import BatchScoring
 from core.realtime_service import RealtimeService
+from core.clock import Clock, SystemClock
+from core.schedules_service import SchedulesService
 from core.submissions import EndpointSubmission, dataset_choice
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -66,13 +68,16 @@ class PipelineInputRequest(BaseModel):
 
 
 class Service:
-    def __init__(self, store: Store, settings: Settings, samples_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, samples_dir: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self.store = store
         self.settings = settings
         self.samples_dir = samples_dir
         self.artifacts = Artifacts(store, settings.artifact_signing_key)
         self.realtime = RealtimeService(store, self.artifacts, pin=self._pin_datasets, validate=self.validate)
         self.batch = BatchScoring(store, self.artifacts, settings.mini_batch_rows, pin=self._pin_datasets)
+        self.clock: Clock = clock or SystemClock()
+        self.schedules = SchedulesService(store, self.artifacts, self.clock, self.submit_to_endpoint)
 
     @property
     def features(self) -> dict[str, bool]:

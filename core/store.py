@@ -7,6 +7,7 @@ point the whole product at a throw-away Azurite by building one Store.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -22,6 +23,7 @@ CONTAINERS: tuple[str, ...] = ("datasets", "artifacts", "batch-input", "batch-ou
 TABLES: tuple[str, ...] = (
     "pipelines", "runs", "runnodes", "datasets", "endpoints", "endpointversions",
     "endpointaudit", "realtimeendpoints", "realtimekeys", "assets", "nodecache",
+    "schedules", "schedulefirings", "scheduleblobs",
 )
 
 Entity = dict[str, Any]
@@ -120,6 +122,16 @@ class Store:
 
     def list_blobs(self, container: str, prefix: str | None = None) -> list[str]:
         return [b.name for b in self._blobs.get_container_client(container).list_blobs(
+            name_starts_with=prefix)]
+
+    def list_blob_etags(self, container: str, prefix: str | None = None) -> list[tuple[str, str]]:
+        """(name, ETag) of each blob: what a change watcher compares."""
+        return [(b.name, b.etag) for b in self._blobs.get_container_client(container).list_blobs(
+            name_starts_with=prefix)]
+
+    def list_blob_details(self, container: str, prefix: str | None = None) -> list[tuple[str, int, datetime]]:
+        """(name, size in bytes, last modified) of each blob."""
+        return [(b.name, b.size, b.last_modified) for b in self._blobs.get_container_client(container).list_blobs(
             name_starts_with=prefix)]
 
     def delete_blob(self, container: str, name: str) -> None:
