@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
+from core.clock import FileClock
 from core.errors import DesignerError, Problem
 from core.service import Service
 from core.settings import Settings
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples" / "datasets"
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("designer")
+CLOCK_FILE_SETTING = "DESIGNER_CLOCK_FILE"
 
 
 @functools.cache
@@ -30,7 +32,8 @@ def service() -> Service:
     settings = Settings.from_env(os.environ)
     store = Store.from_settings(settings)
     store.ensure()
-    return Service(store, settings, SAMPLES_DIR)
+    clock_file = os.environ.get(CLOCK_FILE_SETTING)  # tests of the local host only
+    return Service(store, settings, SAMPLES_DIR, clock=FileClock(clock_file) if clock_file else None)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
