@@ -7,7 +7,6 @@ point the whole product at a throw-away Azurite by building one Store.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -129,10 +128,12 @@ class Store:
         return [(b.name, b.etag) for b in self._blobs.get_container_client(container).list_blobs(
             name_starts_with=prefix)]
 
-    def list_blob_details(self, container: str, prefix: str | None = None) -> list[tuple[str, int, datetime]]:
-        """(name, size in bytes, last modified) of each blob."""
-        return [(b.name, b.size, b.last_modified) for b in self._blobs.get_container_client(container).list_blobs(
-            name_starts_with=prefix)]
+    def list_blob_details(self, container: str, prefix: str | None = None) -> list[dict[str, Any]]:
+        """Name, size in bytes, last modified time and metadata of each blob."""
+        return [{"name": b.name, "size": b.size, "last_modified": b.last_modified, "metadata": b.metadata or {},
+                 "content_type": b.content_settings.content_type if b.content_settings else None}
+                for b in self._blobs.get_container_client(container).list_blobs(
+                    name_starts_with=prefix, include=["metadata"])]
 
     def delete_blob(self, container: str, name: str) -> None:
         try:
