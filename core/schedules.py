@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ BLOBS = "scheduleblobs"
 MISFIRE_GRACE = timedelta(minutes=2)
 WATCHABLE_CONTAINERS = ("batch-input", "datasets", "exports")
 HISTORY = 10
+log = logging.getLogger("designer")
 Status = Literal["Active", "Disabled"]
 Submit = Callable[[str, EndpointSubmission, int | None, str], tuple[runs.RunRecord, Any]]
 
@@ -69,6 +71,10 @@ class ScheduleSpec(BaseModel):
     def _one_kind(self) -> "ScheduleSpec":
         if (self.recurrence is None) == (self.data_change is None):
             raise ValueError("give exactly one of 'recurrence' and 'data_change'")
+        if self.submission.PipelineVersion is not None:
+            if self.pipeline_version not in (None, self.submission.PipelineVersion):
+                raise ValueError("pipeline_version and submission.PipelineVersion differ")
+            self.pipeline_version = self.submission.PipelineVersion
         return self
 
     @property
@@ -211,12 +217,15 @@ class Scheduler:
         for schedule in list_all(self._store):
             if schedule.spec.status != "Active" or schedule.next_due is None or schedule.next_due > now:
                 continue
-            if self._paused(schedule, now):
-                continue
-            if schedule.spec.recurrence:
-                started += self._recurrence(schedule, now)
-            else:
-                started += self._data_change(schedule, now)
+            try:
+                if self._paused(schedule, now):
+                    continue
+                if schedule.spec.recurrence:
+                    started += self._recurrence(schedule, now)
+                else:
+                    started += self._data_change(schedule, now)
+            except Exception:  # noqa: BLE001 - one schedule's fault must not stop the others
+                log.exception("schedule %s of %s failed this tick", schedule.id, schedule.endpoint)
         return started
 
     def _paused(self, schedule: Schedule, now: datetime) -> bool:
@@ -267,8 +276,11 @@ class Scheduler:
             if room <= 0:
                 # Left unclaimed: the next poll picks it up. The next poll comes soon.
                 schedule.next_due = min(schedule.next_due, now + timedelta(minutes=1))
-                self._store.upsert(SCHEDULES, {"PartitionKey": schedule.endpoint, "RowKey": schedule.id,
-                                               "next_due": schedule.next_due})
+                try:
+                    self._store.update(SCHEDULES, {"PartitionKey": schedule.endpoint, "RowKey": schedule.id,
+                                                   "next_due": schedule.next_due}, schedule.etag or "*")
+                except PreconditionFailed:
+                    pass  # changed or deleted meanwhile: its own next due time stands
                 break
             if not _claim_blob(self._store, schedule.id, name, etag):
                 continue

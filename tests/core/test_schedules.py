@@ -203,3 +203,22 @@ def test_schedules_that_could_not_submit_are_refused_at_creation(svc):
     assert {p.field for p in caught.value.problems} == {
         "submission.ParameterAssignments.nope", "data_change.data_path_parameter_name"}
     assert svc.schedules.list(endpoint) == []
+
+
+def test_a_pinned_version_runs_even_when_the_default_moves_and_pauses_when_it_is_disabled(svc, clock):
+    endpoint, _ = publish_endpoint(svc)
+    entry = endpoints.get_version(svc.store, endpoint, 1)
+    endpoints.publish(svc.store, endpoint, description="v2", kind=entry.kind, pipeline_name=entry.pipeline_name,
+                      pipeline_ref=entry.pipeline_ref, parameters=entry.parameters, set_default=True, by="t")
+    spec = hourly(unique("exp"))
+    spec = ScheduleSpec.model_validate({**spec.model_dump(mode="json"),
+                                        "submission": {**spec.submission.model_dump(mode="json"), "PipelineVersion": 1}})
+    assert spec.pipeline_version == 1  # Azure ML's body field pins it as well
+    created = svc.schedules.create(endpoint, spec, None)
+    clock.set(datetime(2031, 1, 6, 11, 0, 1, tzinfo=UTC))
+    (started,) = svc.schedules.tick()
+    assert started.run.endpoint_version == 1
+    endpoints.set_status(svc.store, endpoint, "Disabled", "ops", version=1)
+    clock.set(datetime(2031, 1, 6, 12, 0, 1, tzinfo=UTC))
+    assert svc.schedules.tick() == []
+    assert svc.schedules.get(endpoint, created["id"])["paused_reason"].startswith("version_disabled: version 1")
