@@ -44,9 +44,11 @@ class GcReport(BaseModel):
     artifacts_referenced: int
     freed: Freed
     orphan_dataset_blobs: Freed
+    orphan_run_nodes: int = Field(0, description="Node rows of runs that no longer exist (a delete cut short)")
 
 
 def collect(store: Store, now: datetime, grace: timedelta, dry_run: bool = True) -> GcReport:
+    orphan_nodes = _orphan_node_rows(store)
     listed = {b["name"]: b for b in store.list_blob_details(ARTIFACTS)}
     cutoff, holder = _cutoff(store, now, grace)
     referenced = _mark(store, listed)
@@ -59,10 +61,16 @@ def collect(store: Store, now: datetime, grace: timedelta, dry_run: bool = True)
             store.delete_blob(ARTIFACTS, name)
         for blob in orphans:
             store.delete_blob(datasets.CONTAINER, blob["name"])
+    if not dry_run and orphan_nodes:
+        # Orphans at the start and still at the end: not a run being created (nodes go first).
+        again = {(r["PartitionKey"], r["RowKey"]) for r in _orphan_node_rows(store)}
+        orphan_nodes = [r for r in orphan_nodes if (r["PartitionKey"], r["RowKey"]) in again]
+        for row in orphan_nodes:
+            store.delete(runs.NODES, row["PartitionKey"], row["RowKey"])
     return GcReport(dry_run=dry_run, cutoff=cutoff, held_back_by_run=holder, artifacts_scanned=len(listed),
                     artifacts_referenced=len(referenced & listed.keys()),
                     freed=_freed([listed[n] for n in candidates], ARTIFACTS),
-                    orphan_dataset_blobs=_freed(orphans, datasets.CONTAINER))
+                    orphan_dataset_blobs=_freed(orphans, datasets.CONTAINER), orphan_run_nodes=len(orphan_nodes))
 
 
 def _cutoff(store: Store, now: datetime, grace: timedelta) -> tuple[datetime, str | None]:
@@ -105,6 +113,11 @@ def _is_document(blob: dict[str, Any] | None) -> bool:
     if blob is None:
         return False
     return blob["metadata"].get("kind") in DOCUMENT_KINDS or blob.get("content_type") == "application/json"
+
+
+def _orphan_node_rows(store: Store) -> list[dict[str, Any]]:
+    run_ids = {e["RowKey"] for e in store.query(runs.RUNS, "PartitionKey ne '~'")}
+    return [e for e in store.query(runs.NODES, "PartitionKey ne '~'") if e["PartitionKey"] not in run_ids]
 
 
 def _orphan_dataset_blobs(store: Store, cutoff: datetime) -> list[dict[str, Any]]:

@@ -118,3 +118,15 @@ def test_an_orphan_dataset_blob_is_collected(fresh: Service):
     assert report.orphan_dataset_blobs.names == ["datasets/half-written/1/data.parquet"]
     assert service.store.list_blobs("datasets", "half-written/") == []
     assert service.store.list_blobs("datasets", "automobile-price-raw/")  # a registered one stays
+
+
+def test_node_rows_of_a_run_whose_delete_was_cut_short_are_swept(fresh: Service):
+    service = fresh
+    run, _ = service.submit(Submission(experiment="gc-cut", pipeline=tutorial()))
+    service.start_failed(run, "ended by the test")
+    service.store.delete(runs.RUNS, run.experiment, run.run_id)  # the delete stopped after its first step
+    assert runs.get_nodes(service.store, run.run_id)
+    assert service.collect_garbage(dry_run=True, grace_minutes=0).orphan_run_nodes == len(tutorial().nodes)
+    assert runs.get_nodes(service.store, run.run_id)  # a dry run leaves them
+    service.collect_garbage(dry_run=False, grace_minutes=0)
+    assert runs.get_nodes(service.store, run.run_id) == []
