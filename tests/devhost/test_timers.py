@@ -52,3 +52,23 @@ def test_invoke_passes_a_timer_request_and_fires_on_schedule():
     assert len(calls) in (3, 4)
     assert all(isinstance(c, func.TimerRequest) and c.past_due is False for c in calls)
     assert "Next" in calls[0].schedule_status
+
+
+def test_the_admin_api_fires_a_timer_function_now():
+    from pathlib import Path
+
+    import httpx
+
+    from devhost.server import DevHost, DevHostConfig
+    from tests.devhost import timer_app
+    from tests.devhost.helpers import FUNCTION_KEY, LiveServer
+
+    config = DevHostConfig(app="tests.devhost.timer_app", port=0, workers="thread", max_workers=1,
+                           function_key=FUNCTION_KEY, app_dir=Path(__file__).parent, log_level="warning")
+    with LiveServer(DevHost(config, settings={})) as server:
+        url = f"{server.base_url}/admin/functions/yearly"
+        assert httpx.post(url, json={"input": ""}).status_code == 401
+        assert httpx.post(url, json={"input": ""}, headers={"x-functions-key": FUNCTION_KEY}).status_code == 202
+        missing = httpx.post(f"{server.base_url}/admin/functions/nope", headers={"x-functions-key": FUNCTION_KEY})
+        assert missing.status_code == 404
+    assert len(timer_app.CALLS) == 1 and isinstance(timer_app.CALLS[0], func.TimerRequest)
