@@ -1,4 +1,4 @@
-"""Schedules of published pipelines: records, and the tick that starts what is due.
+"""Schedules of published pipelines: their records and views (the tick is ``core.schedule_tick``).
 
 Two kinds, as Azure ML has them: a *recurrence* (``core.recurrence``) and a *data change*
 (new or changed blobs under a container prefix, polled). Every instance of the app may tick
@@ -17,28 +17,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
 from core import endpoints, runs
-from core.clock import Clock
-from core.errors import Conflict, DesignerError, InvalidRequest, NotFound, Problem
+from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.recurrence import Recurrence
 from core.store import PreconditionFailed, Store
-from core.submissions import DataPath, EndpointSubmission
+from core.submissions import EndpointSubmission
 
 SCHEDULES = "schedules"
 FIRINGS = "schedulefirings"
 BLOBS = "scheduleblobs"
 MISFIRE_GRACE = timedelta(minutes=2)
-WATCHABLE_CONTAINERS = ("batch-input", "datasets", "exports")
 HISTORY = 10
-log = logging.getLogger("designer")
 Status = Literal["Active", "Disabled"]
 Submit = Callable[[str, EndpointSubmission, int | None, str], tuple[runs.RunRecord, Any]]
 
@@ -114,13 +110,6 @@ class Firing(BaseModel):
     reason: str | None = None
 
 
-class Started(BaseModel):
-    """A run a tick recorded; the caller starts its orchestration."""
-
-    run: runs.RunRecord
-    job: Any
-
-
 # ---- records -------------------------------------------------------------------------------
 def create(store: Store, endpoint: str, spec: ScheduleSpec, now: datetime, by: str | None) -> Schedule:
     endpoints.get(store, endpoint)
@@ -142,7 +131,7 @@ def replace(store: Store, endpoint: str, schedule_id: str, spec: ScheduleSpec, n
     schedule.next_due = _first_due(schedule, now)
     if spec.data_change and kind_changed and not spec.run_now:
         _baseline(store, schedule)
-    _write(store, schedule, etag or schedule.etag)
+    write(store, schedule, etag or schedule.etag)
     return schedule
 
 
@@ -157,7 +146,7 @@ def set_status(store: Store, endpoint: str, schedule_id: str, status: Status, no
             recurrence = schedule.spec.recurrence
             schedule.next_due = recurrence.next_after(now, schedule.anchor) if recurrence else now
         try:
-            _write(store, schedule, schedule.etag)
+            write(store, schedule, schedule.etag)
             return schedule
         except PreconditionFailed:
             continue
@@ -204,194 +193,22 @@ def _first_due(schedule: Schedule, now: datetime) -> datetime | None:
     return spec.recurrence.next_after(now, schedule.anchor)
 
 
-# ---- the tick ------------------------------------------------------------------------------
-class Scheduler:
-    """Starts what is due, given a store, a clock and the one submission path."""
-
-    def __init__(self, store: Store, clock: Clock, submit: Submit) -> None:
-        self._store, self._clock, self._submit = store, clock, submit
-
-    def tick(self) -> list[Started]:
-        now = self._clock.now()
-        started: list[Started] = []
-        for schedule in list_all(self._store):
-            if schedule.spec.status != "Active" or schedule.next_due is None or schedule.next_due > now:
-                continue
-            try:
-                if self._paused(schedule, now):
-                    continue
-                if schedule.spec.recurrence:
-                    started += self._recurrence(schedule, now)
-                else:
-                    started += self._data_change(schedule, now)
-            except Exception:  # noqa: BLE001 - one schedule's fault must not stop the others
-                log.exception("schedule %s of %s failed this tick", schedule.id, schedule.endpoint)
-        return started
-
-    def _paused(self, schedule: Schedule, now: datetime) -> bool:
-        """A disabled endpoint or version pauses the schedule; the row says why."""
-        reason = pause_reason(self._store, schedule)
-        if reason != schedule.paused_reason:
-            schedule.paused_reason, schedule.updated_at = reason, now
-            try:
-                _write(self._store, schedule, schedule.etag)
-            except PreconditionFailed:
-                return True  # another tick is handling it right now
-        return reason is not None
-
-    def _recurrence(self, schedule: Schedule, now: datetime) -> list[Started]:
-        recurrence = schedule.spec.recurrence
-        assert recurrence is not None and schedule.next_due is not None
-        if schedule.spec.run_now and schedule.claims == 0 and schedule.next_due <= now:
-            due = schedule.next_due  # the asked-for first run
-        else:
-            due = recurrence.latest_due(now, schedule.next_due, schedule.anchor)
-        schedule.last_due = due or schedule.last_due
-        schedule.next_due = recurrence.next_after(now, schedule.anchor)
-        schedule.claims += 1
-        schedule.updated_at = now
-        try:
-            _write(self._store, schedule, schedule.etag)  # the claim: one writer wins
-        except PreconditionFailed:
-            return []
-        if due is None:
-            return []
-        if schedule.spec.missed_runs == "skip" and now - due > MISFIRE_GRACE:
-            self._record(schedule, due, now, "Skipped", reason=f"missed by {now - due} (missed_runs: skip)")
-            return []
-        return self._fire(schedule, due, now)
-
-    def _data_change(self, schedule: Schedule, now: datetime) -> list[Started]:
-        change = schedule.spec.data_change
-        assert change is not None
-        schedule.next_due = now + timedelta(minutes=change.polling_interval)
-        schedule.last_due, schedule.claims, schedule.updated_at = now, schedule.claims + 1, now
-        try:
-            _write(self._store, schedule, schedule.etag)  # the poll is claimed like a due time
-        except PreconditionFailed:
-            return []
-        started: list[Started] = []
-        room = schedule.spec.max_concurrent_runs - self._active_runs(schedule)
-        for name, etag in self._store.list_blob_etags(change.datastore, change.path_on_datastore or None):
-            if room <= 0:
-                # Left unclaimed: the next poll picks it up. The next poll comes soon.
-                schedule.next_due = min(schedule.next_due, now + timedelta(minutes=1))
-                try:
-                    self._store.update(SCHEDULES, {"PartitionKey": schedule.endpoint, "RowKey": schedule.id,
-                                                   "next_due": schedule.next_due}, schedule.etag or "*")
-                except PreconditionFailed:
-                    pass  # changed or deleted meanwhile: its own next due time stands
-                break
-            if not _claim_blob(self._store, schedule.id, name, etag):
-                continue
-            fired = self._fire(schedule, now, now, blob=name)
-            started += fired
-            room -= len(fired)
-        return started
-
-    def _fire(self, schedule: Schedule, due: datetime, now: datetime, blob: str | None = None) -> list[Started]:
-        if blob is None and self._active_runs(schedule) >= schedule.spec.max_concurrent_runs:
-            self._record(schedule, due, now, "Skipped",
-                         reason=f"{schedule.spec.max_concurrent_runs} run(s) of this schedule still going")
-            return []
-        body = schedule.spec.submission.model_copy(deep=True)
-        body.ScheduleId = schedule.id
-        if blob is not None:
-            change = schedule.spec.data_change
-            assert change is not None
-            body.DataPathAssignments[change.data_path_parameter_name] = DataPath(
-                DataStoreName=change.datastore, RelativePath=blob)
-        try:
-            run, job = self._submit(schedule.endpoint, body, schedule.spec.pipeline_version,
-                                    f"schedule:{schedule.id}")
-        except DesignerError as exc:
-            detail = "; ".join(p.located() for p in exc.problems) or exc.message
-            self._record(schedule, due, now, "Failed", blob=blob, reason=f"{exc.message}: {detail}"[:4000])
-            return []
-        self._record(schedule, due, now, "Submitted", run=run, blob=blob)
-        return [Started(run=run, job=job)]
-
-    def _active_runs(self, schedule: Schedule) -> int:
-        """Runs of this schedule that have not ended (terminal statuses are remembered)."""
-        active = 0
-        for row in self._store.partition(FIRINGS, schedule.id):
-            if row.get("outcome") != "Submitted" or row.get("run_status") in runs.TERMINAL:
-                continue
-            entity = self._store.get(runs.RUNS, row["experiment"], row["run_id"])
-            status = entity["status"] if entity else "Deleted"
-            if status in runs.TERMINAL or entity is None:
-                self._store.upsert(FIRINGS, {"PartitionKey": row["PartitionKey"], "RowKey": row["RowKey"],
-                                             "run_status": status if entity else runs.Status.CANCELED.value})
-            else:
-                active += 1
-        return active
-
-    def _record(self, schedule: Schedule, due: datetime, now: datetime, outcome: str,
-                run: runs.RunRecord | None = None, blob: str | None = None, reason: str | None = None) -> None:
-        # Newest first in key order; the suffix keeps two blobs of one poll apart.
-        row = f"{10**13 - int(now.timestamp() * 1000):013d}-{uuid.uuid4().hex[:8]}"
-        entity: dict[str, Any] = {"PartitionKey": schedule.id, "RowKey": row, "schedule_id": schedule.id,
-                                  "due": due, "at": now, "outcome": outcome}
-        if run is not None:
-            entity |= {"run_id": run.run_id, "experiment": run.experiment}
-        if blob is not None:
-            entity["blob"] = blob
-        if reason is not None:
-            entity["reason"] = reason
-        self._store.insert(FIRINGS, entity)
-
-
-def pause_reason(store: Store, schedule: Schedule) -> str | None:
-    try:
-        endpoint = endpoints.get(store, schedule.endpoint)
-    except NotFound:
-        return "endpoint_deleted: the pipeline endpoint no longer exists"
-    if endpoint.status != "Active":
-        return f"endpoint_disabled: pipeline endpoint {schedule.endpoint!r} is disabled"
-    version = schedule.spec.pipeline_version or endpoint.default_version
-    if version is None:
-        return "no_default_version: the endpoint has no default version"
-    try:
-        entry = endpoints.get_version(store, schedule.endpoint, version)
-    except NotFound:
-        return f"version_missing: version {version} no longer exists"
-    if entry.status != "Active":
-        return f"version_disabled: version {version} is disabled"
-    return None
-
-
 # ---- blobs of data-change schedules ----------------------------------------------------------
-def _blob_row(name: str) -> str:
+def blob_row(name: str) -> str:
     return hashlib.sha256(name.encode()).hexdigest()
-
-
-def _claim_blob(store: Store, schedule_id: str, name: str, etag: str) -> bool:
-    """True for the one tick that first sees this version of the blob."""
-    seen = store.get(BLOBS, schedule_id, _blob_row(name))
-    entity = {"PartitionKey": schedule_id, "RowKey": _blob_row(name), "blob": name, "blob_etag": etag}
-    try:
-        if seen is None:
-            store.insert(BLOBS, entity)
-        elif seen["blob_etag"] == etag:
-            return False
-        else:
-            store.update(BLOBS, entity, seen["etag"])
-    except Conflict:  # PreconditionFailed included: a concurrent tick claimed it
-        return False
-    return True
 
 
 def _baseline(store: Store, schedule: Schedule) -> None:
     change = schedule.spec.data_change
     assert change is not None
-    rows = [("upsert", {"PartitionKey": schedule.id, "RowKey": _blob_row(name), "blob": name, "blob_etag": etag})
+    rows = [("upsert", {"PartitionKey": schedule.id, "RowKey": blob_row(name), "blob": name, "blob_etag": etag})
             for name, etag in store.list_blob_etags(change.datastore, change.path_on_datastore or None)]
     if rows:
         store.submit(BLOBS, rows)
 
 
 # ---- entities ------------------------------------------------------------------------------
-def _write(store: Store, schedule: Schedule, etag: str | None) -> None:
+def write(store: Store, schedule: Schedule, etag: str | None) -> None:
     schedule.etag = store.update(SCHEDULES, _entity(schedule), etag or "*", merge=False)
 
 
@@ -434,7 +251,7 @@ def view(store: Store, schedule: Schedule) -> dict[str, Any]:
     """The schedule, its next due time and its last runs with their current status."""
     history = []
     for firing in firings(store, schedule.id):
-        if firing.run_id and firing.run_status is None:
+        if firing.run_id and firing.run_status in (None, "pending"):
             entity = store.get(runs.RUNS, firing.experiment or "", firing.run_id)
             firing.run_status = entity["status"] if entity else "Deleted"
         history.append(firing.model_dump(mode="json", exclude_none=True))

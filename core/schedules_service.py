@@ -3,21 +3,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import endpoints, schedules
+from core import endpoints, schedule_tick, schedules
 from core.artifacts import Artifacts
 from core.clock import Clock
 from core.components import lookup
 from core.components.data import Dataset
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
-from core.schedules import ScheduleSpec, Started, Status
+from core.schedule_tick import Started
+from core.schedules import ScheduleSpec, Status
 from core.store import Store
 
 
 class SchedulesService:
     def __init__(self, store: Store, artifacts: Artifacts, clock: Clock, submit: schedules.Submit) -> None:
         self._store, self._artifacts, self.clock = store, artifacts, clock
-        self._scheduler = schedules.Scheduler(store, clock, submit)
+        self._scheduler = schedule_tick.Scheduler(store, clock, submit)
 
     def create(self, endpoint: str, spec: ScheduleSpec, by: str | None) -> dict[str, Any]:
         self._check(endpoint, spec)

@@ -11,7 +11,7 @@ import asyncio
 import azure.durable_functions as df
 import azure.functions as func
 
-from core.schedules import Started
+from core.schedule_tick import Started
 from functions.common import json_errors, json_response, log, service
 from functions.orchestration import ORCHESTRATOR
 

@@ -222,3 +222,20 @@ def test_a_pinned_version_runs_even_when_the_default_moves_and_pauses_when_it_is
     clock.set(datetime(2031, 1, 6, 12, 0, 1, tzinfo=UTC))
     assert svc.schedules.tick() == []
     assert svc.schedules.get(endpoint, created["id"])["paused_reason"].startswith("version_disabled: version 1")
+
+
+def test_old_firings_are_pruned_but_a_run_still_going_is_kept(svc, clock):
+    from core.schedule_tick import Scheduler
+
+    endpoint, _ = publish_endpoint(svc)
+    spec = ScheduleSpec.model_validate({"name": "every minute", "submission": {"ExperimentName": unique("exp")},
+                                        "recurrence": {"frequency": "Minute", "start_time": "2031-01-06T10:00:00Z"}})
+    created = svc.schedules.create(endpoint, spec, None)
+    scheduler = Scheduler(svc.store, clock, svc.submit_to_endpoint, keep_firings=3, prune_every=4)
+    for minute in range(1, 13):  # the first due time submits; its run never ends, so the rest are skipped
+        clock.set(T0 + timedelta(minutes=minute))
+        scheduler.tick()
+    rows = sorted(svc.store.partition(schedules.FIRINGS, created["id"]), key=lambda r: r["RowKey"])
+    outcomes = [r["outcome"] for r in rows]
+    # Pruned at the 12th claim: the newest three, and the run that may still be going.
+    assert outcomes == ["Skipped", "Skipped", "Skipped", "Submitted"]
