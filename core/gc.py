@@ -8,8 +8,9 @@ every table, not a list of known fields, keeps records added later safe by defau
 Safe beside running runs: an artifact younger than the grace period, or written after the
 oldest unfinished run started, is never collected (a node writes its output before
 recording it, and mini-batches travel only in the orchestration's history). The tables are
-scanned a second time just before deleting, so a reference written during the collection
-keeps its artifact. Dataset blobs with no version row (an upload that crashed between blob
+scanned a second time just before deleting, and a blob is deleted only if it was not written
+since the cutoff: writing content that already exists touches the blob (``Artifacts``), so a
+record made during the collection that names an old artifact keeps it. Dataset blobs with no version row (an upload that crashed between blob
 and row) are collected the same way.
 """
 from __future__ import annotations
@@ -56,11 +57,10 @@ def collect(store: Store, now: datetime, grace: timedelta, dry_run: bool = True)
     orphans = _orphan_dataset_blobs(store, cutoff)
     if not dry_run and (candidates or orphans):
         still = _mark(store, listed)  # references written while we looked
-        candidates = [n for n in candidates if n not in still]
-        for name in candidates:
-            store.delete_blob(ARTIFACTS, name)
-        for blob in orphans:
-            store.delete_blob(datasets.CONTAINER, blob["name"])
+        candidates = [n for n in candidates if n not in still
+                      and store.delete_blob_unless_modified_since(ARTIFACTS, n, cutoff)]
+        orphans = [b for b in orphans
+                   if store.delete_blob_unless_modified_since(datasets.CONTAINER, b["name"], cutoff)]
     if not dry_run and orphan_nodes:
         # Orphans at the start and still at the end: not a run being created (nodes go first).
         again = {(r["PartitionKey"], r["RowKey"]) for r in _orphan_node_rows(store)}

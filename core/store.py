@@ -7,6 +7,7 @@ point the whole product at a throw-away Azurite by building one Store.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -134,6 +135,29 @@ class Store:
                  "content_type": b.content_settings.content_type if b.content_settings else None}
                 for b in self._blobs.get_container_client(container).list_blobs(
                     name_starts_with=prefix, include=["metadata"])]
+
+    def touch_blob(self, container: str, name: str) -> bool:
+        """Make an existing blob count as just written (its last-modified time), metadata kept.
+
+        False if there is no such blob.
+        """
+        client = self._blobs.get_blob_client(container, name)
+        try:
+            props = client.get_blob_properties()
+            client.set_blob_metadata(props.metadata, etag=props.etag, match_condition=MatchConditions.IfNotModified)
+        except (ResourceNotFoundError, ResourceModifiedError):
+            return False
+        return True
+
+    def delete_blob_unless_modified_since(self, container: str, name: str, since: datetime) -> bool:
+        """Delete only if nobody wrote (or touched) the blob after ``since``; True if deleted."""
+        try:
+            self._blobs.get_blob_client(container, name).delete_blob(if_unmodified_since=since)
+        except ResourceNotFoundError:
+            return False
+        except ResourceModifiedError:
+            return False
+        return True
 
     def delete_blob(self, container: str, name: str) -> None:
         try:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import runs
+from core import gc, runs
 from core.artifacts import ARTIFACTS
 from core.components import PortType, lookup
 from core.service import Service, Submission
@@ -130,3 +132,17 @@ def test_node_rows_of_a_run_whose_delete_was_cut_short_are_swept(fresh: Service)
     assert runs.get_nodes(service.store, run.run_id)  # a dry run leaves them
     service.collect_garbage(dry_run=False, grace_minutes=0)
     assert runs.get_nodes(service.store, run.run_id) == []
+
+
+def test_an_artifact_written_again_during_a_collection_is_kept(fresh: Service):
+    service = fresh
+    data = os.urandom(80)
+    ref = service.artifacts.put_bytes(data, "stray", "application/octet-stream")
+    cutoff = datetime.now(UTC) + timedelta(seconds=1)
+    name = ref.partition("/")[2]
+    time.sleep(1.5)
+    assert service.artifacts.put_bytes(data, "stray", "application/octet-stream") == ref  # same content: touched
+    assert not service.store.delete_blob_unless_modified_since(ARTIFACTS, name, cutoff)
+    assert service.artifacts.get_bytes(ref) == data
+    report = gc.collect(service.store, cutoff, timedelta(0), dry_run=False)
+    assert ref not in report.freed.names and service.artifacts.get_bytes(ref) == data
