@@ -128,6 +128,7 @@ def replace(store: Store, endpoint: str, schedule_id: str, spec: ScheduleSpec, n
     schedule = get(store, endpoint, schedule_id)
     kind_changed = schedule.spec.kind != spec.kind or schedule.spec.data_change != spec.data_change
     schedule.spec, schedule.updated_at, schedule.paused_reason = spec, now, None
+    schedule.claims = 0  # a fresh start: ``run_now`` is honoured again
     schedule.next_due = _first_due(schedule, now)
     if spec.data_change and kind_changed and not spec.run_now:
         _baseline(store, schedule)

@@ -239,3 +239,18 @@ def test_old_firings_are_pruned_but_a_run_still_going_is_kept(svc, clock):
     outcomes = [r["outcome"] for r in rows]
     # Pruned at the 12th claim: the newest three, and the run that may still be going.
     assert outcomes == ["Skipped", "Skipped", "Skipped", "Submitted"]
+
+
+def test_replacing_a_schedule_counts_afresh_and_honours_run_now(svc, clock):
+    endpoint, _ = publish_endpoint(svc)
+    created = svc.schedules.create(endpoint, hourly(unique("exp")), None)
+    clock.set(datetime(2031, 1, 6, 11, 0, 1, tzinfo=UTC))
+    finish(svc, svc.schedules.tick())
+    clock.set(datetime(2031, 1, 6, 11, 20, tzinfo=UTC))
+    daily = ScheduleSpec.model_validate({"name": "daily", "submission": {"ExperimentName": unique("exp")},
+                                         "recurrence": {"frequency": "Day", "time_of_day": "06:00"},
+                                         "run_now": True})
+    view = svc.schedules.replace(endpoint, created["id"], daily, None)
+    assert view["name"] == "daily" and view["next_due"] == "2031-01-06T11:20:00+00:00"
+    assert len(svc.schedules.tick()) == 1
+    assert svc.schedules.get(endpoint, created["id"])["next_due"] == "2031-01-07T06:00:00+00:00"
