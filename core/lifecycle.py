@@ -9,6 +9,7 @@ shared, and only the collector knows whether anything else still names them.
 """
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from core import assets, datasets, drafts, endpoints, realtime, reuse, runs, schedules
@@ -18,6 +19,7 @@ from core.components import lookup
 from core.errors import Conflict, NotFound, Problem
 from core.store import Store
 
+log = logging.getLogger("designer")
 ASSET_COMPONENTS = {"trained_model_asset", "cluster_model_asset", "transformation_asset"}
 
 
@@ -32,15 +34,18 @@ class Lifecycle:
     # ---- who uses what -----------------------------------------------------------------------
     def _documents(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(kind, id, pipeline document) of everything that will run a pipeline again."""
-        docs: list[tuple[str, str, dict[str, Any]]] = []
+        holders: list[tuple[str, str, str]] = []
         for endpoint in endpoints.list_endpoints(self._store):
-            for version in endpoints.versions(self._store, endpoint.name):
-                docs.append(("pipeline_endpoint_version", f"{endpoint.name}/{version.version}",
-                             self._artifacts.get_json(version.pipeline_ref)))
-        for draft in drafts.list_drafts(self._store):
-            docs.append(("draft", draft.id, self._artifacts.get_json(draft.pipeline_ref)))
-        for rt in realtime.list_endpoints(self._store):
-            docs.append(("realtime_endpoint", rt.name, self._artifacts.get_json(rt.pipeline_ref)))
+            holders += [("pipeline_endpoint_version", f"{endpoint.name}/{v.version}", v.pipeline_ref)
+                        for v in endpoints.versions(self._store, endpoint.name)]
+        holders += [("draft", d.id, d.pipeline_ref) for d in drafts.list_drafts(self._store)]
+        holders += [("realtime_endpoint", rt.name, rt.pipeline_ref) for rt in realtime.list_endpoints(self._store)]
+        docs: list[tuple[str, str, dict[str, Any]]] = []
+        for kind, ident, ref in holders:
+            try:
+                docs.append((kind, ident, self._artifacts.get_json(ref)))
+            except KeyError:  # a record whose document is gone uses nothing
+                log.warning("%s %s: its pipeline document %s is missing", kind, ident, ref)
         return docs
 
     def dataset_users(self, name: str, version: int | None) -> list[Problem]:
