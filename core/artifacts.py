@@ -63,7 +63,8 @@ class Artifacts:
         if signed:
             metadata["signature"] = self._sign(data)
         # Same content, same name: a rerun writes nothing new, and a write is all-or-nothing.
-        if self._store.blob_metadata(ARTIFACTS, digest) is None:
+        # An existing blob is touched instead, so a garbage collection running now spares it.
+        if not self._store.touch_blob(ARTIFACTS, digest):
             try:
                 self._store.put_blob(ARTIFACTS, digest, data, metadata=metadata,
                                      content_type=content_type, overwrite=False)
@@ -74,7 +75,7 @@ class Artifacts:
     def put_file(self, path: str, kind: str, content_type: str) -> str:
         """A large local file as an artifact, hashed and uploaded in blocks (never whole in memory)."""
         name = _file_sha256(path)
-        if self._store.blob_metadata(ARTIFACTS, name) is None:
+        if not self._store.touch_blob(ARTIFACTS, name):
             self._store.upload_file(ARTIFACTS, name, path, content_type=content_type,
                                     metadata={"kind": kind, "sha256": name})
         return f"{ARTIFACTS}/{name}"

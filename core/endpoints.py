@@ -139,7 +139,10 @@ def get_version(store: Store, name: str, version: int) -> EndpointVersion:
 
 def set_default_version(store: Store, name: str, version: int, by: str | None,
                         only_if_unset: bool = False, action: str = "set_default") -> Endpoint:
-    get_version(store, name, version)
+    if get_version(store, name, version).status != "Active":
+        raise Conflict(f"Version {version} of {name!r} is disabled", [Problem(
+            code="version_disabled", field="version",
+            message=f"Version {version} is disabled; only an active version can be the default (enable it first)")])
     previous: list[int | None] = []
 
     def mutate(endpoint: Endpoint) -> None:
@@ -172,6 +175,11 @@ def set_status(store: Store, name: str, status: Status, by: str | None, version:
     entry.status = status
     store.upsert(VERSIONS, _version_entity(entry))
     _audit(store, _change(store, name, lambda e: None), by, f"version_{status.lower()}", version, version)
+
+
+def set_description(store: Store, name: str, description: str) -> Endpoint:
+    """The endpoint's own (name-level) description, not a version's."""
+    return _change(store, name, lambda e: setattr(e, "description", description))
 
 
 def set_batch_settings(store: Store, name: str, settings: dict[str, Any]) -> Endpoint:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from core import assets, datasets, drafts, endpoints, inference, runs
+from core import assets, datasets, drafts, endpoints, gc, inference, lifecycle, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
@@ -29,6 +29,8 @@ from core.settings import Settings
 from core.store import Store
 from core.batch import BatchScoring
 from core.realtime_service import RealtimeService
+from core.clock import Clock, SystemClock
+from core.schedules_service import SchedulesService
 from core.submissions import EndpointSubmission, dataset_choice
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
@@ -59,13 +61,17 @@ class PipelineInputRequest(BaseModel):
 
 
 class Service:
-    def __init__(self, store: Store, settings: Settings, samples_dir: Path | None = None) -> None:
+    def __init__(self, store: Store, settings: Settings, samples_dir: Path | None = None,
+                 clock: Clock | None = None) -> None:
         self.store = store
         self.settings = settings
         self.samples_dir = samples_dir
         self.artifacts = Artifacts(store, settings.artifact_signing_key)
         self.realtime = RealtimeService(store, self.artifacts, pin=self._pin_datasets, validate=self.validate)
         self.batch = BatchScoring(store, self.artifacts, settings.mini_batch_rows, pin=self._pin_datasets)
+        self.clock: Clock = clock or SystemClock()
+        self.schedules = SchedulesService(store, self.artifacts, self.clock, self.submit_to_endpoint)
+        self.lifecycle = lifecycle.Lifecycle(store, self.artifacts)
 
     @property
     def features(self) -> dict[str, bool]:
@@ -125,6 +131,9 @@ class Service:
         if out_port is None or out_port.id not in node.outputs:
             raise NotFound(f"Node {node_id!r} of run {run_id!r} has no output {port!r}")
         ref, source = node.outputs[out_port.id], f"{run_id}/{node_id}/{out_port.id}"
+        same = lifecycle.registered_output(self.store, name, ref, source)
+        if same is not None:  # the same output registered again: the same version, not a duplicate
+            return same
         if out_port.type == PortType.DATA:
             df = self.artifacts.get(ref, PortType.DATA)
             entry = datasets.register(self.store, name, df, description=description or f"output of {source}",
@@ -228,6 +237,22 @@ class Service:
         name = re.sub(r"[^A-Za-z0-9_.\-]", ".", path.strip("/"))[:100]
         return datasets.register(self.store, name, df, description=f"imported from {path}", source=path)
 
+    def clone_endpoint_version(self, name: str, version: int) -> tuple[drafts.Draft, list[Problem]]:
+        """A new draft holding a published version (to replace its MD- node and publish again).
+
+        Model nodes pinned from a registered asset name that asset again, so the draft shows
+        where they came from and takes a newer version when the asset is changed.
+        """
+        entry = endpoints.get_version(self.store, name, version)
+        pipeline = Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref))
+        for node in pipeline.nodes:
+            label = node.parameters.get("source_asset") if node.component in ASSET_COMPONENTS else None
+            if label:
+                asset, _, number = str(label).rpartition(":")
+                node.parameters = {"asset": asset, "version": int(number)}
+        pipeline.name = f"{entry.pipeline_name} (clone of {name} v{version})"[:200]
+        return self.create_draft(pipeline)
+
     def clone_run(self, run_id: str) -> tuple[drafts.Draft, list[Problem]]:
         """A new draft holding exactly what the run ran (dataset versions stay pinned)."""
         run = runs.get_run(self.store, run_id)
@@ -298,6 +323,10 @@ class Service:
                                         message=exc.message))
         return problems
 
+    def collect_garbage(self, dry_run: bool, grace_minutes: int) -> gc.GcReport:
+        """Unreferenced artifacts; the grace period is measured on the real time, never a test clock."""
+        return gc.collect(self.store, SystemClock().now(), timedelta(minutes=grace_minutes), dry_run)
+
     # ---- runs --------------------------------------------------------------------------------
     def submit(self, submission: Submission, submitted_by: str | None = None,
                endpoint: endpoints.EndpointVersion | None = None) -> tuple[RunRecord, Job]:
@@ -356,7 +385,7 @@ class Service:
         for node in doc.nodes:
             if node.component in ASSET_COMPONENTS and node.parameters.get("asset"):
                 found = assets.get(self.store, node.parameters["asset"], node.parameters.get("version"))
-                node.parameters = {"ref": found.ref}
+                node.parameters = {"ref": found.ref, "source_asset": f"{found.name}:{found.version}"}
         return doc
 
     def start_failed(self, run: RunRecord, reason: str) -> None:

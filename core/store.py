@@ -7,6 +7,7 @@ point the whole product at a throw-away Azurite by building one Store.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -22,6 +23,7 @@ CONTAINERS: tuple[str, ...] = ("datasets", "artifacts", "batch-input", "batch-ou
 TABLES: tuple[str, ...] = (
     "pipelines", "runs", "runnodes", "datasets", "endpoints", "endpointversions",
     "endpointaudit", "realtimeendpoints", "realtimekeys", "assets", "nodecache",
+    "schedules", "schedulefirings", "scheduleblobs",
 )
 
 Entity = dict[str, Any]
@@ -121,6 +123,41 @@ class Store:
     def list_blobs(self, container: str, prefix: str | None = None) -> list[str]:
         return [b.name for b in self._blobs.get_container_client(container).list_blobs(
             name_starts_with=prefix)]
+
+    def list_blob_etags(self, container: str, prefix: str | None = None) -> list[tuple[str, str]]:
+        """(name, ETag) of each blob: what a change watcher compares."""
+        return [(b.name, b.etag) for b in self._blobs.get_container_client(container).list_blobs(
+            name_starts_with=prefix)]
+
+    def list_blob_details(self, container: str, prefix: str | None = None) -> list[dict[str, Any]]:
+        """Name, size in bytes, last modified time and metadata of each blob."""
+        return [{"name": b.name, "size": b.size, "last_modified": b.last_modified, "metadata": b.metadata or {},
+                 "content_type": b.content_settings.content_type if b.content_settings else None}
+                for b in self._blobs.get_container_client(container).list_blobs(
+                    name_starts_with=prefix, include=["metadata"])]
+
+    def touch_blob(self, container: str, name: str) -> bool:
+        """Make an existing blob count as just written (its last-modified time), metadata kept.
+
+        False if there is no such blob.
+        """
+        client = self._blobs.get_blob_client(container, name)
+        try:
+            props = client.get_blob_properties()
+            client.set_blob_metadata(props.metadata, etag=props.etag, match_condition=MatchConditions.IfNotModified)
+        except (ResourceNotFoundError, ResourceModifiedError):
+            return False
+        return True
+
+    def delete_blob_unless_modified_since(self, container: str, name: str, since: datetime) -> bool:
+        """Delete only if nobody wrote (or touched) the blob after ``since``; True if deleted."""
+        try:
+            self._blobs.get_blob_client(container, name).delete_blob(if_unmodified_since=since)
+        except ResourceNotFoundError:
+            return False
+        except ResourceModifiedError:
+            return False
+        return True
 
     def delete_blob(self, container: str, name: str) -> None:
         try:

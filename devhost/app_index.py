@@ -20,6 +20,7 @@ HTTP_TRIGGER = "httpTrigger"
 ORCHESTRATION_TRIGGER = "orchestrationTrigger"
 ACTIVITY_TRIGGER = "activityTrigger"
 BLOB_TRIGGER = "blobTrigger"
+TIMER_TRIGGER = "timerTrigger"
 DURABLE_CLIENT = "durableClient"
 HTTP_OUTPUT = "http"
 
@@ -77,6 +78,18 @@ class BlobTriggerFunction:
         return self.path.split("/", 1)[1] if "/" in self.path else "{name}"
 
 
+@dataclass(frozen=True)
+class TimerTriggerFunction:
+    """A timer-triggered function: an NCRONTAB (six fields, seconds first) or TimeSpan schedule."""
+
+    name: str
+    schedule: str
+    run_on_startup: bool
+    arg: str
+    durable_client_arg: Optional[str]
+    func: Callable[..., Any]
+
+
 @dataclass
 class AppIndex:
     """The functions of one app, grouped by the way devhost runs them."""
@@ -85,6 +98,7 @@ class AppIndex:
     orchestrators: dict[str, OrchestratorFunction] = field(default_factory=dict)
     activities: dict[str, ActivityFunction] = field(default_factory=dict)
     blob_triggers: list[BlobTriggerFunction] = field(default_factory=list)
+    timer_triggers: list[TimerTriggerFunction] = field(default_factory=list)
 
     @classmethod
     def from_app(cls, app: Any) -> "AppIndex":
@@ -134,6 +148,10 @@ class AppIndex:
                 durable_client_arg=durable_client_arg,
                 func=user_function,
             ))
+        elif kind == TIMER_TRIGGER:
+            self.timer_triggers.append(TimerTriggerFunction(
+                name=name, schedule=trigger.schedule, run_on_startup=bool(trigger.run_on_startup),
+                arg=trigger.name, durable_client_arg=durable_client_arg, func=user_function))
         else:
             log.warning("devhost does not run %s triggers; function %r is ignored", kind, name)
 

@@ -35,6 +35,7 @@ Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 MiB = 1024 * 1024
 HOST_STATUS_PATH = "/admin/host/status"
+ADMIN_FUNCTIONS_PREFIX = "/admin/functions/"  # run a non-HTTP function now (the host's admin API)
 KEY_HEADER = "x-functions-key"
 KEY_QUERY = "code"
 
@@ -133,7 +134,8 @@ class DevHostApp:
     def __init__(self, index: AppIndex, *, runtime: LocalDurableRuntime, function_key: str,
                  route_prefix: str = "api",
                  max_body_bytes: int = 100 * MiB, task_hub: str = "DevHostHub",
-                 services: Sequence[Service] = (), rpc_token: Optional[str] = None) -> None:
+                 services: Sequence[Service] = (), rpc_token: Optional[str] = None,
+                 invoke_function: Optional[Callable[[str], Awaitable[bool]]] = None) -> None:
         if not function_key:
             raise ValueError("a function key is required")
         # The rpc endpoint's key: known to this process only, it reaches the SDK's client
@@ -147,6 +149,7 @@ class DevHostApp:
         self._max_body_bytes = max_body_bytes
         self._task_hub = task_hub
         self._services = list(services)
+        self._invoke_function = invoke_function
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -167,6 +170,8 @@ class DevHostApp:
         path = request.path
         if path == HOST_STATUS_PATH:
             return Response.json(200, {"state": "Running"})
+        if path.startswith(ADMIN_FUNCTIONS_PREFIX) and request.method == "POST":
+            return await self._admin_invoke(request, path[len(ADMIN_FUNCTIONS_PREFIX):])
         if path.startswith(RPC_PREFIX):
             if not self._is_local(request):
                 return Response.error(403, "Forbidden", "The durable rpc endpoint is local only.")
@@ -219,6 +224,20 @@ class DevHostApp:
             return Response.error(500, "FunctionError",
                                   f"Exception while executing function: Functions.{function.name}",
                                   type=type(error).__name__, detail=str(error))
+
+    async def _admin_invoke(self, request: Request, name: str) -> Response:
+        """The host's ``POST /admin/functions/{name}``; answers 202 once the call has finished."""
+        if not self._has_key(request):
+            return _unauthorized()
+        try:
+            found = self._invoke_function is not None and await self._invoke_function(name)
+        except Exception as error:
+            log.exception("Executed 'Functions.%s' (Failed)", name)
+            return Response.error(500, "FunctionError", f"Exception while executing function: Functions.{name}",
+                                  type=type(error).__name__, detail=str(error))
+        if not found:
+            return Response.error(404, "NotFound", f"No timer function {name!r}.")
+        return Response(202)
 
     def _durable(self, request: Request, path: str) -> Response:
         answer = handle_durable_request(self._runtime, self.durable_endpoints(request),

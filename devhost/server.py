@@ -29,6 +29,7 @@ from .durable_api import RPC_PREFIX, DurableEndpoints
 from .history_store import BlobHistoryStore, HistoryStore
 from .http import MiB, DevHostApp
 from .settings import read_host_config
+from .timers import TimerService
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ class DevHost:
                             FUNCTION_KEY_SETTING, self.function_key)
             self.poller = BlobPoller(self.index.blob_triggers, settings, interval=config.poll_interval,
                                      durable_client_binding=self._background_client_binding)
+            self.timers = TimerService(self.index.timer_triggers, settings,
+                                       durable_client_binding=self._background_client_binding)
             self.runtime = runtime = LocalDurableRuntime(
                 self.index, app_module=config.app, workers=config.workers,
                 max_workers=config.max_workers or host_config.max_concurrent_activities,
@@ -96,7 +99,8 @@ class DevHost:
             self.asgi = DevHostApp(self.index, runtime=runtime, function_key=self.function_key,
                                    route_prefix=host_config.route_prefix,
                                    max_body_bytes=config.max_body_bytes, task_hub=self.task_hub,
-                                   services=[self.poller, _RuntimeService(runtime)])
+                                   services=[self.poller, self.timers, _RuntimeService(runtime)],
+                                   invoke_function=self.timers.invoke)
             log.info("devhost: %d functions, task hub %s, orchestration state %s",
                      len(self.index.http) + len(self.index.orchestrators) + len(self.index.activities)
                      + len(self.index.blob_triggers), self.task_hub,

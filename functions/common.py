@@ -14,6 +14,7 @@ import azure.functions as func
 from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from pydantic import BaseModel, ValidationError
 
+from core.clock import FileClock
 from core.errors import DesignerError, Problem, ServiceUnavailable
 from core.service import Service
 from core.settings import Settings
@@ -23,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples" / "datasets"
 M = TypeVar("M", bound=BaseModel)
 log = logging.getLogger("designer")
+CLOCK_FILE_SETTING = "DESIGNER_CLOCK_FILE"
 
 
 @functools.cache
@@ -31,7 +33,8 @@ def service() -> Service:
     settings = Settings.from_env(os.environ)
     store = Store.from_settings(settings)
     store.ensure()
-    return Service(store, settings, SAMPLES_DIR)
+    clock_file = os.environ.get(CLOCK_FILE_SETTING)  # tests of the local host only
+    return Service(store, settings, SAMPLES_DIR, clock=FileClock(clock_file) if clock_file else None)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:

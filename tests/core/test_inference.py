@@ -111,7 +111,7 @@ def test_register_model_and_swap_the_md_node(service, trained):
         service.use_asset(draft.id, "TD-clean", name, None, None)  # a model is not a transformation
     assert err.value.problems[0].code == "asset_kind_mismatch"
     run, job = service.submit(Submission(experiment="inference", draft_id=draft.id))
-    assert job.plan.nodes["MD-train"].parameters == {"ref": registered["ref"]}
+    assert job.plan.nodes["MD-train"].parameters == {"ref": registered["ref"], "source_asset": f"{name}:1"}
 
 
 def test_publish_and_submit_with_azure_ml_fields(service, trained):

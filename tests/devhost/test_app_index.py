@@ -51,6 +51,10 @@ def test_defaults_names_and_unsupported_triggers(caplog):
     def tick(timer) -> None:
         pass
 
+    @bp.queue_trigger(arg_name="message", queue_name="work", connection="QUEUES")
+    def on_message(message) -> None:
+        pass
+
     app = df.DFApp(http_auth_level=func.AuthLevel.ANONYMOUS)
     app.register_functions(bp)
     with caplog.at_level(logging.WARNING, logger="devhost.app_index"):
@@ -58,7 +62,8 @@ def test_defaults_names_and_unsupported_triggers(caplog):
     (plain_fn,) = index.http
     assert (plain_fn.route, plain_fn.methods, plain_fn.auth_level) == ("plain", None, "anonymous")
     assert list(index.activities) == ["renamed"]
-    assert "timerTrigger" in caplog.text and "'tick'" in caplog.text
+    assert [(t.name, t.schedule) for t in index.timer_triggers] == [("tick", "0 */5 * * * *")]
+    assert "queueTrigger" in caplog.text and "'on_message'" in caplog.text
 
 
 def test_load_app_accepts_module_and_attribute():

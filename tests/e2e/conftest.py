@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -17,7 +18,13 @@ FUNCTION_KEY = "e2e-function-key-0123456789"
 
 
 @pytest.fixture(scope="session")
-def host_url(azurite: str, tmp_path_factory) -> Iterator[str]:
+def host_clock(tmp_path_factory) -> Path:
+    """The file the host's schedules read the time from (the real time while it is empty)."""
+    return tmp_path_factory.mktemp("clock") / "now.txt"
+
+
+@pytest.fixture(scope="session")
+def host_url(azurite: str, tmp_path_factory, host_clock: Path) -> Iterator[str]:
     port = _free_port()
     env = {**os.environ, "DESIGNER_STORAGE_CONNECTION_STRING": azurite, "AzureWebJobsStorage": azurite,
            "DESIGNER_STORAGE": azurite,
@@ -25,7 +32,8 @@ def host_url(azurite: str, tmp_path_factory) -> Iterator[str]:
            "DESIGNER_MINI_BATCH_ROWS": "25",
            # Slow nodes for the timeout and cancel tests are Execute Python Script nodes.
            "DESIGNER_ENABLE_PYTHON_SCRIPT": "true",
-           "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY}
+           "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+           "DESIGNER_CLOCK_FILE": str(host_clock)}
     log = tmp_path_factory.mktemp("devhost") / "devhost.log"
     proc = subprocess.Popen([sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)

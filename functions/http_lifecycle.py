@@ -1,0 +1,104 @@
+"""Deletes (with what still uses the thing), clone of a published version, endpoint edits."""
+from __future__ import annotations
+
+import azure.durable_functions as df
+import azure.functions as func
+from pydantic import BaseModel, Field
+
+from core import endpoints
+from core.errors import InvalidRequest, Problem
+from functions.common import caller, json_errors, json_response, parse_body, service
+from functions.http_pipelines import draft_view
+
+bp = df.Blueprint()
+
+
+class DescriptionRequest(BaseModel):
+    description: str = Field(max_length=2000)
+
+
+def force(req: func.HttpRequest) -> bool:
+    value = (req.params.get("force") or "false").lower()
+    if value not in ("true", "false"):
+        raise InvalidRequest("Bad force", [Problem(code="invalid_query", field="force", message="force is true or false")])
+    return value == "true"
+
+
+def deleted(what: str, **details: object) -> func.HttpResponse:
+    return json_response({"deleted": what, **details})
+
+
+@bp.route(route="datasets/{name}", methods=["DELETE"])
+@json_errors
+def delete_dataset(req: func.HttpRequest) -> func.HttpResponse:
+    """Every version; 409 naming each pipeline or schedule that uses it, unless ``?force=true``."""
+    name = req.route_params["name"]
+    return deleted(f"dataset {name}", versions=service().lifecycle.delete_dataset(name, None, force(req)))
+
+
+@bp.route(route="datasets/{name}/versions/{version:int}", methods=["DELETE"])
+@json_errors
+def delete_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
+    name, version = req.route_params["name"], int(req.route_params["version"])
+    return deleted(f"dataset {name}", versions=service().lifecycle.delete_dataset(name, version, force(req)))
+
+
+@bp.route(route="assets/{name}", methods=["DELETE"])
+@json_errors
+def delete_asset(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params["name"]
+    return deleted(f"asset {name}", versions=service().lifecycle.delete_asset(name, None, force(req)))
+
+
+@bp.route(route="assets/{name}/versions/{version:int}", methods=["DELETE"])
+@json_errors
+def delete_asset_version(req: func.HttpRequest) -> func.HttpResponse:
+    name, version = req.route_params["name"], int(req.route_params["version"])
+    return deleted(f"asset {name}", versions=service().lifecycle.delete_asset(name, version, force(req)))
+
+
+@bp.route(route="pipelineendpoints/{name}", methods=["DELETE"])
+@json_errors
+def delete_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
+    """With its versions and schedules; 409 while it has schedules, unless ``?force=true``."""
+    name = req.route_params["name"]
+    return deleted(f"pipeline endpoint {name}", **service().lifecycle.delete_pipeline_endpoint(
+        name, force(req), caller(req)))
+
+
+@bp.route(route="runs/{run_id}", methods=["DELETE"])
+@json_errors
+def delete_run(req: func.HttpRequest) -> func.HttpResponse:
+    """A run that has ended, with its node records (409 while it goes on)."""
+    service().lifecycle.delete_run(req.route_params["run_id"])
+    return func.HttpResponse(status_code=204)
+
+
+@bp.route(route="experiments/{experiment}", methods=["DELETE"])
+@json_errors
+def delete_experiment(req: func.HttpRequest) -> func.HttpResponse:
+    experiment = req.route_params["experiment"]
+    return deleted(f"experiment {experiment}", runs=service().lifecycle.delete_experiment(experiment))
+
+
+@bp.route(route="pipelineendpoints/{name}/versions/{version:int}/clone", methods=["POST"])
+@json_errors
+def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
+    """A new draft holding the published version, to change and publish again."""
+    draft, problems = service().clone_endpoint_version(req.route_params["name"], int(req.route_params["version"]))
+    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
+                         {"Location": f"/api/pipelines/{draft.id}"})
+
+
+@bp.route(route="pipelineendpoints/{name}/description", methods=["PUT"])
+@json_errors
+def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, DescriptionRequest)
+    return json_response(endpoints.set_description(service().store, req.route_params["name"],
+                                                   body.description).model_dump(mode="json"))
+
+
+@bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["GET"])
+@json_errors
+def get_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(endpoints.get(service().store, req.route_params["name"]).batch_settings)
