@@ -1,0 +1,182 @@
+"""Trained models out: an MLflow model loaded and served by MLflow itself, and an ONNX file run
+in ONNX Runtime, each predicting what the real-time endpoint answers on the training rows."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import socket
+import subprocess
+import time
+import uuid
+import zipfile
+from pathlib import Path
+
+import httpx
+import numpy as np
+import onnxruntime as ort
+import pandas as pd
+import pytest
+import yaml
+
+from core.errors import Conflict
+from core.graph import Pipeline
+from core.portability import Portability
+from core.realtime_service import RealtimeSource
+from core.service import Submission
+from tests.core.serving.mlflow_env import mlflow_python
+from tests.core.test_service import run_inline, tutorial
+
+ROOT = Path(__file__).resolve().parents[3]
+PREDICT = """
+import json, sys
+import mlflow.pyfunc, pandas as pd
+from mlflow.models import Model
+model = mlflow.pyfunc.load_model(sys.argv[1])
+rows = pd.DataFrame.from_records(json.load(open(sys.argv[2])))
+meta = Model.load(sys.argv[1])
+example = meta.load_input_example(sys.argv[1])
+print(json.dumps({"predictions": json.loads(model.predict(rows).to_json(orient="records")),
+                  "inputs": meta.signature.inputs.input_names(), "example_rows": len(example),
+                  "example_predictions": len(model.predict(example))}))
+"""
+
+
+@pytest.fixture(scope="module")
+def trained(service) -> dict:
+    run, job = service.submit(Submission(experiment="model-export", pipeline=tutorial()))
+    run_inline(service, job)
+    return service.get_run(run.run_id)
+
+
+@pytest.fixture(scope="module")
+def endpoint(service, trained) -> tuple[str, str]:
+    draft, _ = service.create_inference_pipeline(trained["run_id"], "realtime")
+    deployed, keys = service.realtime.deploy(f"export-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t")
+    return deployed.name, keys["primary"]
+
+
+@pytest.fixture(scope="module")
+def training_rows(service) -> list[dict]:
+    """The training rows the endpoint scores (complete ones: the pipeline drops the others)."""
+    cars = pd.read_csv(service.samples_dir / "automobile-price-raw.csv").drop(columns=["price"])
+    complete = cars.dropna(subset=[c for c in cars.columns if c != "normalized-losses"])
+    return json.loads(complete.to_json(orient="records"))
+
+
+@pytest.fixture(scope="module")
+def endpoint_predictions(service, endpoint, training_rows) -> list[float]:
+    name, key = endpoint
+    answer = service.realtime.score(name, key, {"dataframe_records": training_rows})
+    assert len(answer["predictions"]) == len(training_rows)
+    return [r["Scored Labels"] for r in answer["predictions"]]
+
+
+@pytest.fixture(scope="module")
+def mlflow_model(service, endpoint, tmp_path_factory) -> Path:
+    source = Portability(service).sources.from_realtime(endpoint[0])
+    zipped = Portability(service).export_model(source, "mlflow", endpoint[0])
+    assert zipped.media_type == "application/zip"
+    folder = tmp_path_factory.mktemp("mlflow") / "model"
+    zipfile.ZipFile(io.BytesIO(zipped.body)).extractall(folder)
+    return folder
+
+
+def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, service, endpoint):
+    meta = yaml.safe_load((mlflow_model / "MLmodel").read_text())
+    flavor = meta["flavors"]["python_function"]
+    assert (mlflow_model / flavor["data"]).is_file() and (mlflow_model / "code" / f"{flavor['loader_module']}.py").is_file()
+    inputs = json.loads(meta["signature"]["inputs"])
+    schema = {c.name: c for c in service.realtime._record(endpoint[0])[0].schema_}
+    assert [c["name"] for c in inputs] == list(schema)  # the captured schema, in its order
+    assert {c["name"]: c["required"] for c in inputs}["normalized-losses"] is False
+    assert {c["name"]: c["type"] for c in inputs}["curb-weight"] == "long"
+    assert json.loads(meta["signature"]["outputs"]) == [{"type": "double", "name": "Scored Labels", "required": True}]
+    example = json.loads((mlflow_model / "input_example.json").read_text())
+    assert example["columns"] == list(schema) and len(example["data"]) == 5
+
+
+def test_mlflow_loads_the_model_and_predicts_what_the_endpoint_answers(mlflow_model, training_rows,
+                                                                      endpoint_predictions, tmp_path):
+    rows = tmp_path / "rows.json"
+    rows.write_text(json.dumps(training_rows))
+    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(mlflow_model), str(rows)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    got = [r["Scored Labels"] for r in result["predictions"]]
+    assert got == pytest.approx(endpoint_predictions, rel=1e-12, abs=1e-9)
+    assert result["example_rows"] == result["example_predictions"] == 5
+    assert "make" in result["inputs"]
+
+
+def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_predictions, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cli = mlflow_python().parent / "mlflow"
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen([str(cli), "models", "serve", "-m", str(mlflow_model), "--env-manager", "local",
+                               "-h", "127.0.0.1", "-p", str(port), "-w", "1"], stdout=log, stderr=subprocess.STDOUT,
+                              cwd=tmp_path, start_new_session=True,  # mlflow starts uvicorn from PATH
+                              env={**os.environ, "PATH": f"{cli.parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{url}/ping", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
+            time.sleep(0.5)
+        answer = httpx.post(f"{url}/invocations", json={"dataframe_records": training_rows[:20]}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        got = [r["Scored Labels"] for r in answer.json()["predictions"]]
+        assert got == pytest.approx(endpoint_predictions[:20], rel=1e-12, abs=1e-9)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGTERM)  # the CLI and the uvicorn it started
+            server.wait(30)
+
+
+def test_the_onnx_export_runs_in_onnx_runtime_with_the_endpoints_predictions(service, endpoint, training_rows,
+                                                                           endpoint_predictions):
+    source = Portability(service).sources.from_realtime(endpoint[0])
+    data = Portability(service).export_model(source, "onnx", endpoint[0]).body
+    session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
+    names = [i.name for i in session.get_inputs()]
+    assert names == source.model.feature_columns and "fuel-type" in names  # the schema's names, not fuel_type
+    meta = json.loads(session.get_modelmeta().custom_metadata_map["designer"])
+    frame = pd.DataFrame.from_records(training_rows)
+    types = {"string": object, "int64": np.int64, "double": np.float64, "float": np.float32}
+    feed = {i["name"]: frame[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]}
+    predicted = session.run(None, feed)[0].reshape(-1)
+    assert predicted.tolist() == pytest.approx(endpoint_predictions, rel=1e-5, abs=1e-6 * max(map(abs, endpoint_predictions)))
+
+
+def test_run_output_and_asset_exports_carry_the_same_model(service, trained, endpoint_predictions, training_rows):
+    portability = Portability(service)
+    from_run = portability.sources.from_run(trained["run_id"], "train")
+    asset = service.register_output(trained["run_id"], "train", "trained_model", f"cars-{uuid.uuid4().hex[:6]}", "", "t")
+    from_asset = portability.sources.from_asset(asset["name"], asset["version"])
+    frame = pd.DataFrame.from_records(training_rows)
+    for source in (from_run, from_asset):
+        assert source.model.score(frame)["Scored Labels"].tolist() == pytest.approx(endpoint_predictions, rel=1e-12)
+        names = [c.name for c in source.input_schema()]
+        assert names == source.model.feature_columns and "price" not in names
+        files = zipfile.ZipFile(io.BytesIO(portability.export_model(source, "mlflow", "m").body)).namelist()
+        assert {"MLmodel", "model/model.pkl", "code/core/components/models.py", "requirements.txt"} <= set(files)
+
+
+def test_a_model_onnx_cannot_carry_is_refused_with_the_reason(service):
+    pipeline = Pipeline.model_validate({**tutorial().model_dump(mode="json")})
+    pipeline.node("learner").component = "Poisson Regression"
+    run, job = service.submit(Submission(experiment="model-export", pipeline=pipeline))
+    run_inline(service, job)
+    source = Portability(service).sources.from_run(run.run_id, "train")
+    with pytest.raises(Conflict) as caught:
+        Portability(service).export_model(source, "onnx", "poisson")
+    assert caught.value.problems[0].code == "not_convertible"
