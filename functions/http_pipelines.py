@@ -7,9 +7,11 @@ import azure.functions as func
 from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
+from core.pipelines.yaml_io import from_yaml, is_yaml
 from core.runs import RunRecord
 from core.service import Job, PipelineInputRequest, Submission
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
+from functions.http_export import pipeline_download
 from functions.orchestration import ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -46,7 +48,8 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines", methods=["POST"])
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = parse_body(req, Pipeline)
+    pipeline = (build(Pipeline, from_yaml(req.get_body())) if is_yaml(req.headers.get("content-type"))
+                else parse_body(req, Pipeline))
     draft, problems = service().create_draft(pipeline)
     return json_response(draft_view(draft, pipeline, problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""})
@@ -56,6 +59,8 @@ def create_draft(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_draft(req: func.HttpRequest) -> func.HttpResponse:
     draft, pipeline = service().get_draft(req.route_params["draft_id"])
+    if req.params.get("format", "json") != "json":  # yaml, python
+        return pipeline_download(pipeline, req)
     return json_response(draft_view(draft, pipeline, service().validate(pipeline)),
                          headers={"ETag": draft.etag or ""})
 

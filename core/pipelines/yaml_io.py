@@ -3,8 +3,9 @@
 The YAML names components, parameters and ports by their designer names, leaves out what is
 at its default (no ``version``, ``comment`` or ``regenerate_output`` unless set), and keeps
 the canvas layout (each node's ``position``) apart in a ``layout`` mapping at the end, so a
-reviewer reads the pipeline first and the coordinates last. Exporting is canonical: export,
-import, export again gives the same bytes.
+reviewer reads the pipeline first and the coordinates last. Exporting is canonical (parameters and
+the mappings inside their values in key order, as the service stores them): export, import,
+save, export again gives the same bytes.
 
 Only ``yaml.safe_load`` reads YAML here: a document cannot construct Python objects.
 """
@@ -112,12 +113,23 @@ def _node(node: dict[str, Any], component: type[Component] | None) -> dict[str, 
         out["regenerate_output"] = True
     parameters = node.get("parameters") or {}
     if parameters:
-        out["parameters"] = {parameter_name(component, k): v for k, v in parameters.items()}
+        named = {parameter_name(component, k): v for k, v in parameters.items()}
+        out["parameters"] = {k: _sorted(named[k]) for k in sorted(named)}
     extra = {k: v for k, v in node.items() if k not in out and k not in ("parameters", "regenerate_output",
                                                                           "comment", "version")
              and k not in NODE_LAYOUT_FIELDS and v is not None}
     out.update(extra)  # fields a later document version adds travel too
     return out
+
+
+def _sorted(value: Any) -> Any:
+    """Mappings inside values in key order: the service stores documents with sorted keys, so
+    this is the only order that survives a save (and keeps a second export byte-identical)."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def parameter_name(component: type[Component] | None, key: str) -> str:
@@ -144,7 +156,7 @@ def port_name(ref: Any, components: dict[str, type[Component] | None], output: b
 def _pipeline_parameter(param: dict[str, Any], components: dict[str, type[Component] | None]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": param["name"]}
     if param.get("default") is not None:
-        out["default"] = param["default"]
+        out["default"] = _sorted(param["default"])
     if param.get("description"):
         out["description"] = param["description"]
     out["bindings"] = [_Flow(node=b["node"], parameter=parameter_name(components.get(b["node"]), b["parameter"]))
