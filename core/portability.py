@@ -82,7 +82,7 @@ class Portability:
     # ---- lineage ----------------------------------------------------------------------------
     def lineage_of(self, query: dict[str, str]) -> dict[str, Any]:
         """One of: asset(+version), pipeline_endpoint(+version), realtime, dataset(+version), run+node(+port)."""
-        version = _int(query, "version")
+        version = int_param(query, "version")
         if query.get("asset"):
             return self.lineage.asset(query["asset"], version)
         if query.get("pipeline_endpoint"):
@@ -108,7 +108,7 @@ def check_format(fmt: str, allowed: tuple[str, ...]) -> None:
             code="invalid_format", field="format", message=f"format is one of {list(allowed)}")])
 
 
-def _int(query: dict[str, str], key: str) -> int | None:
+def int_param(query: dict[str, str], key: str) -> int | None:
     value = query.get(key)
     if value is None or value == "":
         return None

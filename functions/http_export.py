@@ -7,8 +7,9 @@ import azure.functions as func
 from pydantic import BaseModel
 
 from core.graph import Pipeline
-from core.portability import Download, Portability
-from functions.common import json_errors, json_response, parse_body, service
+from core.pipelines.yaml_io import from_yaml, is_yaml
+from core.portability import Download, Portability, int_param
+from functions.common import build, json_errors, json_response, parse_body, service
 
 bp = func.Blueprint()
 
@@ -27,6 +28,13 @@ def download(file: Download) -> func.HttpResponse:
 def pipeline_download(pipeline: Pipeline, req: func.HttpRequest) -> func.HttpResponse:
     """``?format=yaml|python`` for the routes that answer a pipeline document."""
     return download(portability().render(pipeline, req.params.get("format", "json")))
+
+
+def pipeline_body(req: func.HttpRequest) -> Pipeline:
+    """A pipeline document sent as JSON, or as YAML (``Content-Type: application/yaml``)."""
+    if is_yaml(req.headers.get("content-type")):
+        return build(Pipeline, from_yaml(req.get_body()))
+    return parse_body(req, Pipeline)
 
 
 class DiffRequest(BaseModel):
@@ -68,9 +76,8 @@ def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="assets/{name}/model", methods=["GET"])
 @json_errors
 def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
-    version = req.params.get("version")
     name = req.route_params["name"]
-    source = portability().sources.from_asset(name, int(version) if version and version.isdigit() else None)
+    source = portability().sources.from_asset(name, int_param(dict(req.params), "version"))
     return download(portability().export_model(source, req.params.get("format", "mlflow"), name))
 
 

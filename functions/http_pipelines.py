@@ -7,11 +7,10 @@ import azure.functions as func
 from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
-from core.pipelines.yaml_io import from_yaml, is_yaml
 from core.runs import RunRecord
 from core.service import Job, PipelineInputRequest, Submission
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
-from functions.http_export import pipeline_download
+from functions.http_export import pipeline_body, pipeline_download
 from functions.orchestration import ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -48,8 +47,7 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines", methods=["POST"])
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = (build(Pipeline, from_yaml(req.get_body())) if is_yaml(req.headers.get("content-type"))
-                else parse_body(req, Pipeline))
+    pipeline = pipeline_body(req)
     draft, problems = service().create_draft(pipeline)
     return json_response(draft_view(draft, pipeline, problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""})
@@ -68,7 +66,7 @@ def get_draft(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines/{draft_id}", methods=["PUT"])
 @json_errors
 def update_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = parse_body(req, Pipeline)
+    pipeline = pipeline_body(req)
     draft, problems = service().update_draft(req.route_params["draft_id"], pipeline,
                                              req.headers.get("if-match"))
     return json_response(draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})

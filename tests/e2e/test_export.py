@@ -40,6 +40,10 @@ def test_a_draft_posted_as_yaml_comes_back_as_the_same_yaml(api: httpx.Client):
     assert script.status_code == 200 and "def pipeline(run: LocalRun)" in script.text
     compile(script.text, "pipeline.py", "exec")
     assert script.headers["content-disposition"].endswith('.py"')
+    updated = api.put(f"/pipelines/{created.json()['id']}", content=text.replace(": 0.7", ": 0.6").encode(), headers=YAML)
+    assert updated.status_code == 200, updated.text
+    split = next(n for n in updated.json()["pipeline"]["nodes"] if n["id"] == "split")
+    assert split["parameters"]["Fraction of rows in the first output dataset"] == 0.6
 
 
 def test_bad_yaml_and_bad_formats_are_refused_and_store_nothing(api: httpx.Client):

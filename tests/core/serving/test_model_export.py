@@ -37,7 +37,7 @@ model = mlflow.pyfunc.load_model(sys.argv[1])
 rows = pd.DataFrame.from_records(json.load(open(sys.argv[2])))
 meta = Model.load(sys.argv[1])
 example = meta.load_input_example(sys.argv[1])
-print(json.dumps({"predictions": json.loads(model.predict(rows).to_json(orient="records")),
+print(json.dumps({"predictions": json.loads(model.predict(rows).to_json(orient="records", double_precision=15)),
                   "inputs": meta.signature.inputs.input_names(), "example_rows": len(example),
                   "example_predictions": len(model.predict(example))}))
 """
@@ -180,3 +180,44 @@ def test_a_model_onnx_cannot_carry_is_refused_with_the_reason(service):
     with pytest.raises(Conflict) as caught:
         Portability(service).export_model(source, "onnx", "poisson")
     assert caught.value.problems[0].code == "not_convertible"
+
+
+CREDIT = {"name": "credit", "nodes": [
+    {"id": "credit", "component": "Dataset", "parameters": {"name": "german-credit"}},
+    {"id": "split", "component": "Split Data", "parameters": {"Fraction of rows in the first output dataset": 0.7,
+                                                              "Random seed": 3}},
+    {"id": "learner", "component": "Two-Class Logistic Regression", "parameters": {"Random number seed": 1}},
+    {"id": "train", "component": "Train Model", "parameters": {"Label column": "credit-risk"}},
+    {"id": "score", "component": "Score Model"}], "edges": [
+    {"source": "credit.dataset", "target": "split.dataset"},
+    {"source": "learner.untrained_model", "target": "train.untrained_model"},
+    {"source": "split.results_dataset1", "target": "train.dataset"},
+    {"source": "train.trained_model", "target": "score.trained_model"},
+    {"source": "split.results_dataset2", "target": "score.dataset"}]}
+
+
+def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_path):
+    run, job = service.submit(Submission(experiment="model-export", pipeline=Pipeline.model_validate(CREDIT)))
+    run_inline(service, job)
+    scored = service.node_output(run.run_id, "score", "scored_dataset", None)
+    rows = scored.drop(columns=["credit-risk", "Scored Labels", "Scored Probabilities"])
+    portability = Portability(service)
+    source = portability.sources.from_run(run.run_id, "train")
+    folder = tmp_path / "model"
+    zipfile.ZipFile(io.BytesIO(portability.export_model(source, "mlflow", "credit").body)).extractall(folder)
+    (tmp_path / "rows.json").write_text(rows.to_json(orient="records", double_precision=15))
+    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(folder), str(tmp_path / "rows.json")],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    predicted = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1])["predictions"])
+    assert predicted["Scored Labels"].tolist() == scored["Scored Labels"].tolist()
+    assert predicted["Scored Probabilities"].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-12)
+
+    session = ort.InferenceSession(portability.export_model(source, "onnx", "credit").body,
+                                   providers=["CPUExecutionProvider"])
+    meta = json.loads(session.get_modelmeta().custom_metadata_map["designer"])
+    types = {"string": object, "int64": np.int64, "double": np.float64, "float": np.float32}
+    feed = {i["name"]: rows[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]}
+    labels, proba = session.run(None, feed)[:2]
+    assert labels.reshape(-1).tolist() == scored["Scored Labels"].tolist()
+    assert proba[:, 1].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-5, abs=1e-6)
