@@ -3,9 +3,11 @@
 The MLflow model is written without MLflow (it is not a dependency of the app): an ``MLmodel``
 file with a ``python_function`` flavor whose ``loader_module`` ships in the model's ``code``
 directory, as MLflow's pyfunc format defines it. The model file is a pickle of the designer's
-``TrainedModel`` (so MLflow scores with the same code as Score Model); the few modules of this
-project it refers to ship in ``code/`` too, and pickling refuses a model that refers to any
-other. The signature comes from the captured schema (a real-time endpoint's input schema, or the
+``TrainedModel`` (so MLflow scores with the same code as Score Model) or, for a real-time
+endpoint, of the endpoint's whole scoring path (its steps after Web Service Input with their
+fitted models and transformations), so MLflow answers what the endpoint answers. The modules of
+this project a pickle refers to (the component catalogue, ``core.errors``, ``core.sandbox``)
+ship in ``code/`` too, and pickling refuses one that refers to any other. The signature comes from the captured schema (a real-time endpoint's input schema, or the
 columns the model was trained on), the input example from the training rows.
 
 The ONNX file is the conversion :mod:`core.onnx_acceleration` makes and verifies against
@@ -23,6 +25,7 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -37,15 +40,17 @@ LOADER_MODULE = "designer_mlflow_model"
 MODEL_FILE = "model/model.pkl"
 EXAMPLE_ROWS = 5
 _CORE = Path(__file__).resolve().parents[1]
-# The project modules a pickled TrainedModel may refer to, shipped in the MLflow model's code/.
-SHIPPED_MODULES = {"core.components.models": "components/models.py", "core.errors": "errors.py"}
+# The project files an MLflow model carries in code/core/: the component catalogue and what it imports.
+SHIPPED_FILES = ("errors.py", "sandbox.py", *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")))
+SHIPPED_MODULES = {"core." + f[:-3].replace("/", ".").removesuffix(".__init__") for f in SHIPPED_FILES}
 _MLFLOW_TYPES = {"integer": "long", "number": "double", "string": "string", "boolean": "boolean"}
-_PINNED = ("scikit-learn", "pandas", "numpy", "scipy", "pydantic", "joblib")
+_PINNED = ("scikit-learn", "pandas", "numpy", "scipy", "pydantic", "joblib", "matplotlib", "duckdb")
 
 LOADER_SOURCE = '''"""Loads a model exported by the ML pipeline designer: MLflow's python_function loader_module.
 
-The model is the designer's TrainedModel; predict() answers what the designer's Score Model
-adds to the rows (Scored Labels, and Scored Probabilities for classifiers), one row per input row.
+The pickle holds either the designer's TrainedModel, whose predict() answers what Score Model
+adds to the rows (Scored Labels, and Scored Probabilities for classifiers), or a real-time
+endpoint's scoring path, whose predict() answers the endpoint's output table.
 """
 import pickle
 
@@ -61,9 +66,30 @@ class DesignerModel:
         return self.model.score(frame, append=False).reset_index(drop=True)
 
 
+class DesignerPipeline:
+    """The endpoint's steps, run in order on the request rows, as the endpoint runs them."""
+
+    def __init__(self, program):
+        self.program = program
+
+    def predict(self, model_input, params=None):
+        from core.components import RunContext
+
+        frame = model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+        values = dict(self.program["static"])
+        values[self.program["entry"]] = frame.reset_index(drop=True)
+        context = RunContext()
+        for node_id, component, parameters, inputs in self.program["steps"]:
+            produced = component.run({port: values[ref] for port, ref in inputs.items()}, parameters, context)
+            for port, value in produced.items():
+                values[(node_id, port)] = value
+        return values[self.program["exit"]].reset_index(drop=True)
+
+
 def _load_pyfunc(path):
     with open(path, "rb") as handle:
-        return DesignerModel(pickle.load(handle))
+        payload = pickle.load(handle)
+    return DesignerPipeline(payload) if isinstance(payload, dict) else DesignerModel(payload)
 '''
 
 
@@ -76,6 +102,14 @@ class ExportSource:
     schema: list[ColumnSpec] | None = None
     description: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    program: dict[str, Any] | None = None  # an endpoint's scoring path (see LOADER_SOURCE)
+    score: Callable[[pd.DataFrame], pd.DataFrame] | None = None  # what the program answers, in process
+    onnx_refusal: str | None = None  # why the model alone does not stand for this source
+
+    def predict(self, rows: pd.DataFrame) -> pd.DataFrame:
+        if self.score is not None:
+            return self.score(rows)
+        return self.model.score(rows, append=False)
 
     def input_schema(self) -> list[ColumnSpec]:
         if self.schema is not None:
@@ -102,7 +136,7 @@ def mlflow_model_zip(source: ExportSource, name: str) -> bytes:
 
 def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
     example = source.example()
-    outputs = source.model.score(example, append=False) if len(example) else pd.DataFrame()
+    outputs = source.predict(example) if len(example) else pd.DataFrame()
     versions = _versions()
     python = platform.python_version()
     serving = {"dataframe_split": json.loads(example.to_json(orient="split", index=False))}
@@ -124,17 +158,16 @@ def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
     requirements = "mlflow\n" + "".join(f"{pkg}=={versions[pkg]}\n" for pkg in _PINNED if pkg in versions)
     files = {
         "MLmodel": yaml.safe_dump(mlmodel, sort_keys=False).encode(),
-        MODEL_FILE: pickle_model(source.model),
+        MODEL_FILE: pickle_model(source.program if source.program is not None else source.model),
         f"code/{LOADER_MODULE}.py": LOADER_SOURCE.encode(),
         "code/core/__init__.py": b'"""The designer modules this model\'s pickle refers to."""\n',
-        "code/core/components/__init__.py": b"",
         "input_example.json": example.to_json(orient="split", index=False).encode(),
         "serving_input_example.json": json.dumps(serving).encode(),
         "requirements.txt": requirements.encode(),
         "python_env.yaml": yaml.safe_dump({"python": python, "build_dependencies": ["pip"],
                                            "dependencies": ["-r requirements.txt"]}, sort_keys=False).encode(),
     }
-    for module, path in SHIPPED_MODULES.items():
+    for path in SHIPPED_FILES:
         files[f"code/core/{path}"] = (_CORE / path).read_bytes()
     return files
 
@@ -153,7 +186,7 @@ class _CheckedPickler(pickle.Pickler):
         return NotImplemented
 
 
-def pickle_model(model: TrainedModel) -> bytes:
+def pickle_model(model: Any) -> bytes:
     buffer = io.BytesIO()
     pickler = _CheckedPickler(buffer)
     pickler.dump(model)
@@ -191,6 +224,8 @@ def onnx_model_bytes(source: ExportSource) -> tuple[bytes, dict[str, Any]]:
     of its inputs and outputs; :class:`Conflict` with the reason if it does not convert or verify."""
     import onnx
 
+    if source.onnx_refusal:
+        raise Conflict("This model is not exported as ONNX from here", [_problem("not_convertible", source.onnx_refusal)])
     rows = source.rows[[c for c in source.model.feature_columns if c in source.rows.columns]]
     conversion = try_convert(source.model, rows)
     if conversion.onnx is None:

@@ -57,39 +57,52 @@ class ModelSources:
                                      "node": node_id})
 
     def from_realtime(self, name: str, node_id: str | None = None) -> ExportSource:
-        """The model of the endpoint's Score Model step, with the endpoint's request schema.
+        """The endpoint's scoring path (for MLflow) and the model of its Score Model step (for ONNX).
 
-        Refused when a step before the model changes feature values (e.g. a replayed
-        normalisation): the exported model alone would then answer differently from the endpoint.
+        The ONNX file is the model alone, so it is refused where the steps before the model
+        change feature values (e.g. a replayed normalisation): it would answer differently from
+        the endpoint on the same request. The MLflow model carries those steps and does not.
         """
         deployed = realtime.get(self.store, name)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref))
         compiled = compile_pipeline(pipeline, self.store, self.artifacts)
         scorers = [s for s in compiled.steps if isinstance(s.component, ScoreModel)
                    and isinstance(compiled.static.get(s.inputs.get("trained_model")), TrainedModel)]
-        step = next((s for s in scorers if s.node_id == node_id), None) if node_id else (
-            scorers[0] if len(scorers) == 1 else None)
-        if step is None:
-            raise InvalidRequest("Name the Score Model node to export", [Problem(
-                code="ambiguous_model", field="node",
-                message=f"Endpoint {name!r} scores with {[s.node_id for s in scorers]}; pass ?node=<one of them>")])
+        if node_id is not None and node_id not in {s.node_id for s in scorers}:
+            raise NotFound(f"Endpoint {name!r} has no Score Model node {node_id!r}; it has "
+                           f"{[s.node_id for s in scorers]}")
+        if not scorers:
+            raise Conflict("The endpoint scores with no trained model", [Problem(
+                code="not_a_model", field="realtime", message=f"Endpoint {name!r} has no Score Model step")])
+        step = next(s for s in scorers if s.node_id == node_id) if node_id else scorers[0]
         model: TrainedModel = compiled.static[step.inputs["trained_model"]]
         sample = self._schema_rows(pipeline, compiled.input_node)
         sample = sample.drop(columns=[c for c in compiled.drop_columns if c in sample.columns])
-        seen = _score_model_inputs(compiled, sample, {step.node_id}).get(step.node_id)
-        if seen is None or seen.empty:
-            raise Conflict("No training row reaches the model", [Problem(
-                code="no_training_rows", node=step.node_id, message="The endpoint's training rows do not reach it")])
-        changed = _changed_features(model, sample, seen)
-        if changed:
-            raise Conflict("The endpoint changes feature values before its model", [Problem(
-                code="not_exportable", node=step.node_id, column=changed[0],
-                message=f"Steps before {step.node_id} change column(s) {changed[:5]}; an exported model alone "
-                        "would answer differently. Export the model from its training run instead")])
-        return ExportSource(model=model, rows=sample.loc[seen.index], schema=deployed.schema_,
+        program = {"entry": (compiled.input_node, compiled.input_port),
+                   "exit": (compiled.output_node, compiled.output_port),
+                   "steps": [(s.node_id, s.component, s.params, s.inputs) for s in compiled.steps],
+                   "static": dict(compiled.static)}
+        return ExportSource(model=model, rows=sample, schema=deployed.schema_, program=program,
+                            score=compiled.score, onnx_refusal=self._onnx_refusal(compiled, scorers, step, sample,
+                                                                                 node_id),
                             description=f"real-time endpoint {name} deployment {deployed.deployment}",
                             details={"realtime_endpoint": name, "deployment": deployed.deployment,
-                                     "node": step.node_id})
+                                     "model_node": step.node_id})
+
+    @staticmethod
+    def _onnx_refusal(compiled: Any, scorers: list[Any], step: Any, sample: pd.DataFrame,
+                      node_id: str | None) -> str | None:
+        if len(scorers) > 1 and node_id is None:
+            return f"the endpoint scores with {[s.node_id for s in scorers]}; pass ?node=<one of them>"
+        seen = _score_model_inputs(compiled, sample, {step.node_id}).get(step.node_id)
+        if seen is None or seen.empty:
+            return "no training row reaches the model"
+        changed = _changed_features(step_model(compiled, step), sample, seen)
+        if changed:
+            return (f"steps before {step.node_id} change column(s) {changed[:5]}, so the model alone answers "
+                    "differently from the endpoint; export the endpoint as an MLflow model, or the model from "
+                    "its training run")
+        return None
 
     # ---- helpers --------------------------------------------------------------------------
     def _model(self, ref: str, node_id: str) -> TrainedModel:
@@ -133,6 +146,10 @@ class ModelSources:
         return parquet_to_dataframe(self.store.get_blob("datasets", datasets.blob_name(entry.name, entry.version)))
 
 
+def step_model(compiled: Any, step: Any) -> TrainedModel:
+    return compiled.static[step.inputs["trained_model"]]
+
+
 def _changed_features(model: TrainedModel, raw: pd.DataFrame, seen: pd.DataFrame) -> list[str]:
     changed: list[str] = []
     for column in model.feature_columns:
@@ -143,7 +160,10 @@ def _changed_features(model: TrainedModel, raw: pd.DataFrame, seen: pd.DataFrame
             before = raw.loc[seen.index, column]
         except KeyError:
             return list(model.feature_columns)  # rows were re-indexed: cannot tell, so refuse
-        if not before.reset_index(drop=True).equals(seen[column].reset_index(drop=True)):
+        try:
+            pd.testing.assert_series_equal(before.reset_index(drop=True), seen[column].reset_index(drop=True),
+                                           check_dtype=False, check_names=False)
+        except AssertionError:
             changed.append(column)
     return changed
 

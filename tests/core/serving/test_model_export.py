@@ -66,24 +66,53 @@ def training_rows(service) -> list[dict]:
 
 
 @pytest.fixture(scope="module")
-def endpoint_predictions(service, endpoint, training_rows) -> list[float]:
+def endpoint_answer(service, endpoint, training_rows) -> list[dict]:
     name, key = endpoint
     answer = service.realtime.score(name, key, {"dataframe_records": training_rows})
     assert len(answer["predictions"]) == len(training_rows)
-    return [r["Scored Labels"] for r in answer["predictions"]]
+    return answer["predictions"]
 
 
 @pytest.fixture(scope="module")
-def mlflow_model(service, endpoint, tmp_path_factory) -> Path:
-    source = Portability(service).sources.from_realtime(endpoint[0])
-    zipped = Portability(service).export_model(source, "mlflow", endpoint[0])
+def endpoint_predictions(endpoint_answer) -> list[float]:
+    return [r["Scored Labels"] for r in endpoint_answer]
+
+
+def assert_same_rows(got: list[dict], want: list[dict]) -> None:
+    """The endpoint's output table, row by row and column by column (numbers to 1e-9)."""
+    assert len(got) == len(want)
+    for g, w in zip(got, want):
+        assert list(g) == list(w)
+        for column, value in w.items():
+            if isinstance(value, float):
+                assert g[column] == pytest.approx(value, rel=1e-9, abs=1e-9), column
+            else:
+                assert g[column] == value, column
+
+
+def export_mlflow(service, name: str, folder: Path) -> Path:
+    source = Portability(service).sources.from_realtime(name)
+    zipped = Portability(service).export_model(source, "mlflow", name)
     assert zipped.media_type == "application/zip"
-    folder = tmp_path_factory.mktemp("mlflow") / "model"
     zipfile.ZipFile(io.BytesIO(zipped.body)).extractall(folder)
     return folder
 
 
-def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, service, endpoint):
+def mlflow_predict(model: Path, rows: list[dict], tmp_path: Path) -> dict:
+    path = tmp_path / "rows.json"
+    path.write_text(json.dumps(rows))
+    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(model), str(path)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def mlflow_model(service, endpoint, tmp_path_factory) -> Path:
+    return export_mlflow(service, endpoint[0], tmp_path_factory.mktemp("mlflow") / "model")
+
+
+def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, service, endpoint, endpoint_answer):
     meta = yaml.safe_load((mlflow_model / "MLmodel").read_text())
     flavor = meta["flavors"]["python_function"]
     assert (mlflow_model / flavor["data"]).is_file() and (mlflow_model / "code" / f"{flavor['loader_module']}.py").is_file()
@@ -92,26 +121,22 @@ def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, ser
     assert [c["name"] for c in inputs] == list(schema)  # the captured schema, in its order
     assert {c["name"]: c["required"] for c in inputs}["normalized-losses"] is False
     assert {c["name"]: c["type"] for c in inputs}["curb-weight"] == "long"
-    assert json.loads(meta["signature"]["outputs"]) == [{"type": "double", "name": "Scored Labels", "required": True}]
+    outputs = json.loads(meta["signature"]["outputs"])
+    assert [c["name"] for c in outputs] == list(endpoint_answer[0])  # the endpoint's output table
+    assert outputs[-1] == {"type": "double", "name": "Scored Labels", "required": True}
     example = json.loads((mlflow_model / "input_example.json").read_text())
     assert example["columns"] == list(schema) and len(example["data"]) == 5
 
 
 def test_mlflow_loads_the_model_and_predicts_what_the_endpoint_answers(mlflow_model, training_rows,
-                                                                      endpoint_predictions, tmp_path):
-    rows = tmp_path / "rows.json"
-    rows.write_text(json.dumps(training_rows))
-    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(mlflow_model), str(rows)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result = json.loads(done.stdout.strip().splitlines()[-1])
-    got = [r["Scored Labels"] for r in result["predictions"]]
-    assert got == pytest.approx(endpoint_predictions, rel=1e-12, abs=1e-9)
+                                                                      endpoint_answer, tmp_path):
+    result = mlflow_predict(mlflow_model, training_rows, tmp_path)
+    assert_same_rows(result["predictions"], endpoint_answer)
     assert result["example_rows"] == result["example_predictions"] == 5
     assert "make" in result["inputs"]
 
 
-def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_predictions, tmp_path):
+def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_answer, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -134,8 +159,7 @@ def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_pre
             time.sleep(0.5)
         answer = httpx.post(f"{url}/invocations", json={"dataframe_records": training_rows[:20]}, timeout=60)
         assert answer.status_code == 200, answer.text
-        got = [r["Scored Labels"] for r in answer.json()["predictions"]]
-        assert got == pytest.approx(endpoint_predictions[:20], rel=1e-12, abs=1e-9)
+        assert_same_rows(answer.json()["predictions"], endpoint_answer[:20])
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)  # the CLI and the uvicorn it started
@@ -205,11 +229,8 @@ def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_pat
     source = portability.sources.from_run(run.run_id, "train")
     folder = tmp_path / "model"
     zipfile.ZipFile(io.BytesIO(portability.export_model(source, "mlflow", "credit").body)).extractall(folder)
-    (tmp_path / "rows.json").write_text(rows.to_json(orient="records", double_precision=15))
-    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(folder), str(tmp_path / "rows.json")],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    predicted = pd.DataFrame(json.loads(done.stdout.strip().splitlines()[-1])["predictions"])
+    records = json.loads(rows.to_json(orient="records", double_precision=15))
+    predicted = pd.DataFrame(mlflow_predict(folder, records, tmp_path)["predictions"])
     assert predicted["Scored Labels"].tolist() == scored["Scored Labels"].tolist()
     assert predicted["Scored Probabilities"].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-12)
 
@@ -221,3 +242,26 @@ def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_pat
     labels, proba = session.run(None, feed)[:2]
     assert labels.reshape(-1).tolist() == scored["Scored Labels"].tolist()
     assert proba[:, 1].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-5, abs=1e-6)
+
+
+def test_an_endpoint_that_normalizes_before_its_model_exports_its_whole_scoring_path(service, tmp_path):
+    document = tutorial().model_dump(mode="json")
+    document["nodes"].append({"id": "normalize", "component": "Normalize Data",
+                              "parameters": {"Transformation method": "MinMax"}})
+    document["edges"] = [e for e in document["edges"] if e["target"]["node"] != "split"] + [
+        {"source": "clean.cleaned_dataset", "target": "normalize.dataset"},
+        {"source": "normalize.transformed_dataset", "target": "split.dataset"}]
+    run, job = service.submit(Submission(experiment="model-export", pipeline=Pipeline.model_validate(document)))
+    run_inline(service, job)
+    draft, _ = service.create_inference_pipeline(run.run_id, "realtime")
+    deployed, keys = service.realtime.deploy(f"norm-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t")
+    cars = pd.read_csv(service.samples_dir / "automobile-price-raw.csv").drop(columns=["price"])
+    rows = json.loads(cars.dropna(subset=[c for c in cars.columns if c != "normalized-losses"]).head(30).to_json(
+        orient="records"))
+    answer = service.realtime.score(deployed.name, keys["primary"], {"dataframe_records": rows})["predictions"]
+    folder = export_mlflow(service, deployed.name, tmp_path / "model")
+    assert_same_rows(mlflow_predict(folder, rows, tmp_path)["predictions"], answer)
+    source = Portability(service).sources.from_realtime(deployed.name)
+    with pytest.raises(Conflict) as caught:
+        Portability(service).export_model(source, "onnx", deployed.name)
+    assert "change column(s)" in caught.value.problems[0].message
