@@ -58,13 +58,14 @@ class Portability:
         if fmt == "python":
             return Download(to_script(pipeline).encode(), "text/x-python; charset=utf-8", f"{stem}.py")
         if fmt == "yaml":
-            return Download(to_yaml(pipeline.model_dump(mode="json")).encode(), "application/yaml; charset=utf-8",
-                            f"{stem}.yaml")
+            text = to_yaml(pipeline.model_dump(mode="json"))
+            return Download(text.encode(), "application/yaml; charset=utf-8", f"{stem}.yaml")
         return Download(pipeline.model_dump_json().encode(), "application/json", f"{stem}.json")
 
     def diff_versions(self, name: str, a: int, b: int) -> dict[str, Any]:
         found = graph_diff.diff(self.version_pipeline(name, a), self.version_pipeline(name, b))
-        return {"pipeline_endpoint": name, "from_version": a, "to_version": b, **found.model_dump(mode="json")}
+        return {"pipeline_endpoint": name, "from_version": a, "to_version": b,
+                **found.model_dump(mode="json")}
 
     @staticmethod
     def diff_documents(before: Pipeline, after: Pipeline) -> dict[str, Any]:
@@ -81,7 +82,8 @@ class Portability:
 
     # ---- lineage ----------------------------------------------------------------------------
     def lineage_of(self, query: dict[str, str]) -> dict[str, Any]:
-        """One of: asset(+version), pipeline_endpoint(+version), realtime, dataset(+version), run+node(+port)."""
+        """One of: asset, pipeline_endpoint or dataset (each with an optional version), realtime,
+        or run and node (and port)."""
         version = int_param(query, "version")
         if query.get("asset"):
             return self.lineage.asset(query["asset"], version)

@@ -119,7 +119,8 @@ def publish_version(req: func.HttpRequest) -> func.HttpResponse:
 def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
     if req.params.get("format", "json") != "json":  # yaml, python
-        return pipeline_download(Pipeline.model_validate(service().artifacts.get_json(entry.pipeline_ref)), req)
+        pipeline = Pipeline.model_validate(service().artifacts.get_json(entry.pipeline_ref))
+        return pipeline_download(pipeline, req)
     return json_response({**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)})
 
 

@@ -70,7 +70,8 @@ def diff_documents(req: func.HttpRequest) -> func.HttpResponse:
 def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
     source = portability().sources.from_run(p["run_id"], p["node_id"])
-    return download(portability().export_model(source, req.params.get("format", "mlflow"), f"{p['node_id']}-model"))
+    fmt = req.params.get("format", "mlflow")
+    return download(portability().export_model(source, fmt, f"{p['node_id']}-model"))
 
 
 @bp.route(route="assets/{name}/model", methods=["GET"])

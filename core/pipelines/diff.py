@@ -104,7 +104,8 @@ def _node_change(node_id: str, a: Any, b: Any) -> NodeChange | None:
 
 def _parameter_changes(a: dict[str, Any], b: dict[str, Any]) -> list[ParameterChange]:
     keys = list(a) + [k for k in b if k not in a]
-    return [ParameterChange(parameter=k, before=a.get(k), after=b.get(k)) for k in keys if a.get(k) != b.get(k)]
+    return [ParameterChange(parameter=k, before=a.get(k), after=b.get(k))
+            for k in keys if a.get(k) != b.get(k)]
 
 
 def _edges(pipeline: Pipeline) -> list[tuple[str, str]]:

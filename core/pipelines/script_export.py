@@ -135,7 +135,8 @@ def _call(pipeline: Pipeline, node_id: str, names: dict[str, str]) -> str:
     if component is Dataset:
         params = _params(node)
         version = f", version={params['version']!r}" if params.get("version") is not None else ""
-        return "\n".join(comment + [f"{INDENT}{var} = run.dataset({node_id!r}, name={params['name']!r}{version})"])
+        call = f"{INDENT}{var} = run.dataset({node_id!r}, name={params['name']!r}{version})"
+        return "\n".join([*comment, call])
     args = [repr(node_id), repr(component.name)]
     parameters = {parameter_name(component, k): v for k, v in node.parameters.items()}
     if parameters:
@@ -161,4 +162,5 @@ def _literal(value: dict[str, Any]) -> str:
 
 def _is_source(component: type[Component]) -> bool:
     """A node that hands on a stored reference instead of running (a registered model, ...)."""
-    return component.source_outputs.__func__ is not Component.source_outputs.__func__  # type: ignore[attr-defined]
+    own = component.source_outputs.__func__  # type: ignore[attr-defined]
+    return own is not Component.source_outputs.__func__  # type: ignore[attr-defined]

@@ -83,7 +83,8 @@ def from_yaml(text: str | bytes) -> dict[str, Any]:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         raise InvalidRequest("The body is not valid YAML", [Problem(
-            code="invalid_yaml", field="body", message=f"{getattr(exc, 'problem', None) or exc}{where}")]) from exc
+            code="invalid_yaml", field="body",
+            message=f"{getattr(exc, 'problem', None) or exc}{where}")]) from exc
     if not isinstance(data, dict):
         raise InvalidRequest("The YAML must be a mapping", [Problem(
             code="invalid_yaml", field="body", message="Send a pipeline: name, nodes, edges, ...")])
@@ -94,7 +95,8 @@ def from_yaml(text: str | bytes) -> dict[str, Any]:
     nodes = data.get("nodes")
     by_id = {n.get("id"): n for n in nodes if isinstance(n, dict)} if isinstance(nodes, list) else {}
     unknown = [Problem(code="unknown_node", node=str(node_id), field=f"{LAYOUT}.{node_id}",
-                       message=f"layout names no node {node_id!r}") for node_id in layout if node_id not in by_id]
+                       message=f"layout names no node {node_id!r}")
+               for node_id in layout if node_id not in by_id]
     if unknown:
         raise InvalidRequest("The layout names unknown nodes", unknown)
     for node_id, position in layout.items():
@@ -104,7 +106,8 @@ def from_yaml(text: str | bytes) -> dict[str, Any]:
 
 # ---- canonical names ---------------------------------------------------------------------------
 def _node(node: dict[str, Any], component: type[Component] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": node.get("id"), "component": component.name if component else node.get("component")}
+    out: dict[str, Any] = {"id": node.get("id"),
+                           "component": component.name if component else node.get("component")}
     if node.get("version") is not None:
         out["version"] = node["version"]
     if node.get("comment"):
@@ -153,12 +156,14 @@ def port_name(ref: Any, components: dict[str, type[Component] | None], output: b
     return f"{node_id}.{found.name if found else port}"
 
 
-def _pipeline_parameter(param: dict[str, Any], components: dict[str, type[Component] | None]) -> dict[str, Any]:
+def _pipeline_parameter(param: dict[str, Any],
+                        components: dict[str, type[Component] | None]) -> dict[str, Any]:
     out: dict[str, Any] = {"name": param["name"]}
     if param.get("default") is not None:
         out["default"] = _sorted(param["default"])
     if param.get("description"):
         out["description"] = param["description"]
-    out["bindings"] = [_Flow(node=b["node"], parameter=parameter_name(components.get(b["node"]), b["parameter"]))
+    out["bindings"] = [_Flow(node=b["node"],
+                             parameter=parameter_name(components.get(b["node"]), b["parameter"]))
                        for b in param.get("bindings", [])]
     return out

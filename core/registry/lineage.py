@@ -63,8 +63,8 @@ class PipelineLineage(BaseModel):
     source_run: str | None = None
     models: list[SourceNode] = Field(default_factory=list)
     datasets: list[DatasetVersionRef] = Field(default_factory=list, description="Datasets the pipeline reads")
-    trained_on: list[DatasetVersionRef] = Field(default_factory=list,
-                                                description="Datasets its models and transformations were fitted on")
+    trained_on: list[DatasetVersionRef] = Field(
+        default_factory=list, description="Datasets its models and transformations were fitted on")
 
 
 class Lineage:
@@ -83,9 +83,10 @@ class Lineage:
         port_id = found.id if found else port
         ref = ref or node.outputs.get(port_id, "")
         return Origin(ref=ref, run_id=run.run_id, experiment=run.experiment, node=node_id, port=port_id,
-                      component=component.name if component else node.component, pipeline_name=run.pipeline_name,
-                      draft_id=run.draft_id, pipeline_endpoint=run.endpoint, pipeline_version=run.endpoint_version,
-                      trained_on=datasets_upstream(pipeline, node_id), assets=self._assets_of(ref))
+                      component=component.name if component else node.component,
+                      pipeline_name=run.pipeline_name, draft_id=run.draft_id, pipeline_endpoint=run.endpoint,
+                      pipeline_version=run.endpoint_version, trained_on=datasets_upstream(pipeline, node_id),
+                      assets=self._assets_of(ref))
 
     def of_ref(self, ref: str, source_run: str | None = None) -> Origin:
         """An artifact's origin: the given training run if it made it, else the run of an asset
@@ -117,7 +118,8 @@ class Lineage:
                 continue
             if component is Dataset:
                 params = _canonical(component, node.parameters)
-                out.datasets.append(DatasetVersionRef(name=str(params.get("name")), version=params.get("version")))
+                out.datasets.append(DatasetVersionRef(name=str(params.get("name")),
+                                                      version=params.get("version")))
             elif component.id in SOURCE_COMPONENTS:
                 ref = self._pinned_ref(node.parameters)
                 if ref is None:
@@ -153,8 +155,10 @@ class Lineage:
                 raise NotFound(f"Pipeline endpoint {name!r} has no version")
         entry = endpoints.get_version(self.store, name, version)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref))
-        deployments = [d.name for d in realtime.list_endpoints(self.store) if _deployed_from(d) == (name, version)]
-        return {"pipeline_endpoint": name, "version": version, "kind": entry.kind, "published_from": entry.source,
+        deployments = [d.name for d in realtime.list_endpoints(self.store)
+                       if _deployed_from(d) == (name, version)]
+        return {"pipeline_endpoint": name, "version": version, "kind": entry.kind,
+                "published_from": entry.source,
                 **self.of_pipeline(pipeline).model_dump(mode="json"),
                 "used_by": {"realtime_endpoints": deployments}}
 
@@ -162,19 +166,23 @@ class Lineage:
         deployed = realtime.get(self.store, name)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref))
         origin = _deployed_from(deployed)
-        return {"realtime_endpoint": name, "deployment": deployed.deployment, "deployed_from": deployed.source,
-                "pipeline_endpoint": origin[0] if origin else None, "pipeline_version": origin[1] if origin else None,
+        return {"realtime_endpoint": name, "deployment": deployed.deployment,
+                "deployed_from": deployed.source, "pipeline_endpoint": origin[0] if origin else None,
+                "pipeline_version": origin[1] if origin else None,
                 **self.of_pipeline(pipeline).model_dump(mode="json")}
 
     def run_output(self, run_id: str, node_id: str, port: str) -> dict[str, Any]:
         origin = self.of_output(run_id, node_id, port)
-        return {"origin": origin.model_dump(mode="json"), "used_by": self.used_by(ref=origin.ref) if origin.ref else {}}
+        used = self.used_by(ref=origin.ref) if origin.ref else {}
+        return {"origin": origin.model_dump(mode="json"), "used_by": used}
 
     def dataset(self, name: str, version: int | None) -> dict[str, Any]:
-        return {"dataset": {"name": name, "version": version}, "used_by": self.used_by(dataset=(name, version))}
+        return {"dataset": {"name": name, "version": version},
+                "used_by": self.used_by(dataset=(name, version))}
 
     # ---- the other way round ---------------------------------------------------------------
-    def used_by(self, ref: str | None = None, dataset: tuple[str, int | None] | None = None) -> dict[str, Any]:
+    def used_by(self, ref: str | None = None,
+                dataset: tuple[str, int | None] | None = None) -> dict[str, Any]:
         """Endpoint versions and real-time deployments using an artifact, or reading or trained on
         a dataset version (any version when ``version`` is None)."""
         def uses(lineage: PipelineLineage) -> list[str]:
@@ -191,17 +199,20 @@ class Lineage:
         versions, deployments = [], []
         for endpoint in endpoints.list_endpoints(self.store):
             for entry in endpoints.versions(self.store, endpoint.name):
-                lineage = self.of_pipeline(Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref)))
-                if how := uses(lineage):
-                    versions.append({"pipeline_endpoint": endpoint.name, "version": entry.version, "uses": how})
+                if how := uses(self._of_stored(entry.pipeline_ref)):
+                    versions.append({"pipeline_endpoint": endpoint.name, "version": entry.version,
+                                     "uses": how})
         for deployed in realtime.list_endpoints(self.store):
-            lineage = self.of_pipeline(Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref)))
-            if how := uses(lineage):
-                deployments.append({"realtime_endpoint": deployed.name, "deployment": deployed.deployment, "uses": how})
+            if how := uses(self._of_stored(deployed.pipeline_ref)):
+                deployments.append({"realtime_endpoint": deployed.name, "deployment": deployed.deployment,
+                                    "uses": how})
         out: dict[str, Any] = {"endpoint_versions": versions, "realtime_endpoints": deployments}
         if dataset is not None:
             out["assets"] = self._assets_trained_on(dataset)
         return out
+
+    def _of_stored(self, pipeline_ref: str) -> PipelineLineage:
+        return self.of_pipeline(Pipeline.model_validate(self.artifacts.get_json(pipeline_ref)))
 
     def _assets_trained_on(self, dataset: tuple[str, int | None]) -> list[dict[str, Any]]:
         found = []

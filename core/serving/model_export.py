@@ -7,8 +7,9 @@ directory, as MLflow's pyfunc format defines it. The model file is a pickle of t
 endpoint, of the endpoint's whole scoring path (its steps after Web Service Input with their
 fitted models and transformations), so MLflow answers what the endpoint answers. The modules of
 this project a pickle refers to (the component catalogue, ``core.errors``, ``core.sandbox``)
-ship in ``code/`` too, and pickling refuses one that refers to any other. The signature comes from the captured schema (a real-time endpoint's input schema, or the
-columns the model was trained on), the input example from the training rows.
+ship in ``code/`` too, and pickling refuses one that refers to any other. The signature comes
+from the captured schema (a real-time endpoint's input schema, or the columns the model was
+trained on), the input example from the training rows.
 
 The ONNX file is the conversion :mod:`core.onnx_acceleration` makes and verifies against
 scikit-learn, with its graph inputs renamed to the schema's column names (skl2onnx changes
@@ -41,12 +42,13 @@ MODEL_FILE = "model/model.pkl"
 EXAMPLE_ROWS = 5
 _CORE = Path(__file__).resolve().parents[1]
 # The project files an MLflow model carries in code/core/: the component catalogue and what it imports.
-SHIPPED_FILES = ("errors.py", "sandbox.py", *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")))
+SHIPPED_FILES = ("errors.py", "sandbox.py",
+                 *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")))
 SHIPPED_MODULES = {"core." + f[:-3].replace("/", ".").removesuffix(".__init__") for f in SHIPPED_FILES}
 _MLFLOW_TYPES = {"integer": "long", "number": "double", "string": "string", "boolean": "boolean"}
 _PINNED = ("scikit-learn", "pandas", "numpy", "scipy", "pydantic", "joblib", "matplotlib", "duckdb")
 
-LOADER_SOURCE = '''"""Loads a model exported by the ML pipeline designer: MLflow's python_function loader_module.
+LOADER_SOURCE = '''"""Loads a model exported by the ML pipeline designer (MLflow's pyfunc loader_module).
 
 The pickle holds either the designer's TrainedModel, whose predict() answers what Score Model
 adds to the rows (Scored Labels, and Scored Probabilities for classifiers), or a real-time
@@ -150,7 +152,8 @@ def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
                                   **source.details}},
         "model_uuid": uuid.uuid4().hex,
         "saved_input_example_info": {"artifact_path": "input_example.json", "type": "dataframe",
-                                     "pandas_orient": "split", "serving_input_path": "serving_input_example.json"},
+                                     "pandas_orient": "split",
+                                     "serving_input_path": "serving_input_example.json"},
         "signature": {"inputs": json.dumps(_mlflow_columns(source.input_schema())),
                       "outputs": json.dumps(_output_columns(outputs)), "params": None},
         "utc_time_created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
@@ -165,7 +168,8 @@ def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
         "serving_input_example.json": json.dumps(serving).encode(),
         "requirements.txt": requirements.encode(),
         "python_env.yaml": yaml.safe_dump({"python": python, "build_dependencies": ["pip"],
-                                           "dependencies": ["-r requirements.txt"]}, sort_keys=False).encode(),
+                                           "dependencies": ["-r requirements.txt"]},
+                                          sort_keys=False).encode(),
     }
     for path in SHIPPED_FILES:
         files[f"code/core/{path}"] = (_CORE / path).read_bytes()
@@ -225,11 +229,13 @@ def onnx_model_bytes(source: ExportSource) -> tuple[bytes, dict[str, Any]]:
     import onnx
 
     if source.onnx_refusal:
-        raise Conflict("This model is not exported as ONNX from here", [_problem("not_convertible", source.onnx_refusal)])
+        raise Conflict("This model is not exported as ONNX from here",
+                       [_problem("not_convertible", source.onnx_refusal)])
     rows = source.rows[[c for c in source.model.feature_columns if c in source.rows.columns]]
     conversion = try_convert(source.model, rows)
     if conversion.onnx is None:
-        raise Conflict("This model does not convert to ONNX", [_problem("not_convertible", conversion.reason)])
+        raise Conflict("This model does not convert to ONNX",
+                       [_problem("not_convertible", conversion.reason)])
     converted = conversion.onnx
     graph = onnx.load_from_string(converted.onnx_bytes)
     renames = {spec.name: spec.column for spec in converted.inputs if spec.name != spec.column}

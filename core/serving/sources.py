@@ -43,13 +43,14 @@ class ModelSources:
         entry = assets.get(self.store, name, version)
         if entry.kind != PortType.MODEL:
             raise InvalidRequest(f"Asset {name!r} is a {entry.kind.value}, not a trained model", [Problem(
-                code="not_a_model", field="asset", message="Only a trained model (not a clustering model or a "
-                                                           "transformation) is exported")])
+                code="not_a_model", field="asset",
+                message="Only a trained model (not a clustering model or a transformation) is exported")])
         run_id, _, node_id = entry.source.partition("/")
         node_id = node_id.split("/")[0]
         if not run_id or not node_id:
             raise Conflict(f"Asset {name!r} names no training run", [Problem(
-                code="no_training_rows", field="asset", message="The rows the model was trained on are unknown")])
+                code="no_training_rows", field="asset",
+                message="The rows the model was trained on are unknown")])
         rows = self._training_rows(run_id, node_id)
         return ExportSource(model=self._model(entry.ref, node_id), rows=rows,
                             description=f"asset {entry.name} version {entry.version}",
@@ -83,8 +84,8 @@ class ModelSources:
                    "steps": [(s.node_id, s.component, s.params, s.inputs) for s in compiled.steps],
                    "static": dict(compiled.static)}
         return ExportSource(model=model, rows=sample, schema=deployed.schema_, program=program,
-                            score=compiled.score, onnx_refusal=self._onnx_refusal(compiled, scorers, step, sample,
-                                                                                 node_id),
+                            score=compiled.score,
+                            onnx_refusal=self._onnx_refusal(compiled, scorers, step, sample, node_id),
                             description=f"real-time endpoint {name} deployment {deployed.deployment}",
                             details={"realtime_endpoint": name, "deployment": deployed.deployment,
                                      "model_node": step.node_id})
@@ -99,9 +100,9 @@ class ModelSources:
             return "no training row reaches the model"
         changed = _changed_features(step_model(compiled, step), sample, seen)
         if changed:
-            return (f"steps before {step.node_id} change column(s) {changed[:5]}, so the model alone answers "
-                    "differently from the endpoint; export the endpoint as an MLflow model, or the model from "
-                    "its training run")
+            return (f"steps before {step.node_id} change column(s) {changed[:5]}, so the model alone "
+                    "answers differently from the endpoint; export the endpoint as an MLflow model, or "
+                    "the model from its training run")
         return None
 
     # ---- helpers --------------------------------------------------------------------------
@@ -129,7 +130,8 @@ class ModelSources:
             if out_port is not None and out_port.id in source.outputs:
                 return self._table(source.outputs[out_port.id])
         raise Conflict("The training rows are not available", [Problem(
-            code="no_training_rows", node=node_id, message=f"Run {run_id} kept no dataset input of {node_id}")])
+            code="no_training_rows", node=node_id,
+            message=f"Run {run_id} kept no dataset input of {node_id}")])
 
     def _table(self, ref: str) -> pd.DataFrame:
         if ref.startswith("datasets/"):
@@ -138,12 +140,14 @@ class ModelSources:
 
     def _schema_rows(self, pipeline: Pipeline, input_node: str) -> pd.DataFrame:
         feeding = [e.source.node for e in pipeline.edges if e.target.node == input_node]
-        node = next((pipeline.node(n) for n in feeding if lookup(pipeline.node(n).component) is Dataset), None)
+        node = next((pipeline.node(n) for n in feeding
+                     if lookup(pipeline.node(n).component) is Dataset), None)
         if node is None:
             raise Conflict("No training dataset", [Problem(code="no_training_rows", node=input_node,
                                                            message="No dataset feeds Web Service Input")])
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
-        return parquet_to_dataframe(self.store.get_blob("datasets", datasets.blob_name(entry.name, entry.version)))
+        blob = datasets.blob_name(entry.name, entry.version)
+        return parquet_to_dataframe(self.store.get_blob("datasets", blob))
 
 
 def step_model(compiled: Any, step: Any) -> TrainedModel:
