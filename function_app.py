@@ -2,11 +2,13 @@
 import azure.durable_functions as df
 import azure.functions as func
 
-from functions import blob_scoring, http_datasets, http_endpoints, http_pipelines, http_realtime, orchestration
-from functions import http_lifecycle, http_maintenance, http_schedules, timers
+from functions import (
+    blob_scoring, http_datasets, http_endpoints, http_export, http_lifecycle, http_maintenance, http_pipelines,
+    http_realtime, http_schedules, orchestration, timers,
+)
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
-for blueprint in (http_pipelines.bp, http_datasets.bp, http_endpoints.bp, http_realtime.bp,
-                  orchestration.bp, blob_scoring.bp, http_schedules.bp,
-                  http_lifecycle.bp, http_maintenance.bp, timers.bp):
+for blueprint in (http_pipelines.bp, http_datasets.bp, http_endpoints.bp, http_realtime.bp, http_export.bp,
+                  http_schedules.bp, http_lifecycle.bp, http_maintenance.bp,
+                  orchestration.bp, blob_scoring.bp, timers.bp):
     app.register_functions(blueprint)

@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field
 from core import assets, endpoints
 from core.batch import BatchSettings
 from core.errors import InvalidRequest, Problem
+from core.graph import Pipeline
 from core.submissions import EndpointSubmission
 from functions.common import caller, json_errors, json_response, parse_body, service
+from functions.http_export import pipeline_download
 from functions.http_pipelines import draft_view, start_run
 
 bp = df.Blueprint()
@@ -116,6 +118,9 @@ def publish_version(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
+    if req.params.get("format", "json") != "json":  # yaml, python
+        pipeline = Pipeline.model_validate(service().artifacts.get_json(entry.pipeline_ref))
+        return pipeline_download(pipeline, req)
     return json_response({**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)})
 
 

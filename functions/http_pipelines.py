@@ -10,6 +10,7 @@ from core.graph import Pipeline
 from core.runs import TERMINAL, RunRecord
 from core.service import Job, PipelineInputRequest, Submission, run_view
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
+from functions.http_export import pipeline_body, pipeline_download
 from functions.orchestration import ORCHESTRATOR
 from functions import run_watch
 
@@ -47,7 +48,7 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines", methods=["POST"])
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = parse_body(req, Pipeline)
+    pipeline = pipeline_body(req)
     draft, problems = service().create_draft(pipeline)
     return json_response(draft_view(draft, pipeline, problems), 201,
                          {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""})
@@ -57,6 +58,8 @@ def create_draft(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_draft(req: func.HttpRequest) -> func.HttpResponse:
     draft, pipeline = service().get_draft(req.route_params["draft_id"])
+    if req.params.get("format", "json") != "json":  # yaml, python
+        return pipeline_download(pipeline, req)
     return json_response(draft_view(draft, pipeline, service().validate(pipeline)),
                          headers={"ETag": draft.etag or ""})
 
@@ -64,7 +67,7 @@ def get_draft(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelines/{draft_id}", methods=["PUT"])
 @json_errors
 def update_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = parse_body(req, Pipeline)
+    pipeline = pipeline_body(req)
     draft, problems = service().update_draft(req.route_params["draft_id"], pipeline,
                                              req.headers.get("if-match"))
     return json_response(draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})

@@ -1,0 +1,1 @@
+"""Pipeline documents as files: YAML, Python scripts, and differences between versions."""

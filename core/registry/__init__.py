@@ -1,0 +1,1 @@
+"""Where assets, endpoint versions and deployments came from, and what uses them."""

@@ -1,0 +1,1 @@
+"""Models leaving the service: MLflow model directories and ONNX files."""

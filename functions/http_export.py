@@ -1,0 +1,96 @@
+"""Pipelines and models out of the service (YAML, Python, MLflow, ONNX), graph diffs, lineage."""
+from __future__ import annotations
+
+import functools
+
+import azure.functions as func
+from pydantic import BaseModel
+
+from core.graph import Pipeline
+from core.pipelines.yaml_io import from_yaml, is_yaml
+from core.portability import Download, Portability, int_param
+from functions.common import build, json_errors, json_response, parse_body, service
+
+bp = func.Blueprint()
+
+
+@functools.cache
+def portability() -> Portability:
+    return Portability(service())
+
+
+def download(file: Download) -> func.HttpResponse:
+    return func.HttpResponse(file.body, mimetype=file.media_type.split(";")[0],
+                             charset="utf-8" if "charset" in file.media_type else None,
+                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+
+
+def pipeline_download(pipeline: Pipeline, req: func.HttpRequest) -> func.HttpResponse:
+    """``?format=yaml|python`` for the routes that answer a pipeline document."""
+    return download(portability().render(pipeline, req.params.get("format", "json")))
+
+
+def pipeline_body(req: func.HttpRequest) -> Pipeline:
+    """A pipeline document sent as JSON, or as YAML (``Content-Type: application/yaml``)."""
+    if is_yaml(req.headers.get("content-type")):
+        return build(Pipeline, from_yaml(req.get_body()))
+    return parse_body(req, Pipeline)
+
+
+class DiffRequest(BaseModel):
+    before: Pipeline
+    after: Pipeline
+
+
+@bp.route(route="runs/{run_id}/pipeline", methods=["GET"])
+@json_errors
+def get_run_pipeline(req: func.HttpRequest) -> func.HttpResponse:
+    pipeline = portability().run_pipeline(req.route_params["run_id"])
+    if req.params.get("format", "json") == "json":
+        return json_response(pipeline.model_dump(mode="json"))
+    return pipeline_download(pipeline, req)
+
+
+@bp.route(route="pipelineendpoints/{name}/versions/{a:int}/diff/{b:int}", methods=["GET"])
+@json_errors
+def diff_versions(req: func.HttpRequest) -> func.HttpResponse:
+    p = req.route_params
+    return json_response(portability().diff_versions(p["name"], int(p["a"]), int(p["b"])))
+
+
+@bp.route(route="diff", methods=["POST"])
+@json_errors
+def diff_documents(req: func.HttpRequest) -> func.HttpResponse:
+    body = parse_body(req, DiffRequest)
+    return json_response(Portability.diff_documents(body.before, body.after))
+
+
+@bp.route(route="runs/{run_id}/nodes/{node_id}/model", methods=["GET"])
+@json_errors
+def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
+    p = req.route_params
+    source = portability().sources.from_run(p["run_id"], p["node_id"])
+    fmt = req.params.get("format", "mlflow")
+    return download(portability().export_model(source, fmt, f"{p['node_id']}-model"))
+
+
+@bp.route(route="assets/{name}/model", methods=["GET"])
+@json_errors
+def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params["name"]
+    source = portability().sources.from_asset(name, int_param(dict(req.params), "version"))
+    return download(portability().export_model(source, req.params.get("format", "mlflow"), name))
+
+
+@bp.route(route="realtime/{name}/model", methods=["GET"])
+@json_errors
+def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
+    name = req.route_params["name"]
+    source = portability().sources.from_realtime(name, req.params.get("node"))
+    return download(portability().export_model(source, req.params.get("format", "mlflow"), name))
+
+
+@bp.route(route="lineage", methods=["GET"])
+@json_errors
+def lineage(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response(portability().lineage_of(dict(req.params)))
