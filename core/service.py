@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from core import assets, datasets, drafts, endpoints, inference, runs
+from core import profile as table_profile
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
@@ -94,6 +96,25 @@ class Service:
 
     def samples(self) -> list[dict[str, str]]:
         return [{"name": n, "description": d} for n, d in datasets.SAMPLES.items()]
+
+    # ---- looking at tables: first rows and column profiles, with bounded work ---------------
+    def dataset_preview(self, name: str, version: int, rows: int) -> table_profile.Preview:
+        df, total = self._head(datasets.get(self.store, name, version).ref, rows)
+        return table_profile.preview(df, total)
+
+    def dataset_profile(self, name: str, version: int) -> table_profile.TableProfile:
+        df, total = self._head(datasets.get(self.store, name, version).ref, table_profile.PROFILE_ROWS)
+        return table_profile.profile(df, total)
+
+    def output_profile(self, run_id: str, node_id: str, port: str) -> table_profile.TableProfile:
+        df, total = self._head(self._output_ref(run_id, node_id, port), table_profile.PROFILE_ROWS)
+        return table_profile.profile(df, total)
+
+    def _head(self, ref: str, rows: int) -> tuple[pd.DataFrame, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "table.parquet")
+            self.artifacts.download_to(ref, path)
+            return table_profile.read_head(path, rows)
 
     # ---- drafts ------------------------------------------------------------------------------
     def create_draft(self, pipeline: Pipeline) -> tuple[drafts.Draft, list[Problem]]:
@@ -399,6 +420,10 @@ class Service:
         return self.artifacts.get_bytes(node.plots[name])
 
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
+        df = self.artifacts.get(self._output_ref(run_id, node_id, port), PortType.DATA)
+        return df.head(rows) if rows else df
+
+    def _output_ref(self, run_id: str, node_id: str, port: str) -> str:
         node = runs.get_node(self.store, run_id, node_id)
         component = lookup(node.component)
         out_port = component.output_port(port) if component else None
@@ -408,8 +433,7 @@ class Service:
             raise InvalidRequest(f"Output {port!r} is a {out_port.type.value}, not a dataset",
                                  [Problem(code="not_a_dataset", node=node_id, port=port,
                                           message="Only dataset outputs can be downloaded")])
-        df = self.artifacts.get(node.outputs[out_port.id], PortType.DATA)
-        return df.head(rows) if rows else df
+        return node.outputs[out_port.id]
 
 
 def _is_dataset_parameter(doc: Pipeline, param: PipelineParameter) -> bool:

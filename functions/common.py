@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
 
-from core.errors import DesignerError, Problem
+from core.errors import DesignerError, InvalidRequest, Problem
 from core.service import Service
 from core.settings import Settings
 from core.store import Store
@@ -77,6 +77,17 @@ def build(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise DesignerError(f"The request is not a valid {model.__name__}", validation_problems(exc)) from exc
+
+
+def row_count(req: func.HttpRequest, default: int, most: int) -> int:
+    """The ``rows`` query parameter: a whole number from 1 to ``most``."""
+    text = req.params.get("rows")
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise InvalidRequest("Bad query", [Problem(code="invalid_query", field="rows",
+                                                   message=f"rows is a whole number from 1 to {most}")])
+    return int(text)
 
 
 def caller(req: func.HttpRequest) -> str:

@@ -160,6 +160,15 @@ def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(service().get_node(req.route_params["run_id"], req.route_params["node_id"]))
 
 
+@bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/profile", methods=["GET"])
+@json_errors
+def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
+    """Each column's type, missing and unique counts, statistics and histogram."""
+    view = service().output_profile(req.route_params["run_id"], req.route_params["node_id"],
+                                    req.route_params["port"])
+    return json_response(view.model_dump(mode="json"))
+
+
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}", methods=["GET"])
 @json_errors
 def get_node_output(req: func.HttpRequest) -> func.HttpResponse:
