@@ -12,7 +12,10 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from core import assets, datasets, drafts, endpoints, inference, runs
+from core import compare
 from core import profile as table_profile
+from core.components import plots
+from core.components.evaluation import binary_target
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
@@ -419,6 +422,63 @@ class Service:
             raise NotFound(f"Node {node_id!r} of run {run_id!r} has no plot {name!r}; plots: {sorted(node.plots)}")
         return self.artifacts.get_bytes(node.plots[name])
 
+    # ---- comparing runs ----------------------------------------------------------------------
+    def compare_runs(self, run_ids: list[str]) -> compare.Comparison:
+        loaded = [self._run_for_comparison(r) for r in compare.check_run_ids(run_ids)]
+        node_metrics = [{n.node_id: n.metrics for n in nodes if n.node_id in compare.evaluate_nodes(doc)}
+                        for _, doc, nodes in loaded]
+        curves = any(self._binary_curve(run, doc, nodes) for run, doc, nodes in loaded)
+        query = ",".join(run.run_id for run, _, _ in loaded)
+        return compare.Comparison(
+            runs=[compare.ComparedRun(run_id=run.run_id, experiment=run.experiment,
+                                      pipeline_name=run.pipeline_name, status=run.status.value,
+                                      created_at=run.created_at.isoformat(), label=_run_label(run))
+                  for run, _, _ in loaded],
+            parameters=compare.compare_parameters([doc for _, doc, _ in loaded],
+                                                  [run.parameter_assignments for run, _, _ in loaded]),
+            metrics=compare.compare_metrics(node_metrics),
+            plots={name: f"/api/compare/plots/{name}?runs={query}" for name in compare.CURVE_PLOTS}
+            if curves else {})
+
+    def compare_plot(self, run_ids: list[str], name: str) -> bytes:
+        """One plot with the two-class curve of each run's first two-class Evaluate Model."""
+        draw = {"roc_curve": plots.roc_curve, "precision_recall_curve": plots.precision_recall_curve}.get(name)
+        if draw is None:
+            raise NotFound(f"No comparison plot {name!r}; plots: {list(compare.CURVE_PLOTS)}")
+        series = []
+        for run, doc, nodes in (self._run_for_comparison(r) for r in compare.check_run_ids(run_ids)):
+            curve = self._binary_curve(run, doc, nodes)
+            if curve is not None:
+                series.append((_run_label(run), *curve))
+        if not series:
+            raise NotFound("None of these runs has a two-class Evaluate Model result")
+        return draw(series)
+
+    def _run_for_comparison(self, run_id: str) -> tuple[RunRecord, Pipeline, list[NodeRecord]]:
+        run = runs.get_run(self.store, run_id)
+        doc = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        return run, doc, runs.get_nodes(self.store, run_id)
+
+    def _binary_curve(self, run: RunRecord, doc: Pipeline,
+                      nodes: list[NodeRecord]) -> tuple[Any, Any] | None:
+        """(actual is positive, P(positive)) of the first two-class Evaluate Model, if any."""
+        records = {n.node_id: n for n in nodes}
+        for node_id in compare.evaluate_nodes(doc):
+            source = compare.scored_source(doc, node_id)
+            record = records.get(source[0]) if source else None
+            if source is None or record is None or source[1] not in record.outputs:
+                continue
+            scored = self.artifacts.get(record.outputs[source[1]], PortType.DATA)
+            if scored.attrs.get("task") != "binary":
+                continue
+            try:
+                positive, probability, _ = binary_target(scored)
+            except ComponentError:
+                continue
+            if 0 < positive.sum() < len(positive):
+                return positive, probability
+        return None
+
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
         df = self.artifacts.get(self._output_ref(run_id, node_id, port), PortType.DATA)
         return df.head(rows) if rows else df
@@ -456,6 +516,10 @@ def _dataset_params(parameters: dict[str, Any]) -> tuple[Any, Any]:
     component = CATALOGUE["dataset"]
     values = {canonical_parameter(component, k) or k: v for k, v in parameters.items()}
     return values.get("name"), values.get("version")
+
+
+def _run_label(run: RunRecord) -> str:
+    return f"{run.pipeline_name} ({run.run_id[:8]})"
 
 
 def node_view(node: NodeRecord) -> dict[str, Any]:
