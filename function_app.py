@@ -3,10 +3,11 @@ import azure.durable_functions as df
 import azure.functions as func
 
 from functions import (
-    blob_scoring, http_compare, http_datasets, http_endpoints, http_pipelines, http_realtime, orchestration,
+    blob_scoring, http_compare, http_datasets, http_endpoints, http_file_drop, http_pipelines, http_realtime,
+    orchestration,
 )
 
 app = df.DFApp(http_auth_level=func.AuthLevel.FUNCTION)
 for blueprint in (http_pipelines.bp, http_datasets.bp, http_endpoints.bp, http_realtime.bp,
-                  http_compare.bp, orchestration.bp, blob_scoring.bp):
+                  http_compare.bp, http_file_drop.bp, orchestration.bp, blob_scoring.bp):
     app.register_functions(blueprint)

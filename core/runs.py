@@ -128,6 +128,12 @@ def get_run(store: Store, run_id: str) -> RunRecord:
     return _load(RunRecord, found[0])
 
 
+def find_run(store: Store, experiment: str, run_id: str) -> RunRecord | None:
+    """A point lookup, for callers that know the run's experiment."""
+    entity = store.get(RUNS, experiment, run_id)
+    return None if entity is None else _load(RunRecord, entity)
+
+
 def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:
     return [_load(NodeRecord, e) for e in store.partition(NODES, run_id)]
 

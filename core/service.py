@@ -12,7 +12,7 @@ import pandas as pd
 from pydantic import BaseModel, Field
 
 from core import assets, datasets, drafts, endpoints, inference, runs
-from core import compare
+from core import compare, file_drop
 from core import profile as table_profile
 from core.components import plots
 from core.components.evaluation import binary_target
@@ -421,6 +421,19 @@ class Service:
         if name not in node.plots:
             raise NotFound(f"Node {node_id!r} of run {run_id!r} has no plot {name!r}; plots: {sorted(node.plots)}")
         return self.artifacts.get_bytes(node.plots[name])
+
+    # ---- file-drop scoring from a client without storage credentials -------------------------
+    def drop_file(self, endpoint: str, file: str, data: bytes) -> file_drop.DroppedFile:
+        return file_drop.upload(self.store, endpoint, file, data)
+
+    def dropped_file(self, endpoint: str, file: str) -> file_drop.DroppedFile:
+        return file_drop.status(self.store, endpoint, file)
+
+    def dropped_files(self, endpoint: str) -> list[str]:
+        return file_drop.list_files(self.store, endpoint)
+
+    def dropped_file_predictions(self, endpoint: str, file: str) -> tuple[bytes, str]:
+        return file_drop.predictions(self.store, endpoint, file)
 
     # ---- comparing runs ----------------------------------------------------------------------
     def compare_runs(self, run_ids: list[str]) -> compare.Comparison:
