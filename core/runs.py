@@ -150,6 +150,19 @@ def list_runs(store: Store, experiment: str) -> list[RunRecord]:
     return sorted(runs, key=lambda r: r.created_at, reverse=True)
 
 
+def list_all(store: Store, status: Status | None = None, experiment: str | None = None) -> list[RunRecord]:
+    """Runs of every experiment (or one), newest first, optionally of one status."""
+    clauses, params = [], {}
+    if experiment is not None:
+        clauses.append("PartitionKey eq @experiment")
+        params["experiment"] = experiment
+    if status is not None:
+        clauses.append("status eq @status")
+        params["status"] = status.value
+    found = [_load(RunRecord, e) for e in store.query(RUNS, " and ".join(clauses) or "PartitionKey ne ''", params)]
+    return sorted(found, key=lambda r: r.created_at, reverse=True)
+
+
 def list_experiments(store: Store) -> dict[str, int]:
     counts: dict[str, int] = {}
     for entity in store.query(RUNS, "PartitionKey ne ''"):

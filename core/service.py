@@ -62,6 +62,13 @@ class Submission(BaseModel):
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
 
 
+class RunQuery(BaseModel):
+    status: Status | None = None
+    experiment: str | None = Field(None, max_length=255)
+    top: int = Field(50, ge=1, le=200)
+    skip: int = Field(0, ge=0)
+
+
 class PipelineInputRequest(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
     node: str
@@ -409,6 +416,13 @@ class Service:
 
     def list_runs(self, experiment: str) -> list[dict[str, Any]]:
         return [run_view(r) for r in runs.list_runs(self.store, experiment)]
+
+    def find_runs(self, query: "RunQuery") -> dict[str, Any]:
+        """One page of runs across experiments, newest first (the studio's Jobs list)."""
+        found = runs.list_all(self.store, query.status, query.experiment)
+        page = found[query.skip:query.skip + query.top]
+        return {"value": [run_view(r) for r in page], "count": len(found),
+                "skip": query.skip, "top": query.top}
 
     def experiments(self) -> list[dict[str, Any]]:
         return [{"name": n, "runs": c} for n, c in runs.list_experiments(self.store).items()]

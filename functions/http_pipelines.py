@@ -8,7 +8,7 @@ from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.runs import RunRecord
-from core.service import Job, PipelineInputRequest, Submission
+from core.service import Job, PipelineInputRequest, RunQuery, Submission
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.orchestration import ORCHESTRATOR
 
@@ -131,6 +131,14 @@ def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def list_runs(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": service().list_runs(req.route_params["experiment"])})
+
+
+@bp.route(route="runs", methods=["GET"])
+@json_errors
+def find_runs(req: func.HttpRequest) -> func.HttpResponse:
+    """``?status=&experiment=&top=&skip=``: runs of every experiment, newest first, paged."""
+    query = build(RunQuery, {k: v for k, v in req.params.items() if k in RunQuery.model_fields})
+    return json_response(service().find_runs(query))
 
 
 @bp.route(route="runs/{run_id}", methods=["GET"])
