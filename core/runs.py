@@ -150,9 +150,13 @@ def list_runs(store: Store, experiment: str) -> list[RunRecord]:
     return sorted(runs, key=lambda r: r.created_at, reverse=True)
 
 
-def list_all(store: Store, status: Status | None = None, experiment: str | None = None) -> list[RunRecord]:
-    """Runs of every experiment (or one), newest first, optionally of one status."""
+def list_all(store: Store, status: Status | None = None, experiment: str | None = None,
+             endpoint: str | None = None) -> list[RunRecord]:
+    """Runs of every experiment (or one), newest first, optionally of one status or endpoint."""
     clauses, params = [], {}
+    if endpoint is not None:
+        clauses.append("endpoint eq @endpoint")
+        params["endpoint"] = endpoint
     if experiment is not None:
         clauses.append("PartitionKey eq @experiment")
         params["experiment"] = experiment

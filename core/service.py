@@ -65,6 +65,7 @@ class Submission(BaseModel):
 class RunQuery(BaseModel):
     status: Status | None = None
     experiment: str | None = Field(None, max_length=255)
+    endpoint: str | None = Field(None, max_length=255, description="Runs submitted to this pipeline endpoint")
     top: int = Field(50, ge=1, le=200)
     skip: int = Field(0, ge=0)
 
@@ -419,7 +420,7 @@ class Service:
 
     def find_runs(self, query: "RunQuery") -> dict[str, Any]:
         """One page of runs across experiments, newest first (the studio's Jobs list)."""
-        found = runs.list_all(self.store, query.status, query.experiment)
+        found = runs.list_all(self.store, query.status, query.experiment, query.endpoint)
         page = found[query.skip:query.skip + query.top]
         return {"value": [run_view(r) for r in page], "count": len(found),
                 "skip": query.skip, "top": query.top}

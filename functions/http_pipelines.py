@@ -136,7 +136,7 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="runs", methods=["GET"])
 @json_errors
 def find_runs(req: func.HttpRequest) -> func.HttpResponse:
-    """``?status=&experiment=&top=&skip=``: runs of every experiment, newest first, paged."""
+    """``?status=&experiment=&endpoint=&top=&skip=``: runs of every experiment, newest first, paged."""
     query = build(RunQuery, {k: v for k, v in req.params.items() if k in RunQuery.model_fields})
     return json_response(service().find_runs(query))
 

@@ -51,6 +51,8 @@ def test_a_file_put_through_the_api_is_scored_and_its_predictions_downloaded(api
     assert failed["status"] == "Failed" and failed["error_report"]["run_id"] == failed["run_id"]
     assert "predictions_url" not in failed
     assert api.get(f"/pipelineendpoints/{endpoint}/files/wrong.csv/predictions").status_code == 404
+    history = api.get("/runs", params={"endpoint": endpoint}).json()["value"]
+    assert [r["run_id"] for r in history] == [failed["run_id"], done["run_id"]]
 
 
 def test_bad_drops_are_refused_and_store_nothing(api: httpx.Client):

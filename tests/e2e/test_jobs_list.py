@@ -31,6 +31,8 @@ def test_runs_of_every_experiment_newest_first_filtered_and_paged(api: httpx.Cli
     assert {r["status"] for r in everywhere["value"]} == {"Finished"}
     assert api.get("/runs", params={"status": "Failed", "experiment": experiment}).json()["value"] == []
 
+    assert api.get("/runs", params={"endpoint": f"none-{experiment}"}).json()["value"] == []
+
     for bad in ({"status": "Done"}, {"top": "0"}, {"top": "201"}, {"skip": "-1"}):
         refused = api.get("/runs", params=bad)
         assert refused.status_code == 400, bad
