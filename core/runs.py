@@ -168,6 +168,12 @@ def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> Run
     return None
 
 
+def find_run(store: Store, experiment: str, run_id: str) -> RunRecord | None:
+    """A point lookup, for callers that know the run's experiment."""
+    entity = store.get(RUNS, experiment, run_id)
+    return None if entity is None else _load(RunRecord, entity)
+
+
 def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:
     return [_load(NodeRecord, e) for e in store.partition(NODES, run_id)]
 
@@ -182,6 +188,23 @@ def get_node(store: Store, run_id: str, node_id: str) -> NodeRecord:
 def list_runs(store: Store, experiment: str) -> list[RunRecord]:
     runs = [_load(RunRecord, e) for e in store.partition(RUNS, experiment)]
     return sorted(runs, key=lambda r: r.created_at, reverse=True)
+
+
+def list_all(store: Store, status: Status | None = None, experiment: str | None = None,
+             endpoint: str | None = None) -> list[RunRecord]:
+    """Runs of every experiment (or one), newest first, optionally of one status or endpoint."""
+    clauses, params = [], {}
+    if endpoint is not None:
+        clauses.append("endpoint eq @endpoint")
+        params["endpoint"] = endpoint
+    if experiment is not None:
+        clauses.append("PartitionKey eq @experiment")
+        params["experiment"] = experiment
+    if status is not None:
+        clauses.append("status eq @status")
+        params["status"] = status.value
+    found = [_load(RunRecord, e) for e in store.query(RUNS, " and ".join(clauses) or "PartitionKey ne ''", params)]
+    return sorted(found, key=lambda r: r.created_at, reverse=True)
 
 
 def list_experiments(store: Store) -> dict[str, int]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,7 +11,10 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from core import assets, datasets, drafts, endpoints, gc, inference, lifecycle, runs
+from core import assets, compare, datasets, drafts, endpoints, file_drop, gc, inference, lifecycle, runs
+from core import profile as table_profile
+from core.components import plots
+from core.components.evaluation import binary_target
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
@@ -50,6 +54,14 @@ class Submission(BaseModel):
     continue_on_step_failure: bool = Field(True, description=(
         "After a node fails, keep running the nodes that do not depend on it (false: start nothing "
         "new after the first failure, as Azure ML's default does)"))
+
+
+class RunQuery(BaseModel):
+    status: Status | None = None
+    experiment: str | None = Field(None, max_length=255)
+    endpoint: str | None = Field(None, max_length=255, description="Runs submitted to this pipeline endpoint")
+    top: int = Field(50, ge=1, le=200)
+    skip: int = Field(0, ge=0)
 
 
 class PipelineInputRequest(BaseModel):
@@ -93,6 +105,25 @@ class Service:
 
     def samples(self) -> list[dict[str, str]]:
         return [{"name": n, "description": d} for n, d in datasets.SAMPLES.items()]
+
+    # ---- looking at tables: first rows and column profiles, with bounded work ---------------
+    def dataset_preview(self, name: str, version: int, rows: int) -> table_profile.Preview:
+        df, total = self._head(datasets.get(self.store, name, version).ref, rows)
+        return table_profile.preview(df, total)
+
+    def dataset_profile(self, name: str, version: int) -> table_profile.TableProfile:
+        df, total = self._head(datasets.get(self.store, name, version).ref, table_profile.PROFILE_ROWS)
+        return table_profile.profile(df, total)
+
+    def output_profile(self, run_id: str, node_id: str, port: str) -> table_profile.TableProfile:
+        df, total = self._head(self._output_ref(run_id, node_id, port), table_profile.PROFILE_ROWS)
+        return table_profile.profile(df, total)
+
+    def _head(self, ref: str, rows: int) -> tuple[pd.DataFrame, int]:
+        with tempfile.TemporaryDirectory() as tmp:
+            path = str(Path(tmp) / "table.parquet")
+            self.artifacts.download_to(ref, path)
+            return table_profile.read_head(path, rows)
 
     # ---- drafts ------------------------------------------------------------------------------
     def create_draft(self, pipeline: Pipeline) -> tuple[drafts.Draft, list[Problem]]:
@@ -500,6 +531,13 @@ class Service:
     def list_runs(self, experiment: str) -> list[dict[str, Any]]:
         return [run_view(r) for r in runs.list_runs(self.store, experiment)]
 
+    def find_runs(self, query: "RunQuery") -> dict[str, Any]:
+        """One page of runs across experiments, newest first (the studio's Jobs list)."""
+        found = runs.list_all(self.store, query.status, query.experiment, query.endpoint)
+        page = found[query.skip:query.skip + query.top]
+        return {"value": [run_view(r) for r in page], "count": len(found),
+                "skip": query.skip, "top": query.top}
+
     def experiments(self) -> list[dict[str, Any]]:
         return [{"name": n, "runs": c} for n, c in runs.list_experiments(self.store).items()]
 
@@ -512,7 +550,81 @@ class Service:
             raise NotFound(f"Node {node_id!r} of run {run_id!r} has no plot {name!r}; plots: {sorted(node.plots)}")
         return self.artifacts.get_bytes(node.plots[name])
 
+    # ---- file-drop scoring from a client without storage credentials -------------------------
+    def drop_file(self, endpoint: str, file: str, data: bytes) -> file_drop.DroppedFile:
+        return file_drop.upload(self.store, endpoint, file, data)
+
+    def dropped_file(self, endpoint: str, file: str) -> file_drop.DroppedFile:
+        return file_drop.status(self.store, endpoint, file)
+
+    def dropped_files(self, endpoint: str) -> list[str]:
+        return file_drop.list_files(self.store, endpoint)
+
+    def dropped_file_predictions(self, endpoint: str, file: str) -> tuple[bytes, str]:
+        return file_drop.predictions(self.store, endpoint, file)
+
+    # ---- comparing runs ----------------------------------------------------------------------
+    def compare_runs(self, run_ids: list[str]) -> compare.Comparison:
+        loaded = [self._run_for_comparison(r) for r in compare.check_run_ids(run_ids)]
+        node_metrics = [{n.node_id: n.metrics for n in nodes if n.node_id in compare.evaluate_nodes(doc)}
+                        for _, doc, nodes in loaded]
+        curves = any(self._binary_curve(run, doc, nodes) for run, doc, nodes in loaded)
+        query = ",".join(run.run_id for run, _, _ in loaded)
+        return compare.Comparison(
+            runs=[compare.ComparedRun(run_id=run.run_id, experiment=run.experiment,
+                                      pipeline_name=run.pipeline_name, status=run.status.value,
+                                      created_at=run.created_at.isoformat(), label=_run_label(run))
+                  for run, _, _ in loaded],
+            parameters=compare.compare_parameters([doc for _, doc, _ in loaded],
+                                                  [run.parameter_assignments for run, _, _ in loaded]),
+            metrics=compare.compare_metrics(node_metrics),
+            plots={name: f"/api/compare/plots/{name}?runs={query}" for name in compare.CURVE_PLOTS}
+            if curves else {})
+
+    def compare_plot(self, run_ids: list[str], name: str) -> bytes:
+        """One plot with the two-class curve of each run's first two-class Evaluate Model."""
+        draw = {"roc_curve": plots.roc_curve, "precision_recall_curve": plots.precision_recall_curve}.get(name)
+        if draw is None:
+            raise NotFound(f"No comparison plot {name!r}; plots: {list(compare.CURVE_PLOTS)}")
+        series = []
+        for run, doc, nodes in (self._run_for_comparison(r) for r in compare.check_run_ids(run_ids)):
+            curve = self._binary_curve(run, doc, nodes)
+            if curve is not None:
+                series.append((_run_label(run), *curve))
+        if not series:
+            raise NotFound("None of these runs has a two-class Evaluate Model result")
+        return draw(series)
+
+    def _run_for_comparison(self, run_id: str) -> tuple[RunRecord, Pipeline, list[NodeRecord]]:
+        run = runs.get_run(self.store, run_id)
+        doc = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        return run, doc, runs.get_nodes(self.store, run_id)
+
+    def _binary_curve(self, run: RunRecord, doc: Pipeline,
+                      nodes: list[NodeRecord]) -> tuple[Any, Any] | None:
+        """(actual is positive, P(positive)) of the first two-class Evaluate Model, if any."""
+        records = {n.node_id: n for n in nodes}
+        for node_id in compare.evaluate_nodes(doc):
+            source = compare.scored_source(doc, node_id)
+            record = records.get(source[0]) if source else None
+            if source is None or record is None or source[1] not in record.outputs:
+                continue
+            scored = self.artifacts.get(record.outputs[source[1]], PortType.DATA)
+            if scored.attrs.get("task") != "binary":
+                continue
+            try:
+                positive, probability, _ = binary_target(scored)
+            except ComponentError:
+                continue
+            if 0 < positive.sum() < len(positive):
+                return positive, probability
+        return None
+
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
+        df = self.artifacts.get(self._output_ref(run_id, node_id, port), PortType.DATA)
+        return df.head(rows) if rows else df
+
+    def _output_ref(self, run_id: str, node_id: str, port: str) -> str:
         node = runs.get_node(self.store, run_id, node_id)
         component = lookup(node.component)
         out_port = component.output_port(port) if component else None
@@ -522,8 +634,7 @@ class Service:
             raise InvalidRequest(f"Output {port!r} is a {out_port.type.value}, not a dataset",
                                  [Problem(code="not_a_dataset", node=node_id, port=port,
                                           message="Only dataset outputs can be downloaded")])
-        df = self.artifacts.get(node.outputs[out_port.id], PortType.DATA)
-        return df.head(rows) if rows else df
+        return node.outputs[out_port.id]
 
 
 def _is_dataset_parameter(doc: Pipeline, param: PipelineParameter) -> bool:
@@ -546,6 +657,10 @@ def _dataset_params(parameters: dict[str, Any]) -> tuple[Any, Any]:
     component = CATALOGUE["dataset"]
     values = {canonical_parameter(component, k) or k: v for k, v in parameters.items()}
     return values.get("name"), values.get("version")
+
+
+def _run_label(run: RunRecord) -> str:
+    return f"{run.pipeline_name} ({run.run_id[:8]})"
 
 
 def node_view(node: NodeRecord) -> dict[str, Any]:

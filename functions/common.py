@@ -15,7 +15,7 @@ from azure.core.exceptions import HttpResponseError, ServiceRequestError, Servic
 from pydantic import BaseModel, ValidationError
 
 from core.clock import FileClock
-from core.errors import DesignerError, Problem, ServiceUnavailable
+from core.errors import DesignerError, InvalidRequest, Problem, ServiceUnavailable
 from core.service import Service
 from core.settings import Settings
 from core.store import Store
@@ -81,6 +81,17 @@ def build(model: type[M], data: Any) -> M:
         return model.model_validate(data)
     except ValidationError as exc:
         raise DesignerError(f"The request is not a valid {model.__name__}", validation_problems(exc)) from exc
+
+
+def row_count(req: func.HttpRequest, default: int, most: int) -> int:
+    """The ``rows`` query parameter: a whole number from 1 to ``most``."""
+    text = req.params.get("rows")
+    if text is None:
+        return default
+    if not text.isdigit() or not 1 <= int(text) <= most:
+        raise InvalidRequest("Bad query", [Problem(code="invalid_query", field="rows",
+                                                   message=f"rows is a whole number from 1 to {most}")])
+    return int(text)
 
 
 def caller(req: func.HttpRequest) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from core import datasets
-from functions.common import json_errors, json_response, service
+from core import datasets, profile
+from functions.common import json_errors, json_response, row_count, service
 
 bp = func.Blueprint()
 
@@ -42,6 +42,22 @@ def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
 def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = datasets.get(service().store, req.route_params["name"], int(req.route_params["version"]))
     return json_response(_view(entry))
+
+
+@bp.route(route="datasets/{name}/versions/{version:int}/preview", methods=["GET"])
+@json_errors
+def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
+    """The first rows (``?rows=``, default 50, at most 1,000): only those are read."""
+    rows = row_count(req, default=50, most=profile.PREVIEW_MAX_ROWS)
+    view = service().dataset_preview(req.route_params["name"], int(req.route_params["version"]), rows)
+    return json_response(view.model_dump(mode="json"))
+
+
+@bp.route(route="datasets/{name}/versions/{version:int}/profile", methods=["GET"])
+@json_errors
+def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
+    view = service().dataset_profile(req.route_params["name"], int(req.route_params["version"]))
+    return json_response(view.model_dump(mode="json"))
 
 
 @bp.route(route="samples", methods=["GET"])

@@ -8,7 +8,7 @@ from core import drafts
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.runs import TERMINAL, RunRecord
-from core.service import Job, PipelineInputRequest, Submission, run_view
+from core.service import Job, PipelineInputRequest, RunQuery, Submission, run_view
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.http_export import pipeline_body, pipeline_download
 from functions.orchestration import ORCHESTRATOR
@@ -153,6 +153,16 @@ async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
     return json_response({"value": await run_watch.settle_all(client, views)})
 
 
+@bp.route(route="runs", methods=["GET"])
+@bp.durable_client_input(client_name="client")
+@json_errors
+async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+    """``?status=&experiment=&endpoint=&top=&skip=``: runs of every experiment, newest first, paged."""
+    query = build(RunQuery, {k: v for k, v in req.params.items() if k in RunQuery.model_fields})
+    page = service().find_runs(query)
+    return json_response({**page, "value": await run_watch.settle_all(client, page["value"])})
+
+
 @bp.route(route="runs/{run_id}", methods=["GET"])
 @bp.durable_client_input(client_name="client")
 @json_errors
@@ -179,6 +189,15 @@ def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(service().get_node(req.route_params["run_id"], req.route_params["node_id"]))
+
+
+@bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/profile", methods=["GET"])
+@json_errors
+def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
+    """Each column's type, missing and unique counts, statistics and histogram."""
+    view = service().output_profile(req.route_params["run_id"], req.route_params["node_id"],
+                                    req.route_params["port"])
+    return json_response(view.model_dump(mode="json"))
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}", methods=["GET"])

@@ -1,0 +1,41 @@
+"""File-drop scoring through the API: upload into ``batch-input/{endpoint}/``, follow, download."""
+from __future__ import annotations
+
+import azure.functions as func
+
+from functions.common import json_errors, json_response, service
+
+bp = func.Blueprint()
+
+
+@bp.route(route="pipelineendpoints/{name}/files", methods=["GET"])
+@json_errors
+def list_dropped_files(req: func.HttpRequest) -> func.HttpResponse:
+    return json_response({"value": service().dropped_files(req.route_params["name"])})
+
+
+@bp.route(route="pipelineendpoints/{name}/files/{file}", methods=["PUT"])
+@json_errors
+def drop_file(req: func.HttpRequest) -> func.HttpResponse:
+    """The body is the CSV or Parquet file; it is scored as if dropped into the container."""
+    name, file = req.route_params["name"], req.route_params["file"]
+    found = service().drop_file(name, file, req.get_body())
+    return json_response(found.model_dump(mode="json"), 202,
+                         {"Location": f"/api/pipelineendpoints/{name}/files/{file}"})
+
+
+@bp.route(route="pipelineendpoints/{name}/files/{file}", methods=["GET"])
+@json_errors
+def get_dropped_file(req: func.HttpRequest) -> func.HttpResponse:
+    name, file = req.route_params["name"], req.route_params["file"]
+    found = service().dropped_file(name, file).model_dump(mode="json")
+    if found["predictions"]:
+        found["predictions_url"] = f"/api/pipelineendpoints/{name}/files/{file}/predictions"
+    return json_response(found)
+
+
+@bp.route(route="pipelineendpoints/{name}/files/{file}/predictions", methods=["GET"])
+@json_errors
+def get_dropped_file_predictions(req: func.HttpRequest) -> func.HttpResponse:
+    data, content_type = service().dropped_file_predictions(req.route_params["name"], req.route_params["file"])
+    return func.HttpResponse(data, mimetype=content_type)
