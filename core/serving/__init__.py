@@ -1,0 +1,1 @@
+"""Serving deployed pipelines: the compiled row path of real-time endpoints."""
