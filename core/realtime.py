@@ -278,8 +278,9 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
             continue
         values = [rows[0][name]] if single else [r.get(name) for r in rows]
         kind = spec.type
-        bad = [i for i, v in enumerate(values) if not _fits(v, kind)]
-        if bad:
+        values = _coerced(values, kind)
+        if values is None:
+            bad = [i for i, r in enumerate(rows) if not _fits(r.get(name), kind)]
             problems.append(Problem(code="wrong_type", column=name,
                                     message=f"Column {name!r} takes {kind} values; rows {_rows(bad)} do not"))
             continue
@@ -289,10 +290,6 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
                 f"Column {name!r} needs a value (the pipeline does not clean missing values in it); "
                 f"rows {_rows(empty)} have none")))
             continue
-        if kind == "integer":
-            values = [v if v is None or type(v) is int else int(v) for v in values]
-        elif kind == "number":
-            values = [v if v is None or type(v) is float else float(v) for v in values]
         columns[name] = values
     if problems:
         extra = len(problems) - MAX_REPORTED
@@ -300,6 +297,28 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
             f"; the first {MAX_REPORTED} are listed" if extra > 0 else "")
         raise InvalidRequest(message, problems[:MAX_REPORTED])
     return columns
+
+
+def _coerced(values: list[Any], kind: ColumnType) -> list[Any] | None:
+    """``values`` as the column holds them (integral floats as ints, ints as floats, NaN as None),
+    or None if one does not fit ``kind``. The common case, every value already of the column's
+    own type, costs one pass."""
+    if kind == "string":
+        return values if all(type(v) is str or v is None for v in values) else (
+            values if all(_fits(v, kind) for v in values) else None)
+    if kind == "integer":
+        if all((type(v) is int and INT64_MIN <= v <= INT64_MAX) or v is None for v in values):
+            return values
+        if not all(_fits(v, kind) for v in values):
+            return None
+        return [v if v is None or type(v) is int else int(v) for v in values]
+    if kind == "number":
+        if all(type(v) is float and v == v or v is None for v in values):
+            return values
+        if not all(_fits(v, kind) for v in values):
+            return None
+        return [None if v is None or v != v else float(v) for v in values]  # NaN is pandas' missing value
+    return values if all(_fits(v, kind) for v in values) else None
 
 
 def _rows(indices: list[int]) -> str:

@@ -193,6 +193,13 @@ class RealtimeService:
             raise Unauthorized(KEY_REQUIRED)
         return endpoint
 
+    def warm(self, name: str) -> bool:
+        """Whether scoring ``name`` now needs no storage round trip (its record is fresh and its
+        scorer loaded), so a caller may run it where blocking would hurt."""
+        cached = self._records.get(name)
+        return (cached is not None and time.monotonic() - cached[0] < REFRESH_SECONDS
+                and (name, cached[1].deployment) in self._scorers)
+
     def _record(self, name: str) -> tuple[RealtimeEndpoint, list[str]]:
         """The endpoint and its key hashes, read again at most every ``REFRESH_SECONDS``."""
         now = time.monotonic()
@@ -263,6 +270,7 @@ class Scorer:
     def __init__(self, pipeline: CompiledPipeline, schema: list[ColumnSpec], sample: pd.DataFrame | None) -> None:
         self.pipeline, self.schema, self.sample = pipeline, schema, sample
         self._programs: dict[tuple[tuple[str, str], ...], Program | None] = {}
+        self._kinds = [(s.name, s.type) for s in schema]
         self._lock = threading.Lock()
         self.serving = self._prepare()
 
@@ -311,7 +319,7 @@ class Scorer:
               overrides: dict[str, Any] | None) -> tuple[realtime.Columns, int, list[Drop]]:
         """The output's columns, its number of rows, and the input rows steps removed."""
         if overrides is None and self.serving["path"] == COMPILED:
-            program = self.program(signature(columns, self.schema))
+            program = self.program(signature(columns, self._kinds))
             if program is not None:
                 try:
                     table = program.run(columns, n)

@@ -98,16 +98,17 @@ class Program:
 
 
 # ---- signatures -------------------------------------------------------------------------------
-def signature(columns: Columns, schema: list[ColumnSpec]) -> tuple[tuple[str, str], ...]:
+def signature(columns: Columns, schema: list[ColumnSpec] | list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
     """The present columns in schema order with their effective type ("number!": an integer
-    column with a null, which pandas holds as float64)."""
+    column with a null, which pandas holds as float64). ``schema`` may be given as (name, type)
+    pairs, read once per deployment."""
     sig = []
     for spec in schema:
-        values = columns.get(spec.name)
+        name, kind = (spec.name, spec.type) if isinstance(spec, ColumnSpec) else spec
+        values = columns.get(name)
         if values is None:
             continue
-        kind = "number!" if spec.type == "integer" and None in values else spec.type
-        sig.append((spec.name, kind))
+        sig.append((name, "number!" if kind == "integer" and None in values else kind))
     return tuple(sig)
 
 
@@ -427,29 +428,39 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     classes = list(model.classes)
     numeric = {"double": np.float64, "float": np.float32}
 
+    plans = []  # (input name, column, kind, numpy dtype of the column, ONNX dtype, known levels)
+    for spec in onnx.inputs:
+        dtype = dtypes[spec.column]
+        target = numeric.get(spec.kind)
+        # Python numbers convert to float64 exactly as the column's int64/float64 values cast to it;
+        # any other target goes through the column's own dtype first, as the DataFrame path does.
+        direct = target is np.float64
+        plans.append((spec.name, spec.column, spec.kind, dtype, target, direct, spec.levels))
+
     def feed(cols: Columns) -> dict[str, np.ndarray]:
         out = {}
-        for spec in onnx.inputs:
-            values = cols[spec.column]
+        for name, column, kind, dtype, target, direct, levels in plans:
+            values = cols[column]
             if None in values:
-                raise Fallback(spec.column)  # the model refuses missing values by name
-            if spec.kind == "string":
+                raise Fallback(column)  # the model refuses missing values by name
+            if kind == "string":
                 if not all(type(v) is str for v in values):
-                    raise Fallback(spec.column)
+                    raise Fallback(column)
                 array = np.array(values, dtype=object)
+            elif target is not None:
+                if not all(map(math.isfinite, values)):
+                    raise Fallback(column)
+                array = np.array(values, dtype=target) if direct else \
+                    np.array(values, dtype=dtype).astype(target, copy=False)
+                if not direct and not np.isfinite(array).all():
+                    raise Fallback(column)  # e.g. beyond float32's range
             else:
-                array = np.array(values, dtype=dtypes[spec.column])
-                if spec.kind in numeric:
-                    array = array.astype(numeric[spec.kind], copy=False)
-                    if array.dtype.kind == "f" and not np.isfinite(array).all():
-                        raise Fallback(spec.column)
-                else:
-                    if array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
-                        raise Fallback(spec.column)
-                    array = array.astype(np.int64)
-            if spec.levels is not None and not spec.levels.issuperset(values):
-                raise Fallback(spec.column)  # scikit-learn names the unseen level
-            out[spec.name] = array.reshape(-1, 1)
+                if not all(float(v).is_integer() for v in values):
+                    raise Fallback(column)
+                array = np.array(values, dtype=dtype).astype(np.int64)
+            if levels is not None and not levels.issuperset(values):
+                raise Fallback(column)  # scikit-learn names the unseen level
+            out[name] = array.reshape(-1, 1)
         return out
 
     def score(table: Table) -> Table:
