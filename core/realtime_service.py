@@ -1,5 +1,10 @@
 """Real-time endpoint use cases: deploy, update, score, describe. Scorers stay loaded.
 
+A deployment scores on the compiled row path (``core.serving.compiled``) where every replayed
+step compiles and the result verifies against the DataFrame path on the training rows; the
+endpoint record's ``serving`` says which path and why. Requests that set global parameters, and
+any request the compiled path does not handle the same way, take the DataFrame path.
+
 Each worker keeps a compiled scorer per (endpoint, deployment) and re-reads the endpoint record
 and key hashes at most every ``REFRESH_SECONDS``: a key regeneration or redeployment takes
 effect within that time, and a scoring call costs no storage round trip in between.
@@ -233,8 +238,8 @@ class RealtimeService:
         if verified:
             compiled = self._accelerated(endpoint, pipeline, compiled, verified)
         sample = None
-        if endpoint.serving.get("path") == COMPILED:  # verified again here: this worker's libraries may differ
-            sample = self._verify_sample(pipeline, compiled)
+        if endpoint.serving.get("path") != DATAFRAME:  # verified again here: this worker's libraries may
+            sample = self._verify_sample(pipeline, compiled)  # differ (and older records say nothing)
         scorer = Scorer(compiled, endpoint.schema_, sample)
         if endpoint.serving.get("path") == COMPILED and scorer.serving["path"] != COMPILED:
             log.warning("real-time endpoint %s: the compiled path does not verify in this worker (%s); "
@@ -413,7 +418,10 @@ def swagger(endpoint: RealtimeEndpoint, base_url: str) -> dict[str, Any]:
         "servers": [{"url": base_url}],
         "components": {"securitySchemes": {"Bearer": {"type": "http", "scheme": "bearer"},
                                            "ApiKey": {"type": "apiKey", "in": "header", "name": "api-key"}},
-                       "schemas": {"Row": row}},
+                       "schemas": {"Row": row, "Dropped": {
+                           "type": "object", "required": ["row", "node", "reason"],
+                           "properties": {"row": {"type": "integer", "description": "0-based index in the request"},
+                                          "node": {"type": "string"}, "reason": {"type": "string"}}}}},
         "security": [{"Bearer": []}, {"ApiKey": []}],
         "paths": {f"/api/realtime/{endpoint.name}/score": {"post": {
             "summary": "Score rows",
@@ -423,9 +431,13 @@ def swagger(endpoint: RealtimeEndpoint, base_url: str) -> dict[str, Any]:
                     endpoint.input_name: {"type": "array", "items": {"$ref": "#/components/schemas/Row"}}}},
                     "GlobalParameters": {"type": "object"}}}}}},
             "responses": {
-                "200": {"description": "Scored rows", "content": {"application/json": {"schema": {
-                    "type": "object", "properties": {"Results": {"type": "object", "properties": {
-                        endpoint.output_name: {"type": "array", "items": {"type": "object"}}}}}}}}},
+                "200": {"description": "Scored rows; input rows a step removed (e.g. Clean Missing Data's "
+                                       "'Remove entire row') are listed in dropped_rows",
+                        "content": {"application/json": {"schema": {
+                            "type": "object", "properties": {
+                                "Results": {"type": "object", "properties": {
+                                    endpoint.output_name: {"type": "array", "items": {"type": "object"}}}},
+                                "dropped_rows": {"type": "array", "items": {"$ref": "#/components/schemas/Dropped"}}}}}}},
                 "400": {"description": "The request does not fit the schema; every problem is listed"},
-                "401": {"description": "Missing or wrong key"}}}}},
+                "401": {"description": "Missing or wrong key (or no such endpoint)"}}}}},
     }
