@@ -205,9 +205,12 @@ def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any], stati
     frames_out = [v for v in outputs.values() if isinstance(v, pd.DataFrame)]
     if len(frames_in) != 1 or len(frames_out) != 1 or len(frames_out[0]) >= len(frames_in[0]):
         return []
+    before = frames_in[0].index.tolist()
+    if not all(type(i) is int for i in before):
+        return []  # the index no longer numbers the request's rows
     kept = set(frames_out[0].index.tolist())
     reason = f"removed by {step_label(step, inputs)}"
-    return [Drop(int(i), step.node_id, reason) for i in frames_in[0].index.tolist() if i not in kept]
+    return [Drop(i, step.node_id, reason) for i in before if i not in kept]
 
 
 _TRANSFORM_LABELS = {"CleaningTransform": "Clean Missing Data", "NormalizationTransform": "Normalize Data",
