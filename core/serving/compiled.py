@@ -158,11 +158,15 @@ def table_columns(table: Table) -> Columns:
     """The program's output made JSON-ready as :func:`frame_columns` makes a frame."""
     out: Columns = {}
     for name, values in table.columns.items():
-        if any(type(v) is not str and type(v) is not int and type(v) is not bool and v is not None
-               and not (type(v) is float and math.isfinite(v)) for v in values):
+        kinds = set(map(type, values))
+        if not kinds <= _PLAIN or (float in kinds and not all(
+                math.isfinite(v) for v in values if type(v) is float)):
             values = [plain(v) for v in values]
         out[name] = values
     return out
+
+
+_PLAIN = {str, int, bool, float, type(None)}
 
 
 def records(columns: Columns, n: int) -> list[dict[str, Any]]:
