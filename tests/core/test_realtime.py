@@ -254,7 +254,7 @@ def test_deep_json_is_refused_before_parsing_and_keys_come_first(service, deploy
     with pytest.raises(InvalidRequest) as err:
         service.realtime.score_json(endpoint.name, keys["secondary"], deep)
     assert err.value.problems[0].code == "too_deep"
-    nested_in_string = json.dumps({"dataframe_records": [{"make": "[" * 500}]}).encode()
+    nested_in_string = json.dumps({"dataframe_records": [{"make": '\\"' + "[" * 500, "x": '\\'}]}).encode()
     with pytest.raises(InvalidRequest) as err:  # brackets inside strings do not count
         service.realtime.score_json(endpoint.name, keys["secondary"], nested_in_string)
     assert err.value.problems[0].code != "too_deep"
