@@ -411,6 +411,42 @@ def _normalization(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd
     return normalize
 
 
+def _indicators(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.DataFrame) -> Op:
+    """Convert to Indicator Values: a 0/1 column per training level (compared as pandas compares
+    objects: ``==``), and one for missing values if training had any."""
+    names = _names(before)
+    if any(c not in names for c in transform.columns):
+        raise NotCompilable(f"{t.step.node_id} (Convert to Indicator Values): a column is missing")
+    plan: list[tuple[str, bool, list[tuple[str, Any]], str | None]] = []
+    expected: dict[str, None] = {}
+    for c in names:
+        keep = c not in transform.columns or not transform.overwrite
+        levels = list(zip(transform.names[c], transform.values[c], strict=True)) if c in transform.columns else []
+        missing = transform.missing_names[c] if c in transform.columns else None
+        plan.append((c, keep, levels, missing))
+        if keep:
+            expected[c] = None
+        expected.update({name: None for name, _ in levels})
+        if missing is not None:
+            expected[missing] = None
+    if list(expected) != _names(after):
+        raise NotCompilable(f"{t.step.node_id} (Convert to Indicator Values): unexpected output columns")
+
+    def indicate(table: Table) -> Table:
+        cols = table.columns
+        out: Columns = {}
+        for c, keep, levels, missing in plan:
+            values = cols[c]
+            if keep:
+                out[c] = values
+            for name, level in levels:
+                out[name] = [1 if v is not None and bool(v == level) else 0 for v in values]
+            if missing is not None:
+                out[missing] = [1 if v is None else 0 for v in values]
+        return Table(out, table.rows, table.drops)
+    return indicate
+
+
 def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     model = t.inputs.get("trained_model")
     onnx = getattr(model, "onnx", None)
@@ -497,6 +533,7 @@ _COMPILERS: dict[str, Callable[[StepTrace, pd.DataFrame, pd.DataFrame], Op]] = {
 _TRANSFORMS: dict[str, Callable[[StepTrace, Any, pd.DataFrame, pd.DataFrame], Op]] = {
     "CleaningTransform": _cleaning,
     "NormalizationTransform": _normalization,
+    "IndicatorTransform": _indicators,
 }
 COMPILED_COMPONENTS = tuple(_COMPILERS)
 

@@ -22,7 +22,13 @@ from core.components.base import RunContext
 from core.components.manipulation import EditMetadata
 from core.components.math_ops import ApplyMathOperation
 from core.components.models import Learner, fit
-from core.components.scaling import NormalizeData, NormalizeDataParams, fit_normalization
+from core.components.scaling import (
+    ConvertToIndicatorValuesParams,
+    NormalizeData,
+    NormalizeDataParams,
+    fit_indicators,
+    fit_normalization,
+)
 from core.components.training import ScoreModel
 from core.components.transformation import (
     CleanMissingDataParams,
@@ -253,3 +259,18 @@ def test_a_boolean_feature_keeps_the_dataframe_path_and_says_why(people):
     assert "'member' (boolean) does not feed ONNX directly" in scorer.serving["reason"]
     out, kept, dropped = answer(scorer, requests(train)[12], None)
     assert kept + len(dropped) == 12 and len(out["Scored Labels"]) == kept > 0
+
+
+def test_convert_to_indicator_values(people):
+    """Edit Metadata marks the city categorical, its indicator columns replace it."""
+    categorical = (EditMetadata, {"Column": ["city"], "Categorical": "Categorical"}, None)
+    marked = EditMetadata().run({"dataset": people}, parse_parameters(EditMetadata, categorical[1]),
+                                RunContext())["results_dataset"]
+    params = ConvertToIndicatorValuesParams.model_validate({"Categorical columns to convert": ["city"],
+                                                            "Overwrite categorical columns": True})
+    indicators = (ApplyTransformation, {}, fit_indicators(marked, params))
+    stages = [categorical, indicators, cleaning(people, **{"Cleaning mode": "Remove entire row"})]
+    scorer = build(people, stages, logistic())
+    assert_same_answers(scorer, people)
+    out, _, _ = answer(scorer, requests(people)[1], None)
+    assert "city" not in out and any(name.startswith("city-") for name in out)
