@@ -18,7 +18,7 @@ in chunks and row by row. Missing values are ``None`` throughout (pandas' NaN an
 Anything a program does not handle the same way (a missing value reaching the model, a level a
 strict model refuses, a type ONNX would not take) raises :class:`Fallback`, and that request takes
 the DataFrame path, which scores it or raises its usual error. A step with no compiled form
-(Apply Math Operation, Execute Python Script, a model ONNX cannot run...) makes the whole
+(Execute Python Script, Join Data, a model ONNX cannot run...) makes the whole
 pipeline stay on the DataFrame path, and the endpoint says which step and why.
 """
 from __future__ import annotations
@@ -447,6 +447,61 @@ def _indicators(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.Da
     return indicate
 
 
+def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
+    """Apply Math Operation: the component's own numpy function over each whole column, missing
+    values masked as it masks them."""
+    from core.components.manipulation import selected
+    from core.components.math_ops import _TABLES, UNSUPPORTED, _second_arguments
+
+    params = t.step.params
+    field_name, functions = _TABLES[params.category]
+    function = getattr(params, field_name)
+    if function in UNSUPPORTED:
+        raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): {function} is not supported")
+    compute, binary = functions[function]
+    try:
+        columns = selected(params.column_set, before, "Column set")
+        seconds = _second_arguments(before, columns, params) if binary else [None] * len(columns)
+    except ComponentError as exc:
+        raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): {exc}") from exc
+    old, new = _names(before), _names(after)
+    mode = params.output_mode
+    if mode == "Inplace":
+        targets = list(columns)
+        if new != old:
+            raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): unexpected output columns")
+    else:
+        targets = new[len(old):] if mode == "Append" else new
+        if len(targets) != len(columns) or (mode == "Append" and new[:len(old)] != old):
+            raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): unexpected output columns")
+    constant = params.second_argument
+
+    def floats(values: list[Any]) -> np.ndarray:
+        return np.array([np.nan if v is None else v for v in values], dtype="float64")
+
+    def math_op(table: Table) -> Table:
+        cols = table.columns
+        results: Columns = {}
+        for column, second, target in zip(columns, seconds, targets, strict=True):
+            x = floats(cols[column])
+            args = [x]
+            missing = np.isnan(x)
+            if binary and second is None:
+                args.append(np.full(x.shape, constant))
+            elif binary:
+                other = floats(cols[second])
+                args.append(other)
+                missing = missing | np.isnan(other)
+            with np.errstate(all="ignore"):
+                result = np.asarray(compute(*args))
+            if result.dtype != bool:
+                result = result.astype("float64")
+            results[target] = [None if m else plain(v) for v, m in zip(result.tolist(), missing.tolist(), strict=True)]
+        out = results if mode == "ResultOnly" else {**cols, **results}
+        return Table(out, table.rows, table.drops)
+    return math_op
+
+
 def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     model = t.inputs.get("trained_model")
     onnx = getattr(model, "onnx", None)
@@ -529,6 +584,7 @@ _COMPILERS: dict[str, Callable[[StepTrace, pd.DataFrame, pd.DataFrame], Op]] = {
     "edit_metadata": _edit_metadata,
     "apply_transformation": _apply_transformation,
     "score_model": _score_model,
+    "apply_math_operation": _apply_math,
 }
 _TRANSFORMS: dict[str, Callable[[StepTrace, Any, pd.DataFrame, pd.DataFrame], Op]] = {
     "CleaningTransform": _cleaning,

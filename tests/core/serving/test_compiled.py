@@ -231,15 +231,33 @@ def test_web_service_output_alone_with_score_columns_only(people):
     assert list(out) == ["Scored Labels", "Scored Probabilities"]
 
 
-def test_a_step_with_no_compiled_form_keeps_the_dataframe_path_and_says_which(people):
-    math = (ApplyMathOperation, {"Column set": ["visits"], "Category": "Basic", "Basic math function": "Abs",
-                                 "Output mode": "Inplace"}, None)
+@pytest.mark.parametrize("parameters", [
+    {"Column set": ["visits"], "Category": "Basic", "Basic math function": "Abs", "Output mode": "Inplace"},
+    {"Column set": ["spend"], "Category": "Basic", "Basic math function": "Ln", "Output mode": "Append"},
+    {"Column set": ["spend", "visits"], "Category": "Operations", "Arithmetic operation": "Divide",
+     "Second argument": 3.0, "Output mode": "Append"},
+    {"Column set": ["spend"], "Category": "Operations", "Arithmetic operation": "Multiply",
+     "Second argument type": "ColumnSet", "Second argument column set": ["visits"], "Output mode": "Inplace"},
+])
+def test_apply_math_operation(people, parameters):
+    math = (ApplyMathOperation, parameters, None)
     scorer = build(people, [cleaning(people, **{"Cleaning mode": "Remove entire row"}), math], logistic())
+    assert_same_answers(scorer, people)
+
+
+def test_a_step_with_no_compiled_form_keeps_the_dataframe_path_and_says_which(people):
+    """Remove Duplicate Rows has no compiled form: the DataFrame path scores, and the rows it
+    removes are reported there too."""
+    from core.components.manipulation import RemoveDuplicateRows
+
+    dedupe = (RemoveDuplicateRows, {"Key column selection filter expression": {"start": "all"}}, None)
+    scorer = build(people, [cleaning(people, **{"Cleaning mode": "Remove entire row"}), dedupe], logistic())
     assert scorer.serving["path"] == "dataframe"
-    assert "n1 (Apply Math Operation) has no compiled form" in scorer.serving["reason"]
-    rows = requests(people)[12]
-    out, kept, dropped = answer(scorer, rows, None)
-    assert kept + len(dropped) == len(rows) and len(out["Scored Labels"]) == kept > 0
+    assert "n1 (Remove Duplicate Rows) has no compiled form" in scorer.serving["reason"]
+    [row] = requests(people)[1]
+    out, kept, dropped = answer(scorer, [row, row, {**row, "city": "atlantis"}], None)
+    assert kept == 2 and len(out["Scored Labels"]) == 2
+    assert [(d[0], d[1], d[2]) for d in dropped] == [(1, "n1", "removed by Remove Duplicate Rows")]
 
 
 def test_normalize_data_on_a_column_the_data_lacks_is_skipped_alike(people):
