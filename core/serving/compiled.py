@@ -98,7 +98,10 @@ class Program:
 
 
 # ---- signatures -------------------------------------------------------------------------------
-def signature(columns: Columns, schema: list[ColumnSpec] | list[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+Signature = tuple[tuple[str, str], ...]
+
+
+def signature(columns: Columns, schema: list[ColumnSpec] | list[tuple[str, str]]) -> Signature:
     """The present columns in schema order with their effective type ("number!": an integer
     column with a null, which pandas holds as float64). ``schema`` may be given as (name, type)
     pairs, read once per deployment."""
@@ -203,7 +206,8 @@ def trace(compiled: CompiledPipeline, rows: pd.DataFrame,
     return values[(compiled.output_node, compiled.output_port)], drops, traces
 
 
-def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any], static: dict[Ref, Any]) -> list[Drop]:
+def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any],
+             static: dict[Ref, Any]) -> list[Drop]:
     """Rows of the step's data input missing from its data output (the index keeps row numbers)."""
     frames_in = [v for v in inputs.values() if isinstance(v, pd.DataFrame)]
     frames_out = [v for v in outputs.values() if isinstance(v, pd.DataFrame)]
@@ -218,7 +222,8 @@ def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any], stati
 
 
 _TRANSFORM_LABELS = {"CleaningTransform": "Clean Missing Data", "NormalizationTransform": "Normalize Data",
-                     "BinningTransform": "Group Data into Bins", "IndicatorTransform": "Convert to Indicator Values"}
+                     "BinningTransform": "Group Data into Bins",
+                     "IndicatorTransform": "Convert to Indicator Values"}
 
 
 def step_label(step: _Step, inputs: dict[str, Any]) -> str:
@@ -251,7 +256,8 @@ def compile_program(compiled: CompiledPipeline, schema: list[ColumnSpec], sig: t
         if not data_ports:
             continue  # does not depend on the request (cannot happen for steps after the input)
         if len(data_ports) != 1 or t.step.inputs[data_ports[0]] != current:
-            raise NotCompilable(f"{t.step.node_id} ({t.step.component.name}): only a chain of steps is compiled")
+            raise NotCompilable(f"{t.step.node_id} ({t.step.component.name}): only a chain of steps "
+                                "is compiled")
         outs = [p.id for p in t.step.component.outputs if p.type == PortType.DATA]
         if len(outs) != 1:
             raise NotCompilable(f"{t.step.node_id} ({t.step.component.name}) has several outputs")
@@ -421,7 +427,8 @@ def _indicators(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.Da
     expected: dict[str, None] = {}
     for c in names:
         keep = c not in transform.columns or not transform.overwrite
-        levels = list(zip(transform.names[c], transform.values[c], strict=True)) if c in transform.columns else []
+        converted = c in transform.columns
+        levels = list(zip(transform.names[c], transform.values[c], strict=True)) if converted else []
         missing = transform.missing_names[c] if c in transform.columns else None
         plan.append((c, keep, levels, missing))
         if keep:
@@ -496,7 +503,8 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
                 result = np.asarray(compute(*args))
             if result.dtype != bool:
                 result = result.astype("float64")
-            results[target] = [None if m else plain(v) for v, m in zip(result.tolist(), missing.tolist(), strict=True)]
+            pairs = zip(result.tolist(), missing.tolist(), strict=True)
+            results[target] = [None if m else plain(v) for v, m in pairs]
         out = results if mode == "ResultOnly" else {**cols, **results}
         return Table(out, table.rows, table.drops)
     return math_op
@@ -516,7 +524,8 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             if str(dtype) not in ("str", "string", "object"):
                 raise NotCompilable(f"{t.step.node_id}: column {spec.column!r} is not a string column")
         elif not isinstance(dtype, np.dtype) or dtype.kind not in ("iuf" if spec.kind != "int64" else "iubf"):
-            raise NotCompilable(f"{t.step.node_id}: column {spec.column!r} ({dtype}) does not feed ONNX directly")
+            raise NotCompilable(f"{t.step.node_id}: column {spec.column!r} ({dtype}) does not feed ONNX "
+                                "directly")
         dtypes[spec.column] = dtype
     append = t.step.params.append_score_columns
     score_names = [c for c in _names(after) if c not in set(_names(before))] if append else _names(after)
@@ -595,7 +604,8 @@ COMPILED_COMPONENTS = tuple(_COMPILERS)
 
 
 # ---- verification ---------------------------------------------------------------------------------
-def verify(program: Program, compiled: CompiledPipeline, columns: Columns, schema: list[ColumnSpec]) -> str | None:
+def verify(program: Program, compiled: CompiledPipeline, columns: Columns,
+           schema: list[ColumnSpec]) -> str | None:
     """None if ``program`` answers as the DataFrame path on ``columns`` (in chunks of
     ``CHUNK_ROWS`` and the first rows one by one), else what differed."""
     n = len(next(iter(columns.values()), []))
