@@ -13,6 +13,9 @@
    same scikit-learn, pandas and numpy), served by ``mlflow models serve --env-manager local``
    (one uvicorn worker, its default) and sent the same rows as ``{"dataframe_records": [row]}``.
 
+Batches: 100-row requests to the endpoint (over HTTP and in process) against bare scikit-learn
+``predict`` on a 100-row DataFrame of the same rows, in rows per second.
+
 Latency: sequential requests on one keep-alive httpx client, after a warm-up. Throughput: a few
 client threads, each with its own keep-alive client, until a request count or a time limit,
 whichever comes first. The clients run on the same two cores as the servers (for both servers
@@ -58,6 +61,7 @@ from benchmarks.harness import (
 )
 
 NAME = "realtime_latency"
+BATCH_ROWS = 100
 BENCH_VENV = ROOT / ".venv-bench"
 MLFLOW_START_TIMEOUT = 180.0
 
@@ -296,6 +300,24 @@ def main(argv: list[str] | None = None) -> int:
             **options)
         print("measuring: real-time endpoint over HTTP ...", file=sys.stderr)
         measured["endpoint_http"] = HttpCallers(score_url, {"api-key": key}, bodies).measure(**options)
+
+        batch_options = {**options, "sequential": 50 if args.quick else 300, "warmup": 10 if args.quick else 30,
+                         "total": 100 if args.quick else 600, "max_seconds": 10.0 if args.quick else 30.0}
+        batch_frames, batch_bodies = batches(rows, trained.feature_columns)
+        parsed_batches = [json.loads(b) for b in batch_bodies]
+        check["batch_endpoint_vs_bare_max_abs_diff"] = max(
+            abs(a["Scored Labels"] - b) for a, b in zip(
+                httpx.post(score_url, content=batch_bodies[0], headers=headers).raise_for_status()
+                .json()["predictions"], sk_model.predict(batch_frames[0]).tolist(), strict=True))
+        print(f"measuring: {BATCH_ROWS}-row batches (bare, in-process, HTTP) ...", file=sys.stderr)
+        measured["batch_bare_sklearn_predict"] = measure_calls(
+            lambda i: sk_model.predict(batch_frames[i % len(batch_frames)]), **batch_options)
+        measured["batch_product_in_process"] = measure_calls(
+            lambda i: json.dumps(service.realtime.score(endpoint["name"], key, parsed_batches[i % len(parsed_batches)])),
+            **batch_options)
+        measured["batch_endpoint_http"] = HttpCallers(score_url, {"api-key": key}, batch_bodies).measure(
+            **batch_options)
+        check["endpoint_serving"] = endpoint.get("serving")
         rss = stack.peak_rss()
 
         if args.no_mlflow:
@@ -317,6 +339,13 @@ def main(argv: list[str] | None = None) -> int:
     path = write_results(NAME, results)
     report(results, path)
     return 0
+
+
+def batches(rows: list[dict], features: list[str]) -> tuple[list[pd.DataFrame], list[bytes]]:
+    """``BATCH_ROWS``-row slices of the rows (cycling), as DataFrames and as request bodies."""
+    slices = [[rows[(start + i) % len(rows)] for i in range(BATCH_ROWS)] for start in range(0, len(rows), 37)]
+    return ([pd.DataFrame.from_records(s)[features] for s in slices],
+            [json.dumps({"dataframe_records": s}).encode() for s in slices])
 
 
 def onnx_twin(trained: Any, rows: list[dict]) -> Any:
@@ -354,6 +383,10 @@ def ratios(measured: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     def rps(name: str) -> float | None:
         return measured[name]["throughput"]["rps"] if name in measured else None
 
+    def rows_per_s(name: str) -> float | None:
+        p50 = lat(name, "p50_ms")
+        return BATCH_ROWS * 1000 / p50 if p50 else None
+
     def versus(a: str, b: str) -> dict[str, float | None]:
         return {"p50": ratio(lat(a, "p50_ms"), lat(b, "p50_ms")),
                 "p99": ratio(lat(a, "p99_ms"), lat(b, "p99_ms")), "rps": ratio(rps(a), rps(b))}
@@ -362,13 +395,24 @@ def ratios(measured: dict[str, Any]) -> dict[str, dict[str, float | None]]:
             "endpoint_over_mlflow": versus("endpoint_http", "mlflow_http"),
             "endpoint_over_bare_onnx": versus("endpoint_http", "bare_onnx_predict"),
             "product_in_process_over_bare": versus("product_score_in_process", "bare_sklearn_predict"),
-            "endpoint_over_product_in_process": versus("endpoint_http", "product_score_in_process")}
+            "endpoint_over_product_in_process": versus("endpoint_http", "product_score_in_process"),
+            "product_in_process_over_bare_onnx": versus("product_score_in_process", "bare_onnx_predict"),
+            "batch_rows_per_s": {"bare_sklearn": rows_per_s("batch_bare_sklearn_predict"),
+                                 "product_in_process": rows_per_s("batch_product_in_process"),
+                                 "endpoint_http": rows_per_s("batch_endpoint_http"),
+                                 "in_process_over_bare": ratio(rows_per_s("batch_product_in_process"),
+                                                               rows_per_s("batch_bare_sklearn_predict")),
+                                 "http_over_bare": ratio(rows_per_s("batch_endpoint_http"),
+                                                         rows_per_s("batch_bare_sklearn_predict"))}}
 
 
 LABELS = {"endpoint_http": "real-time endpoint (HTTP)", "mlflow_http": "mlflow models serve (HTTP)",
           "bare_sklearn_predict": "bare sklearn predict (in-process)",
           "bare_onnx_predict": "bare ONNX Runtime predict (in-process)",
-          "product_score_in_process": "product scoring code (in-process)"}
+          "product_score_in_process": "product scoring code (in-process)",
+          "batch_bare_sklearn_predict": f"{BATCH_ROWS} rows: bare sklearn predict",
+          "batch_product_in_process": f"{BATCH_ROWS} rows: product scoring code (in-process)",
+          "batch_endpoint_http": f"{BATCH_ROWS} rows: real-time endpoint (HTTP)"}
 
 
 def report(results: dict[str, Any], path: Path) -> None:
@@ -384,11 +428,20 @@ def report(results: dict[str, Any], path: Path) -> None:
         for label, key in [("endpoint / bare sklearn", "endpoint_over_bare"),
                            ("endpoint / mlflow", "endpoint_over_mlflow"),
                            ("endpoint / bare ONNX Runtime", "endpoint_over_bare_onnx"),
-                           ("product in-process / bare sklearn", "product_in_process_over_bare")]]))
+                           ("product in-process / bare sklearn", "product_in_process_over_bare"),
+                           ("product in-process / bare ONNX Runtime", "product_in_process_over_bare_onnx")]]))
+    b = r["batch_rows_per_s"]
+    print(f"\n{BATCH_ROWS}-row batches, rows/s (from p50): bare sklearn {_num(b['bare_sklearn'])}, in-process "
+          f"{_num(b['product_in_process'])} ({_num(b['in_process_over_bare'])}x), HTTP {_num(b['endpoint_http'])} "
+          f"({_num(b['http_over_bare'])}x)")
     if results["mlflow_peer_missing"]:
         print(f"\nMLflow peer missing: {results['mlflow_peer_missing']}")
     print(f"\nchecks: {json.dumps(results['checks'])}")
     print_closing(path, results, results["cpu_audit"])
+
+
+def _num(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.3g}" if value < 100 else f"{value:,.0f}"
 
 
 if __name__ == "__main__":

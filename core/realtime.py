@@ -37,6 +37,8 @@ class ColumnSpec(BaseModel):
     type: ColumnType
     dtype: str = Field(description="The pandas dtype the column had in training")
     required: bool = True
+    nullable: bool = Field(True, description="False if a missing value cannot be scored: the model needs "
+                                             "the column and no step of the pipeline cleans it")
 
 
 class RealtimeEndpoint(BaseModel):
@@ -55,6 +57,11 @@ class RealtimeEndpoint(BaseModel):
         default_factory=dict,
         description="Per Score Model node: 'onnx' if single rows and small batches are scored with ONNX "
                     "Runtime (checked equal to scikit-learn at deployment), else 'scikit-learn: <why not>'")
+    serving: dict[str, str] = Field(
+        default_factory=dict,
+        description="How requests are scored: {'path': 'compiled' (the pipeline compiled into one row "
+                    "function, checked at deployment to answer as the DataFrame path on the training rows) "
+                    "or 'dataframe', 'reason': why}")
     etag: str | None = Field(None, exclude=True)
 
     model_config = {"populate_by_name": True}
@@ -125,7 +132,7 @@ def _entity(e: RealtimeEndpoint) -> dict[str, Any]:
             "input_name": e.input_name, "output_name": e.output_name,
             "input_schema": json.dumps([c.model_dump() for c in e.schema_]),
             "created_at": e.created_at, "updated_at": e.updated_at, "created_by": e.created_by or "",
-            "acceleration": json.dumps(e.acceleration)}
+            "acceleration": json.dumps(e.acceleration), "serving": json.dumps(e.serving)}
 
 
 def _load(e: dict[str, Any]) -> RealtimeEndpoint:
@@ -134,7 +141,8 @@ def _load(e: dict[str, Any]) -> RealtimeEndpoint:
                             output_name=e["output_name"], input_schema=json.loads(e["input_schema"]),
                             created_at=e["created_at"], updated_at=e["updated_at"],
                             created_by=e.get("created_by") or None,
-                            acceleration=json.loads(e.get("acceleration") or "{}"), etag=e["etag"])
+                            acceleration=json.loads(e.get("acceleration") or "{}"),
+                            serving=json.loads(e.get("serving") or "{}"), etag=e["etag"])
 
 
 # ---- keys ----------------------------------------------------------------------------------
@@ -218,51 +226,114 @@ def request_rows(body: Any, input_name: str, schema: list[ColumnSpec]) -> tuple[
     return rows, style
 
 
+INT64_MIN, INT64_MAX = -(2 ** 63), 2 ** 63 - 1
+
+
 def _fits(value: Any, kind: ColumnType) -> bool:
+    """Whether ``value`` is a ``kind`` value the scoring frame can hold (None is a missing value)."""
     if value is None:
         return True
+    if kind == "string":
+        return type(value) is str or isinstance(value, str)
     if kind == "boolean":
         return isinstance(value, bool)
     if isinstance(value, bool):
         return False
     if kind == "integer":
-        return isinstance(value, int) or (isinstance(value, float) and value.is_integer())
+        if isinstance(value, int):
+            return INT64_MIN <= value <= INT64_MAX  # an int64 column holds nothing wider
+        # 2**63 itself is a float but no int64: the upper bound is exclusive
+        return isinstance(value, float) and value.is_integer() and INT64_MIN <= value < 2.0 ** 63
     if kind == "number":
-        return isinstance(value, (int, float)) and not (isinstance(value, float) and math.isinf(value))
-    return isinstance(value, str)
+        if isinstance(value, int):
+            return abs(value) <= _FLOAT_MAX_INT
+        return isinstance(value, float) and not math.isinf(value)
+    return False
+
+
+_FLOAT_MAX_INT = int(np.finfo(np.float64).max)
+
+Columns = dict[str, list[Any]]
+
+
+def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
+    """The request's values column by column, in schema order, checked against the schema.
+
+    Every problem is named by column and row number; values are never echoed back, since a
+    request may carry personal data. Extra columns are ignored; integers widen to floats in
+    number columns and integral floats narrow to integers in integer columns. A missing value
+    (null) where the deployed pipeline cannot take one (``nullable`` false: a column the model
+    needs that no step cleans) is a problem like a wrong type.
+    """
+    problems: list[Problem] = []
+    columns: Columns = {}
+    single = len(rows) == 1
+    present = rows[0].keys() if single else set().union(*(r.keys() for r in rows))
+    for spec in schema:  # in schema order, so a long list still reads column by column
+        name = spec.name
+        if name not in present:
+            if spec.required:
+                problems.append(Problem(code="missing_column", column=name,
+                                        message=f"Required column {name!r} ({spec.type}) is missing"))
+            continue
+        values = [rows[0][name]] if single else [r.get(name) for r in rows]
+        kind = spec.type
+        values = _coerced(values, kind)
+        if values is None:
+            bad = [i for i, r in enumerate(rows) if not _fits(r.get(name), kind)]
+            problems.append(Problem(code="wrong_type", column=name,
+                                    message=f"Column {name!r} takes {kind} values; rows {_rows(bad)} do not"))
+            continue
+        if not spec.nullable and None in values:
+            empty = [i for i, v in enumerate(values) if v is None]
+            problems.append(Problem(code="missing_value", column=name, message=(
+                f"Column {name!r} needs a value (the pipeline does not clean missing values in it); "
+                f"rows {_rows(empty)} have none")))
+            continue
+        columns[name] = values
+    if problems:
+        extra = len(problems) - MAX_REPORTED
+        message = f"The request has {len(problems)} problem(s)" + (
+            f"; the first {MAX_REPORTED} are listed" if extra > 0 else "")
+        raise InvalidRequest(message, problems[:MAX_REPORTED])
+    return columns
+
+
+def _coerced(values: list[Any], kind: ColumnType) -> list[Any] | None:
+    """``values`` as the column holds them (integral floats as ints, ints as floats, NaN as None),
+    or None if one does not fit ``kind``. The common case, every value already of the column's
+    own type, costs one pass."""
+    if kind == "string":
+        return values if all(type(v) is str or v is None for v in values) else (
+            values if all(_fits(v, kind) for v in values) else None)
+    if kind == "integer":
+        if all((type(v) is int and INT64_MIN <= v <= INT64_MAX) or v is None for v in values):
+            return values
+        if not all(_fits(v, kind) for v in values):
+            return None
+        return [v if v is None or type(v) is int else int(v) for v in values]
+    if kind == "number":
+        if all(type(v) is float and v == v or v is None for v in values):
+            return values
+        if not all(_fits(v, kind) for v in values):
+            return None
+        return [None if v is None or v != v else float(v) for v in values]  # NaN is pandas' missing value
+    return values if all(_fits(v, kind) for v in values) else None
+
+
+def _rows(indices: list[int]) -> str:
+    return ", ".join(str(i) for i in indices[:5]) + (" ..." if len(indices) > 5 else "")
 
 
 def to_frame(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> pd.DataFrame:
-    """Check rows against the schema and build the DataFrame scoring expects.
+    """Check rows against the schema and build the DataFrame scoring expects."""
+    return frame(check_rows(rows, schema), schema)
 
-    Every problem is named by column and row number; values are never echoed back, since a
-    request may carry personal data. Extra columns are ignored; ints widen to floats.
-    """
-    problems: list[Problem] = []
-    present = set().union(*(r.keys() for r in rows))
-    for spec in schema:  # in schema order, so a long list still reads column by column
-        if spec.name not in present:
-            if spec.required:
-                problems.append(Problem(code="missing_column", column=spec.name,
-                                        message=f"Required column {spec.name!r} ({spec.type}) is missing"))
-            continue
-        bad = [i for i, r in enumerate(rows) if not _fits(r.get(spec.name), spec.type)]
-        if bad:
-            shown = ", ".join(str(i) for i in bad[:5]) + (" ..." if len(bad) > 5 else "")
-            problems.append(Problem(code="wrong_type", column=spec.name,
-                                    message=f"Column {spec.name!r} takes {spec.type} values; rows {shown} do not"))
-    if problems:
-        extra = len(problems) - MAX_REPORTED
-        shown_problems = problems[:MAX_REPORTED]
-        message = f"The request has {len(problems)} problem(s)" + (f"; the first {MAX_REPORTED} are listed" if extra > 0 else "")
-        raise InvalidRequest(message, shown_problems)
-    columns: dict[str, Any] = {}
-    for spec in schema:
-        if spec.name not in present:
-            continue
-        values = [r.get(spec.name) for r in rows]
-        columns[spec.name] = _column(values, spec)
-    return pd.DataFrame(columns)
+
+def frame(columns: Columns, schema: list[ColumnSpec]) -> pd.DataFrame:
+    """The scoring DataFrame of checked columns (see :func:`check_rows`), in schema order."""
+    return pd.DataFrame({spec.name: _column(columns[spec.name], spec) for spec in schema
+                         if spec.name in columns})
 
 
 def _column(values: list[Any], spec: ColumnSpec) -> Any:
@@ -278,5 +349,8 @@ def _column(values: list[Any], spec: ColumnSpec) -> Any:
 
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
-    """JSON-ready rows: NaN becomes null, numpy scalars become Python numbers."""
-    return json.loads(df.to_json(orient="records", date_format="iso"))
+    """JSON-ready rows: missing values become null, numpy scalars Python numbers (full precision)."""
+    from core.serving.compiled import frame_columns
+    from core.serving.compiled import records as rows_of
+
+    return rows_of(frame_columns(df), len(df))

@@ -8,6 +8,7 @@ slow request does not stall the others.
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import os
 import threading
@@ -94,11 +95,17 @@ def with_context(fn: Callable[..., Any], function_name: str, kwargs: Mapping[str
     is the user function's and this check sees the user's parameters.
     """
     kwargs = dict(kwargs)
-    if "context" in inspect.signature(fn).parameters:
+    if _takes_context(fn):
         headers = trace_headers or {}
         kwargs["context"] = InvocationContext(
             function_name, headers.get("traceparent", ""), headers.get("tracestate", ""))
     return kwargs
+
+
+@functools.lru_cache(maxsize=1024)
+def _takes_context(fn: Callable[..., Any]) -> bool:
+    """Read once per function: ``inspect.signature`` costs more than many a request."""
+    return "context" in inspect.signature(fn).parameters
 
 
 async def call_async(fn: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:

@@ -167,13 +167,25 @@ class Router(Generic[T]):
     def __init__(self, entries: Iterable[tuple[str, T]]) -> None:
         compiled = [(RouteTemplate.parse(template), payload) for template, payload in entries]
         self._entries = sorted(compiled, key=lambda e: (e[0].precedence, e[0].template.lower()))
+        self._seen: dict[str, list[tuple[T, dict[str, str]]]] = {}
 
     def match(self, path: str) -> list[tuple[T, dict[str, str]]]:
-        """Every (payload, route values) whose template matches ``path``, best first."""
+        """Every (payload, route values) whose template matches ``path``, best first.
+
+        Answers are remembered per path (a bounded number): trying every template's regex costs
+        more than a small request's own work."""
         path = path.strip("/")
-        matches = []
-        for template, payload in self._entries:
-            values = template.match(path)
-            if values is not None:
-                matches.append((payload, values))
-        return matches
+        matches = self._seen.get(path)
+        if matches is None:
+            matches = []
+            for template, payload in self._entries:
+                values = template.match(path)
+                if values is not None:
+                    matches.append((payload, values))
+            if len(self._seen) >= _REMEMBERED_PATHS:
+                self._seen.clear()
+            self._seen[path] = matches
+        return [(payload, dict(values)) for payload, values in matches]
+
+
+_REMEMBERED_PATHS = 4096

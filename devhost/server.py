@@ -110,7 +110,9 @@ class DevHost:
             # closed by the server as the client reuses them (a reset start_new otherwise).
             self.server = uvicorn.Server(uvicorn.Config(
                 self.asgi, host=config.host, port=config.port, lifespan="on",
-                log_level=config.log_level, timeout_graceful_shutdown=10, timeout_keep_alive=130))
+                log_level=config.log_level, timeout_graceful_shutdown=10, timeout_keep_alive=130,
+                # a line per request costs a small request a sixth of its time: debug only
+                access_log=config.log_level.lower() in ("debug", "trace")))
             _without_rpc_access_lines(logging.getLogger("uvicorn.access"))
         except BaseException:
             if runtime is not None:

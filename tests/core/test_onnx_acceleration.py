@@ -253,10 +253,10 @@ def test_deployment_records_onnx_and_scores_like_the_batch_path(service, trained
         body = {"dataframe_records": json.loads(sample.iloc[[i]].to_json(orient="records"))}
         [scored] = service.realtime.score(name, keys["primary"], body)["predictions"]
         assert scored["Scored Labels"] == pytest.approx(batch["Scored Labels"].iloc[i], rel=1e-9)
-    scorer = service.realtime._scorers[(name, endpoint.deployment)]
+    scorer = service.realtime._scorers[(name, endpoint.deployment)].pipeline
     assert _accelerated_steps(scorer) == ["score"]
     unseen = {**json.loads(sample.iloc[[0]].to_json(orient="records"))[0], "make": "tesla"}
-    plain = service.realtime._scorer(endpoint.model_copy(update={"acceleration": {}, "deployment": 99}))
+    plain = service.realtime._scorer(endpoint.model_copy(update={"acceleration": {}, "deployment": 99})).pipeline
     assert _accelerated_steps(plain) == []  # not verified at deployment: scikit-learn only
     frame = realtime.to_frame([unseen], endpoint.schema_)
     same_scores(plain.score(frame), scorer.score(frame))
@@ -279,7 +279,7 @@ def test_deployment_records_why_a_model_stays_on_scikit_learn(service):
     cars = pd.read_csv(ROOT / "samples/datasets/automobile-price-raw.csv").drop(columns=["price"])
     body = {"dataframe_records": json.loads(cars.iloc[[3]].to_json(orient="records"))}
     assert service.realtime.score(name, keys["primary"], body)["predictions"][0]["Scored Labels"] > 0
-    assert _accelerated_steps(service.realtime._scorers[(name, endpoint.deployment)]) == []
+    assert _accelerated_steps(service.realtime._scorers[(name, endpoint.deployment)].pipeline) == []
     realtime.delete(service.store, name)
     service.realtime.forget(name)
 

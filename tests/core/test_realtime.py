@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from core import realtime
-from core.errors import InvalidRequest, NotFound, Unauthorized
+from core.errors import InvalidRequest, Unauthorized
 from core.graph import Binding, Pipeline, PipelineParameter
 from core.realtime_service import RealtimeSource
 from core.service import Submission
@@ -137,7 +137,7 @@ def test_update_to_another_version_and_delete(service, trained, cars):
     assert service.realtime.score(name, keys["primary"], {"dataframe_records": rows(cars, 1)})["predictions"]
     realtime.delete(service.store, name)
     service.realtime.forget(name)
-    with pytest.raises(NotFound):
+    with pytest.raises(Unauthorized):  # as a wrong key: names cannot be probed
         service.realtime.score(name, keys["primary"], {"dataframe_records": rows(cars, 1)})
 
 
@@ -181,3 +181,90 @@ def test_a_normalize_step_fitted_with_the_label_still_scores_without_it(service,
     endpoint, keys = service.realtime.deploy(f"norm-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", None)
     scored = service.realtime.score(endpoint.name, keys["primary"], {"dataframe_records": rows(cars, 2)})
     assert len(scored["predictions"]) == 2 and "price" not in scored["predictions"][0]
+
+
+def test_the_tutorial_is_served_by_the_compiled_path(deployed):
+    endpoint, _ = deployed
+    assert endpoint.serving["path"] == "compiled", endpoint.serving
+    assert "checked equal to the DataFrame path" in endpoint.serving["reason"]
+
+
+def test_compiled_and_dataframe_paths_answer_alike_over_the_whole_sample(service, deployed, cars):
+    """Every sample row, in one batch and one by one: the service's answer equals the DataFrame path's."""
+    endpoint, keys = deployed
+    scorer = service.realtime._scorer(endpoint)
+    sample = rows(cars, 60, 0)
+    with_overrides = scorer.pipeline.overrides_for({})  # an empty override set still means "no overrides"
+    assert with_overrides == {}
+    for batch in [sample] + [[r] for r in sample[:20]]:
+        columns = realtime.check_rows(batch, endpoint.schema_)
+        compiled = scorer.score(columns, len(batch), None)
+        frame_path = scorer.score(columns, len(batch), {})  # overrides take the DataFrame path
+        assert compiled[0] == frame_path[0] and compiled[1] == frame_path[1]
+        assert [(d.row, d.node) for d in compiled[2]] == [(d.row, d.node) for d in frame_path[2]]
+
+
+def test_rows_removed_by_clean_missing_data_are_reported(service, deployed, cars):
+    endpoint, keys = deployed
+    sample = rows(cars, 3)
+    sample[1]["horsepower"] = None  # the tutorial's Clean Missing Data removes rows missing it
+    answer = service.realtime.score(endpoint.name, keys["secondary"], {"dataframe_records": sample})
+    assert len(answer["predictions"]) == 2
+    [dropped] = answer["dropped_rows"]
+    assert dropped["row"] == 1 and "Clean Missing Data" in dropped["reason"] and dropped["node"]
+    alone = service.realtime.score(endpoint.name, keys["secondary"], {"Inputs": {"WebServiceInput0": [sample[1]]}})
+    assert alone["Results"]["WebServiceOutput0"] == [] and alone["dropped_rows"][0]["row"] == 0
+    full = service.realtime.score(endpoint.name, keys["secondary"], {"dataframe_records": rows(cars, 3)})
+    assert "dropped_rows" not in full
+
+
+def test_a_null_the_pipeline_does_not_clean_is_a_schema_problem(service, deployed, cars):
+    endpoint, keys = deployed
+    schema = {c.name: c for c in endpoint.schema_}
+    assert not schema["make"].nullable and schema["horsepower"].nullable
+    sample = rows(cars, 3)
+    sample[2]["make"] = None
+    with pytest.raises(InvalidRequest) as err:
+        service.realtime.score(endpoint.name, keys["secondary"], {"dataframe_records": sample})
+    [problem] = err.value.problems
+    assert (problem.code, problem.column) == ("missing_value", "make") and "rows 2" in problem.message
+
+
+@pytest.mark.parametrize("value", [9223372036854775808, -9223372036854775809, 1e30, 2.0 ** 63])
+def test_an_integer_beyond_64_bits_is_a_schema_problem(service, deployed, cars, value):
+    endpoint, keys = deployed
+    [row] = rows(cars, 1)
+    with pytest.raises(InvalidRequest) as err:
+        service.realtime.score(endpoint.name, keys["secondary"], {"dataframe_records": [{**row, "curb-weight": value}]})
+    assert {(p.code, p.column) for p in err.value.problems} == {("wrong_type", "curb-weight")}
+
+
+def test_the_largest_int64_still_fits(service, deployed, cars):
+    endpoint, keys = deployed
+    [row] = rows(cars, 1)
+    columns = realtime.check_rows([{**row, "curb-weight": 9223372036854775807}], endpoint.schema_)
+    assert columns["curb-weight"] == [9223372036854775807]
+
+
+def test_deep_json_is_refused_before_parsing_and_keys_come_first(service, deployed):
+    endpoint, keys = deployed
+    deep = b"[" * 1000 + b"]" * 1000
+    with pytest.raises(Unauthorized):  # no key: the body is never read
+        service.realtime.score_json(endpoint.name, None, deep)
+    with pytest.raises(InvalidRequest) as err:
+        service.realtime.score_json(endpoint.name, keys["secondary"], deep)
+    assert err.value.problems[0].code == "too_deep"
+    nested_in_string = json.dumps({"dataframe_records": [{"make": '\\"' + "[" * 500, "x": '\\'}]}).encode()
+    with pytest.raises(InvalidRequest) as err:  # brackets inside strings do not count
+        service.realtime.score_json(endpoint.name, keys["secondary"], nested_in_string)
+    assert err.value.problems[0].code != "too_deep"
+
+
+def test_an_unknown_endpoint_answers_like_a_wrong_key(service, deployed, cars):
+    endpoint, keys = deployed
+    body = {"dataframe_records": rows(cars, 1)}
+    with pytest.raises(Unauthorized) as unknown:
+        service.realtime.score("no-such-endpoint", keys["secondary"], body)
+    with pytest.raises(Unauthorized) as wrong:
+        service.realtime.score(endpoint.name, "wrong", body)
+    assert unknown.value.to_body() == wrong.value.to_body()

@@ -59,3 +59,12 @@ def test_most_specific_template_wins():
 def test_router_ignores_surrounding_slashes():
     router = Router([("users/{id}", "users")])
     assert router.match("/users/1/") == [("users", {"id": "1"})]
+
+
+def test_remembered_matches_hand_out_fresh_route_values():
+    router = Router([("realtime/{name}/score", "score"), ("realtime/{name}", "get")])
+    first = router.match("realtime/cars/score")
+    first[0][1]["name"] = "changed"
+    assert router.match("realtime/cars/score") == [("score", {"name": "cars"})]
+    assert router.match("/realtime/trucks/score/") == [("score", {"name": "trucks"})]
+    assert router.match("realtime/cars") == [("get", {"name": "cars"})]
