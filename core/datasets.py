@@ -17,12 +17,13 @@ import pandas as pd
 from pydantic import BaseModel
 
 from core.artifacts import dataframe_to_parquet
+from core import names
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.store import Store
 
 TABLE = "datasets"
 CONTAINER = "datasets"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
 
 SAMPLES: dict[str, str] = {
     "automobile-price-raw": "Automobile price data (Raw): 205 cars, 26 columns; label 'price'.",
@@ -102,13 +103,7 @@ def register(store: Store, name: str, df: pd.DataFrame, *, description: str = ""
 
 
 def check_name(name: str) -> None:
-    import re
-
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidRequest("Invalid dataset name", [Problem(
-            code="invalid_name", field="name",
-            message="A dataset name has letters, digits, '.', '_' or '-' (at most 100), "
-                    "starting with a letter or digit")])
+    names.check("dataset", name)
 
 
 def latest_version(store: Store, name: str) -> int:
@@ -127,6 +122,7 @@ def list_datasets(store: Store) -> list[DatasetVersion]:
 
 
 def versions(store: Store, name: str) -> list[DatasetVersion]:
+    check_name(name)
     return sorted((_from_entity(e) for e in store.partition(TABLE, name)), key=lambda d: d.version)
 
 
@@ -136,6 +132,7 @@ def get(store: Store, name: str, version: int | None = None) -> DatasetVersion:
         if not found:
             raise NotFound(f"No dataset named {name!r}")
         return found[-1]
+    check_name(name)
     entity = store.get(TABLE, name, _row_key(version))
     if entity is None:
         raise NotFound(f"Dataset {name!r} has no version {version}")

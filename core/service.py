@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from pydantic import BaseModel, Field
 
-from core import assets, datasets, drafts, endpoints, inference, runs
+from core import assets, datasets, drafts, endpoints, inference, names, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
@@ -26,7 +26,7 @@ from core.batch import BatchScoring
 from core.realtime_service import RealtimeService
 from core.submissions import EndpointSubmission, dataset_choice
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
 ASSET_COMPONENTS = {"trained_model_asset": PortType.MODEL, "cluster_model_asset": PortType.CLUSTER_MODEL,
                     "transformation_asset": PortType.TRANSFORM}
 

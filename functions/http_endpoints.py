@@ -98,7 +98,8 @@ def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="pipelineendpoints/{name}", methods=["GET"])
 @json_errors
 def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().endpoint_view(req.route_params["name"]))
+    etag = endpoints.get(service().store, req.route_params["name"]).etag or ""
+    return json_response(service().endpoint_view(req.route_params["name"]), headers={"ETag": etag})
 
 
 @bp.route(route="pipelineendpoints/{name}/versions", methods=["POST"])
@@ -123,15 +124,17 @@ def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DefaultRequest)
-    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req))
-    return json_response(endpoint.model_dump(mode="json"))
+    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req),
+                                             if_match=req.headers.get("if-match"))
+    return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/rollback", methods=["POST"])
 @json_errors
 def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
-    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req))
-    return json_response(endpoint.model_dump(mode="json"))
+    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req),
+                                          req.headers.get("if-match"))
+    return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/status", methods=["PUT"])
