@@ -100,10 +100,12 @@ def _bad_cells(data: bytes, column_types: Mapping[str, pa.DataType], first_line:
     for name, kind in column_types.items():
         if name not in text.column_names:
             continue
-        values = text.column(name).to_pandas()
-        bad = values.notna() & ~values.map(lambda v: _fits(v, kind)).astype(bool)
-        for row in bad[bad].index[:MAX_NAMED - len(problems)]:
-            line = first_line + int(row)
+        if pa.types.is_string(kind):
+            continue
+        values = text.column(name).to_pylist()
+        bad = [row for row, v in enumerate(values) if v is not None and not _fits(v, kind)]
+        for row in bad[:MAX_NAMED - len(problems)]:
+            line = first_line + row
             problems.append(Problem(code="invalid_value", field=f"{label} {line}", column=name,
                                     message=f"{label.capitalize()} {line}, column {name!r}: the value is not "
                                             f"{_kind_name(kind)}"))
