@@ -81,7 +81,23 @@ class Service:
 
     # ---- catalogue and datasets ------------------------------------------------------------
     def components(self) -> list[dict[str, Any]]:
-        return [c.describe() for c in CATALOGUE.values()]
+        """The catalogue, each entry saying whether this deployment runs it."""
+        return [{**c.describe(), "enabled": self._enabled(c)} for c in CATALOGUE.values()]
+
+    def _enabled(self, component: Any) -> bool:
+        return component.feature is None or bool(self.features.get(component.feature[0]))
+
+    def _disabled_problems(self, pipeline: Pipeline) -> list[Problem]:
+        """Nodes whose component is switched off here: they would only fail at run time."""
+        problems = []
+        for node in pipeline.nodes:
+            component = lookup(node.component)
+            if component is not None and not self._enabled(component):
+                problems.append(Problem(
+                    code="component_disabled", node=node.id, field="component",
+                    message=f"{component.name} is turned off on this service: it runs user code. An "
+                            f"administrator can turn it on with the app setting {component.feature[1]}=true"))
+        return problems
 
     def register_csv(self, name: str, data: bytes, description: str = "") -> datasets.DatasetVersion:
         datasets.check_name(name)
@@ -274,6 +290,7 @@ class Service:
         problems = pipeline.assignment_problems(assignments)
         resolved = pipeline.with_assignments(assignments)
         problems += resolved.validate()
+        problems += self._disabled_problems(resolved)
         problems += self._dataset_problems(resolved)
         return problems
 

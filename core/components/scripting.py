@@ -72,6 +72,8 @@ class ApplySqlTransformation(Component):
               Port("t3", "t3", PortType.DATA, optional=True))
     outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
     Parameters = ApplySqlTransformationParams
+    deterministic = False  # user code: random(), now() and the like
+    feature = ("enable_sql", "DESIGNER_ENABLE_SQL")
 
     def run(self, inputs: Mapping[str, Any], params: ApplySqlTransformationParams,
             ctx: RunContext) -> dict[str, Any]:
@@ -180,6 +182,8 @@ class ExecutePythonScript(Component):
     outputs = (Port("result_dataset", "Result Dataset", PortType.DATA),
                Port("result_dataset2", "Result Dataset2", PortType.DATA))
     Parameters = ExecutePythonScriptParams
+    deterministic = False  # user code: it may draw random numbers or read the clock
+    feature = ("enable_python_script", "DESIGNER_ENABLE_PYTHON_SCRIPT")
 
     def run(self, inputs: Mapping[str, Any], params: ExecutePythonScriptParams,
             ctx: RunContext) -> dict[str, Any]:
