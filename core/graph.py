@@ -200,9 +200,15 @@ class Pipeline(_Model):
             if n > 1:
                 problems.append(Problem(code="duplicate_pipeline_parameter", field=f"parameters.{name}",
                                         message=f"Pipeline parameter {name!r} is defined {n} times"))
+        bound_by: dict[tuple[str, str], str] = {}
         for param in self.parameters:
             for binding in param.bindings:
                 component = components.get(binding.node)
+                key = (binding.node, (canonical_parameter(component, binding.parameter) if component else None)
+                       or binding.parameter)
+                first = bound_by.setdefault(key, param.name)
+                if first != param.name:
+                    problems.append(_bound_twice(param.name, first, *key))
                 if component is None:
                     problems.append(Problem(code="unknown_node", node=binding.node,
                                             field=f"parameters.{param.name}",
@@ -254,6 +260,27 @@ class Pipeline(_Model):
         return [Problem(code="unknown_pipeline_parameter", field=f"ParameterAssignments.{name}",
                         message=f"Unknown pipeline parameter {name!r}; known: {sorted(known)}")
                 for name in assignments if name not in known]
+
+
+def _bound_twice(name: str, first: str, node: str, parameter: str) -> Problem:
+    return Problem(code="parameter_bound_twice", node=node, parameter=parameter, field=f"parameters.{name}",
+                   message=f"Pipeline parameter {name!r} binds {node}.{parameter}, which pipeline "
+                           f"parameter {first!r} already sets")
+
+
+def pipeline_parameter_conflicts(pipeline: Pipeline, name: str, node: str, parameter: str) -> list[Problem]:
+    """Why a new pipeline parameter ``name`` binding ``node.parameter`` cannot be added."""
+    problems = []
+    if any(p.name == name for p in pipeline.parameters):
+        problems.append(Problem(code="duplicate_pipeline_parameter", field=f"parameters.{name}",
+                                message=f"A pipeline parameter named {name!r} exists already"))
+    component = lookup(pipeline.node(node).component)
+    for param in pipeline.parameters:
+        for binding in param.bindings:
+            key = (canonical_parameter(component, binding.parameter) if component else None) or binding.parameter
+            if binding.node == node and key == parameter and param.name != name:
+                problems.append(_bound_twice(name, param.name, node, parameter))
+    return problems
 
 
 def canonical_parameter(component: type[Component], key: str) -> str | None:

@@ -14,10 +14,10 @@ from core import assets, datasets, drafts, endpoints, inference, names, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
 from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
-from core.errors import ComponentError, DesignerError, InvalidRequest, NotFound, Problem
+from core.errors import ComponentError, Conflict, DesignerError, InvalidRequest, NotFound, Problem
 from core.executor import NodeRequest, NodeResult, StoreDataAccess, join_chunks, run_chunk, run_node
 from core.minibatch import ChunkOutcome
-from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
+from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter, pipeline_parameter_conflicts
 from core.planner import Plan, plan
 from core.runs import NodeRecord, RunRecord, Status
 from core.settings import Settings
@@ -259,10 +259,12 @@ class Service:
 
     def add_pipeline_parameter(self, draft_id: str, request: "PipelineInputRequest",
                                etag: str | None) -> tuple[drafts.Draft, list[Problem]]:
-        """The designer's "set as pipeline parameter": bind a node parameter to a named input.
+        """The designer's "set as pipeline parameter": bind a node parameter to a new named input.
 
-        The default is the node's current value unless one is given; the name may already
-        exist, which binds one more node parameter to it.
+        The default is the node's current value unless one is given. A name already in use, or
+        a node parameter another pipeline parameter already sets, is refused: two inputs
+        setting one value would make a run's value depend on their order (a document may
+        still bind one parameter to several node parameters).
         """
         draft, pipeline = self.get_draft(draft_id)
         node = next((n for n in pipeline.nodes if n.id == request.node), None)
@@ -274,14 +276,12 @@ class Service:
                 message=f"Draft {draft_id!r} has no node {request.node!r} with parameter {request.parameter!r}")])
         current = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}.get(key)
         binding = Binding(node=node.id, parameter=key)
-        existing = next((p for p in pipeline.parameters if p.name == request.name), None)
-        if existing:
-            if binding not in existing.bindings:
-                existing.bindings.append(binding)
-        else:
-            default = request.default if request.default is not None else current
-            pipeline.parameters.append(PipelineParameter(name=request.name, default=default,
-                                                         description=request.description, bindings=[binding]))
+        problems = pipeline_parameter_conflicts(pipeline, request.name, node.id, key)
+        if problems:
+            raise Conflict(f"Pipeline parameter {request.name!r} cannot be added", problems)
+        default = request.default if request.default is not None else current
+        pipeline.parameters.append(PipelineParameter(name=request.name, default=default,
+                                                     description=request.description, bindings=[binding]))
         return self.update_draft(draft_id, pipeline, etag or draft.etag)
 
     def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None) -> list[Problem]:
