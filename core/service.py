@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from pydantic import BaseModel, Field
 
 from core import assets, datasets, drafts, endpoints, inference, names, runs
@@ -46,15 +47,20 @@ class Job(BaseModel):
                            regenerate=self.regenerate_outputs or node.regenerate)
 
 
-class Submission(BaseModel):
-    """A run request: a pipeline document or a saved draft, into a named experiment."""
+class RunRequest(BaseModel):
+    """The body of a run submission: a pipeline document or a saved draft."""
 
-    experiment: str = Field(pattern=NAME_PATTERN)
     pipeline: Pipeline | None = None
     draft_id: str | None = None
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
+
+
+class Submission(RunRequest):
+    """A run request into a named experiment (the route names it)."""
+
+    experiment: str = Field(pattern=NAME_PATTERN)
 
 
 class PipelineInputRequest(BaseModel):
@@ -246,7 +252,10 @@ class Service:
     def _import_blob(self, path: str) -> datasets.DatasetVersion:
         """A blob path given to a submission, registered as a dataset version of its own."""
         data = StoreDataAccess(self.store).read_blob(path)
-        df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
+        try:
+            df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
+        except (pa.ArrowException, OSError, ValueError) as exc:  # Arrow's words quote the file: not shown
+            raise InvalidRequest(f"{path!r} is not a readable Parquet file") from exc
         name = re.sub(r"[^A-Za-z0-9_.\-]", ".", path.strip("/"))[:100]
         return datasets.register(self.store, name, df, description=f"imported from {path}", source=path)
 
