@@ -51,7 +51,7 @@ class RunRequest(BaseModel):
     """The body of a run submission: a pipeline document or a saved draft."""
 
     pipeline: Pipeline | None = None
-    draft_id: str | None = None
+    draft_id: names.Id | None = None
     parameter_assignments: dict[str, Any] = Field(default_factory=dict)
     description: str = ""
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")

@@ -7,7 +7,7 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import assets, endpoints
+from core import assets, endpoints, names
 from core.batch import BatchSettings
 from core.submissions import EndpointSubmission
 from functions import answers as a
@@ -23,17 +23,17 @@ class InferenceRequest(BaseModel):
 
 
 class RegisterRequest(BaseModel):
-    name: str
+    name: names.Name
     description: str = ""
 
 
 class AssetChoice(BaseModel):
-    asset: str
+    asset: names.Name
     version: int | None = Field(None, ge=1)
 
 
 class PublishRequest(BaseModel):
-    draft_id: str
+    draft_id: names.Id
     description: str = ""
     set_default: bool = False
 

@@ -7,7 +7,7 @@ from typing import Literal
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import realtime
+from core import names, realtime
 from core.errors import InvalidRequest, Problem
 from core.realtime_service import RealtimeSource, swagger
 from functions import answers as a
@@ -18,7 +18,7 @@ bp = func.Blueprint()
 
 
 class DeployRequest(RealtimeSource):
-    name: str
+    name: names.RealtimeName
     description: str = ""
 
 
@@ -108,7 +108,7 @@ def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="realtime/{name}/score", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @api("Score rows (each endpoint's swagger.json has its columns)",
-     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(401,), security="endpoint_key",
+     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(401, 404), security="endpoint_key",
      name_kind="real-time endpoint")
 @json_errors
 def score(req: func.HttpRequest) -> func.HttpResponse:
@@ -124,7 +124,7 @@ def score(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="realtime/{name}/swagger.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api("The endpoint's own OpenAPI document",
-     response="application/json", errors=(401,), security="endpoint_key", name_kind="real-time endpoint")
+     response="application/json", errors=(401, 404), security="endpoint_key", name_kind="real-time endpoint")
 @json_errors
 def realtime_swagger(req: func.HttpRequest) -> func.HttpResponse:
     endpoint = service().realtime.authorised(req.route_params["name"], endpoint_key(req))

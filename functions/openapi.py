@@ -200,7 +200,8 @@ def _ref(model: type[BaseModel], defs: dict[str, Any], mode: str) -> dict[str, A
 def _request(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, str):
         return {"required": True, "content": {body: {"schema": {"type": "string"}}}}
-    return {"required": False, "content": {"application/json": {"schema": _ref(body, defs, "validation")}}}
+    required = bool(body.model_json_schema().get("required"))  # else an empty body is {}
+    return {"required": required, "content": {"application/json": {"schema": _ref(body, defs, "validation")}}}
 
 
 def _responses(operation: Operation, defs: dict[str, Any]) -> dict[str, Any]:
