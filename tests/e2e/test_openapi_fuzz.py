@@ -38,3 +38,27 @@ def test_the_host_serves_the_document_that_is_fuzzed(host_url: str):
           phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
 def test_every_route_answers_as_documented_and_never_fails(case, host_url: str):
     case.call_and_validate(base_url=f"{host_url}/api", headers=KEY, excluded_checks=NOT_CHECKED)
+
+
+def test_a_real_time_endpoint_answers_as_its_own_document(host_url: str):
+    """The endpoint's swagger.json describes its scoring route: fuzz that route with its key."""
+    from hypothesis import given
+
+    from tests.e2e.test_realtime import TUTORIAL, wait_for_run
+
+    with httpx.Client(base_url=f"{host_url}/api", headers=KEY, timeout=60) as api:
+        run_id = api.post("/experiments/fuzz-realtime/runs", json={"pipeline": TUTORIAL}).json()["Id"]
+        assert wait_for_run(api, run_id)["status"] == "Finished"
+        draft = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "realtime"}).json()
+        deployed = api.post("/realtime", json={"name": f"fuzz-{run_id[:6]}", "draft_id": draft["id"]}).json()
+    key = {"api-key": deployed["keys"]["primary"]}
+    own = httpx.get(f"{host_url}{deployed['swagger_uri']}", headers=key).raise_for_status().json()
+    operation = schemathesis.openapi.from_dict(own)[deployed["scoring_uri"]]["POST"]
+
+    @given(case=operation.as_strategy())
+    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
+              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    def score(case):
+        case.call_and_validate(base_url=host_url, headers=key, excluded_checks=NOT_CHECKED)
+
+    score()
