@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import inspect
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -117,7 +118,7 @@ def routes() -> list[tuple[str, str, str, str]]:
     from functions import http_datasets, http_endpoints, http_pipelines, http_realtime
 
     found = []
-    for module in (http_pipelines, http_datasets, http_endpoints, http_realtime, __import__(__name__, fromlist=["bp"])):
+    for module in (http_pipelines, http_datasets, http_endpoints, http_realtime, sys.modules[__name__]):
         for builder in module.bp._function_builders:  # the registered functions, as the host indexes them
             function = builder._function
             trigger = function.get_trigger()
