@@ -23,7 +23,7 @@ from core.store import Store
 TABLE = "datasets"
 CONTAINER = "datasets"
 NAME_PATTERN = names.NAME
-MAX_DESCRIPTION = 4000
+MAX_DESCRIPTION = names.MAX_DESCRIPTION
 INLINE_SCHEMA_CHARS = 30_000  # a string property holds 32K UTF-16 characters
 
 SAMPLES: dict[str, str] = {

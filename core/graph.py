@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core import names
 from core.components import Component, Params, lookup
 from core.components.data import Dataset
 from core.errors import Problem
@@ -66,7 +67,7 @@ class PipelineParameter(_Model):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
     default: Any = None
-    description: str = ""
+    description: names.Description = ""
     bindings: list[Binding] = Field(min_length=1)
 
 
@@ -75,7 +76,7 @@ PipelineKind = Literal["training", "batch_inference", "realtime_inference"]
 
 class Pipeline(_Model):
     name: str = Field("Pipeline", min_length=1, max_length=200)
-    description: str = ""
+    description: names.Description = ""
     kind: PipelineKind = "training"
     source_run: str | None = Field(None, description="The training run an inference pipeline came from")
     nodes: list[Node] = Field(default_factory=list)

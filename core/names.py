@@ -33,9 +33,22 @@ RULES: dict[str, tuple[str, str]] = {
     "plot": (ID, "letters, digits, '_' or '-' (at most 100)"),
 }
 
+MAX_DESCRIPTION = 16_000  # a table property holds 32K characters; descriptions are kept in rows
+MAX_ASSIGNMENTS_CHARS = 16_000
+
+Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 Name = Annotated[str, Field(pattern=NAME, description="letters, digits, '.', '_', '-'; at most 100")]
 RealtimeName = Annotated[str, Field(pattern=REALTIME_NAME, description="2-32 letters, digits or '-'")]
 Id = Annotated[str, Field(pattern=ID, description="letters, digits, '_', '-'; at most 100")]
+
+
+def check_assignments(values: dict) -> dict:
+    """Parameter values are kept in the run's row: refuse what could not be stored there."""
+    import json
+
+    if len(json.dumps(values, default=str)) > MAX_ASSIGNMENTS_CHARS:
+        raise ValueError(f"parameter assignments take at most {MAX_ASSIGNMENTS_CHARS} characters as JSON")
+    return values
 
 
 def is_valid(kind: str, value: str) -> bool:

@@ -5,11 +5,11 @@ import re
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
 import pyarrow as pa
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from core import assets, datasets, drafts, endpoints, inference, names, runs
 from core.artifacts import Artifacts, parquet_to_dataframe
@@ -52,8 +52,9 @@ class RunRequest(BaseModel):
 
     pipeline: Pipeline | None = None
     draft_id: names.Id | None = None
-    parameter_assignments: dict[str, Any] = Field(default_factory=dict)
-    description: str = ""
+    parameter_assignments: Annotated[dict[str, Any], AfterValidator(names.check_assignments)] = Field(
+        default_factory=dict)
+    description: names.Description = ""
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
 
 
@@ -68,7 +69,7 @@ class PipelineInputRequest(BaseModel):
     node: str
     parameter: str
     default: Any = None
-    description: str = ""
+    description: names.Description = ""
 
 
 class Service:

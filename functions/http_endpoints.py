@@ -24,7 +24,7 @@ class InferenceRequest(BaseModel):
 
 class RegisterRequest(BaseModel):
     name: names.Name
-    description: str = ""
+    description: names.Description = ""
 
 
 class AssetChoice(BaseModel):
@@ -34,7 +34,7 @@ class AssetChoice(BaseModel):
 
 class PublishRequest(BaseModel):
     draft_id: names.Id
-    description: str = ""
+    description: names.Description = ""
     set_default: bool = False
 
 

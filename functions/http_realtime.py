@@ -19,11 +19,11 @@ bp = func.Blueprint()
 
 class DeployRequest(RealtimeSource):
     name: names.RealtimeName
-    description: str = ""
+    description: names.Description = ""
 
 
 class UpdateRequest(RealtimeSource):
-    description: str | None = None
+    description: names.Description | None = None
 
 
 class RegenerateRequest(BaseModel):

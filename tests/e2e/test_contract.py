@@ -87,6 +87,15 @@ def test_names_in_bodies_are_checked_too(api: httpx.Client):
     assert_refused(api.post("/datasets/ok-name", content=b"a\n1\n", params={"description": "d" * 20_000}))
 
 
+def test_text_kept_in_table_rows_is_bounded_before_storage(api: httpx.Client):
+    """A description or assignments past what a table property holds is a 400, not a storage fault."""
+    assert_refused(api.post("/pipelines", json={**tutorial(), "description": "d" * 40_000}))
+    big = {"training_fraction": "x" * 40_000}
+    assert_refused(api.post("/experiments/big/runs", json={"pipeline": tutorial(), "parameter_assignments": big}))
+    draft = api.post("/pipelines", json=tutorial()).json()["id"]
+    assert_refused(api.post("/pipelineendpoints/big-text/versions", json={"draft_id": draft, "description": "d" * 40_000}))
+
+
 def test_a_ragged_csv_is_refused_naming_its_first_bad_lines(api: httpx.Client):
     name = f"ragged-{uuid.uuid4().hex[:6]}"
     error = assert_refused(api.post(f"/datasets/{name}", content=b"a,b\n1,2,3,4\n5\n"))
