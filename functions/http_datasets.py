@@ -13,7 +13,8 @@ bp = func.Blueprint()
 
 
 class DatasetQuery(BaseModel):
-    description: str = Field("", max_length=datasets.MAX_DESCRIPTION)
+    # It travels in the URL: bounded by what a request line can carry once percent-encoded.
+    description: str = Field("", max_length=1000)
 
 
 def _view(d: datasets.DatasetVersion) -> dict:

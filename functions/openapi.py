@@ -229,7 +229,7 @@ def _query(operation: Operation, defs: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _headers(operation: Operation) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "header", "required": False, "schema": {"type": "string"},
+    return [{"name": name, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
              "description": "The ETag of the version this change was decided on"} for name in operation.headers]
 
 
