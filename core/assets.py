@@ -5,17 +5,17 @@ instead of an artifact; submission pins it to the artifact it stood for at that 
 """
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime
 
 from pydantic import BaseModel
 
 from core.components import PortType
-from core.errors import Conflict, InvalidRequest, NotFound, Problem
+from core import names
+from core.errors import Conflict, NotFound, Problem
 from core.store import Store
 
 TABLE = "assets"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
 REGISTRABLE = {PortType.MODEL, PortType.CLUSTER_MODEL, PortType.TRANSFORM}
 
 
@@ -32,10 +32,7 @@ class AssetVersion(BaseModel):
 
 def register(store: Store, name: str, kind: PortType, ref: str, *, description: str = "",
              source: str = "", created_by: str | None = None) -> AssetVersion:
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidRequest("Invalid asset name", [Problem(
-            code="invalid_name", field="name",
-            message="An asset name has letters, digits, '.', '_' or '-' (at most 100)")])
+    names.check("asset", name)
     existing = versions(store, name)
     if existing and existing[-1].kind != kind:
         raise Conflict(f"Asset {name!r} holds {existing[-1].kind.value} versions, not {kind.value}",
@@ -54,6 +51,7 @@ def register(store: Store, name: str, kind: PortType, ref: str, *, description: 
 
 
 def versions(store: Store, name: str) -> list[AssetVersion]:
+    names.check("asset", name)
     rows = store.partition(TABLE, name)
     return sorted((_load(e) for e in rows), key=lambda a: a.version)
 

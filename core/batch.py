@@ -27,7 +27,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
-from core import endpoints, runs
+from core import csvfile, datasets, endpoints, runs
 from core.artifacts import Artifacts
 from core.components import PortType
 from core.errors import ComponentError, Conflict, DesignerError
@@ -211,8 +211,8 @@ class BatchScoring:
         try:
             return self._prepare(request, run)
         except (DesignerError, ComponentError, pa.ArrowException, ValueError) as exc:
-            message = getattr(exc, "message", None) or str(exc)
-            self._fail(request, run, f"{type(exc).__name__}: {message}")
+            message, details = user_error(exc)
+            self._fail(request, run, message, details)
             return Prepared(status="Failed", run_id=run.run_id, error=message)
 
     def _prepare(self, request: BatchRequest, run: RunRecord) -> Prepared:
@@ -227,7 +227,7 @@ class BatchScoring:
         rows_per_chunk = settings.mini_batch_rows or self.default_rows
         suffix = os.path.splitext(request.file)[1].lower()
         if suffix == ".csv":
-            prepared, sample = self._plan_csv(request, rows_per_chunk)
+            prepared, sample = self._plan_csv(request, rows_per_chunk, self._expected_types(pinned, compiled))
         elif suffix == ".parquet":
             prepared, sample = self._split_parquet(request, rows_per_chunk)
         else:
@@ -239,7 +239,18 @@ class BatchScoring:
         return prepared.model_copy(update={"status": "Ready", "run_id": run.run_id, "pipeline_ref": pipeline_ref,
                                            "settings": settings, "blob": request.blob})
 
-    def _plan_csv(self, request: BatchRequest, rows_per_chunk: int) -> tuple[Prepared, pd.DataFrame]:
+    def _expected_types(self, pipeline: Pipeline, compiled: CompiledPipeline) -> dict[str, pa.DataType]:
+        """The column types the pipeline was trained on: a stray text value in a number column
+        then fails the mini-batch holding it, instead of turning the whole column into text."""
+        params = pipeline.node(compiled.input_node).parameters
+        try:
+            found = datasets.get(self.store, params.get("name", ""), params.get("version"))
+        except DesignerError:
+            return {}
+        return {c.name: _arrow_type(c.dtype) for c in found.columns}
+
+    def _plan_csv(self, request: BatchRequest, rows_per_chunk: int,
+                  expected: dict[str, pa.DataType] | None = None) -> tuple[Prepared, pd.DataFrame]:
         """Byte ranges of about ``rows_per_chunk`` rows, from the size and a sample of the file."""
         name = request.blob.split("/", 1)[1]
         size = int((self.store.blob_metadata(INPUT_CONTAINER, name) or {}).get("size", 0))
@@ -250,14 +261,15 @@ class BatchScoring:
         lines = body.split(b"\n")[:-1] if len(head) < size else [line for line in body.split(b"\n") if line]
         if not header.strip() or not lines:
             raise DesignerError("The file has no rows: a CSV needs a header line and at least one row")
-        sample = _parse_csv(header + b"\n" + b"\n".join(lines[:SAMPLE_ROWS]) + b"\n", None)
-        types = {field.name: _widened(field.type) for field in sample.schema}
+        sample = _parse_csv(header + b"\n" + b"\n".join(lines[:SAMPLE_ROWS]) + b"\n",
+                            {k: pa.string() for k in expected or {}})
+        types = {field.name: (expected or {}).get(field.name) or _widened(field.type) for field in sample.schema}
         bytes_per_row = max(1, len(b"\n".join(lines)) // len(lines))
         step = max(bytes_per_row * rows_per_chunk, 1)
         body_start = len(header) + 1
         starts = list(range(body_start, size, step)) or [body_start]
         chunks = [Chunk(index=i, start=s, end=min(s + step, size)) for i, s in enumerate(starts)]
-        frame = _parse_csv(header + b"\n" + b"\n".join(lines[:CHECK_ROWS]) + b"\n", types).to_pandas()
+        frame = _check_frame(header, lines, types)
         return Prepared(status="Ready", run_id="", chunks=chunks, header=header.decode("utf-8", "replace"),
                         column_types={k: str(v) for k, v in types.items()}), frame
 
@@ -283,8 +295,9 @@ class BatchScoring:
             frame = self._read_chunk(prepared, chunk)
             scored = self._compiled_for(prepared.pipeline_ref).score(frame)
             out = shape_output(frame, scored, prepared.settings)
-        except (ComponentError, pa.ArrowInvalid) as exc:
-            return ChunkResult(index=chunk.index, error=str(exc))
+        except (ComponentError, DesignerError, pa.ArrowInvalid, ValueError, TypeError) as exc:
+            message, details = user_error(exc)
+            return ChunkResult(index=chunk.index, error="; ".join(details) if details else message)
         if chunk.ref is None:  # CSV in, CSV out: the joined file is these bytes end to end
             buffer = io.BytesIO()
             pacsv.write_csv(pa.Table.from_pandas(out, preserve_index=False), buffer,
@@ -300,7 +313,7 @@ class BatchScoring:
         assert chunk.start is not None and chunk.end is not None
         body = _owned_lines(self.store, prepared.blob.split("/", 1)[1], chunk.start, chunk.end)
         types = {k: pa.type_for_alias(v) for k, v in prepared.column_types.items()}
-        return _parse_csv(prepared.header.encode() + b"\n" + body, types).to_pandas()
+        return _parse_csv(prepared.header.encode() + b"\n" + body, types, label="row").to_pandas()
 
     def _compiled_for(self, pipeline_ref: str) -> CompiledPipeline:
         compiled = self._compiled.get(pipeline_ref)
@@ -425,9 +438,70 @@ def _owned_lines(store: Store, name: str, start: int, end: int) -> bytes:
         data += more
 
 
-def _parse_csv(data: bytes, types: dict[str, pa.DataType] | None) -> pa.Table:
-    options = pacsv.ConvertOptions(column_types=types) if types else None
-    return pacsv.read_csv(io.BytesIO(data), convert_options=options)
+def _parse_csv(data: bytes, types: dict[str, pa.DataType] | None, label: str = "line") -> pa.Table:
+    """The shared CSV reader; in a mini-batch, rows are counted from its first row."""
+    return csvfile.read_csv(data, types, first_line=2 if label == "line" else 1, label=label)
+
+
+def _check_frame(header: bytes, lines: list[bytes], types: dict[str, pa.DataType]) -> pd.DataFrame:
+    """The first rows that read cleanly, to try the pipeline on before any fan-out.
+
+    A bad row among them fails its own mini-batch later; only a file none of whose first rows
+    read is refused whole.
+    """
+    try:
+        return _parse_csv(header + b"\n" + b"\n".join(lines[:CHECK_ROWS]) + b"\n", types).to_pandas()
+    except csvfile.CsvError as exc:
+        first_error = exc
+    good = []
+    for line in lines[:CHECK_ROWS * 10]:
+        try:
+            good.append(_parse_csv(header + b"\n" + line + b"\n", types).to_pandas())
+        except csvfile.CsvError:
+            continue
+        if len(good) == CHECK_ROWS:
+            break
+    if not good:
+        raise first_error
+    return pd.concat(good, ignore_index=True)
+
+
+def _arrow_type(dtype: str) -> pa.DataType:
+    """A pandas dtype name of the training data as the type every range reads the column as."""
+    kind = dtype.lower()
+    if kind.startswith(("int", "uint", "float")):
+        return pa.float64()
+    if kind in ("bool", "boolean"):
+        return pa.bool_()
+    return pa.string()
+
+
+def user_error(exc: BaseException) -> tuple[str, list[str]]:
+    """What a user is told about a failure: the service's own words, never a library's.
+
+    Arrow's and Python's messages quote the file's bytes and name internals
+    (``ArrowInvalid``...), so they become a documented code and a neutral sentence.
+    """
+    if isinstance(exc, DesignerError):
+        return exc.message, [p.message for p in exc.problems]
+    if isinstance(exc, ComponentError):
+        return f"{exc.code}: {exc}", []
+    if isinstance(exc, pa.ArrowException):
+        return "InvalidTable: the file could not be read as a table of the expected types", []
+    return "InvalidTable: the file does not fit the pipeline's input", []
+
+
+def misplaced_upload(store: Store, blob_name: str) -> bool:
+    """A file at the container's root (no endpoint folder) gets an error report saying where to put it."""
+    container, _, path = blob_name.partition("/")
+    if container != INPUT_CONTAINER or not path or "/" in path:
+        return False
+    report = {"blob": blob_name, "error": f"{path!r} is not in an endpoint folder: upload files to "
+              f"{INPUT_CONTAINER}/<pipeline endpoint>/<file> to score them", "failed_batches": [],
+              "at": datetime.now(UTC).isoformat()}
+    store.put_blob(OUTPUT_CONTAINER, f"{path}.error.json", json.dumps(report, indent=2).encode(),
+                   content_type="application/json")
+    return True
 
 
 def _widened(kind: pa.DataType) -> pa.DataType:

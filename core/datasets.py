@@ -7,7 +7,6 @@ of one name get two different versions.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import time
 from datetime import UTC, datetime
@@ -17,12 +16,15 @@ import pandas as pd
 from pydantic import BaseModel
 
 from core.artifacts import dataframe_to_parquet
+from core import csvfile, names
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.store import Store
 
 TABLE = "datasets"
 CONTAINER = "datasets"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
+MAX_DESCRIPTION = names.MAX_DESCRIPTION
+INLINE_SCHEMA_CHARS = 30_000  # a string property holds 32K UTF-16 characters
 
 SAMPLES: dict[str, str] = {
     "automobile-price-raw": "Automobile price data (Raw): 205 cars, 26 columns; label 'price'.",
@@ -64,25 +66,18 @@ def parse_csv(data: bytes) -> pd.DataFrame:
     if not data.strip():
         raise InvalidRequest("The upload is empty", [Problem(code="empty_body", field="body",
                                                              message="Send the CSV file as the body")])
-    try:
-        df = pd.read_csv(io.BytesIO(data))
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
-        raise InvalidRequest("The upload is not a readable CSV file",
-                             [Problem(code="invalid_csv", field="body", message=str(exc).strip())]) from exc
-    problems = [Problem(code="unnamed_column", column=str(c), field="header",
-                        message=f"Column {i + 1} has no name in the header row")
-                for i, c in enumerate(df.columns) if str(c).startswith("Unnamed: ")]
-    if df.shape[1] == 0 or df.empty:
-        problems.append(Problem(code="no_rows", field="body", message="The CSV has a header but no rows"))
-    if problems:
-        raise InvalidRequest("The CSV cannot be registered as a dataset", problems)
-    return df
+    return csvfile.read_frame(data)
 
 
 def register(store: Store, name: str, df: pd.DataFrame, *, description: str = "",
              source: str = "upload", only_version: int | None = None) -> DatasetVersion:
-    """Store ``df`` as the next version of dataset ``name`` (or exactly ``only_version``)."""
+    """Store ``df`` as the next version of dataset ``name`` (or exactly ``only_version``).
+
+    The Parquet blob claims the version; if the table row cannot be written, the blob goes
+    again, so a refused or failed registration leaves nothing behind.
+    """
     check_name(name)
+    check_description(description)
     data = dataframe_to_parquet(df)
     version = only_version or latest_version(store, name) + 1
     while True:
@@ -97,18 +92,28 @@ def register(store: Store, name: str, df: pd.DataFrame, *, description: str = ""
     entry = DatasetVersion(name=name, version=version, description=description, source=source,
                            rows=len(df), columns=[Column(name=str(c), dtype=str(t)) for c, t in df.dtypes.items()],
                            sha256=hashlib.sha256(data).hexdigest(), created_at=datetime.now(UTC))
-    store.insert(TABLE, _to_entity(entry))
+    try:
+        store.insert(TABLE, _to_entity(entry, store))
+    except BaseException:
+        store.delete_blob(CONTAINER, blob_name(name, version))
+        store.delete_blob(CONTAINER, schema_blob_name(name, version))
+        raise
     return entry
 
 
-def check_name(name: str) -> None:
-    import re
+def schema_blob_name(name: str, version: int) -> str:
+    return f"{name}/{version}/schema.json"
 
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidRequest("Invalid dataset name", [Problem(
-            code="invalid_name", field="name",
-            message="A dataset name has letters, digits, '.', '_' or '-' (at most 100), "
-                    "starting with a letter or digit")])
+
+def check_description(description: str) -> None:
+    if len(description) > MAX_DESCRIPTION:
+        raise InvalidRequest("The description is too long", [Problem(
+            code="description_too_long", field="description",
+            message=f"A description has at most {MAX_DESCRIPTION} characters, not {len(description)}")])
+
+
+def check_name(name: str) -> None:
+    names.check("dataset", name)
 
 
 def latest_version(store: Store, name: str) -> int:
@@ -120,14 +125,15 @@ def list_datasets(store: Store) -> list[DatasetVersion]:
     """The latest version of every registered dataset."""
     latest: dict[str, DatasetVersion] = {}
     for entity in store.query(TABLE, "PartitionKey ne ''"):
-        entry = _from_entity(entity)
+        entry = _from_entity(entity, store)
         if entry.name not in latest or entry.version > latest[entry.name].version:
             latest[entry.name] = entry
     return sorted(latest.values(), key=lambda d: d.name)
 
 
 def versions(store: Store, name: str) -> list[DatasetVersion]:
-    return sorted((_from_entity(e) for e in store.partition(TABLE, name)), key=lambda d: d.version)
+    check_name(name)
+    return sorted((_from_entity(e, store) for e in store.partition(TABLE, name)), key=lambda d: d.version)
 
 
 def get(store: Store, name: str, version: int | None = None) -> DatasetVersion:
@@ -136,10 +142,11 @@ def get(store: Store, name: str, version: int | None = None) -> DatasetVersion:
         if not found:
             raise NotFound(f"No dataset named {name!r}")
         return found[-1]
+    check_name(name)
     entity = store.get(TABLE, name, _row_key(version))
     if entity is None:
         raise NotFound(f"Dataset {name!r} has no version {version}")
-    return _from_entity(entity)
+    return _from_entity(entity, store)
 
 
 def resolve(store: Store, name: str, version: int | None, samples_dir: Path | None) -> DatasetVersion:
@@ -158,7 +165,7 @@ def register_sample(store: Store, name: str, samples_dir: Path) -> DatasetVersio
         return existing[0]
     if name not in SAMPLES:
         raise NotFound(f"No built-in sample named {name!r}; samples: {sorted(SAMPLES)}")
-    df = pd.read_csv(samples_dir / f"{name}.csv")
+    df = csvfile.read_frame((samples_dir / f"{name}.csv").read_bytes())
     try:
         return register(store, name, df, description=SAMPLES[name], source="sample", only_version=1)
     except Conflict:  # a concurrent first use is registering it: wait for its row
@@ -169,14 +176,21 @@ def register_sample(store: Store, name: str, samples_dir: Path) -> DatasetVersio
         raise
 
 
-def _to_entity(d: DatasetVersion) -> dict:
-    return {"PartitionKey": d.name, "RowKey": _row_key(d.version), "description": d.description,
-            "source": d.source, "rows": d.rows, "columns": json.dumps([c.model_dump() for c in d.columns]),
-            "sha256": d.sha256, "created_at": d.created_at}
+def _to_entity(d: DatasetVersion, store: Store) -> dict:
+    """The table row; a schema too wide for a table property (64 KiB) goes to a blob beside the data."""
+    columns = json.dumps([c.model_dump() for c in d.columns])
+    entity = {"PartitionKey": d.name, "RowKey": _row_key(d.version), "description": d.description,
+              "source": d.source, "rows": d.rows, "sha256": d.sha256, "created_at": d.created_at}
+    if len(columns) <= INLINE_SCHEMA_CHARS:
+        return {**entity, "columns": columns}
+    store.put_blob(CONTAINER, schema_blob_name(d.name, d.version), columns.encode(),
+                   content_type="application/json")
+    return {**entity, "columns_blob": schema_blob_name(d.name, d.version)}
 
 
-def _from_entity(e: dict) -> DatasetVersion:
+def _from_entity(e: dict, store: Store) -> DatasetVersion:
+    columns = e.get("columns") or store.get_blob(CONTAINER, e["columns_blob"]).decode()
     return DatasetVersion(name=e["PartitionKey"], version=int(e["RowKey"]), description=e.get("description", ""),
                           source=e.get("source", "upload"), rows=e["rows"],
-                          columns=[Column(**c) for c in json.loads(e["columns"])],
+                          columns=[Column(**c) for c in json.loads(columns)],
                           sha256=e["sha256"], created_at=e["created_at"])

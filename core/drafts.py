@@ -11,7 +11,8 @@ from datetime import UTC, datetime
 from pydantic import BaseModel
 
 from core.artifacts import Artifacts
-from core.errors import NotFound
+from core import names
+from core.errors import NotFound, check_if_match
 from core.graph import Pipeline
 from core.store import Store
 
@@ -42,14 +43,16 @@ def update(store: Store, artifacts: Artifacts, draft_id: str, pipeline: Pipeline
            etag: str | None = None) -> Draft:
     """Replace the document; with ``etag`` the write fails if someone saved in between."""
     current = get(store, draft_id)
+    check_if_match(etag, current.etag, f"Pipeline draft {draft_id!r}")
     current.name, current.description = pipeline.name, pipeline.description
     current.pipeline_ref = artifacts.put_json(pipeline.model_dump(mode="json"), "pipeline")
     current.updated_at = datetime.now(UTC)
-    current.etag = store.update(TABLE, _entity(current), etag or current.etag or "*")
+    current.etag = store.update(TABLE, _entity(current), current.etag or "*")
     return current
 
 
 def get(store: Store, draft_id: str) -> Draft:
+    names.check("draft", draft_id, "draft_id")
     entity = store.get(TABLE, PARTITION, draft_id)
     if entity is None:
         raise NotFound(f"No pipeline draft {draft_id!r}")

@@ -8,21 +8,21 @@ change is lost. Every default change leaves an audit row: who, when, from, to.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-from core.errors import Conflict, InvalidRequest, NotFound, Problem
+from core import names
+from core.errors import Conflict, InvalidRequest, NotFound, Problem, check_if_match
 from core.store import PreconditionFailed, Store
 
 ENDPOINTS = "endpoints"
 VERSIONS = "endpointversions"
 AUDIT = "endpointaudit"
 PARTITION = "endpoint"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
 Status = Literal["Active", "Disabled"]
 
 
@@ -68,6 +68,7 @@ def _row(version: int) -> str:
 
 # ---- endpoints -----------------------------------------------------------------------------
 def get(store: Store, name: str) -> Endpoint:
+    _check_name(name)
     entity = store.get(ENDPOINTS, PARTITION, name)
     if entity is None:
         raise NotFound(f"No pipeline endpoint {name!r}")
@@ -89,15 +90,21 @@ def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoi
     return get(store, name)
 
 
-def _change(store: Store, name: str, mutate: Callable[[Endpoint], None], attempts: int = 50) -> Endpoint:
-    """Read, change, write with the ETag; on a concurrent change, start again from fresh data."""
+def _change(store: Store, name: str, mutate: Callable[[Endpoint], None], attempts: int = 50,
+            if_match: str | None = None) -> Endpoint:
+    """Read, change, write with the ETag; on a concurrent change, start again from fresh data.
+
+    With ``if_match`` (the caller's ``If-Match``) a change since the caller read is refused
+    instead: the caller decided on data that is no longer there.
+    """
     for _ in range(attempts):
         endpoint = get(store, name)
+        check_if_match(if_match, endpoint.etag, f"Pipeline endpoint {name!r}")
         mutate(endpoint)
         endpoint.updated_at = datetime.now(UTC)
         endpoint.changes += 1
         try:
-            store.update(ENDPOINTS, _endpoint_entity(endpoint), endpoint.etag or "*")
+            endpoint.etag = store.update(ENDPOINTS, _endpoint_entity(endpoint), endpoint.etag or "*")
             return endpoint
         except PreconditionFailed:
             continue
@@ -127,10 +134,12 @@ def publish(store: Store, name: str, *, description: str, kind: str, pipeline_na
 
 
 def versions(store: Store, name: str) -> list[EndpointVersion]:
+    _check_name(name)
     return sorted((_version(e) for e in store.partition(VERSIONS, name)), key=lambda v: v.version)
 
 
 def get_version(store: Store, name: str, version: int) -> EndpointVersion:
+    _check_name(name)
     entity = store.get(VERSIONS, name, _row(version))
     if entity is None:
         raise NotFound(f"Pipeline endpoint {name!r} has no version {version}")
@@ -138,7 +147,8 @@ def get_version(store: Store, name: str, version: int) -> EndpointVersion:
 
 
 def set_default_version(store: Store, name: str, version: int, by: str | None,
-                        only_if_unset: bool = False, action: str = "set_default") -> Endpoint:
+                        only_if_unset: bool = False, action: str = "set_default",
+                        if_match: str | None = None) -> Endpoint:
     if get_version(store, name, version).status != "Active":
         raise Conflict(f"Version {version} of {name!r} is disabled", [Problem(
             code="version_disabled", field="version",
@@ -150,20 +160,20 @@ def set_default_version(store: Store, name: str, version: int, by: str | None,
         if not (only_if_unset and endpoint.default_version is not None):
             endpoint.default_version = version
 
-    endpoint = _change(store, name, mutate)
+    endpoint = _change(store, name, mutate, if_match=if_match)
     if previous[0] != endpoint.default_version:
         _audit(store, endpoint, by, action, previous[0], endpoint.default_version)
     return endpoint
 
 
-def rollback_default(store: Store, name: str, by: str | None) -> Endpoint:
+def rollback_default(store: Store, name: str, by: str | None, if_match: str | None = None) -> Endpoint:
     """Back to the default before the latest change."""
     trail = audit_trail(store, name)
     if not trail or trail[0].from_version is None:
         raise InvalidRequest("Nothing to roll back", [Problem(
             code="no_previous_default", field="default_version",
             message=f"Endpoint {name!r} has had no earlier default version")])
-    return set_default_version(store, name, trail[0].from_version, by, action="rollback")
+    return set_default_version(store, name, trail[0].from_version, by, action="rollback", if_match=if_match)
 
 
 def set_status(store: Store, name: str, status: Status, by: str | None, version: int | None = None) -> None:
@@ -228,10 +238,7 @@ def audit_trail(store: Store, name: str, actions: tuple[str, ...] = ("set_defaul
 
 # ---- entities ------------------------------------------------------------------------------
 def _check_name(name: str) -> None:
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidRequest("Invalid endpoint name", [Problem(
-            code="invalid_name", field="name",
-            message="An endpoint name has letters, digits, '.', '_' or '-' (at most 100)")])
+    names.check("pipeline endpoint", name)
 
 
 def _endpoint_entity(e: Endpoint) -> dict[str, Any]:

@@ -65,6 +65,25 @@ class ServiceUnavailable(DesignerError):
     retry_after = 5
 
 
+class PreconditionFailed(DesignerError):
+    """An ``If-Match`` that is not the current ETag (stale or malformed): HTTP 412."""
+
+    status = 412
+
+
+def check_if_match(if_match: str | None, current: str | None, what: str) -> None:
+    """Refuse a write whose ``If-Match`` names another version than the stored one.
+
+    ``*`` or no header means "whatever is there"; the store's conditional write still
+    catches a change between this check and the write.
+    """
+    if if_match is None or if_match.strip() == "*" or if_match == current:
+        return
+    raise PreconditionFailed(f"{what} has changed since it was read", [Problem(
+        code="precondition_failed", field="If-Match",
+        message="If-Match is not the current ETag: read it again, then retry with its ETag")])
+
+
 class ComponentError(Exception):
     """A component refused its inputs or parameters (a user error, never retried).
 

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from core import names
 from core.components import Component, Params, lookup
 from core.components.data import Dataset
 from core.errors import Problem
@@ -70,7 +71,7 @@ class PipelineParameter(_Model):
 
     name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
     default: Any = None
-    description: str = ""
+    description: names.Description = ""
     bindings: list[Binding] = Field(min_length=1)
 
 
@@ -79,7 +80,7 @@ PipelineKind = Literal["training", "batch_inference", "realtime_inference"]
 
 class Pipeline(_Model):
     name: str = Field("Pipeline", min_length=1, max_length=200)
-    description: str = ""
+    description: names.Description = ""
     kind: PipelineKind = "training"
     source_run: str | None = Field(None, description="The training run an inference pipeline came from")
     nodes: list[Node] = Field(default_factory=list)
@@ -205,9 +206,15 @@ class Pipeline(_Model):
             if n > 1:
                 problems.append(Problem(code="duplicate_pipeline_parameter", field=f"parameters.{name}",
                                         message=f"Pipeline parameter {name!r} is defined {n} times"))
+        bound_by: dict[tuple[str, str], str] = {}
         for param in self.parameters:
             for binding in param.bindings:
                 component = components.get(binding.node)
+                key = (binding.node, (canonical_parameter(component, binding.parameter) if component else None)
+                       or binding.parameter)
+                first = bound_by.setdefault(key, param.name)
+                if first != param.name:
+                    problems.append(_bound_twice(param.name, first, *key))
                 if component is None:
                     problems.append(Problem(code="unknown_node", node=binding.node,
                                             field=f"parameters.{param.name}",
@@ -259,6 +266,27 @@ class Pipeline(_Model):
         return [Problem(code="unknown_pipeline_parameter", field=f"ParameterAssignments.{name}",
                         message=f"Unknown pipeline parameter {name!r}; known: {sorted(known)}")
                 for name in assignments if name not in known]
+
+
+def _bound_twice(name: str, first: str, node: str, parameter: str) -> Problem:
+    return Problem(code="parameter_bound_twice", node=node, parameter=parameter, field=f"parameters.{name}",
+                   message=f"Pipeline parameter {name!r} binds {node}.{parameter}, which pipeline "
+                           f"parameter {first!r} already sets")
+
+
+def pipeline_parameter_conflicts(pipeline: Pipeline, name: str, node: str, parameter: str) -> list[Problem]:
+    """Why a new pipeline parameter ``name`` binding ``node.parameter`` cannot be added."""
+    problems = []
+    if any(p.name == name for p in pipeline.parameters):
+        problems.append(Problem(code="duplicate_pipeline_parameter", field=f"parameters.{name}",
+                                message=f"A pipeline parameter named {name!r} exists already"))
+    component = lookup(pipeline.node(node).component)
+    for param in pipeline.parameters:
+        for binding in param.bindings:
+            key = (canonical_parameter(component, binding.parameter) if component else None) or binding.parameter
+            if binding.node == node and key == parameter and param.name != name:
+                problems.append(_bound_twice(name, param.name, node, parameter))
+    return problems
 
 
 def canonical_parameter(component: type[Component], key: str) -> str | None:

@@ -11,7 +11,6 @@ import hashlib
 import hmac
 import json
 import math
-import re
 import secrets
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -20,13 +19,14 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, Field
 
+from core import names
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.store import Store
 
 ENDPOINTS = "realtimeendpoints"
 KEYS = "realtimekeys"
 PARTITION = "realtime"
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{1,31}$"
+NAME_PATTERN = names.REALTIME_NAME
 KeyType = Literal["primary", "secondary"]
 ColumnType = Literal["integer", "number", "string", "boolean"]
 MAX_REPORTED = 50
@@ -79,10 +79,7 @@ def column_type(dtype: str) -> ColumnType:
 
 # ---- records -------------------------------------------------------------------------------
 def check_name(name: str) -> None:
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidRequest("Invalid endpoint name", [Problem(
-            code="invalid_name", field="name",
-            message="A real-time endpoint name has 2-32 letters, digits or '-', starting with a letter or digit")])
+    names.check("real-time endpoint", name)
 
 
 def create(store: Store, endpoint: RealtimeEndpoint) -> dict[str, str]:
@@ -106,6 +103,7 @@ def update(store: Store, endpoint: RealtimeEndpoint) -> RealtimeEndpoint:
 
 
 def get(store: Store, name: str) -> RealtimeEndpoint:
+    check_name(name)
     entity = store.get(ENDPOINTS, PARTITION, name)
     if entity is None:
         raise NotFound(f"No real-time endpoint {name!r}")

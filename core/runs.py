@@ -8,6 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from core import names
 from core.errors import NotFound
 from core.store import PreconditionFailed, Store
 
@@ -133,6 +134,7 @@ def clip_logs(logs: list[str]) -> list[str]:
 
 
 def get_run(store: Store, run_id: str) -> RunRecord:
+    names.check("run", run_id, "run_id")
     found = list(store.query(RUNS, "RowKey eq @id", {"id": run_id}))
     if not found:
         raise NotFound(f"No run {run_id!r}")
@@ -179,6 +181,8 @@ def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:
 
 
 def get_node(store: Store, run_id: str, node_id: str) -> NodeRecord:
+    names.check("run", run_id, "run_id")
+    names.check("node", node_id, "node_id")
     entity = store.get(NODES, run_id, node_id)
     if entity is None:
         raise NotFound(f"Run {run_id!r} has no node {node_id!r}")
@@ -186,6 +190,7 @@ def get_node(store: Store, run_id: str, node_id: str) -> NodeRecord:
 
 
 def list_runs(store: Store, experiment: str) -> list[RunRecord]:
+    names.check("experiment", experiment, "experiment")
     runs = [_load(RunRecord, e) for e in store.partition(RUNS, experiment)]
     return sorted(runs, key=lambda r: r.created_at, reverse=True)
 

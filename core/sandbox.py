@@ -53,6 +53,11 @@ several scripts running at once each get the full limits. Execute Python Script 
 unless ``DESIGNER_ENABLE_PYTHON_SCRIPT`` is set. Libraries that use ctypes, subprocesses or
 temporary files (e.g. joblib with several processes, threadpoolctl) do not work in scripts.
 
+Apply SQL Transformation runs in the same kind of child (:func:`run_sql`): DuckDB's own
+``memory_limit`` does not bound everything a query allocates (``repeat('x', 3000000000)`` took
+6 GB), the child's address-space limit does. The connection is opened before the confinement
+(DuckDB reads ``/proc/self/cgroup`` then), and the script runs after it.
+
 This file is also the child's entry point (``python -I this_file``): it imports nothing from the
 project, and pandas only once the child knows the parent's import path.
 """
@@ -127,18 +132,40 @@ def run_script(script: str, frames: Sequence[pd.DataFrame | None], *,
     header = {"script": script, "inputs": [None if b is None else len(b) for b in blobs],
               "path": [p for p in sys.path if _under(os.path.realpath(p), roots)],
               "roots": roots, "timeout": timeout, "memory": memory_bytes}
-    request = _pack(header, [b for b in blobs if b is not None])
+    return _run_child(_pack(header, [b for b in blobs if b is not None]), timeout, "The Python script")
+
+
+def run_sql(script: str, tables: dict[str, pd.DataFrame], *, allowed: Sequence[str], config: dict[str, Any],
+            timeout: float = DEFAULT_TIMEOUT_SECONDS,
+            memory_bytes: int = DEFAULT_MEMORY_BYTES) -> ScriptResult:
+    """Run a DuckDB script over ``tables`` in a confined child; its last statement's result comes back.
+
+    ``allowed`` names the statement types the script may hold (checked again in the child);
+    ``config`` is the locked DuckDB configuration.
+    """
+    names = list(tables)
+    blobs = [_to_parquet(tables[n]) for n in names]
+    roots = _readable_roots()
+    header = {"sql": script, "tables": names, "inputs": [len(b) for b in blobs], "allowed": list(allowed),
+              "config": config, "path": [p for p in sys.path if _under(os.path.realpath(p), roots)],
+              "roots": roots, "timeout": timeout, "memory": memory_bytes}
+    # Few malloc arenas: DuckDB's threads would each reserve one out of the address-space limit.
+    return _run_child(_pack(header, blobs), timeout, "The SQL query script", {"MALLOC_ARENA_MAX": "2"})
+
+
+def _run_child(request: bytes, timeout: float, what: str,
+               env: dict[str, str] | None = None) -> ScriptResult:
     proc = subprocess.Popen([sys.executable, "-I", "-B", "-X", "utf8", os.path.abspath(__file__)],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={}, cwd="/", start_new_session=True, close_fds=True)
+                            env=env or {}, cwd="/", start_new_session=True, close_fds=True)
     pipes = _Pipes(proc, request)
     try:
         proc.wait(timeout)
     except subprocess.TimeoutExpired:
         _kill(proc)
         pipes.join()
-        raise ScriptTimeout(f"The Python script did not finish within {timeout:g} seconds and was "
-                            "stopped", pipes.log()) from None
+        raise ScriptTimeout(f"{what} did not finish within {timeout:g} seconds and was stopped",
+                            pipes.log()) from None
     finally:
         _kill(proc)
     pipes.join()
@@ -293,6 +320,8 @@ def _child_main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     header, blobs = _unpack(sys.stdin.buffer.read(), "inputs")
     sys.path.extend(p for p in header["path"] if p not in sys.path)
+    if "sql" in header:
+        _sql_child(header, blobs, reply_fd)
     frames = [None if b is None else _from_parquet(b) for b in _assign(header["inputs"], blobs)]
     _warm_up()
     confinement = _confine(header["roots"], header["timeout"], header["memory"])
@@ -303,6 +332,34 @@ def _child_main() -> None:
                        "confinement": confinement}, [o for o in outputs if o is not None])
     except BaseException as exc:  # noqa: BLE001 - everything the script does wrong is reported
         reply = _pack({"ok": False, "error": _describe(exc), "confinement": confinement}, [])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _write_all(reply_fd, reply)
+    os._exit(0)
+
+
+def _sql_child(header: dict[str, Any], blobs: list[bytes], reply_fd: int) -> None:
+    import duckdb
+
+    frames = [_from_parquet(b) for b in blobs]
+    _warm_up()
+    con = duckdb.connect(":memory:", config=header["config"])  # before Landlock: it reads /proc/self
+    confinement = _confine(header["roots"], header["timeout"], header["memory"])
+    try:
+        for name, frame in zip(header["tables"], frames):
+            con.register(name, frame)
+        statements = con.extract_statements(header["sql"])
+        refused = [st for st in statements if st.type.name not in header["allowed"]]
+        if refused or not statements:
+            raise _UserProblem(f"Not allowed: {refused[0].type.name}" if refused else "The script is empty")
+        for statement in statements[:-1]:
+            con.execute(statement)
+        result = con.execute(statements[-1]).df()
+        outputs = [_to_parquet_checked(result, 0)]
+        reply = _pack({"ok": True, "outputs": [len(outputs[0])], "confinement": confinement}, outputs)
+    except BaseException as exc:  # noqa: BLE001 - everything the script does wrong is reported
+        message = str(exc) if isinstance(exc, _UserProblem) else f"{type(exc).__name__}: {exc}"
+        reply = _pack({"ok": False, "error": message, "confinement": confinement}, [])
     sys.stdout.flush()
     sys.stderr.flush()
     _write_all(reply_fd, reply)

@@ -6,12 +6,13 @@ import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
-from pydantic import BaseModel, Field
+import pyarrow as pa
+from pydantic import AfterValidator, BaseModel, Field
 
-from core import assets, compare, datasets, drafts, endpoints, file_drop, gc, inference, lifecycle, runs
+from core import assets, compare, datasets, drafts, endpoints, file_drop, gc, inference, lifecycle, names, runs
 from core import profile as table_profile
 from core.components import plots
 from core.components.evaluation import binary_target
@@ -25,7 +26,7 @@ from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.execution.steps import JOIN_CHUNKS, RUN_CHUNK, RUN_NODE, PipelineSteps, run_in_process
 from core.executor import NodeRequest, StoreDataAccess, join_chunks, run_chunk, run_node
-from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter
+from core.graph import Binding, Pipeline, PipelineParameter, canonical_parameter, pipeline_parameter_conflicts
 from core.planner import Plan, plan
 from core.reuse import CachedNode, plan_key, remember_plan, resolve_at_submit
 from core.runs import TERMINAL, NodeRecord, RunRecord, Status
@@ -37,23 +38,29 @@ from core.clock import Clock, SystemClock
 from core.schedules_service import SchedulesService
 from core.submissions import EndpointSubmission, dataset_choice
 
-NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$"
+NAME_PATTERN = names.NAME
 ASSET_COMPONENTS = {"trained_model_asset": PortType.MODEL, "cluster_model_asset": PortType.CLUSTER_MODEL,
                     "transformation_asset": PortType.TRANSFORM}
 
 
-class Submission(BaseModel):
-    """A run request: a pipeline document or a saved draft, into a named experiment."""
+class RunRequest(BaseModel):
+    """The body of a run submission: a pipeline document or a saved draft."""
 
-    experiment: str = Field(pattern=NAME_PATTERN)
     pipeline: Pipeline | None = None
-    draft_id: str | None = None
-    parameter_assignments: dict[str, Any] = Field(default_factory=dict)
-    description: str = ""
+    draft_id: names.Id | None = None
+    parameter_assignments: Annotated[dict[str, Any], AfterValidator(names.check_assignments)] = Field(
+        default_factory=dict)
+    description: names.Description = ""
     regenerate_outputs: bool = Field(False, description="Run every node; reuse no earlier output")
     continue_on_step_failure: bool = Field(True, description=(
         "After a node fails, keep running the nodes that do not depend on it (false: start nothing "
         "new after the first failure, as Azure ML's default does)"))
+
+
+class Submission(RunRequest):
+    """A run request into a named experiment (the route names it)."""
+
+    experiment: str = Field(pattern=NAME_PATTERN)
 
 
 class RunQuery(BaseModel):
@@ -69,7 +76,7 @@ class PipelineInputRequest(BaseModel):
     node: str
     parameter: str
     default: Any = None
-    description: str = ""
+    description: names.Description = ""
 
 
 class Service:
@@ -92,7 +99,24 @@ class Service:
 
     # ---- catalogue and datasets ------------------------------------------------------------
     def components(self) -> list[dict[str, Any]]:
-        return [{**c.describe(), "run_settings": run_settings.describe(c.id)} for c in CATALOGUE.values()]
+        """The catalogue, each entry saying whether this deployment runs it."""
+        return [{**c.describe(), "run_settings": run_settings.describe(c.id), "enabled": self._enabled(c)}
+                for c in CATALOGUE.values()]
+
+    def _enabled(self, component: Any) -> bool:
+        return component.feature is None or bool(self.features.get(component.feature[0]))
+
+    def _disabled_problems(self, pipeline: Pipeline) -> list[Problem]:
+        """Nodes whose component is switched off here: they would only fail at run time."""
+        problems = []
+        for node in pipeline.nodes:
+            component = lookup(node.component)
+            if component is not None and not self._enabled(component):
+                problems.append(Problem(
+                    code="component_disabled", node=node.id, field="component",
+                    message=f"{component.name} is turned off on this service: it runs user code. An "
+                            f"administrator can turn it on with the app setting {component.feature[1]}=true"))
+        return problems
 
     def register_csv(self, name: str, data: bytes, description: str = "") -> datasets.DatasetVersion:
         datasets.check_name(name)
@@ -264,7 +288,10 @@ class Service:
     def _import_blob(self, path: str) -> datasets.DatasetVersion:
         """A blob path given to a submission, registered as a dataset version of its own."""
         data = StoreDataAccess(self.store).read_blob(path)
-        df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
+        try:
+            df = parquet_to_dataframe(data) if path.lower().endswith(".parquet") else datasets.parse_csv(data)
+        except (pa.ArrowException, OSError, ValueError) as exc:  # Arrow's words quote the file: not shown
+            raise InvalidRequest(f"{path!r} is not a readable Parquet file") from exc
         name = re.sub(r"[^A-Za-z0-9_.\-]", ".", path.strip("/"))[:100]
         return datasets.register(self.store, name, df, description=f"imported from {path}", source=path)
 
@@ -293,10 +320,12 @@ class Service:
 
     def add_pipeline_parameter(self, draft_id: str, request: "PipelineInputRequest",
                                etag: str | None) -> tuple[drafts.Draft, list[Problem]]:
-        """The designer's "set as pipeline parameter": bind a node parameter to a named input.
+        """The designer's "set as pipeline parameter": bind a node parameter to a new named input.
 
-        The default is the node's current value unless one is given; the name may already
-        exist, which binds one more node parameter to it.
+        The default is the node's current value unless one is given. A name already in use, or
+        a node parameter another pipeline parameter already sets, is refused: two inputs
+        setting one value would make a run's value depend on their order (a document may
+        still bind one parameter to several node parameters).
         """
         draft, pipeline = self.get_draft(draft_id)
         node = next((n for n in pipeline.nodes if n.id == request.node), None)
@@ -308,14 +337,12 @@ class Service:
                 message=f"Draft {draft_id!r} has no node {request.node!r} with parameter {request.parameter!r}")])
         current = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}.get(key)
         binding = Binding(node=node.id, parameter=key)
-        existing = next((p for p in pipeline.parameters if p.name == request.name), None)
-        if existing:
-            if binding not in existing.bindings:
-                existing.bindings.append(binding)
-        else:
-            default = request.default if request.default is not None else current
-            pipeline.parameters.append(PipelineParameter(name=request.name, default=default,
-                                                         description=request.description, bindings=[binding]))
+        problems = pipeline_parameter_conflicts(pipeline, request.name, node.id, key)
+        if problems:
+            raise Conflict(f"Pipeline parameter {request.name!r} cannot be added", problems)
+        default = request.default if request.default is not None else current
+        pipeline.parameters.append(PipelineParameter(name=request.name, default=default,
+                                                     description=request.description, bindings=[binding]))
         return self.update_draft(draft_id, pipeline, etag or draft.etag)
 
     def validate(self, pipeline: Pipeline, assignments: dict[str, Any] | None = None,
@@ -328,6 +355,7 @@ class Service:
         problems = pipeline.assignment_problems(assignments)
         resolved = pipeline.with_assignments(assignments)
         problems += resolved.validate()
+        problems += self._disabled_problems(resolved)
         problems += self._dataset_problems(resolved, found)
         return problems
 

@@ -16,6 +16,7 @@ from azure.data.tables import TableServiceClient, UpdateMode
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from core.errors import Conflict
+from core.errors import PreconditionFailed as _Stale
 from core.settings import Settings
 
 # Names shared with infra/ (the template creates exactly these; a test keeps them in step).
@@ -34,7 +35,7 @@ def _props(entity: Entity) -> Entity:
     return {k: v for k, v in entity.items() if k != "etag"}
 
 
-class PreconditionFailed(Conflict):
+class PreconditionFailed(_Stale):
     """An ETag no longer matches: someone else changed the entity first."""
 
 

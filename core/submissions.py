@@ -6,10 +6,11 @@ Field names are Azure ML's (``PipelineSubmissionInfo``): ``ExperimentName``,
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core import names
 from core.errors import Problem
 
 
@@ -53,8 +54,9 @@ class DataSetDefinitionValue(_Azure):
 
 class EndpointSubmission(_Azure):
     ExperimentName: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
-    Description: str = ""
-    ParameterAssignments: dict[str, Any] = Field(default_factory=dict)
+    Description: names.Description = ""
+    ParameterAssignments: Annotated[dict[str, Any], AfterValidator(names.check_assignments)] = Field(
+        default_factory=dict)
     DataSetDefinitionValueAssignments: dict[str, DataSetDefinitionValue] = Field(default_factory=dict)
     DataPathAssignments: dict[str, DataPath] = Field(default_factory=dict)
     PipelineVersion: int | None = None

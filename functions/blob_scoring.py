@@ -20,6 +20,7 @@ async def on_batch_input(blob: func.InputStream, client: df.DurableOrchestration
     so a second delivery of the same upload finds its run and stops."""
     request = batch.request_for(service().store, blob.name or "")
     if request is None:
+        batch.misplaced_upload(service().store, blob.name or "")
         log.warning("ignored %s: upload files to batch-input/<endpoint>/<file>", blob.name)
         return
     status = await client.get_status(request.instance_id)

@@ -57,13 +57,58 @@ def validation_problems(exc: ValidationError, prefix: str = "") -> list[Problem]
     return out
 
 
+MAX_JSON_DEPTH = 64
+
+
+def load_json(body: bytes, empty: Any = None) -> Any:
+    """JSON bytes to data, refusing what cannot be a request: invalid or nested over 64 levels.
+
+    Deep nesting would otherwise exhaust the recursion limit in the parser or in validation.
+    """
+    try:
+        data = json.loads(body) if body else empty
+    except RecursionError:
+        data = None
+        depth = MAX_JSON_DEPTH + 1
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DesignerError("The body is not valid JSON", [Problem(
+            code="invalid_json", field="body", message=_json_reason(exc))]) from None
+    else:
+        depth = json_depth(data)
+    if depth > MAX_JSON_DEPTH:
+        raise DesignerError("The body is nested too deeply", [Problem(
+            code="json_too_deep", field="body",
+            message=f"JSON objects and arrays may be nested at most {MAX_JSON_DEPTH} levels deep")])
+    return data
+
+
+def _json_reason(exc: Exception) -> str:
+    """Where the JSON breaks, in the parser's words, without echoing the body."""
+    if isinstance(exc, json.JSONDecodeError):
+        return f"{exc.msg} at line {exc.lineno}, column {exc.colno}"
+    if isinstance(exc, UnicodeDecodeError):
+        return "The body is not UTF-8 text"
+    return "A number in the body has more digits than any request needs (at most 4300)"
+
+
+def json_depth(data: Any) -> int:
+    """How deeply objects and arrays nest (a scalar is 0), without recursion."""
+    deepest, stack = 0, [(data, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_json(req: func.HttpRequest) -> dict[str, Any]:
     """The body as a JSON object (an empty body is an empty object)."""
-    try:
-        data = json.loads(req.get_body() or b"{}")
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise DesignerError("The body is not valid JSON", [Problem(code="invalid_json", field="body",
-                                                                   message=str(exc))]) from exc
+    data = load_json(req.get_body(), {})
     if not isinstance(data, dict):
         raise DesignerError("The body must be a JSON object", [Problem(code="invalid_json", field="body",
                                                                        message="Send a JSON object")])

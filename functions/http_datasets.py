@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import azure.functions as func
+from pydantic import BaseModel, Field
 
 from core import datasets, profile
+from functions import answers as a
 from functions.common import json_errors, json_response, row_count, service
+from functions.openapi import api, parse_query
 
 bp = func.Blueprint()
+
+
+class DatasetQuery(BaseModel):
+    # It travels in the URL: bounded by what a request line can carry once percent-encoded.
+    description: str = Field("", max_length=1000)
 
 
 def _view(d: datasets.DatasetVersion) -> dict:
@@ -14,20 +22,24 @@ def _view(d: datasets.DatasetVersion) -> dict:
 
 
 @bp.route(route="datasets", methods=["GET"])
+@api("The latest version of every dataset", response=a.DatasetList)
 @json_errors
 def list_datasets(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": [_view(d) for d in datasets.list_datasets(service().store)]})
 
 
 @bp.route(route="datasets/{name}", methods=["POST"])
+@api("Register a CSV upload as the next version",
+     body="text/csv", response=a.DatasetView, status=201, query=DatasetQuery, name_kind="dataset")
 @json_errors
 def register_dataset(req: func.HttpRequest) -> func.HttpResponse:
-    entry = service().register_csv(req.route_params["name"], req.get_body(),
-                                   req.params.get("description", ""))
+    query = parse_query(req, DatasetQuery)
+    entry = service().register_csv(req.route_params["name"], req.get_body(), query.description)
     return json_response(_view(entry), 201)
 
 
 @bp.route(route="datasets/{name}", methods=["GET"])
+@api("A dataset with all its versions", response=a.DatasetDetail, errors=(404,), name_kind="dataset")
 @json_errors
 def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -38,6 +50,7 @@ def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}", methods=["GET"])
+@api("One version of a dataset", response=a.DatasetView, errors=(404,), name_kind="dataset")
 @json_errors
 def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = datasets.get(service().store, req.route_params["name"], int(req.route_params["version"]))
@@ -61,12 +74,14 @@ def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="samples", methods=["GET"])
+@api("The built-in sample datasets", response=a.SampleList)
 @json_errors
 def list_samples(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": service().samples()})
 
 
 @bp.route(route="samples/{name}", methods=["POST"])
+@api("Register a built-in sample", response=a.DatasetView, status=201, errors=(404,), name_kind="dataset")
 @json_errors
 def register_sample(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_view(service().register_sample(req.route_params["name"])), 201)

@@ -7,13 +7,15 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import assets, endpoints
+from core import assets, endpoints, names
 from core.batch import BatchSettings
 from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.submissions import EndpointSubmission
+from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.http_export import pipeline_download
+from functions.openapi import api, parse_query
 from functions.http_pipelines import draft_view, start_run
 
 bp = df.Blueprint()
@@ -24,18 +26,18 @@ class InferenceRequest(BaseModel):
 
 
 class RegisterRequest(BaseModel):
-    name: str
-    description: str = ""
+    name: names.Name
+    description: names.Description = ""
 
 
 class AssetChoice(BaseModel):
-    asset: str
+    asset: names.Name
     version: int | None = Field(None, ge=1)
 
 
 class PublishRequest(BaseModel):
-    draft_id: str
-    description: str = ""
+    draft_id: names.Id
+    description: names.Description = ""
     set_default: bool = False
 
 
@@ -47,7 +49,13 @@ class DefaultRequest(BaseModel):
     version: int = Field(ge=1)
 
 
+class SubmitQuery(BaseModel):
+    pipelineVersion: int | None = Field(None, ge=1, description="The version to run, as the Azure ML SDK sends it")
+
+
 @bp.route(route="runs/{run_id}/inference-pipelines", methods=["POST"])
+@api("A batch or real-time inference draft from a training run",
+     body=InferenceRequest, response=a.DraftView, status=201, errors=(404,))
 @json_errors
 def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     kind = parse_body(req, InferenceRequest).kind
@@ -57,6 +65,8 @@ def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/register", methods=["POST"])
+@api("Register a node output as a named, versioned asset or dataset",
+     body=RegisterRequest, response=a.Registered, status=201, errors=(404, 409))
 @json_errors
 def register_output(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, RegisterRequest)
@@ -66,12 +76,14 @@ def register_output(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets", methods=["GET"])
+@api("The latest version of every asset", response=a.AssetList)
 @json_errors
 def list_assets(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": [a.model_dump(mode="json") for a in assets.list_assets(service().store)]})
 
 
 @bp.route(route="assets/{name}", methods=["GET"])
+@api("An asset with all its versions", response=a.AssetDetail, errors=(404,), name_kind="asset")
 @json_errors
 def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     found = assets.versions(service().store, req.route_params["name"])
@@ -81,6 +93,8 @@ def get_asset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}/nodes/{node_id}/asset", methods=["PUT"])
+@api("Point an MD-/TD- node at a registered asset",
+     body=AssetChoice, response=a.DraftView, errors=(404, 412), headers=("If-Match",))
 @json_errors
 def use_asset(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, AssetChoice)
@@ -92,18 +106,25 @@ def use_asset(req: func.HttpRequest) -> func.HttpResponse:
 
 # ---- pipeline endpoints ------------------------------------------------------------------------
 @bp.route(route="pipelineendpoints", methods=["GET"])
+@api("Pipeline endpoints", response=a.EndpointList)
 @json_errors
 def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": [e.model_dump(mode="json") for e in endpoints.list_endpoints(service().store)]})
 
 
 @bp.route(route="pipelineendpoints/{name}", methods=["GET"])
+@api("An endpoint with its versions and default history",
+     response=a.EndpointDetail, errors=(404,), name_kind="pipeline endpoint")
 @json_errors
 def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().endpoint_view(req.route_params["name"]))
+    etag = endpoints.get(service().store, req.route_params["name"]).etag or ""
+    return json_response(service().endpoint_view(req.route_params["name"]), headers={"ETag": etag})
 
 
 @bp.route(route="pipelineendpoints/{name}/versions", methods=["POST"])
+@api("Publish a draft as the next version",
+     body=PublishRequest, response=a.EndpointVersion, status=201, errors=(404, 409),
+     name_kind="pipeline endpoint")
 @json_errors
 def publish_version(req: func.HttpRequest) -> func.HttpResponse:
     """Publish a draft as the endpoint's next version (the first publish creates the endpoint)."""
@@ -115,6 +136,8 @@ def publish_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}", methods=["GET"])
+@api("One version with its pipeline",
+     response=a.EndpointVersionDetail, errors=(404,), name_kind="pipeline endpoint")
 @json_errors
 def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
@@ -125,21 +148,30 @@ def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/default", methods=["PUT"])
+@api("Change the default version",
+     body=DefaultRequest, response=a.Endpoint, errors=(404, 409, 412), headers=("If-Match",),
+     name_kind="pipeline endpoint")
 @json_errors
 def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DefaultRequest)
-    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req))
-    return json_response(endpoint.model_dump(mode="json"))
+    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req),
+                                             if_match=req.headers.get("if-match"))
+    return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/rollback", methods=["POST"])
+@api("Back to the previous default",
+     response=a.Endpoint, errors=(404, 409, 412), headers=("If-Match",), name_kind="pipeline endpoint")
 @json_errors
 def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
-    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req))
-    return json_response(endpoint.model_dump(mode="json"))
+    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req),
+                                          req.headers.get("if-match"))
+    return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/status", methods=["PUT"])
+@api("Enable or disable an endpoint",
+     body=StatusRequest, response=a.EndpointDetail, errors=(404, 409), name_kind="pipeline endpoint")
 @json_errors
 def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
     """Enable or disable an endpoint: a disabled one refuses submissions."""
@@ -149,6 +181,8 @@ def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}/status", methods=["PUT"])
+@api("Enable or disable one version",
+     body=StatusRequest, response=a.EndpointDetail, errors=(404, 409), name_kind="pipeline endpoint")
 @json_errors
 def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
     endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
@@ -157,6 +191,8 @@ def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["PUT"])
+@api("File-drop scoring settings",
+     body=BatchSettings, response=a.Endpoint, errors=(404, 409), name_kind="pipeline endpoint")
 @json_errors
 def set_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
     """How files uploaded to batch-input/{name}/ are scored: mini-batch size, kept columns..."""
@@ -168,15 +204,14 @@ def set_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="pipelineendpoints/{name}/submit", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@api("Run the default (or a named) version with Azure ML's body",
+     body=EndpointSubmission, response=a.RunAccepted, status=202, errors=(404, 409), query=SubmitQuery,
+     name_kind="pipeline endpoint")
 @json_errors
 async def submit_to_endpoint(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Azure ML's submit body; ``?pipelineVersion=`` as the SDK sends it, or ``PipelineVersion``."""
     body = parse_body(req, EndpointSubmission)
-    query_version = req.params.get("pipelineVersion")
-    if query_version is not None and not query_version.isdigit():
-        raise InvalidRequest("Bad pipelineVersion", [Problem(code="invalid_version", field="pipelineVersion",
-                                                             message="pipelineVersion is a whole number")])
-    run, job = service().submit_to_endpoint(req.route_params["name"], body,
-                                            int(query_version) if query_version else None, caller(req))
+    query = parse_query(req, SubmitQuery)
+    run, job = service().submit_to_endpoint(req.route_params["name"], body, query.pipelineVersion, caller(req))
     response = await start_run(client, run, job)
     return response

@@ -1,28 +1,40 @@
 """Components, pipeline drafts, validation, run submission and run inspection."""
 from __future__ import annotations
 
+from typing import Literal
+
 import azure.durable_functions as df
 import azure.functions as func
+from pydantic import BaseModel, Field
 
 from core import drafts
-from core.errors import InvalidRequest, Problem
+from core.errors import Problem
 from core.graph import Pipeline
 from core.runs import TERMINAL, RunRecord
-from core.service import Job, PipelineInputRequest, RunQuery, Submission, run_view
+from core.service import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
+from functions import answers as a
 from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
 from functions.http_export import pipeline_body, pipeline_download
+from functions.openapi import api, parse_query
 from functions.orchestration import ORCHESTRATOR
 from functions import run_watch
 
 bp = df.Blueprint()
 
 
+class OutputQuery(BaseModel):
+    format: Literal["json", "csv"] | None = None
+    rows: int | None = Field(None, ge=0, le=10_000_000, description="At most this many rows")
+
+
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api("Liveness", response=a.Health, errors=(), security="anonymous")
 def health(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"status": "ok"})
 
 
 @bp.route(route="components", methods=["GET"])
+@api("The component catalogue", response=a.ComponentList)
 @json_errors
 def list_components(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": service().components()})
@@ -40,12 +52,15 @@ def draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem] 
 
 
 @bp.route(route="pipelines", methods=["GET"])
+@api("Pipeline drafts, newest first", response=a.DraftList)
 @json_errors
 def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": [draft_view(d) for d in drafts.list_drafts(service().store)]})
 
 
 @bp.route(route="pipelines", methods=["POST"])
+@api("Save a new draft (saved even when invalid; the answer lists the problems)",
+     body=Pipeline, response=a.DraftView, status=201)
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = pipeline_body(req)
@@ -55,6 +70,7 @@ def create_draft(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["GET"])
+@api("A draft, its document and its problems", response=a.DraftView, errors=(404,))
 @json_errors
 def get_draft(req: func.HttpRequest) -> func.HttpResponse:
     draft, pipeline = service().get_draft(req.route_params["draft_id"])
@@ -65,6 +81,8 @@ def get_draft(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["PUT"])
+@api("Replace a draft's document",
+     body=Pipeline, response=a.DraftView, errors=(404, 412), headers=("If-Match",))
 @json_errors
 def update_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = pipeline_body(req)
@@ -74,6 +92,7 @@ def update_draft(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["DELETE"])
+@api("Delete a draft", status=204, errors=(404,))
 @json_errors
 def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
     drafts.delete(service().store, req.route_params["draft_id"])
@@ -81,6 +100,8 @@ def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}/parameters", methods=["POST"])
+@api("Set a node parameter as a new pipeline parameter",
+     body=PipelineInputRequest, response=a.DraftView, errors=(404, 409, 412), headers=("If-Match",))
 @json_errors
 def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
     """The designer's "set as pipeline parameter" (also for a dataset node's ``name``)."""
@@ -92,6 +113,7 @@ def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="validate", methods=["POST"])
+@api("Validate a document without saving it", body=Pipeline, response=a.Validation)
 @json_errors
 def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     problems = service().validate(parse_body(req, Pipeline))
@@ -102,6 +124,7 @@ def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 # ---- runs --------------------------------------------------------------------------------------
 @bp.route(route="experiments/{experiment}/runs", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@api("Submit a run", body=RunRequest, response=a.RunAccepted, status=202, errors=(404,))
 @json_errors
 async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     submission = build(Submission, {**parse_json(req), "experiment": req.route_params["experiment"]})
@@ -140,6 +163,7 @@ async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
 
 
 @bp.route(route="experiments", methods=["GET"])
+@api("Experiments and their run counts", response=a.ExperimentList)
 @json_errors
 def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": service().experiments()})
@@ -147,6 +171,7 @@ def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
 
 @bp.route(route="experiments/{experiment}/runs", methods=["GET"])
 @bp.durable_client_input(client_name="client")
+@api("An experiment's runs, newest first", response=a.RunList)
 @json_errors
 async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     views = service().list_runs(req.route_params["experiment"])
@@ -165,12 +190,14 @@ async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 
 @bp.route(route="runs/{run_id}", methods=["GET"])
 @bp.durable_client_input(client_name="client")
+@api("A run with its nodes", response=a.RunView, errors=(404,))
 @json_errors
 async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     return json_response(await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])
+@api("A new draft holding exactly what the run ran", response=a.DraftView, status=201, errors=(404,))
 @json_errors
 def clone_run(req: func.HttpRequest) -> func.HttpResponse:
     draft, problems = service().clone_run(req.route_params["run_id"])
@@ -179,6 +206,7 @@ def clone_run(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/plots/{name}", methods=["GET"])
+@api("A node's plot", response="image/png", errors=(404,), name_kind="plot")
 @json_errors
 def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
     png = service().node_plot(req.route_params["run_id"], req.route_params["node_id"], req.route_params["name"])
@@ -186,6 +214,7 @@ def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}", methods=["GET"])
+@api("One node of a run", response=a.NodeView, errors=(404,))
 @json_errors
 def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(service().get_node(req.route_params["run_id"], req.route_params["node_id"]))
@@ -201,15 +230,13 @@ def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}", methods=["GET"])
+@api("A dataset output (JSON in split orientation, or CSV)",
+     response="application/json", query=OutputQuery, errors=(404,))
 @json_errors
 def get_node_output(req: func.HttpRequest) -> func.HttpResponse:
-    fmt = req.params.get("format")
-    rows_param = req.params.get("rows")
-    if fmt not in (None, "json", "csv") or (rows_param is not None and not rows_param.isdigit()):
-        raise InvalidRequest("Bad query", [Problem(code="invalid_query", field="format/rows",
-                                                   message="format is json or csv; rows is a whole number")])
+    query = parse_query(req, OutputQuery)
     df = service().node_output(req.route_params["run_id"], req.route_params["node_id"],
-                               req.route_params["port"], int(rows_param) if rows_param else None)
-    if (fmt or df.attrs.get("format")) == "csv":  # Convert to CSV makes CSV the default
+                               req.route_params["port"], query.rows)
+    if (query.format or df.attrs.get("format")) == "csv":  # Convert to CSV makes CSV the default
         return func.HttpResponse(df.to_csv(index=False), mimetype="text/csv")
     return func.HttpResponse(df.to_json(orient="split", index=False), mimetype="application/json")

@@ -7,20 +7,23 @@ from typing import Literal
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import realtime
+from core import names, realtime
+from core.errors import InvalidRequest, Problem
 from core.realtime_service import RealtimeSource, swagger
+from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
+from functions.openapi import api
 
 bp = func.Blueprint()
 
 
 class DeployRequest(RealtimeSource):
-    name: str
-    description: str = ""
+    name: names.RealtimeName
+    description: names.Description = ""
 
 
 class UpdateRequest(RealtimeSource):
-    description: str | None = None
+    description: names.Description | None = None
 
 
 class RegenerateRequest(BaseModel):
@@ -45,6 +48,8 @@ def endpoint_key(req: func.HttpRequest) -> str | None:
 
 
 @bp.route(route="realtime", methods=["POST"])
+@api("Deploy a real-time endpoint; the answer shows its keys, once",
+     body=DeployRequest, response=a.RealtimeDeployed, status=201, errors=(404, 409))
 @json_errors
 def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DeployRequest)
@@ -55,18 +60,23 @@ def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime", methods=["GET"])
+@api("Real-time endpoints", response=a.RealtimeList)
 @json_errors
 def list_realtime(req: func.HttpRequest) -> func.HttpResponse:
     return json_response({"value": [_view(e) for e in realtime.list_endpoints(service().store)]})
 
 
 @bp.route(route="realtime/{name}", methods=["GET"])
+@api("A real-time endpoint with its input schema",
+     response=a.RealtimeView, errors=(404,), name_kind="real-time endpoint")
 @json_errors
 def get_realtime(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_view(realtime.get(service().store, req.route_params["name"])))
 
 
 @bp.route(route="realtime/{name}", methods=["PUT"])
+@api("Redeploy another version",
+     body=UpdateRequest, response=a.RealtimeView, errors=(404, 409), name_kind="real-time endpoint")
 @json_errors
 def update_realtime(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, UpdateRequest)
@@ -76,6 +86,7 @@ def update_realtime(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}", methods=["DELETE"])
+@api("Delete a real-time endpoint", status=204, errors=(404,), name_kind="real-time endpoint")
 @json_errors
 def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
     realtime.delete(service().store, req.route_params["name"])
@@ -84,6 +95,8 @@ def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/keys/regenerate", methods=["POST"])
+@api("A new primary or secondary key",
+     body=RegenerateRequest, response=a.NewKey, errors=(404,), name_kind="real-time endpoint")
 @json_errors
 def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
     """One key at a time, so callers can move to the other key first."""
@@ -94,6 +107,9 @@ def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/score", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@api("Score rows (each endpoint's swagger.json has its columns)",
+     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(401, 404), security="endpoint_key",
+     name_kind="real-time endpoint")
 @json_errors
 async def score(req: func.HttpRequest) -> func.HttpResponse:
     """Checked by the endpoint's own keys, not the function key (callers hold only those); the key
@@ -116,6 +132,8 @@ _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 @bp.route(route="realtime/{name}/swagger.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@api("The endpoint's own OpenAPI document",
+     response="application/json", errors=(401, 404), security="endpoint_key", name_kind="real-time endpoint")
 @json_errors
 def realtime_swagger(req: func.HttpRequest) -> func.HttpResponse:
     endpoint = service().realtime.authorised(req.route_params["name"], endpoint_key(req))

@@ -104,6 +104,9 @@ class Component:
     outputs: ClassVar[tuple[Port, ...]] = ()
     Parameters: ClassVar[type[Params]] = NoParams
     deterministic: ClassVar[bool] = True
+    # User code (SQL, Python) runs only where the administrator switched it on: the feature
+    # flag in ``ctx.features`` and the app setting that sets it.
+    feature: ClassVar[tuple[str, str] | None] = None
     # Split Data, SMOTE and Partition and Sample are bypassed in real-time inference.
     pass_through_in_real_time: ClassVar[bool] = False
     # Import/Export Data: the executor hands these a DataAccess in ctx.data.

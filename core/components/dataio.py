@@ -14,11 +14,12 @@ import pandas as pd
 from pydantic import Field
 from sklearn.datasets import load_svmlight_file
 
+from core import csvfile
 from core.components.base import Component, DataAccess, Params, Port, PortType, RunContext
 from core.errors import ComponentError, DesignerError
 
 EXPORTS = "exports"
-READERS = {".csv": lambda data: pd.read_csv(io.BytesIO(data)),
+READERS = {".csv": csvfile.read_frame,  # the service's one CSV reader, as uploads and file drop
            ".tsv": lambda data: pd.read_csv(io.BytesIO(data), sep="\t"),
            ".parquet": lambda data: pd.read_parquet(io.BytesIO(data))}
 
@@ -168,8 +169,12 @@ def _read_blob(data: DataAccess, path: str | None) -> tuple[pd.DataFrame, str]:
     raw = data.read_blob(path)
     try:
         return reader(raw), f"blob {path!r}"
-    except Exception as exc:  # noqa: BLE001 - pandas/pyarrow raise many kinds for a bad file
-        raise ComponentError(f"Cannot read {path!r}: {str(exc).strip()[:300]}",
+    except DesignerError as exc:
+        where = "; ".join(p.message for p in exc.problems[:5])
+        raise ComponentError(f"Cannot read {path!r}: {exc.message}" + (f" ({where})" if where else ""),
+                             code="InvalidDataset") from None
+    except Exception:  # noqa: BLE001 - pandas/pyarrow raise many kinds; their words quote the file
+        raise ComponentError(f"Cannot read {path!r}: it is not a readable table of its kind",
                              code="InvalidDataset") from None
 
 

@@ -2,12 +2,11 @@
 
 Both are off unless the service's administrator turns them on (``DESIGNER_ENABLE_SQL``,
 ``DESIGNER_ENABLE_PYTHON_SCRIPT``): whoever can edit a pipeline can then run code on the
-service's machine. SQL runs in an in-process DuckDB database that can touch nothing but the
-input tables; Python runs in a confined child process (see :mod:`core.sandbox`).
+service's machine. SQL runs in a DuckDB database that can touch nothing but the input tables, and
+Python runs, both in a confined child process with a memory cap (see :mod:`core.sandbox`).
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,6 +20,8 @@ from core.errors import ComponentError
 
 SQL_TIMEOUT_SECONDS = 60.0
 SQL_MEMORY_LIMIT = "2GB"
+SQL_MEMORY_BYTES = 2 * 1024**3 + 512 * 1024**2  # the child's cap: DuckDB's 2 GB and the query's own
+SQL_THREADS = 2
 PYTHON_TIMEOUT_SECONDS = sandbox.DEFAULT_TIMEOUT_SECONDS
 PYTHON_MEMORY_BYTES = sandbox.DEFAULT_MEMORY_BYTES
 MAX_LOGGED_LINES = 200
@@ -72,22 +73,23 @@ class ApplySqlTransformation(Component):
               Port("t3", "t3", PortType.DATA, optional=True))
     outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
     Parameters = ApplySqlTransformationParams
+    deterministic = False  # user code: random(), now() and the like
+    feature = ("enable_sql", "DESIGNER_ENABLE_SQL")
 
     def run(self, inputs: Mapping[str, Any], params: ApplySqlTransformationParams,
             ctx: RunContext) -> dict[str, Any]:
         _require_feature(ctx, "enable_sql", "DESIGNER_ENABLE_SQL", self.name)
-        con = duckdb.connect(":memory:", config={**_LOCKED_CONFIG, "memory_limit": SQL_MEMORY_LIMIT})
+        con = duckdb.connect(":memory:", config=_LOCKED_CONFIG)  # no data: only to check the script
         try:
             statements = _parse(con, params.sql_query_script)
-            tables = [t for t in ("t1", "t2", "t3") if inputs.get(t) is not None]
-            for table in tables:
-                con.register(table, inputs[table])
-            result = _execute(con, statements)
         finally:
             con.close()
-        ctx.log(f"ran {len(statements)} SQL statement(s) on {', '.join(tables)}: "
-                f"{len(result)} row(s), {result.shape[1]} column(s)")
-        return {"result_dataset": result}
+        tables = {t: inputs[t] for t in ("t1", "t2", "t3") if inputs.get(t) is not None}
+        result = _execute(params.sql_query_script, tables)
+        ctx.log(f"ran {len(statements)} SQL statement(s) on {', '.join(tables)} in a separate process "
+                f"({', '.join(result.confinement)}): {len(result.frames[0])} row(s), "
+                f"{result.frames[0].shape[1]} column(s)")
+        return {"result_dataset": result.frames[0]}
 
 
 def _parse(con: duckdb.DuckDBPyConnection, script: str) -> list[Any]:
@@ -106,23 +108,35 @@ def _parse(con: duckdb.DuckDBPyConnection, script: str) -> list[Any]:
     return statements
 
 
-def _execute(con: duckdb.DuckDBPyConnection, statements: list[Any]) -> pd.DataFrame:
-    timer = threading.Timer(SQL_TIMEOUT_SECONDS, con.interrupt)
-    timer.start()
+def _execute(script: str, tables: dict[str, pd.DataFrame]) -> sandbox.ScriptResult:
+    """The script in a child process whose address space is capped, as Execute Python Script's.
+
+    DuckDB's ``memory_limit`` governs its buffers, not every allocation a query makes; the
+    child's limit holds for all of them, and a runaway query takes only the child down.
+    """
     try:
-        for statement in statements[:-1]:
-            con.execute(statement)
-        return con.execute(statements[-1]).df()
-    except duckdb.InterruptException:
+        return sandbox.run_sql(script, tables, allowed=[t.name for t in _ALLOWED_STATEMENTS],
+                               config={**_LOCKED_CONFIG, "memory_limit": SQL_MEMORY_LIMIT,
+                                       "threads": SQL_THREADS},
+                               timeout=SQL_TIMEOUT_SECONDS, memory_bytes=SQL_MEMORY_BYTES)
+    except sandbox.ScriptTimeout:
         raise ComponentError(f"The SQL query script did not finish within {SQL_TIMEOUT_SECONDS:g} "
                              "seconds and was stopped", code="InvalidSQLScript") from None
-    except duckdb.PermissionException as exc:
-        raise ComponentError(f"Not allowed in Apply SQL Transformation: {exc}. Scripts can only "
-                             "use the input tables t1, t2, t3", code="InvalidSQLScript") from None
-    except duckdb.Error as exc:
-        raise ComponentError(f"The SQL query script failed: {exc}", code="InvalidSQLScript") from None
-    finally:
-        timer.cancel()
+    except sandbox.SandboxFailure as exc:
+        raise ComponentError(f"The SQL query script was stopped: {exc} (limit {SQL_MEMORY_LIMIT})",
+                             code="InvalidSQLScript") from None
+    except sandbox.ScriptError as exc:
+        raise ComponentError(_sql_failure(str(exc)), code="InvalidSQLScript") from None
+
+
+def _sql_failure(reason: str) -> str:
+    kind, _, detail = reason.partition(": ")
+    if kind == "PermissionException":
+        return (f"Not allowed in Apply SQL Transformation: {detail}. Scripts can only use the input "
+                "tables t1, t2, t3")
+    if kind in ("OutOfMemoryException", "MemoryError"):
+        return f"The SQL query script needs more memory than the {SQL_MEMORY_LIMIT} it may use"
+    return f"The SQL query script failed: {detail or reason}"
 
 
 # ---- Execute Python Script -----------------------------------------------------------------------
@@ -180,6 +194,8 @@ class ExecutePythonScript(Component):
     outputs = (Port("result_dataset", "Result Dataset", PortType.DATA),
                Port("result_dataset2", "Result Dataset2", PortType.DATA))
     Parameters = ExecutePythonScriptParams
+    deterministic = False  # user code: it may draw random numbers or read the clock
+    feature = ("enable_python_script", "DESIGNER_ENABLE_PYTHON_SCRIPT")
 
     def run(self, inputs: Mapping[str, Any], params: ExecutePythonScriptParams,
             ctx: RunContext) -> dict[str, Any]:

@@ -160,3 +160,31 @@ def test_row_numbers_continue_across_mini_batches(service, store, endpoint, cars
     _, outcome = score_inline(service, upload(store, endpoint, cars.drop(columns=["car_id"])))
     rows = read_output(store, outcome["output"])["Row"]
     assert rows.is_monotonic_increasing and rows.is_unique and rows.max() < len(cars) and rows.max() > 900
+
+
+def test_a_bad_cell_fails_only_its_mini_batch_and_is_named_without_its_value(service, store, endpoint, cars):
+    bad = cars.copy()
+    bad["horsepower"] = bad["horsepower"].astype(object)
+    bad.loc[250, "horsepower"] = "lots"
+    endpoints.set_batch_settings(store, endpoint, {"mini_batch_rows": 100, "error_threshold": 1})
+    request, outcome = score_inline(service, upload(store, endpoint, bad))
+    assert outcome["status"] == "Finished", outcome
+    node = runs.get_node(store, request.instance_id, "score")
+    assert node.metrics["failed_mini_batches"] == 1
+    assert node.metrics["rows_in"] < len(cars) and outcome["rows"] < len(cars)
+    endpoints.set_batch_settings(store, endpoint, {"mini_batch_rows": 100, "error_threshold": 0})
+    request, outcome = score_inline(service, upload(store, endpoint, bad))
+    assert outcome["status"] == "Failed" and len(outcome["failed_batches"]) == 1
+    report = store.get_blob("batch-output", batch.output_name(request, ".error.json")).decode()
+    detail = json.loads(report)["failed_batches"][0]
+    assert "horsepower" in detail and "row " in detail.lower() and "mini-batch" in detail
+    assert "lots" not in report and "Arrow" not in report
+
+
+def test_a_file_at_the_container_root_gets_an_error_report(store):
+    name = f"loose-{uuid.uuid4().hex[:6]}.csv"
+    store.put_blob("batch-input", name, b"a\n1\n")
+    assert batch.request_for(store, f"batch-input/{name}") is None
+    assert batch.misplaced_upload(store, f"batch-input/{name}")
+    report = json.loads(store.get_blob("batch-output", f"{name}.error.json"))
+    assert "endpoint folder" in report["error"]

@@ -5,7 +5,9 @@ import io
 import uuid
 
 import pandas as pd
+import pytest
 
+from core.errors import InvalidRequest
 from core.graph import Pipeline
 from core.service import Service, Submission
 from tests.core.test_service import run_inline
@@ -44,10 +46,19 @@ def test_sql_and_python_script_are_off_unless_enabled(service, store, settings):
         {"id": "sql", "component": "Apply SQL Transformation",
          "parameters": {"SQL query script": "select a + b as total from t1"}}],
         "edges": [{"source": "data.dataset", "target": "sql.t1"}]}
-    off = run(service, doc)
-    assert off["status"] == "Failed" and off["nodes"]["sql"]["error_code"] == "FeatureDisabled"
-    assert "DESIGNER_ENABLE_SQL" in off["nodes"]["sql"]["error"]
+    problems = service.validate(Pipeline.model_validate(doc))
+    assert [(p.code, p.node) for p in problems] == [("component_disabled", "sql")]
+    assert "DESIGNER_ENABLE_SQL" in problems[0].message
+    with pytest.raises(InvalidRequest) as refused:  # refused when submitted, not failed when run
+        run(service, doc)
+    assert [p.code for p in refused.value.problems] == ["component_disabled"]
+    entries = {c["id"]: c for c in service.components()}
+    assert entries["apply_sql_transformation"]["enabled"] is False and entries["split_data"]["enabled"] is True
+    assert not entries["execute_python_script"]["deterministic"]
+    assert not entries["apply_sql_transformation"]["deterministic"]
     enabled = Service(store, settings.model_copy(update={"enable_sql": True}), service.samples_dir)
+    assert not enabled.validate(Pipeline.model_validate(doc))
+    assert {c["id"]: c for c in enabled.components()}["apply_sql_transformation"]["enabled"] is True
     on = run(enabled, doc)
     assert on["status"] == "Finished"
     assert enabled.node_output(on["run_id"], "sql", "result_dataset", None)["total"].tolist() == [3, 7]

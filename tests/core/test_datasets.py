@@ -77,3 +77,71 @@ def test_concurrent_first_uses_of_a_sample_register_it_once(service, store):
     with ThreadPoolExecutor(4) as pool:
         got = list(pool.map(lambda _: service.register_sample(name).version, range(4)))
     assert got == [1, 1, 1, 1] and [v.version for v in datasets.versions(store, name)] == [1]
+
+
+def _stored(service) -> tuple[int, int]:
+    """Every dataset blob and table row there is."""
+    return (len(service.store.list_blobs("datasets")),
+            len(list(service.store.query("datasets", "PartitionKey ne ''"))))
+
+
+@pytest.mark.parametrize("body, lines", [
+    (b"a,b\n1,2,3,4\n5\n", ["line 2", "line 3"]),
+    (b"a,b\n1,2\n3,4\n5,6,7\n", ["line 4"]),
+])
+def test_ragged_rows_are_refused_naming_their_lines(service, body, lines):
+    before = _stored(service)
+    with pytest.raises(InvalidRequest) as err:
+        service.register_csv(unique(), body)
+    assert [p.field for p in err.value.problems] == lines
+    assert {p.code for p in err.value.problems} == {"ragged_row"}
+    assert _stored(service) == before
+
+
+def test_empty_text_cells_are_missing_values():
+    from core import csvfile
+
+    frame = csvfile.read_frame(b"n,s\n1,x\n2,\n,y\n")
+    assert frame["s"].isna().tolist() == [False, True, False]
+    assert frame["n"].isna().tolist() == [False, False, True]
+
+
+def test_a_thousand_and_more_columns_are_registered_and_read_back(service):
+    columns = [f"feature_with_a_long_name_{i:05d}" for i in range(1500)]
+    body = (",".join(columns) + "\n" + ",".join(str(i) for i in range(1500)) + "\n").encode()
+    name = unique()
+    entry = service.register_csv(name, body)
+    assert [c.name for c in datasets.get(service.store, name).columns] == columns
+    assert entry.rows == 1 and datasets.list_datasets(service.store)
+
+
+@pytest.mark.parametrize("body", [b"a,b\n1,2,3\n", b"", b"a\n", b"a,a\n1,2\n"])
+def test_refused_uploads_leave_no_blob_and_no_row(service, body):
+    before = _stored(service)
+    with pytest.raises(InvalidRequest):
+        service.register_csv(unique(), body)
+    assert _stored(service) == before
+
+
+def test_a_row_that_cannot_be_written_takes_its_blobs_with_it(service, monkeypatch):
+    """Storage refusing the row (here: made to) must not leave the Parquet or schema blob behind."""
+    columns = ",".join(f"c{i:05d}" for i in range(3000))
+    before = _stored(service)
+
+    def refuse(table, entity):
+        raise RuntimeError("storage refused the row")
+
+    monkeypatch.setattr(service.store, "insert", refuse)
+    with pytest.raises(RuntimeError):
+        service.register_csv(unique(), f"{columns}\n{','.join('1' * 3000)}\n".encode())
+    monkeypatch.undo()
+    assert _stored(service) == before
+
+
+def test_long_names_and_descriptions_are_refused_before_storage(service):
+    with pytest.raises(InvalidRequest) as err:
+        datasets.get(service.store, "n" * 20_000)
+    assert err.value.problems[0].code == "invalid_name" and len(err.value.problems[0].message) < 300
+    with pytest.raises(InvalidRequest) as err:
+        service.register_csv(unique(), b"a\n1\n", "d" * 20_000)
+    assert err.value.problems[0].field == "description"

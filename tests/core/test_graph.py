@@ -434,3 +434,19 @@ def test_unknown_document_field_is_refused() -> None:
 def test_empty_pipeline_is_refused() -> None:
     with pytest.raises(ValidationError):
         Pipeline.model_validate({"name": "empty", "nodes": []})
+
+
+def test_a_node_parameter_bound_by_two_pipeline_parameters_is_a_problem_naming_the_second():
+    doc = sample()
+    doc["parameters"].append({"name": "share", "default": 0.5,
+                              "bindings": [{"node": "split", "parameter": FRACTION_ALIAS}]})
+    found = [p for p in problems(doc) if p.code == "parameter_bound_twice"]
+    assert [(p.node, p.parameter, p.field) for p in found] == [("split", "fraction", "parameters.share")]
+    assert "training_fraction" in found[0].message
+
+
+def test_a_pipeline_parameter_name_used_twice_is_a_problem_naming_it():
+    doc = sample()
+    doc["parameters"].append({"name": "training_fraction", "bindings": [{"node": "train", "parameter": "Label column"}]})
+    assert [p.field for p in problems(doc) if p.code == "duplicate_pipeline_parameter"] == [
+        "parameters.training_fraction"]

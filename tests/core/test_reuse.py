@@ -96,3 +96,22 @@ def test_set_dataset_as_pipeline_parameter_and_replace_it_on_submit(service):
     assert view["status"] == "Finished"
     split_log = view["nodes"]["split"]["logs"][0]
     assert re.search(r"split 11\d rows", split_log)  # 120 raw rows, a few less after cleaning
+
+
+def test_a_pipeline_parameter_name_in_use_or_a_node_parameter_already_bound_is_refused(service):
+    import pytest
+
+    from core.errors import Conflict
+
+    draft, _ = service.create_draft(tutorial())
+    with pytest.raises(Conflict) as taken:
+        service.add_pipeline_parameter(draft.id, PipelineInputRequest(
+            name="training_fraction", node="train", parameter="Label column"), None)
+    assert [(p.code, p.field) for p in taken.value.problems] == [
+        ("duplicate_pipeline_parameter", "parameters.training_fraction")]
+    with pytest.raises(Conflict) as bound:
+        service.add_pipeline_parameter(draft.id, PipelineInputRequest(
+            name="share", node="split", parameter="Fraction of rows in the first output dataset"), None)
+    assert [(p.code, p.node, p.parameter, p.field) for p in bound.value.problems] == [
+        ("parameter_bound_twice", "split", "fraction", "parameters.share")]
+    assert [p.name for p in service.get_draft(draft.id)[1].parameters] == ["training_fraction"]

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import azure.functions as func
 import pytest
 
-from core.errors import InvalidRequest, Problem
+from core.errors import DesignerError, InvalidRequest, Problem
 from functions import common
 
 
@@ -42,3 +42,18 @@ def test_bodies_must_be_json_objects():
     with pytest.raises(Exception) as err:
         common.parse_json(request(body=b"[1, 2]"))
     assert err.value.problems[0].field == "body"
+
+
+@pytest.mark.parametrize("body", [b"[" * 1000 + b"]" * 1000, b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}",
+                                  b"[" * 100_000])
+def test_json_nested_deeper_than_64_levels_is_refused(body):
+    with pytest.raises(DesignerError) as err:
+        common.load_json(body)
+    assert err.value.problems[0].code in ("json_too_deep", "invalid_json")
+
+
+def test_json_64_levels_deep_is_fine_and_errors_name_no_internals():
+    assert common.json_depth(common.load_json(b"[" * 64 + b"]" * 64)) == 64
+    with pytest.raises(Exception) as err:
+        common.load_json(b"9" * 5000)
+    assert "set_int_max_str_digits" not in err.value.problems[0].message

@@ -230,3 +230,18 @@ def test_python_cannot_reach_files_network_processes_or_secrets(
     assert outcomes["signing key"] == "None"
     assert os.environ["DESIGNER_ARTIFACT_SIGNING_KEY"] == "parent-secret-0123456789"
     assert not target.exists()
+
+
+def test_sql_runs_in_a_child_process_whose_memory_is_capped(t1: pd.DataFrame) -> None:
+    """``repeat('x', 3000000000)`` took 6 GB in the worker; the child's cap stops it, not the machine."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(ComponentError) as err:
+        sql("select repeat('x', 3000000000) as s", t1=t1)
+    assert "memory" in str(err.value) and err.value.code == "InvalidSQLScript"
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss < 3 * 1024**2  # KiB: under 3 GiB
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 512 * 1024  # not in this process
+    ctx = RunContext(features=SQL_ON)
+    assert sql("select count(*) as n from t1", ctx, t1=t1)["n"].tolist() == [3]
+    assert any("separate process" in line and "rlimits" in line for line in ctx.logs)

@@ -1,0 +1,193 @@
+"""The shapes of the main answers, for the API document (requests use the parsing models).
+
+Each extends the record it is built from with what the view adds, so a record's change shows
+in the document too. Answers may carry more keys than listed; the listed ones are promised.
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from core.assets import AssetVersion
+from core.datasets import DatasetVersion
+from core.drafts import Draft
+from core.endpoints import AuditEntry, Endpoint, EndpointVersion
+from core.errors import Problem
+from core.realtime import RealtimeEndpoint
+from core.runs import NodeRecord, RunRecord, Status
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class PortEntry(BaseModel):
+    id: str
+    name: str
+    type: str
+    optional: bool
+
+
+class ComponentEntry(BaseModel):
+    id: str
+    name: str
+    category: str
+    version: str
+    description: str
+    deterministic: bool = Field(description="False: always runs; its outputs are never reused")
+    enabled: bool = Field(description="False: switched off on this service (user code); validation says so")
+    inputs: list[PortEntry]
+    outputs: list[PortEntry]
+    parameters: dict[str, Any] = Field(description="JSON schema of the parameters")
+
+
+class ComponentList(BaseModel):
+    value: list[ComponentEntry]
+
+
+class Sample(BaseModel):
+    name: str
+    description: str
+
+
+class SampleList(BaseModel):
+    value: list[Sample]
+
+
+with warnings.catch_warnings():  # the views' keys are the records' properties, as answered
+    warnings.simplefilter("ignore", UserWarning)
+
+    class DatasetView(DatasetVersion):
+        ref: str = Field(...)
+
+    class NodeView(NodeRecord):
+        run_id: str | None = None  # not repeated in a node view
+        duration_seconds: float | None = Field(...)
+        reused: bool
+
+    class DatasetDetail(DatasetView):
+        ref: str = Field(...)
+        versions: list[DatasetView]
+
+
+class DatasetList(BaseModel):
+    value: list[DatasetView]
+
+
+class DraftView(Draft):
+    pipeline: dict[str, Any] | None = None
+    valid: bool | None = None
+    problems: list[Problem] | None = None
+
+
+class DraftList(BaseModel):
+    value: list[DraftView]
+
+
+class Validation(BaseModel):
+    valid: bool
+    problems: list[Problem]
+
+
+class RunStatus(BaseModel):
+    StatusCode: Status
+
+
+class RunAccepted(BaseModel):
+    """Azure ML's submit answer, plus where to follow the run."""
+
+    Id: str
+    run_id: str
+    experiment: str
+    RunHistoryExperimentName: str
+    PipelineEndpointName: str | None
+    PipelineVersion: int | None
+    Status: RunStatus
+    status_url: str
+
+
+class Experiment(BaseModel):
+    name: str
+    runs: int
+
+
+class ExperimentList(BaseModel):
+    value: list[Experiment]
+
+
+class Progress(BaseModel):
+    nodes_done: int
+    nodes_total: int
+
+
+class RunView(RunRecord):
+    progress: Progress | None = None
+    nodes: dict[str, NodeView] | None = None
+    metrics: dict[str, Any] | None = None
+
+
+class RunList(BaseModel):
+    value: list[RunView]
+
+
+class Registered(BaseModel):
+    type: Literal["dataset", "asset"]
+    name: str
+    version: int
+
+
+class AssetDetail(AssetVersion):
+    versions: list[AssetVersion]
+
+
+class AssetList(BaseModel):
+    value: list[AssetVersion]
+
+
+class EndpointList(BaseModel):
+    value: list[Endpoint]
+
+
+class EndpointDetail(Endpoint):
+    versions: list[EndpointVersion]
+    default_history: list[AuditEntry]
+
+
+class EndpointVersionDetail(EndpointVersion):
+    pipeline: dict[str, Any]
+
+
+class RealtimeView(RealtimeEndpoint):
+    scoring_uri: str
+    swagger_uri: str
+
+
+class RealtimeDeployed(RealtimeView):
+    keys: dict[str, str] = Field(description="primary and secondary key, shown only here")
+
+
+class RealtimeList(BaseModel):
+    value: list[RealtimeView]
+
+
+class NewKey(BaseModel):
+    keyType: Literal["primary", "secondary"]
+    key: str
+
+
+class ScoreRequest(BaseModel):
+    """The designer's body; MLflow's ``dataframe_split``, ``dataframe_records`` and ``instances``
+    are accepted too. The columns are each endpoint's own: see its ``swagger.json``."""
+
+    Inputs: dict[str, list[dict[str, Any]]] | None = None
+    GlobalParameters: dict[str, Any] | None = None
+    dataframe_split: dict[str, Any] | None = None
+    dataframe_records: list[dict[str, Any]] | None = None
+    instances: list[Any] | None = None
+
+
+class ScoreAnswer(BaseModel):
+    Results: dict[str, list[dict[str, Any]]] | None = None
+    predictions: list[Any] | None = None
