@@ -9,7 +9,9 @@ from core.errors import InvalidRequest, Problem
 from core.graph import Pipeline
 from core.runs import RunRecord
 from core.service import Job, PipelineInputRequest, Submission
-from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
+from functions.common import (
+    build, cacheable_json, caller, json_errors, json_response, log, parse_body, parse_json, service,
+)
 from functions.orchestration import ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -136,7 +138,7 @@ def list_runs(req: func.HttpRequest) -> func.HttpResponse:
 @bp.route(route="runs/{run_id}", methods=["GET"])
 @json_errors
 def get_run(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().get_run(req.route_params["run_id"]))
+    return cacheable_json(req, service().get_run(req.route_params["run_id"]))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])
