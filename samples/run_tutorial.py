@@ -21,6 +21,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", required=True, help="function key (x-functions-key)")
     parser.add_argument("--experiment", default="automobile-price")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--ui", action="store_true",
+                        help="finish with the designer's address of the run (the key in its fragment)")
     args = parser.parse_args(argv)
 
     with httpx.Client(base_url=f"{args.url}/api", headers={"x-functions-key": args.key}, timeout=60) as api:
@@ -48,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nEvaluate Model:")
     for name, value in run["metrics"]["evaluate"].items():
         print(f"  {name:<30} {value:,.4f}")
+    if args.ui:
+        print(f"\nThe designer, with this run open (its draft is under Designer):\n"
+              f"  {args.url}/api/ui/runs/{run_id}#key={args.key}\n"
+              f"  draft: {args.url}/api/ui/drafts/{draft['id']}")
     return 0
 
 

@@ -92,11 +92,10 @@ function useCatalogue(version, paused) {
     json("/components").then((c) => setComponents(c.value)).catch(setError);
     refreshDatasets().catch(setError);
   }, [version, paused, refreshDatasets]);
+  const byId = useMemo(() => new Map(components.map((c) => [c.id, c])), [components]);
+  const columns = useMemo(() => new Map(datasets.map((d) => [d.name, d.columns.map((c) => c.name)])), [datasets]);
   return useMemo(() => ({
-    list: components,
-    byId: new Map(components.map((c) => [c.id, c])),
-    ready: components.length > 0,
-    datasets, samples, refreshDatasets, error,
-    columns: new Map(datasets.map((d) => [d.name, d.columns.map((c) => c.name)])),
-  }), [components, datasets, samples, refreshDatasets, error]);
+    list: components, byId, ready: components.length > 0,
+    datasets, samples, refreshDatasets, error, columns,
+  }), [components, byId, datasets, samples, refreshDatasets, error, columns]);
 }

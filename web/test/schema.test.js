@@ -66,6 +66,7 @@ test("saved parameters named by designer name map to their fields", () => {
   assert.equal(fieldForKey("Label column", fields).name, "label_column");
   assert.equal(fieldForKey("Number of epochs", fields).name, "number_of_epochs");
   assert.equal(fieldForKey("nothing like it", fields), null);
+  assert.equal(fieldForKey("Learning rate for the online solver", fields).name, "learning_rate");
   assert.deepEqual(normaliseParameters({ "Label column": "price", odd: 1 }, fields), { label_column: "price", odd: 1 });
 });
 

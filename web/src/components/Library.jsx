@@ -37,7 +37,7 @@ export function Library({ onAdd, onDrop }) {
 
   return (
     <aside className="library" aria-label="Asset library">
-      <input type="search" className="search" placeholder="Search datasets and components"
+      <input type="search" className="search" placeholder="Search"
         aria-label="Search the asset library" value={query} onChange={(e) => setQuery(e.target.value)} />
       <div role="tablist" aria-label="Asset kinds" className="tabs">
         <button type="button" role="tab" aria-selected={tab === "datasets"} onClick={() => setTab("datasets")}>Datasets</button>

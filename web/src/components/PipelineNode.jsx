@@ -27,10 +27,12 @@ function PipelineNodeView({ id, data, selected }) {
     <div className={`node${selected ? " selected" : ""}${problems.length ? " has-problems" : ""}${run ? ` status-${run.status.replace(/ /g, "-")}` : ""}${isDataset ? " dataset" : ""}`}>
       <div className="node-head">
         <span className="node-title" title={name}>{name}</span>
+      </div>
+      <div className="node-sub">
+        <span className="node-kind">{isDataset ? "Dataset" : entry ? entry.category : "Unknown component"}</span>
         {problems.length > 0 && <span className="badge problem" title={problems.map((p) => p.message).join("\n")}>
           {problems.length} problem{problems.length > 1 ? "s" : ""}</span>}
       </div>
-      <div className="node-sub">{isDataset ? "Dataset" : entry ? entry.category : "Unknown component"}</div>
       {data.comment && <div className="node-comment">{data.comment}</div>}
       <div className="ports">
         <div className="port-col">

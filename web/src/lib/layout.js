@@ -1,13 +1,13 @@
 // One-click auto-layout: dagre's layered layout, left to right in data-flow order.
 import dagre from "@dagrejs/dagre";
 
-export const NODE_WIDTH = 240;
-export const NODE_HEIGHT = 110;
+export const NODE_WIDTH = 210;
+export const NODE_HEIGHT = 100;
 
 /** New positions (Map id -> {x, y}) for `nodes` so edges flow left to right. */
 export function layout(nodes, edges, { direction = "LR" } = {}) {
   const g = new dagre.graphlib.Graph();
-  g.setGraph({ rankdir: direction, nodesep: 40, ranksep: 90, marginx: 20, marginy: 20 });
+  g.setGraph({ rankdir: direction, nodesep: 30, ranksep: 60, marginx: 20, marginy: 20 });
   g.setDefaultEdgeLabel(() => ({}));
   for (const n of nodes) {
     g.setNode(n.id, { width: n.measured?.width ?? NODE_WIDTH, height: n.measured?.height ?? NODE_HEIGHT });

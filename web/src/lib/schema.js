@@ -111,9 +111,14 @@ const squash = (s) => String(s).toLowerCase().replace(/[^a-z0-9]+/g, "");
 /** The field a saved parameter key names: documents may use the field name or the designer
  * name. Returns null when no field matches (the key is kept and shown as saved). */
 export function fieldForKey(key, fields) {
-  return fields.find((f) => f.name === key)
-    ?? fields.find((f) => squash(f.title) === squash(key) || squash(f.name) === squash(key))
-    ?? null;
+  const exact = fields.find((f) => f.name === key)
+    ?? fields.find((f) => squash(f.title) === squash(key) || squash(f.name) === squash(key));
+  if (exact) return exact;
+  // The schema carries field names and titles, not the designer's longer names ("Fraction of
+  // rows in the first output dataset" for "Fraction"): take a title that starts the key, if one.
+  const lower = String(key).toLowerCase();
+  const prefixed = fields.filter((f) => lower.startsWith(`${String(f.title).toLowerCase()} `));
+  return prefixed.length === 1 ? prefixed[0] : null;
 }
 
 /** Parameters with every recognised key under its field name (unrecognised keys kept). */

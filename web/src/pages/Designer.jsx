@@ -53,9 +53,9 @@ function Designer({ draftId }) {
     const { nodes: doc, edges: docEdges, ...rest } = draft.pipeline;
     const { nodes: n, edges: e, unplaced } = toFlow(draft.pipeline, cat.byId);
     let placed = n;
-    if (unplaced.length) {
+    if (unplaced.length) { // saved positions and dagre's do not mix: lay out the whole graph
       const pos = layout(n, e);
-      placed = n.map((x) => (unplaced.includes(x.id) ? { ...x, position: pos.get(x.id) } : x));
+      placed = n.map((x) => ({ ...x, position: pos.get(x.id) }));
     }
     etag.current = draft.etag;
     setMeta(rest);
@@ -65,11 +65,14 @@ function Designer({ draftId }) {
     history.current = new History({ nodes: strip(placed), edges: e });
     setHistoryVersion((v) => v + 1);
     setSave({ state: "saved" });
-    setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+    // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
+    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
   }, [draftId, cat.byId, flow]);
 
+  const loaded = useRef(false);
   useEffect(() => {
-    if (!cat.ready) return;
+    if (!cat.ready || loaded.current) return;
+    loaded.current = true; // once per page: a later catalogue refresh must not reload the draft
     load().catch(setLoadError);
   }, [cat.ready, load]);
 
@@ -163,7 +166,7 @@ function Designer({ draftId }) {
     }
     const id = newNodeId(item.kind === "dataset" ? item.name : entry.name, new Set(n.map((x) => x.id)));
     const node = {
-      id, type: NODE_TYPE, position: { x: Math.round(position.x - 110), y: Math.round(position.y - 30) }, selected: true,
+      id, type: NODE_TYPE, position: { x: Math.round(position.x - 105), y: Math.round(position.y - 20) }, selected: true,
       data: { component: entry.id, parameters: item.kind === "dataset" ? { name: item.name } : {}, comment: "", regenerate_output: false },
     };
     commit([...n.map((x) => (x.selected ? { ...x, selected: false } : x)), node], e);
@@ -354,10 +357,10 @@ function Designer({ draftId }) {
               onConnect={onConnect} onConnectEnd={onConnectEnd} isValidConnection={validConnection}
               onNodeDragStop={onNodeDragStop} deleteKeyCode={null} selectionKeyCode="Shift"
               multiSelectionKeyCode={["Shift", "Meta", "Control"]} onlyRenderVisibleElements={nodes.length > 60}
-              minZoom={0.1} maxZoom={2} defaultEdgeOptions={{ type: "smoothstep" }}
+              minZoom={0.1} maxZoom={2}
               proOptions={{ hideAttribution: true }}>
               <Background gap={20} />
-              <MiniMap pannable zoomable ariaLabel="Minimap" />
+              <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 160, height: 100 }} />
               <Controls aria-label="Zoom controls" showInteractive={false} />
             </ReactFlow>
             {nodes.length === 0 && (
@@ -413,7 +416,7 @@ function PipelinePane({ meta, count }) {
           ))}
         </ul>
       ) : <p className="muted">None. Use "Set as pipeline parameter" on a node's parameter.</p>}
-      {meta.kind && meta.kind !== "training" && <p className="muted">Kind: {meta.kind} inference pipeline</p>}
+      {meta.kind && meta.kind !== "training" && <p className="muted">{meta.kind.startsWith("realtime") ? "A real-time" : "A batch"} inference pipeline.</p>}
     </aside>
   );
 }

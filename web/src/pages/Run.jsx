@@ -75,7 +75,8 @@ function RunView({ runId }) {
       }
       setGraph({ edges, doc });
       setNodes(placed.map((n) => ({ ...n, draggable: false, connectable: false })));
-      setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+      // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
+    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
     })();
   }, [run, graph, cat.ready, cat.byId, flow]);
 
@@ -114,18 +115,19 @@ function RunView({ runId }) {
   return (
     <div className="designer run">
       <div className="toolbar" role="toolbar" aria-label="Run actions">
-        <h1 className="draft-name">{run.pipeline_name} <span className="muted">· run {runId.slice(0, 8)}</span></h1>
+        <h1 className="draft-name" title={`${run.pipeline_name}, run ${runId}`}>{run.pipeline_name}</h1>
         <span className={`run-status s-${run.status}`} role="status" aria-label={`Run status: ${run.status}`}>{run.status}</span>
         <div className="progress" role="progressbar" aria-label="Run progress" aria-valuemin={0} aria-valuemax={100} aria-valuenow={pct}
           aria-valuetext={`${run.progress?.nodes_done ?? 0} of ${run.progress?.nodes_total ?? 0} nodes`}>
           <div className="bar" style={{ width: `${pct}%` }} />
         </div>
-        <span className="muted">{run.progress?.nodes_done}/{run.progress?.nodes_total} nodes</span>
+        <span className="muted">{run.progress?.nodes_done}/{run.progress?.nodes_total}</span>
         <span className="spacer" />
         <Link to={`/experiments/${enc(run.experiment)}`}>Experiment history</Link>
         <button type="button" onClick={() => act("clone")}>Clone to draft</button>
-        <button type="button" onClick={() => act("realtime")} disabled={!finished}>Create real-time inference pipeline</button>
-        <button type="button" onClick={() => act("batch")} disabled={!finished}>Create batch inference pipeline</button>
+        <span className="muted">Create:</span>
+        <button type="button" onClick={() => act("realtime")} disabled={!finished} aria-label="Create real-time inference pipeline">Real-time inference pipeline</button>
+        <button type="button" onClick={() => act("batch")} disabled={!finished} aria-label="Create batch inference pipeline">Batch inference pipeline</button>
       </div>
       {notice && <div className={`notice ${notice.kind}`} role="alert"><span>{notice.text}</span>
         <button type="button" className="icon" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button></div>}
@@ -136,9 +138,9 @@ function RunView({ runId }) {
             <ReactFlow nodes={shownNodes} edges={graph?.edges ?? []} nodeTypes={nodeTypes}
               onNodesChange={(c) => setNodes((ns) => applyNodeChanges(c.filter((x) => x.type === "select" || x.type === "dimensions"), ns))}
               nodesDraggable={false} nodesConnectable={false} deleteKeyCode={null} minZoom={0.1}
-              defaultEdgeOptions={{ type: "smoothstep" }} proOptions={{ hideAttribution: true }}>
+              proOptions={{ hideAttribution: true }}>
               <Background gap={20} />
-              <MiniMap pannable zoomable ariaLabel="Minimap" />
+              <MiniMap pannable zoomable ariaLabel="Minimap" style={{ width: 160, height: 100 }} />
               <Controls aria-label="Zoom controls" showInteractive={false} />
             </ReactFlow>
           </div>
