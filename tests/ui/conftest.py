@@ -73,6 +73,17 @@ def shot(request):
     return take
 
 
+@pytest.fixture
+def docs_shot():
+    """docs_shot(page, "canvas") writes docs/canvas.png for the README when
+    UPDATE_DOCS_SCREENSHOTS=1 (the images are committed; a normal run leaves them alone)."""
+    def take(page, name: str) -> None:
+        if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
+            (ROOT / "docs").mkdir(exist_ok=True)
+            page.screenshot(path=ROOT / "docs" / f"{name}.png")
+    return take
+
+
 def signed_in(path: str = "/") -> str:
     return f"{path}#key={FUNCTION_KEY}"
 

@@ -21,7 +21,7 @@ NODES = [  # (library tab, entry, x, y on the canvas): a grid clear of the canva
 ]
 
 
-def test_build_and_run_the_tutorial(page: Page, ui: str, shot) -> None:
+def test_build_and_run_the_tutorial(page: Page, ui: str, shot, docs_shot) -> None:
     page.goto(ui + signed_in("/"))
     page.get_by_role("button", name="New draft").click()
     dialog = page.get_by_role("dialog", name="New draft")
@@ -67,6 +67,7 @@ def test_build_and_run_the_tutorial(page: Page, ui: str, shot) -> None:
     saved(page)
     expect(page.get_by_role("button", name=re.compile("No problems"))).to_be_visible()
     shot(page, "parameters-set")
+    docs_shot(page, "canvas")
 
     page.get_by_role("button", name="Submit", exact=True).click()
     submit = page.get_by_role("dialog", name="Submit the pipeline")
@@ -89,6 +90,7 @@ def test_build_and_run_the_tutorial(page: Page, ui: str, shot) -> None:
     expect(plot.first).to_be_visible()
     assert plot.first.evaluate("img => img.naturalWidth") > 100
     shot(page, "evaluate-details")
+    docs_shot(page, "run")
 
     page.get_by_role("button", name="Create real-time inference pipeline").click()
     expect(page).to_have_url(re.compile(r"/api/ui/drafts/\w+"))

@@ -50,6 +50,7 @@ function Designer({ draftId }) {
   // ---- load -------------------------------------------------------------------------------
   const load = useCallback(async () => {
     const draft = await json(`/pipelines/${enc(draftId)}`);
+    performance.mark("designer:draft-received"); // the canvas benchmark times rendering from here
     const { nodes: doc, edges: docEdges, ...rest } = draft.pipeline;
     const { nodes: n, edges: e, unplaced } = toFlow(draft.pipeline, cat.byId);
     let placed = n;
@@ -279,13 +280,20 @@ function Designer({ draftId }) {
 
   // ---- derived ----------------------------------------------------------------------------
   const byNode = useMemo(() => problemsByNode(problems), [problems]);
+  // Each canvas node is decorated once per change of that node (or of the problems): a drag
+  // then re-renders only the dragged node, not all of a 200-node draft.
+  const decorated = useRef(new WeakMap());
   const shownNodes = useMemo(() => nodes.map((n) => {
     const ps = byNode.get(n.id);
+    const hit = decorated.current.get(n);
+    if (hit && hit.ps === ps && hit.byId === cat.byId) return hit.out;
     const name = displayName(n, cat.byId);
     const entry = cat.byId.get(n.data.component);
     const label = `${name}: ${entry?.name ?? n.data.component}${ps ? `, ${ps.length} problem${ps.length > 1 ? "s" : ""}` : ""}`;
-    return { ...n, ariaLabel: label, domAttributes: { "data-problems": ps ? String(ps.length) : "0" },
-             data: ps ? { ...n.data, problems: ps } : n.data };
+    const out = { ...n, ariaLabel: label, domAttributes: { "data-problems": ps ? String(ps.length) : "0" },
+                  data: ps ? { ...n.data, problems: ps } : n.data };
+    decorated.current.set(n, { ps, byId: cat.byId, out });
+    return out;
   }), [nodes, byNode, cat.byId]);
   const selected = nodes.filter((n) => n.selected);
   const one = selected.length === 1 ? selected[0] : null;
