@@ -43,9 +43,12 @@ FRAME_RECORDER = """() => { window.__frames = []; window.__recording = true;
   const tick = (t) => { if (!window.__recording) return; window.__frames.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
 FRAME_STOP = "() => { window.__recording = false; return window.__frames; }"
+# Ready: the draft is on the canvas, every node React Flow renders is laid out (a large draft
+# opens at a readable zoom, so only the nodes in view are in the DOM).
 READY = """(n) => { const nodes = document.querySelectorAll('.react-flow__node');
   if (n === 0) return document.querySelector('.empty-hint') !== null && document.querySelector('.react-flow__pane') !== null;
-  return nodes.length === n && [...nodes].every((e) => e.offsetWidth > 0); }"""
+  return nodes.length > 0 && [...nodes].every((e) => e.offsetWidth > 0)
+    && document.querySelector('.react-flow__viewport').style.transform !== ''; }"""
 
 
 def copies(count: int) -> dict[str, Any]:
@@ -94,6 +97,7 @@ def measure(browser, url: str, nodes: int, steps: int) -> dict[str, Any]:
         page.wait_for_function(READY, arg=nodes, timeout=60000, polling="raf")
         ready_ms = page.evaluate("() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))")
         received = page.evaluate("() => performance.getEntriesByName('designer:draft-received')[0]?.startTime ?? null")
+        rendered = page.locator(".react-flow__node").count()
         box = page.locator(".react-flow__pane").bounding_box()
         pan = gesture(page, (box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.9),
                       (box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.6), steps)
@@ -103,6 +107,7 @@ def measure(browser, url: str, nodes: int, steps: int) -> dict[str, Any]:
             start = (node["x"] + node["width"] / 2, node["y"] + 6)
             drag = gesture(page, start, (start[0] + 200, start[1] + 120), steps)
         return {"ready_ms": ready_ms, "render_ms": ready_ms - received if received is not None else None,
+                "nodes_in_dom": rendered,
                 "pan": pan, "drag": drag}
     finally:
         page.close()

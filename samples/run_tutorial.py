@@ -13,6 +13,15 @@ from pathlib import Path
 import httpx
 
 PIPELINE = Path(__file__).resolve().parent / "pipelines" / "automobile-price-training.json"
+# Where the designer shows the tutorial's nodes (layout only: validation and reuse ignore it).
+POSITIONS = {"automobile": (0, 0), "select": (240, 0), "clean": (480, 0), "split": (0, 150),
+             "learner": (240, 150), "train": (480, 150), "score": (0, 300), "evaluate": (240, 300)}
+
+
+def laid_out(pipeline: dict) -> dict:
+    nodes = [{**n, "position": {"x": POSITIONS[n["id"]][0], "y": POSITIONS[n["id"]][1]}}
+             if n["id"] in POSITIONS and "position" not in n else n for n in pipeline["nodes"]]
+    return {**pipeline, "nodes": nodes}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
         sample = api.post("/samples/automobile-price-raw").raise_for_status().json()
         print(f"dataset {sample['name']} v{sample['version']}: {sample['rows']} rows x {len(sample['columns'])} columns")
 
-        draft = api.post("/pipelines", content=PIPELINE.read_bytes()).raise_for_status().json()
+        draft = api.post("/pipelines", json=laid_out(json.loads(PIPELINE.read_text()))).raise_for_status().json()
         print(f"draft {draft['id']} '{draft['name']}' valid={draft['valid']}")
 
         submitted = api.post(f"/experiments/{args.experiment}/runs", json={"draft_id": draft["id"]})

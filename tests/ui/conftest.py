@@ -20,12 +20,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
-def pytest_collection_modifyitems(items):
-    if not Path(CHROMIUM).exists():
-        raise pytest.UsageError(f"tests/ui need Chromium at {CHROMIUM}: run `bash scripts/test.sh` as root "
-                                "(it installs it) or `apt-get install -y chromium fonts-dejavu-core`")
-
-
 @pytest.fixture(scope="session", autouse=True)
 def built_ui() -> None:
     """The bundle the host serves: built by setup.sh; built here if a checkout skipped it."""
@@ -37,6 +31,9 @@ def built_ui() -> None:
 
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"the UI tests need Chromium at {CHROMIUM}: run `bash scripts/test.sh` as root (it installs "
+                    "it) or `apt-get install -y chromium fonts-dejavu-core`", pytrace=False)
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
@@ -87,8 +84,6 @@ def docs_shot():
 def signed_in(path: str = "/") -> str:
     return f"{path}#key={FUNCTION_KEY}"
 
-
-os.environ.setdefault("PW_TEST_SCREENSHOT_NO_FONTS_READY", "1")
 
 
 @pytest.fixture(autouse=True)

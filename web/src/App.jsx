@@ -67,6 +67,7 @@ function SignInDialog({ onDone }) {
       <form onSubmit={submit}>
         <p>Enter the function key of this app (locally: <code>.local/function-key</code>; in Azure:
           the app's <code>default</code> function key). It is kept for this browser tab only.</p>
+        <p className="muted">Where the app uses Entra ID sign-in, <a href={`/.auth/login/aad?post_login_redirect_uri=${encodeURIComponent(window.location.pathname)}`}>sign in with your organisation account</a> first.</p>
         <label className="field">Function key
           <input type="password" autoFocus value={value} onChange={(e) => setValue(e.target.value)} />
         </label>

@@ -1,12 +1,12 @@
 // The asset library: datasets (registered and samples) and the component catalogue by
 // category, filtered as you type. Drag an entry onto the canvas, double-click it, or press
 // Enter on it to add a node.
-import { useMemo, useRef, useState } from "react";
+import { memo, useMemo, useRef, useState } from "react";
 import { useCatalogue } from "../catalogue.js";
 
 const HIDDEN = new Set(["dataset"]);
 
-export function Library({ onAdd, onDrop }) {
+export const Library = memo(function Library({ onAdd, onDrop }) {
   const { list, datasets, samples } = useCatalogue();
   const [tab, setTab] = useState("datasets");
   const [query, setQuery] = useState("");
@@ -60,7 +60,7 @@ export function Library({ onAdd, onDrop }) {
       </div>
     </aside>
   );
-}
+});
 
 /** One library entry. Dragging uses pointer events (a ghost follows the pointer), so the same
  * code serves mouse, pen and touch, and a real mouse drag in tests is a real drag here. */

@@ -7,6 +7,15 @@ export function ProblemsPanel({ problems, nodes, onSelect }) {
   const { byId } = useCatalogue();
   const [open, setOpen] = useState(true);
   const names = new Map(nodes.map((n) => [n.id, displayName(n, byId)]));
+  const portName = (p) => {
+    const entry = byId.get(nodes.find((n) => n.id === p.node)?.data.component);
+    const port = [...(entry?.inputs ?? []), ...(entry?.outputs ?? [])].find((x) => x.id === p.port || x.name === p.port);
+    return port?.name ?? p.port;
+  };
+  const parameterName = (p) => {
+    const entry = byId.get(nodes.find((n) => n.id === p.node)?.data.component);
+    return entry?.parameters?.properties?.[p.parameter]?.title ?? p.parameter;
+  };
   return (
     <section className={`problems${open ? " open" : ""}`} aria-label="Problems">
       <button type="button" className="problems-head" aria-expanded={open} onClick={() => setOpen(!open)}>
@@ -15,7 +24,7 @@ export function ProblemsPanel({ problems, nodes, onSelect }) {
       {open && problems.length > 0 && (
         <ul>
           {problems.map((p, i) => {
-            const where = [p.node && (names.get(p.node) ?? p.node), p.port && `port ${p.port}`, p.parameter && `parameter ${p.parameter}`]
+            const where = [p.node && (names.get(p.node) ?? p.node), p.port && `port ${portName(p)}`, p.parameter && `parameter ${parameterName(p)}`]
               .filter(Boolean).join(" · ");
             return (
               <li key={i}>

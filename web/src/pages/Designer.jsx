@@ -67,7 +67,7 @@ function Designer({ draftId }) {
     setHistoryVersion((v) => v + 1);
     setSave({ state: "saved" });
     // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
-    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.5 }), 50);
   }, [draftId, cat.byId, flow]);
 
   const loaded = useRef(false);
@@ -118,7 +118,16 @@ function Designer({ draftId }) {
   }, [saveNow]);
   const saveState = useRef(save.state);
   saveState.current = save.state;
-  useEffect(() => () => clearTimeout(timer.current), []);
+  // Leaving the page saves what is pending; closing the tab with unsaved changes asks first.
+  useEffect(() => {
+    const warn = (e) => { if (dirty.current > 0) { e.preventDefault(); e.returnValue = ""; } };
+    window.addEventListener("beforeunload", warn);
+    return () => {
+      window.removeEventListener("beforeunload", warn);
+      clearTimeout(timer.current);
+      if (dirty.current > 0 && saveState.current !== "conflict") saveNow().catch(() => {});
+    };
+  }, [saveNow]);
 
   /** Save what is pending now (before submitting, or leaving). */
   const flush = useCallback(async () => {
@@ -186,9 +195,10 @@ function Designer({ draftId }) {
   const onEdgesChange = useCallback((changes) => {
     setEdges((es) => applyEdgeChanges(changes.filter((c) => c.type === "select"), es));
   }, []);
-  const onNodeDragStop = useCallback(() => {
-    const { nodes: n, edges: e } = state.current;
-    commit(n, e);
+  const onNodeDragStop = useCallback((_event, _node, dragged) => {
+    const { nodes: n, edges: e } = state.current; // may lag the last move by a render: take
+    const moved = new Map((dragged ?? []).map((d) => [d.id, d.position])); // the final positions
+    commit(n.map((x) => (moved.has(x.id) ? { ...x, position: { ...moved.get(x.id) } } : x)), e);
   }, [commit]);
 
   const refuse = (text) => setNotice({ kind: "error", text: `Connection refused: ${text}` });
@@ -357,7 +367,7 @@ function Designer({ draftId }) {
         </div>
       )}
       <div className="workspace">
-        <Library onAdd={(item) => addNode(item)} onDrop={onLibraryDrop} />
+        <Library onAdd={addNode} onDrop={onLibraryDrop} />
         <div className="canvas-column">
           <div className="canvas" ref={wrapper} aria-label="Canvas" role="region">
             <ReactFlow nodes={shownNodes} edges={edges} nodeTypes={nodeTypes}

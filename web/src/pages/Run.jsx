@@ -56,8 +56,10 @@ function RunView({ runId }) {
   const [dialog, setDialog] = useState(null);
 
   // The graph: the run's own pipeline where the API gives it, else its draft's.
+  const fetching = useRef(false);
   useEffect(() => {
-    if (!run || graph || !cat.ready) return;
+    if (!run || graph || !cat.ready || fetching.current) return;
+    fetching.current = true;
     (async () => {
       let doc = run.pipeline ?? null;
       if (!doc && run.draft_id) doc = (await json(`/pipelines/${enc(run.draft_id)}`).catch(() => null))?.pipeline ?? null;
@@ -76,7 +78,7 @@ function RunView({ runId }) {
       setGraph({ edges, doc });
       setNodes(placed.map((n) => ({ ...n, draggable: false, connectable: false })));
       // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
-    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.2, maxZoom: 1 }), 50);
+    if (placed.length) setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.5 }), 50);
     })();
   }, [run, graph, cat.ready, cat.byId, flow]);
 
@@ -228,7 +230,10 @@ function NodeDetails({ runId, node, record, doc, onRegister }) {
 }
 
 function formatMetric(v) {
-  if (typeof v === "number") return Math.abs(v) >= 1000 ? v.toLocaleString(undefined, { maximumFractionDigits: 2 }) : v.toPrecision(4);
+  if (typeof v === "number") {
+    if (Number.isInteger(v)) return v.toLocaleString();
+    return Math.abs(v) >= 1000 ? v.toLocaleString(undefined, { maximumFractionDigits: 2 }) : v.toPrecision(4);
+  }
   return typeof v === "object" ? JSON.stringify(v) : String(v);
 }
 
