@@ -62,7 +62,11 @@ function RunView({ runId }) {
     fetching.current = true;
     (async () => {
       let doc = run.pipeline ?? null;
-      if (!doc && run.draft_id) doc = (await json(`/pipelines/${enc(run.draft_id)}`).catch(() => null))?.pipeline ?? null;
+      let fromDraft = false;
+      if (!doc && run.draft_id) {
+        doc = (await json(`/pipelines/${enc(run.draft_id)}`).catch(() => null))?.pipeline ?? null;
+        fromDraft = Boolean(doc);
+      }
       if (!doc || !Object.keys(run.nodes).every((n) => doc.nodes.some((x) => x.id === n))) {
         doc = { nodes: Object.values(run.nodes).map((n) => ({ id: n.node_id, component: n.component })), edges: [] };
         doc.nodes = doc.nodes.map((n) => ({ ...n, position: null }));
@@ -75,7 +79,7 @@ function RunView({ runId }) {
         const pos = layout(f.nodes, edges);
         placed = f.nodes.map((n) => ({ ...n, position: pos.get(n.id) }));
       }
-      setGraph({ edges, doc });
+      setGraph({ edges, doc, fromDraft });
       setNodes(placed.map((n) => ({ ...n, draggable: false, connectable: false })));
       // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
     if (placed.length) setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.5 }), 50);
@@ -149,6 +153,7 @@ function RunView({ runId }) {
         </div>
         {selected ? (
           <NodeDetails key={selected.id} runId={runId} node={selected} record={run.nodes[selected.id]} doc={graph?.doc}
+            fromDraft={graph?.fromDraft}
             onNotice={setNotice} onRegister={(port) => setDialog({ port, node: selected.id })} />
         ) : (
           <aside className="properties" aria-label="Run">
@@ -177,7 +182,7 @@ function RunView({ runId }) {
   );
 }
 
-function NodeDetails({ runId, node, record, doc, onRegister }) {
+function NodeDetails({ runId, node, record, doc, fromDraft, onRegister }) {
   const cat = useCatalogue();
   const entry = cat.byId.get(node.data.component) ?? findComponent(record?.component, cat.byId);
   const name = displayName(node, cat.byId);
@@ -192,7 +197,7 @@ function NodeDetails({ runId, node, record, doc, onRegister }) {
       {record?.reused && <p>Reused: its outputs come from {record.reused_from
         ? <Link to={`/runs/${record.reused_from}`}>run {record.reused_from.slice(0, 8)}</Link> : "an earlier run"}.</p>}
       <details open={Object.keys(params ?? {}).length > 0 && Object.keys(params ?? {}).length < 6}>
-        <summary>Parameters used</summary>
+        <summary>{fromDraft ? "Parameters (as in the draft now)" : "Parameters used"}</summary>
         {Object.keys(params ?? {}).length ? (
           <table className="table small"><tbody>
             {Object.entries(params).map(([k, v]) => <tr key={k}><th scope="row">{k}</th><td><code>{JSON.stringify(v)}</code></td></tr>)}
