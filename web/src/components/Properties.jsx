@@ -5,7 +5,7 @@ import { displayName } from "../lib/graph.js";
 import { concernsParameter } from "../lib/problems.js";
 import { fieldForKey, fromSimplePick, isVisible, parseInput, schemaToFields, simplePick } from "../lib/schema.js";
 
-export function Properties({ node, problems, columns, onChange, onParameter, readOnly = false }) {
+export function Properties({ node, problems, columns, onChange, onParameter, bound = {}, readOnly = false }) {
   const { byId, list, datasets, samples } = useCatalogue();
   const entry = byId.get(node.data.component);
   const fields = useMemo(() => (entry ? schemaToFields(entry.parameters) : []), [entry]);
@@ -32,7 +32,7 @@ export function Properties({ node, problems, columns, onChange, onParameter, rea
         <legend>Parameters</legend>
         {fields.length === 0 && <p className="muted">This component has no parameters.</p>}
         {fields.filter((f) => isVisible(f, values, fields)).map((f) => (
-          <ParameterField key={f.name} field={f} value={values[f.name]} columns={columns}
+          <ParameterField key={f.name} field={f} value={values[f.name]} columns={columns} boundTo={bound[f.name]}
             problems={problems.filter((p) => concernsParameter(p, f))}
             datasets={entry?.id === "dataset" ? [...new Set([...datasets.map((d) => d.name), ...samples.map((s) => s.name)])] : null}
             onValue={(v) => setValue(f.name, v)}
@@ -68,7 +68,7 @@ function CommentField({ value, onValue }) {
   );
 }
 
-function ParameterField({ field, value, columns, problems, datasets, onValue, onParameter }) {
+function ParameterField({ field, value, columns, problems, datasets, onValue, onParameter, boundTo }) {
   const id = useId();
   const shown = value === undefined ? field.default : value;
   const [text, setText] = useState(toText(shown));
@@ -117,6 +117,7 @@ function ParameterField({ field, value, columns, problems, datasets, onValue, on
           onClick={onParameter}>Set as pipeline parameter</button>}
       </div>
       {control}
+      {boundTo && <span className="bound">Pipeline parameter {boundTo}: its value is set when the pipeline is submitted.</span>}
       {field.hasDefault && <span className="hint">Default: {field.default === null ? "none" : toText(field.default)}
         {boundsText(field)}</span>}
       {!field.hasDefault && boundsText(field) && <span className="hint">{boundsText(field).trim()}</span>}

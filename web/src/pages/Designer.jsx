@@ -16,6 +16,7 @@ import { copySelection, displayName, edgeId, newNodeId, pasteClip, toDocument, t
 import { layout } from "../lib/layout.js";
 import { connectionProblem } from "../lib/ports.js";
 import { problemsByNode } from "../lib/problems.js";
+import { fieldForKey, schemaToFields } from "../lib/schema.js";
 import { navigate } from "../router.jsx";
 
 const AUTOSAVE_MS = 700;
@@ -389,6 +390,8 @@ function Designer({ draftId }) {
         </div>
         {one ? (
           <Properties node={one} problems={byNode.get(one.id) ?? []} columns={columns}
+            bound={Object.fromEntries((meta.parameters ?? []).flatMap((p) => p.bindings
+              .filter((b) => b.node === one.id).map((b) => [fieldNameOf(one, b.parameter, cat.byId), p.name])))}
             onChange={(patch, coalesce) => updateNode(one.id, patch, coalesce)} onParameter={setAsParameter} />
         ) : (
           <PipelinePane meta={meta} count={selected.length} />
@@ -411,6 +414,12 @@ function Designer({ draftId }) {
       )}
     </div>
   );
+}
+
+/** The field a binding names (bindings may use the field name or the designer name). */
+function fieldNameOf(node, parameter, catalogue) {
+  const entry = catalogue.get(node.data.component);
+  return (entry && fieldForKey(parameter, schemaToFields(entry.parameters))?.name) ?? parameter;
 }
 
 function SaveStatus({ save }) {
