@@ -10,12 +10,16 @@ from pathlib import Path
 
 import httpx
 import pytest
+from playwright.sync_api import expect
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import FUNCTION_KEY, host_url  # noqa: F401 - the shared local host fixture
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / ".local" / "screenshots"
+# Assertions wait for the UI; on two shared cores the first sample registration alone can take
+# several seconds, so allow more than Playwright's default 5 s.
+expect.set_options(timeout=20_000)
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 

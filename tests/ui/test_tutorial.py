@@ -9,15 +9,17 @@ from playwright.sync_api import Page, expect
 from tests.ui.conftest import signed_in
 from tests.ui.helpers import add_from_library, connect, node_named, saved
 
-NODES = [  # (library tab, entry, x, y on the canvas): a grid clear of the canvas edges and minimap
-    ("Datasets", "automobile-price-raw", 120, 50),
-    ("Components", "Select Columns in Dataset", 345, 50),
-    ("Components", "Clean Missing Data", 570, 50),
-    ("Components", "Split Data", 120, 190),
-    ("Components", "Linear Regression", 345, 190),
-    ("Components", "Train Model", 570, 190),
-    ("Components", "Score Model", 120, 330),
-    ("Components", "Evaluate Model", 345, 330),
+# (library tab, entry, x, y on the canvas): a grid clear of the minimap and of the canvas edges,
+# where dragging a connection would pan the view.
+NODES = [
+    ("Datasets", "automobile-price-raw", 115, 50),
+    ("Components", "Select Columns in Dataset", 335, 50),
+    ("Components", "Clean Missing Data", 555, 50),
+    ("Components", "Split Data", 115, 190),
+    ("Components", "Linear Regression", 335, 190),
+    ("Components", "Train Model", 555, 190),
+    ("Components", "Score Model", 115, 330),
+    ("Components", "Evaluate Model", 335, 330),
 ]
 
 
