@@ -10,7 +10,7 @@ import graphlib
 from collections import Counter
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from core import names
 from core.components import Component, Params, lookup
@@ -49,6 +49,13 @@ class Edge(_Model):
     target: PortRef
 
 
+class Position(_Model):
+    """Where a node sits on the canvas. Layout only: validation and step-output reuse ignore it."""
+
+    x: float = Field(allow_inf_nan=False)
+    y: float = Field(allow_inf_nan=False)
+
+
 class Node(_Model):
     id: str = Field(pattern=NODE_ID_PATTERN)
     component: str
@@ -59,6 +66,7 @@ class Node(_Model):
     run_settings: dict[str, Any] = Field(default_factory=dict, description=(
         "How the node runs: timeout_seconds, max_retries, retry_backoff_seconds, mini_batch_rows "
         "(scoring nodes); never part of the reuse key"))
+    position: Position | None = Field(None, description="Canvas position; layout only")
 
 
 class Binding(_Model):
@@ -89,13 +97,6 @@ class Pipeline(_Model):
     outputs: list[PortRef] = Field(default_factory=list,
                                    description="Where a run's results are: listed with download links")
 
-    @field_validator("nodes")
-    @classmethod
-    def _not_empty(cls, nodes: list[Node]) -> list[Node]:
-        if not nodes:
-            raise ValueError("a pipeline needs at least one node")
-        return nodes
-
     # ---- lookups --------------------------------------------------------------------------
     def node(self, node_id: str) -> Node:
         return next(n for n in self.nodes if n.id == node_id)
@@ -107,6 +108,9 @@ class Pipeline(_Model):
     def validate(self) -> list[Problem]:  # type: ignore[override]
         """Every problem in the document; an empty list means it can run."""
         problems: list[Problem] = []
+        if not self.nodes:
+            problems.append(Problem(code="no_nodes", field="nodes",
+                                    message="The pipeline has no nodes: add a dataset and components"))
         components = self._check_nodes(problems)
         self._check_edges(components, problems)
         self._check_required_inputs(components, problems)

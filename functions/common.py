@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import inspect
 import json
 import logging
@@ -40,6 +41,19 @@ def service() -> Service:
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(json.dumps(data, default=str), status_code=status,
                              mimetype="application/json", headers=headers)
+
+
+def cacheable_json(req: func.HttpRequest, data: Any) -> func.HttpResponse:
+    """JSON with an ETag of its content; 304 when the client's ``If-None-Match`` still holds.
+
+    Pollers (the canvas watching a run) then move a few bytes while nothing changes.
+    """
+    body = json.dumps(data, default=str)
+    etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in (t.strip() for t in req.headers.get("if-none-match", "").split(",")):
+        return func.HttpResponse(status_code=304, headers=headers)
+    return func.HttpResponse(body, status_code=200, mimetype="application/json", headers=headers)
 
 
 def problems_response(status: int, code: str, message: str, problems: list[Problem]) -> func.HttpResponse:

@@ -13,7 +13,9 @@ from core.graph import Pipeline
 from core.runs import TERMINAL, RunRecord
 from core.service import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
 from functions import answers as a
-from functions.common import build, caller, json_errors, json_response, log, parse_body, parse_json, service
+from functions.common import (
+    build, cacheable_json, caller, json_errors, json_response, log, parse_body, parse_json, service,
+)
 from functions.http_export import pipeline_body, pipeline_download
 from functions.openapi import api, parse_query
 from functions.orchestration import ORCHESTRATOR
@@ -193,7 +195,7 @@ async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 @api("A run with its nodes", response=a.RunView, errors=(404,))
 @json_errors
 async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return json_response(await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
+    return cacheable_json(req, await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])

@@ -13,6 +13,15 @@ from pathlib import Path
 import httpx
 
 PIPELINE = Path(__file__).resolve().parent / "pipelines" / "automobile-price-training.json"
+# Where the designer shows the tutorial's nodes (layout only: validation and reuse ignore it).
+POSITIONS = {"automobile": (0, 0), "select": (240, 0), "clean": (480, 0), "split": (0, 150),
+             "learner": (240, 150), "train": (480, 150), "score": (0, 300), "evaluate": (240, 300)}
+
+
+def laid_out(pipeline: dict) -> dict:
+    nodes = [{**n, "position": {"x": POSITIONS[n["id"]][0], "y": POSITIONS[n["id"]][1]}}
+             if n["id"] in POSITIONS and "position" not in n else n for n in pipeline["nodes"]]
+    return {**pipeline, "nodes": nodes}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,13 +30,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", required=True, help="function key (x-functions-key)")
     parser.add_argument("--experiment", default="automobile-price")
     parser.add_argument("--timeout", type=float, default=300)
+    parser.add_argument("--ui", action="store_true",
+                        help="finish with the designer's address of the run (the key in its fragment)")
     args = parser.parse_args(argv)
 
     with httpx.Client(base_url=f"{args.url}/api", headers={"x-functions-key": args.key}, timeout=60) as api:
         sample = api.post("/samples/automobile-price-raw").raise_for_status().json()
         print(f"dataset {sample['name']} v{sample['version']}: {sample['rows']} rows x {len(sample['columns'])} columns")
 
-        draft = api.post("/pipelines", content=PIPELINE.read_bytes()).raise_for_status().json()
+        draft = api.post("/pipelines", json=laid_out(json.loads(PIPELINE.read_text()))).raise_for_status().json()
         print(f"draft {draft['id']} '{draft['name']}' valid={draft['valid']}")
 
         submitted = api.post(f"/experiments/{args.experiment}/runs", json={"draft_id": draft["id"]})
@@ -48,6 +59,10 @@ def main(argv: list[str] | None = None) -> int:
     print("\nEvaluate Model:")
     for name, value in run["metrics"]["evaluate"].items():
         print(f"  {name:<30} {value:,.4f}")
+    if args.ui:
+        print(f"\nThe designer, with this run open (its draft is under Designer):\n"
+              f"  {args.url}/api/ui/runs/{run_id}#key={args.key}\n"
+              f"  draft: {args.url}/api/ui/drafts/{draft['id']}")
     return 0
 
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up, start Azurite and the local Functions host, and run the designer tutorial pipeline
-# end to end over HTTP. Stops what it started on exit; KEEP_RUNNING=1 leaves both running.
+# end to end over HTTP, then print the designer's address. In a terminal it keeps serving until
+# Ctrl-C; otherwise (CI, pipes) it stops what it started on exit. KEEP_RUNNING=1 leaves both running.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -23,6 +24,7 @@ cleanup() {
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
 }
 trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 answers() { .venv/bin/python -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $1)))"; }
 
@@ -48,4 +50,10 @@ for _ in $(seq 600); do answers "$PORT" && break; sleep 0.1; done
 answers "$PORT" || { cat .local/devhost.log; exit 1; }
 echo "local host on http://127.0.0.1:$PORT (log: .local/devhost.log)"
 
-.venv/bin/python -m samples.run_tutorial --url "http://127.0.0.1:$PORT" --key "$FUNCTION_KEY"
+.venv/bin/python -m samples.run_tutorial --url "http://127.0.0.1:$PORT" --key "$FUNCTION_KEY" --ui
+
+if [ "${KEEP_RUNNING:-0}" != 1 ] && [ -z "${CI:-}" ] && [ -t 0 ] && [ -t 1 ]; then
+  echo
+  echo "Serving the designer until Ctrl-C (the key is kept in the browser tab, not in the address bar)."
+  wait "${pids[@]}"
+fi

@@ -4,4 +4,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+# The UI tests drive the OS's Chromium (Playwright downloads no browser).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+    echo "Installing Chromium from the OS packages for the UI tests"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core > /dev/null
+  else
+    echo "The UI tests need Chromium at /usr/bin/chromium. Install it as root, e.g." >&2
+    echo "  sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core" >&2
+    echo "then run this script again (tests/ui fails without it)." >&2
+  fi
+fi
+
+# Unit tests of the UI's own logic (Node's test runner).
+(cd web && node --test test/)
 exec .venv/bin/python -m pytest "$@"

@@ -14,6 +14,8 @@ from typing import Any, ClassVar, Protocol
 import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
+from core.components.visibility import VISIBLE_WHEN
+
 
 class PortType(StrEnum):
     """Port types as the designer names them; an edge joins ports of the same type."""
@@ -142,4 +144,16 @@ class Component:
         return {"id": cls.id, "name": cls.name, "category": cls.category, "version": cls.version,
                 "description": cls.description, "deterministic": cls.deterministic,
                 "inputs": ports(cls.inputs), "outputs": ports(cls.outputs),
-                "parameters": cls.Parameters.model_json_schema(by_alias=False)}
+                "parameters": cls.parameter_schema()}
+
+    @classmethod
+    def parameter_schema(cls) -> dict[str, Any]:
+        """The parameters' JSON schema: designer labels as titles, conditional properties marked
+        ``x-visible-when``."""
+        schema = cls.Parameters.model_json_schema(by_alias=False)
+        for name, field_info in cls.Parameters.model_fields.items():
+            if field_info.alias and name in schema.get("properties", {}):
+                schema["properties"][name]["title"] = field_info.alias  # the designer's label
+        for name, condition in VISIBLE_WHEN.get(cls.id, {}).items():
+            schema["properties"][name]["x-visible-when"] = {k: list(v) for k, v in condition.items()}
+        return schema

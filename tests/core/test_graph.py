@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from core.errors import Problem
 from core.graph import Pipeline, canonical_parameter
+from core.planner import plan
 from core.components.transformation import SplitData
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -431,9 +432,31 @@ def test_unknown_document_field_is_refused() -> None:
         Pipeline.model_validate(doc)
 
 
-def test_empty_pipeline_is_refused() -> None:
+def test_empty_pipeline_parses_and_reports_no_nodes() -> None:
+    """A new canvas starts empty: it must save and read back, and say why it cannot run."""
+    for doc in ({}, {"name": "empty", "nodes": []}):
+        found = Pipeline.model_validate(doc).validate()
+        assert [(p.code, p.field) for p in found] == [("no_nodes", "nodes")]
+
+
+def test_positions_are_kept_and_never_change_the_plan() -> None:
+    doc = sample()
+    moved = copy.deepcopy(doc)
+    for i, n in enumerate(moved["nodes"]):
+        n["position"] = {"x": 40.5 * i, "y": -12}
+    pipeline = Pipeline.model_validate(moved)
+    assert pipeline.nodes[1].position is not None and pipeline.nodes[1].position.x == 40.5
+    assert Pipeline.model_validate(pipeline.model_dump(mode="json")) == pipeline
+    assert plan(pipeline) == plan(Pipeline.model_validate(doc))
+    assert pipeline.validate() == []
+
+
+@pytest.mark.parametrize("position", [{"x": 1}, {"x": "left", "y": 0}, {"x": float("nan"), "y": 0}])
+def test_bad_positions_are_refused(position: dict[str, Any]) -> None:
+    doc = sample()
+    doc["nodes"][0]["position"] = position
     with pytest.raises(ValidationError):
-        Pipeline.model_validate({"name": "empty", "nodes": []})
+        Pipeline.model_validate(doc)
 
 
 def test_a_node_parameter_bound_by_two_pipeline_parameters_is_a_problem_naming_the_second():

@@ -57,3 +57,13 @@ def test_json_64_levels_deep_is_fine_and_errors_name_no_internals():
     with pytest.raises(Exception) as err:
         common.load_json(b"9" * 5000)
     assert "set_int_max_str_digits" not in err.value.problems[0].message
+
+
+def test_cacheable_json_answers_304_while_the_content_is_unchanged():
+    first = common.cacheable_json(request(), {"status": "Running"})
+    etag = first.headers["ETag"]
+    assert first.status_code == 200 and json.loads(first.get_body()) == {"status": "Running"}
+    same = common.cacheable_json(request({"If-None-Match": f'"other", {etag}'}), {"status": "Running"})
+    assert same.status_code == 304 and same.get_body() == b"" and same.headers["ETag"] == etag
+    changed = common.cacheable_json(request({"If-None-Match": etag}), {"status": "Finished"})
+    assert changed.status_code == 200 and changed.headers["ETag"] != etag

@@ -1,0 +1,15 @@
+// The pages of the app: one module each. To add a page, add an entry here (nav: a label to
+// show it in the navigation bar).
+import { compile } from "../lib/routes.js";
+import { DraftsPage } from "./Drafts.jsx";
+import { DesignerPage } from "./Designer.jsx";
+import { RunPage } from "./Run.jsx";
+import { ExperimentPage, ExperimentsPage } from "./Experiments.jsx";
+
+export const ROUTES = [
+  { pattern: "/", page: DraftsPage, nav: "Designer" },
+  { pattern: "/drafts/:id", page: DesignerPage, section: "/" },
+  { pattern: "/runs/:id", page: RunPage, section: "/experiments" },
+  { pattern: "/experiments", page: ExperimentsPage, nav: "Experiments" },
+  { pattern: "/experiments/:name", page: ExperimentPage, section: "/experiments" },
+].map((r) => ({ ...r, match: compile(r.pattern) }));
