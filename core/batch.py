@@ -169,6 +169,9 @@ class BatchSteps:
         run_id = self.prepared.run_id if self.prepared else self.request.instance_id
         self.finished = BatchOutcome(status="Failed", run_id=run_id, error=message)
 
+    def endings(self, states: list[Any]) -> None:
+        return None  # prepare and finish write this run's records themselves
+
     def result(self, machine: RunMachine) -> BatchOutcome:
         assert self.finished is not None, "the machine ended without an outcome"
         return self.finished

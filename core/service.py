@@ -21,7 +21,7 @@ from core.components import CATALOGUE, PortType, lookup
 from core.components.data import Dataset
 from core.errors import ComponentError, Conflict, DesignerError, InvalidRequest, NotFound, Problem
 from core.execution import run_settings
-from core.execution.engine import RunMachine, RunOutcome
+from core.execution.engine import NodeState, RunMachine, RunOutcome
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.execution.steps import JOIN_CHUNKS, RUN_CHUNK, RUN_NODE, PipelineSteps, run_in_process
@@ -476,16 +476,22 @@ class Service:
         if run.status == Status.CANCELED:
             return
         ended = datetime.now(UTC)
-        for state in outcome.closing:
-            node = NodeRecord(run_id=run_id, node_id=state.node_id, component="", status=state.status,
-                              ended_at=ended, error=state.error, error_code=state.error_code, note=state.note)
-            fields = ["status", "note"] + (["ended_at", "error", "error_code"] if state.status == Status.FAILED else [])
-            runs.update_node(self.store, node, *fields)
+        self.nodes_ended(run_id, outcome.closing, ended)
         run.status, run.ended_at = outcome.status, ended
         run.error, run.failed_node = outcome.error, outcome.failed_node
         runs.update_run(self.store, run, "status", "ended_at", "error", "failed_node")
         if plan_fingerprint and outcome.status == Status.FINISHED and len(outcome.cache_keys) == run.node_count:
             remember_plan(self.store, plan_fingerprint, outcome.cache_keys)
+
+    def nodes_ended(self, run_id: str, states: list[NodeState], ended: datetime | None = None) -> None:
+        """Record node endings the run state machine decided (skipped, timed out, faults), as they
+        happen: a node still running in an activity can no longer overwrite them."""
+        ended = ended or datetime.now(UTC)
+        for state in states:
+            node = NodeRecord(run_id=run_id, node_id=state.node_id, component="", status=state.status,
+                              ended_at=ended, error=state.error, error_code=state.error_code, note=state.note)
+            failed = ["ended_at", "error", "error_code"] if state.status == Status.FAILED else []
+            runs.update_node(self.store, node, "status", "note", *failed)
 
     def run_in_process(self, job: Job) -> RunOutcome:
         """Run a submitted job here, through the same machine, step plan and activities' code."""

@@ -16,7 +16,7 @@ from typing import Any
 import azure.durable_functions as df
 
 from core.batch import BatchOutcome, BatchRequest, BatchSteps, Chunk, ChunkResult, Prepared
-from core.execution.engine import RunMachine, RunOutcome, StepKind
+from core.execution.engine import NodeState, RunMachine, RunOutcome, StepKind
 from core.execution.job import Job
 from core.execution.run_settings import RunSettings
 from core.execution.steps import PipelineSteps, StepPlan, first_line
@@ -47,7 +47,13 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
     in_flight: list[tuple[Any, Any]] = []  # (durable task, step)
     side = list(side or [])
     timers: dict[str, tuple[Any, float]] = {}  # node id -> (durable timer, seconds)
+    recorded: set[str] = set()  # nodes whose machine-decided ending is being written
     while True:
+        decided = [s for s in machine.nodes.values() if s.decided_here and s.node_id not in recorded]
+        endings = steps.endings(decided) if decided else None
+        if endings is not None:  # skipped / timed out nodes show as such now, not at the end
+            recorded.update(s.node_id for s in decided)
+            side.append(context.call_activity_with_retry(endings[0], retry_options(RunSettings()), endings[1]))
         for step in machine.take_ready():
             name, payload = steps.call(machine, step)
             settings = steps.settings(step.node_id)
@@ -114,6 +120,11 @@ def run_chunk(payload: dict[str, Any]) -> dict[str, Any]:
 @bp.activity_trigger(input_name="payload")
 def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
     return service().activity("join_chunks", payload)
+
+
+@bp.activity_trigger(input_name="payload")
+def nodes_ended(payload: dict[str, Any]) -> None:
+    service().nodes_ended(payload["run_id"], [NodeState.model_validate(n) for n in payload["nodes"]])
 
 
 @bp.activity_trigger(input_name="payload")

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from core.execution.engine import RunMachine, Step, StepKind
+from core.execution.engine import NodeState, RunMachine, Step, StepKind
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.execution.run_settings import RunSettings
 
-RUN_NODE, RUN_CHUNK, JOIN_CHUNKS = "run_node", "run_chunk", "join_chunks"
+RUN_NODE, RUN_CHUNK, JOIN_CHUNKS, NODES_ENDED = "run_node", "run_chunk", "join_chunks", "nodes_ended"
 
 
 class StepPlan(Protocol):
@@ -27,6 +27,10 @@ class StepPlan(Protocol):
     def accept(self, machine: RunMachine, step: Step, answer: Any) -> None: ...
 
     def fault(self, machine: RunMachine, step: Step, message: str) -> None: ...
+
+    def endings(self, states: list[NodeState]) -> tuple[str, Any] | None:
+        """The activity recording node endings the machine decided, if this kind of run has one."""
+        ...
 
 
 class PipelineSteps:
@@ -58,6 +62,9 @@ class PipelineSteps:
             machine.record_chunk(step, ChunkOutcome(index=step.index, error=message))
         else:
             machine.step_failed(step, message, self.settings(step.node_id).max_attempts)
+
+    def endings(self, states: list[NodeState]) -> tuple[str, Any] | None:
+        return NODES_ENDED, {"run_id": self.job.run_id, "nodes": [s.model_dump(mode="json") for s in states]}
 
 
 def first_line(error: BaseException | str) -> str:

@@ -109,7 +109,7 @@ class Run:
             while True:
                 if isinstance(task, AnyOf):
                     self.waits.append(task)
-                    side = [t for t in task.tasks if isinstance(t, Call) and t.name == "run_started"]
+                    side = [t for t in task.tasks if isinstance(t, Call) and t.name in ("run_started", "nodes_ended")]
                     winner, result = (side[0], None) if side else pick(task)  # bookkeeping ends first
                     winner.result = result
                     answer = winner
@@ -395,3 +395,24 @@ def test_score_file_counts_a_mini_batch_that_kept_failing_as_a_failed_mini_batch
     run = Run(score_file, REQUEST, batch_answers(prepared(3), fail_index=1))
     results = run.activity("batch_finish")[0]["results"]
     assert [r["error"] for r in results] == [None, "Activity function 'batch_score' failed: OSError: gone", None]
+
+
+def test_skipped_and_timed_out_nodes_are_recorded_as_they_happen_not_only_at_the_end():
+    job = job_of(CREDIT, train_logistic={"run_settings": {"timeout_seconds": 60}})
+
+    def pick(any_of: AnyOf) -> tuple[Any, Any]:
+        calls = [t for t in any_of.tasks if isinstance(t, Call)]
+        if any(c.node == "train_logistic" for c in calls) and len(calls) == 1:
+            return next(t for t in any_of.tasks if isinstance(t, Timer)), None  # train_logistic hangs
+        call = next(c for c in calls if c.node != "train_logistic")
+        if call.node == "train_boosted":
+            return call, {"node_id": call.node, "status": "Failed", "error": "boom"}
+        return call, finished(call)
+
+    run = Run(run_pipeline, job.model_dump(mode="json"), pick)
+    names = [c.name for c in run.calls]
+    ended = [{n["node_id"]: n["status"] for n in p["nodes"]} for p in run.activity("nodes_ended")]
+    # the skip is written when train_boosted fails, before train_logistic's timer fires
+    assert ended == [{"score_boosted": "Skipped", "evaluate": "Skipped"},
+                     {"train_logistic": "Failed", "score_logistic": "Skipped"}]
+    assert names.index("nodes_ended") < names.index("run_finished")
