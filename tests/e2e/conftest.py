@@ -38,7 +38,7 @@ def host_url(azurite: str, tmp_path_factory, host_clock: Path) -> Iterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 180  # a loaded 2-core machine starts it slowly
     while True:
         try:
             if httpx.get(f"{url}/api/health", timeout=1).status_code == 200:
