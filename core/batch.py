@@ -44,6 +44,7 @@ from core.store import Store
 INPUT_CONTAINER = "batch-input"
 OUTPUT_CONTAINER = "batch-output"
 EXPERIMENT = "blob-scoring"
+COMPONENT = "batch_scoring"  # the one node of a file-drop run; not a catalogue component
 CHECK_ROWS = 5
 SAMPLE_BYTES = 1 << 20  # read to find the header, the column types and the bytes per row
 SAMPLE_ROWS = 2000
@@ -128,7 +129,7 @@ class BatchSteps:
         self.finished: BatchOutcome | None = None
 
     def machine(self) -> RunMachine:
-        node = NodePlan(id=SCORE_NODE, component="batch_scoring", version="1", parameters={}, inputs={})
+        node = NodePlan(id=SCORE_NODE, component=COMPONENT, version="1", parameters={}, inputs={})
         return RunMachine(Plan(stages=[[SCORE_NODE]], nodes={SCORE_NODE: node}))
 
     def settings(self, node_id: str) -> RunSettings:
@@ -208,7 +209,7 @@ class BatchScoring:
                         pipeline_name=f"blob scoring of {request.blob}", pipeline_ref="", node_count=1,
                         endpoint=request.endpoint, description=f"{request.blob} (ETag {request.etag})")
         try:
-            runs.create(self.store, run, [NodeRecord(run_id=run.run_id, node_id="score", component="batch_scoring")])
+            runs.create(self.store, run, [NodeRecord(run_id=run.run_id, node_id="score", component=COMPONENT)])
         except Conflict:
             return Prepared(status="Duplicate", run_id=run.run_id)
         try:

@@ -1,6 +1,7 @@
 """The use cases the HTTP layer calls. One :class:`Service` per process, built from settings."""
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 import uuid
@@ -32,6 +33,7 @@ from core.reuse import CachedNode, plan_key, remember_plan, resolve_at_submit
 from core.runs import TERMINAL, NodeRecord, RunRecord, Status
 from core.settings import Settings
 from core.store import Store
+from core import batch
 from core.batch import BatchScoring
 from core.realtime_service import RealtimeService
 from core.clock import Clock, SystemClock
@@ -655,11 +657,19 @@ class Service:
         return None
 
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
-        df = self.artifacts.get(self._output_ref(run_id, node_id, port), PortType.DATA)
+        ref = self._output_ref(run_id, node_id, port)
+        if ref.endswith(".csv"):  # file-drop scoring's result file, as the client will fetch it
+            container, _, name = ref.partition("/")
+            df = pd.read_csv(io.BytesIO(self.store.get_blob(container, name)))
+            df.attrs["format"] = "csv"
+        else:
+            df = self.artifacts.get(ref, PortType.DATA)
         return df.head(rows) if rows else df
 
     def _output_ref(self, run_id: str, node_id: str, port: str) -> str:
         node = runs.get_node(self.store, run_id, node_id)
+        if node.component == batch.COMPONENT and port in node.outputs:
+            return node.outputs[port]  # the result file in batch-output (CSV or Parquet)
         component = lookup(node.component)
         out_port = component.output_port(port) if component else None
         if out_port is None or out_port.id not in node.outputs:

@@ -42,7 +42,7 @@ MODEL_FILE = "model/model.pkl"
 EXAMPLE_ROWS = 5
 _CORE = Path(__file__).resolve().parents[1]
 # The project files an MLflow model carries in code/core/: the component catalogue and what it imports.
-SHIPPED_FILES = ("errors.py", "sandbox.py",
+SHIPPED_FILES = ("errors.py", "sandbox.py", "csvfile.py",
                  *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")))
 SHIPPED_MODULES = {"core." + f[:-3].replace("/", ".").removesuffix(".__init__") for f in SHIPPED_FILES}
 _MLFLOW_TYPES = {"integer": "long", "number": "double", "string": "string", "boolean": "boolean"}

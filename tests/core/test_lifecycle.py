@@ -164,7 +164,8 @@ def test_deleting_an_endpoint_with_schedules_is_refused_then_takes_everything(se
 
 def test_runs_and_experiments_are_deleted_once_they_have_ended(service):
     experiment = unique("to-delete")
-    going, _ = service.submit(Submission(experiment=experiment, pipeline=tutorial()))
+    going, _ = service.submit(Submission(experiment=experiment, pipeline=tutorial(),
+                                           regenerate_outputs=True))  # still going: nothing reused
     with pytest.raises(Conflict) as refused:
         service.lifecycle.delete_run(going.run_id)
     assert refused.value.problems[0].code == "run_in_progress"

@@ -15,7 +15,8 @@ SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "pipelines" / "automo
 
 def submitted(service):
     pipeline = Pipeline.model_validate(json.loads(SAMPLE.read_text()))
-    return service.submit(Submission(experiment=f"exp-{uuid.uuid4().hex[:8]}", pipeline=pipeline))[0]
+    return service.submit(Submission(experiment=f"exp-{uuid.uuid4().hex[:8]}", pipeline=pipeline,
+                                     regenerate_outputs=True))[0]  # nothing reused at submit
 
 
 def test_an_active_run_is_failed_with_the_reason_and_its_nodes_closed(service):

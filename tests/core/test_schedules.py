@@ -10,6 +10,8 @@ from core import endpoints, runs, schedules
 from core.clock import ManualClock
 from core.errors import InvalidRequest
 from core.schedules import ScheduleSpec
+from core.execution.engine import RunOutcome
+from core.runs import Status
 from core.service import Service
 from tests.conftest import ROOT
 from tests.core.scheduling_helpers import publish_endpoint, unique
@@ -48,7 +50,7 @@ def run_ids(svc: Service, endpoint: str, schedule_id: str) -> list[str]:
 
 def finish(svc: Service, started) -> None:
     for s in started:
-        svc.run_finished(s.run.run_id, None, None)
+        svc.run_finished(s.run.run_id, RunOutcome(status=Status.FINISHED))
 
 
 def test_a_recurrence_fires_once_per_due_time_and_never_at_creation(svc, clock):

@@ -112,16 +112,20 @@ def test_a_csv_with_1500_columns_is_registered(api: httpx.Client):
 
 
 def test_validation_reports_switched_off_components_and_the_catalogue_says_so(api: httpx.Client):
+    # The test host turns Execute Python Script on (for slow nodes) and leaves SQL off.
     doc = {"nodes": [{"id": "data", "component": "Enter Data Manually", "parameters": {"Data": "a\n1\n"}},
-                     {"id": "py", "component": "Execute Python Script"}],
-           "edges": [{"source": "data.dataset", "target": "py.dataset1"}]}
+                     {"id": "sql", "component": "Apply SQL Transformation",
+                      "parameters": {"sql_query_script": "select * from t1"}}],
+           "edges": [{"source": "data.dataset", "target": "sql.t1"}]}
     answer = api.post("/validate", json=doc).json()
-    assert [(p["code"], p["node"]) for p in answer["problems"]] == [("component_disabled", "py")]
-    assert "DESIGNER_ENABLE_PYTHON_SCRIPT" in answer["problems"][0]["message"]
+    assert [(p["code"], p["node"]) for p in answer["problems"]] == [("component_disabled", "sql")]
+    assert "DESIGNER_ENABLE_SQL" in answer["problems"][0]["message"]
     assert_refused(api.post("/experiments/off/runs", json={"pipeline": doc}))
     catalogue = {c["id"]: c for c in api.get("/components").json()["value"]}
-    assert catalogue["execute_python_script"]["enabled"] is False
+    assert catalogue["apply_sql_transformation"]["enabled"] is False
+    assert catalogue["execute_python_script"]["enabled"] is True
     assert catalogue["execute_python_script"]["deterministic"] is False
+    assert catalogue["apply_sql_transformation"]["deterministic"] is False
     assert catalogue["split_data"]["enabled"] is True
 
 

@@ -45,6 +45,8 @@ def test_a_file_put_through_the_api_is_scored_and_its_predictions_downloaded(api
     scored = pd.read_csv(io.BytesIO(download.content))
     assert "Scored Labels" in scored.columns and len(scored) > 180
     assert api.get(f"/pipelineendpoints/{endpoint}/files").json()["value"] == ["my cars.csv"]
+    run_output = api.get(f"/runs/{done['run_id']}/nodes/score/outputs/predictions", params={"rows": 3})
+    assert run_output.status_code == 200 and len(pd.read_csv(io.StringIO(run_output.text))) == 3
 
     api.put(f"/pipelineendpoints/{endpoint}/files/wrong.csv", content=b"x,y\n1,2\n").raise_for_status()
     failed = wait_for_file(api, endpoint, "wrong.csv")

@@ -232,10 +232,10 @@ def test_a_run_whose_orchestration_is_gone_ends_failed(new_host, storage):
     assert run["nodes"]["script"]["status"] == "Failed"
 
     # a run recorded a while ago whose orchestration does not exist (purged, never started)
-    store = Store.from_settings(Settings(storage_connection_string=storage.connection_string,
-                                         artifact_signing_key=SIGNING_KEY))
-    service = Service(store, Settings(storage_connection_string=storage.connection_string,
-                                      artifact_signing_key=SIGNING_KEY), ROOT / "samples" / "datasets")
+    settings = Settings(storage_connection_string=storage.connection_string, artifact_signing_key=SIGNING_KEY,
+                        enable_python_script=True)  # as the host runs: the slow node is a script
+    store = Store.from_settings(settings)
+    service = Service(store, settings, ROOT / "samples" / "datasets")
     experiment = f"faults-{uuid.uuid4().hex[:8]}"
 
     def orphan() -> str:
