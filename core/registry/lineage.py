@@ -18,7 +18,7 @@ from core import assets, endpoints, realtime, runs
 from core.artifacts import Artifacts
 from core.components import lookup
 from core.components.data import Dataset
-from core.errors import NotFound
+from core.errors import DesignerError, NotFound
 from core.graph import Pipeline, canonical_parameter
 from core.store import Store
 
@@ -212,7 +212,12 @@ class Lineage:
         return out
 
     def _of_stored(self, pipeline_ref: str) -> PipelineLineage:
-        return self.of_pipeline(Pipeline.model_validate(self.artifacts.get_json(pipeline_ref)))
+        """The lineage of a stored pipeline; an empty one where what it names is gone (a forced
+        delete, a collected artifact): it can then use nothing that still exists."""
+        try:
+            return self.of_pipeline(Pipeline.model_validate(self.artifacts.get_json(pipeline_ref)))
+        except (DesignerError, KeyError, ValueError):
+            return PipelineLineage()
 
     def _assets_trained_on(self, dataset: tuple[str, int | None]) -> list[dict[str, Any]]:
         found = []
