@@ -47,7 +47,7 @@ class Operation:
 
     summary: str
     body: Body = None
-    response: Any = None  # a model, a media type, or None (no body)
+    response: Any = None  # a model, a media type, {media type: model or None}, or None (no body)
     status: int = 200
     errors: tuple[int, ...] = (400,)
     query: type[BaseModel] | None = None
@@ -216,16 +216,23 @@ def _request(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
 
 def _responses(operation: Operation, defs: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": operation.summary}
-    if isinstance(operation.response, str):
-        answer["content"] = {operation.response: {"schema": {"type": "string"} if operation.response != "application/json"
-                                                  else {"type": "object"}}}
+    if isinstance(operation.response, dict):  # one answer in several media types (?format=)
+        answer["content"] = {media: _content(media, model, defs) for media, model in operation.response.items()}
+    elif isinstance(operation.response, str):
+        answer["content"] = {operation.response: _content(operation.response, None, defs)}
     elif operation.response is not None:
-        answer["content"] = {"application/json": {"schema": _ref(operation.response, defs, "serialization")}}
+        answer["content"] = {"application/json": _content("application/json", operation.response, defs)}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     responses = {str(operation.status): answer}
     for status in sorted({*operation.errors, 400, 503}):
         responses[str(status)] = {"description": ERROR_TEXT.get(status, "Refused"), "content": error}
     return responses
+
+
+def _content(media: str, model: type[BaseModel] | None, defs: dict[str, Any]) -> dict[str, Any]:
+    if model is not None:
+        return {"schema": _ref(model, defs, "serialization")}
+    return {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
 
 
 def _query(operation: Operation, defs: dict[str, Any]) -> list[dict[str, Any]]:
