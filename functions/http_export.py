@@ -14,7 +14,7 @@ from core.portability import Download, Portability, int_param
 from core.pipelines.diff import PipelineDiff
 from functions import answers as a
 from functions.common import build, json_errors, json_response, parse_body, service
-from functions.openapi import api
+from functions.openapi import api, parse_query
 
 bp = func.Blueprint()
 
@@ -145,4 +145,5 @@ def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
      query=LineageQuery)
 @json_errors
 def lineage(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(portability().lineage_of(dict(req.params)))
+    query = parse_query(req, LineageQuery).model_dump(exclude_none=True)
+    return json_response(portability().lineage_of({key: str(value) for key, value in query.items()}))
