@@ -8,13 +8,16 @@ from __future__ import annotations
 import warnings
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, create_model
 
 from core.assets import AssetVersion
 from core.datasets import DatasetVersion
 from core.drafts import Draft
 from core.endpoints import AuditEntry, Endpoint, EndpointVersion
 from core.errors import Problem
+from core.file_drop import DroppedFile
+from core.pipelines.diff import PipelineDiff
+from core.schedules import Firing, ScheduleSpec
 from core.realtime import RealtimeEndpoint
 from core.runs import NodeRecord, RunRecord, Status
 
@@ -191,3 +194,53 @@ class ScoreRequest(BaseModel):
 class ScoreAnswer(BaseModel):
     Results: dict[str, list[dict[str, Any]]] | None = None
     predictions: list[Any] | None = None
+
+
+class RunPage(RunList):
+    count: int
+    skip: int
+    top: int
+
+
+class VersionDiff(PipelineDiff):
+    pipeline_endpoint: str
+    from_version: int
+    to_version: int
+
+
+class DroppedFileList(BaseModel):
+    value: list[str]
+
+
+class DroppedFileView(DroppedFile):
+    predictions_url: str | None = None
+
+
+class DeletedVersions(BaseModel):
+    deleted: str
+    versions: list[int]
+
+
+class DeletedEndpoint(BaseModel):
+    deleted: str
+    versions: int
+    schedules: int
+
+
+class DeletedExperiment(BaseModel):
+    deleted: str
+    runs: int
+
+
+# The schedule as sent (its spec's fields, ``run_now`` not kept), with its state; built from the
+# spec's own fields so a change to the spec shows here too.
+ScheduleView = create_model(
+    "ScheduleView",
+    **{name: (f.annotation, f) for name, f in ScheduleSpec.model_fields.items() if name != "run_now"},
+    id=(str, ...), endpoint=(str, ...), kind=(Literal["recurrence", "data_change"], ...),
+    next_due=(str | None, ...), last_due=(str | None, ...), paused=(bool, ...), paused_reason=(str | None, ...),
+    created_at=(str, ...), updated_at=(str, ...), created_by=(str | None, ...), last_runs=(list[Firing], ...))
+
+
+class ScheduleList(BaseModel):
+    value: list[ScheduleView]

@@ -12,6 +12,10 @@ from functions.openapi import api, parse_query
 bp = func.Blueprint()
 
 
+class PreviewQuery(BaseModel):
+    rows: int = Field(50, ge=1, le=profile.PREVIEW_MAX_ROWS)
+
+
 class DatasetQuery(BaseModel):
     # It travels in the URL: bounded by what a request line can carry once percent-encoded.
     description: str = Field("", max_length=1000)
@@ -58,6 +62,8 @@ def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}/preview", methods=["GET"])
+@api("The first rows of a dataset version", response=profile.Preview, errors=(404,), query=PreviewQuery,
+     name_kind="dataset")
 @json_errors
 def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     """The first rows (``?rows=``, default 50, at most 1,000): only those are read."""
@@ -67,6 +73,8 @@ def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}/profile", methods=["GET"])
+@api("Each column's type, counts, statistics and histogram", response=profile.TableProfile, errors=(404,),
+     name_kind="dataset")
 @json_errors
 def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     view = service().dataset_profile(req.route_params["name"], int(req.route_params["version"]))

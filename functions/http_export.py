@@ -4,12 +4,17 @@ from __future__ import annotations
 import functools
 
 import azure.functions as func
-from pydantic import BaseModel
+from typing import Literal
+
+from pydantic import BaseModel, Field
 
 from core.graph import Pipeline
 from core.pipelines.yaml_io import from_yaml, is_yaml
 from core.portability import Download, Portability, int_param
+from core.pipelines.diff import PipelineDiff
+from functions import answers as a
 from functions.common import build, json_errors, json_response, parse_body, service
+from functions.openapi import api, parse_query
 
 bp = func.Blueprint()
 
@@ -37,12 +42,48 @@ def pipeline_body(req: func.HttpRequest) -> Pipeline:
     return parse_body(req, Pipeline)
 
 
+PIPELINE_MEDIA = {"application/json": Pipeline, "application/yaml": None, "text/x-python": None}
+MODEL_MEDIA = {"application/zip": None, "application/octet-stream": None}
+
+
+class PipelineFormatQuery(BaseModel):
+    format: Literal["json", "yaml", "python"] = "json"
+
+
+class ModelFormatQuery(BaseModel):
+    format: Literal["mlflow", "onnx"] = "mlflow"
+
+
+class AssetModelQuery(ModelFormatQuery):
+    version: int | None = Field(None, ge=1, description="Else the latest")
+
+
+class RealtimeModelQuery(ModelFormatQuery):
+    node: str | None = Field(None, max_length=80, description="The model node, where the endpoint has several")
+
+
+class LineageQuery(BaseModel):
+    """One of: asset, pipeline_endpoint or dataset (each with an optional version), realtime, or run
+    and node (and port)."""
+
+    asset: str | None = Field(None, max_length=100)
+    pipeline_endpoint: str | None = Field(None, max_length=100)
+    dataset: str | None = Field(None, max_length=100)
+    version: int | None = Field(None, ge=1)
+    realtime: str | None = Field(None, max_length=100)
+    run: str | None = Field(None, max_length=100)
+    node: str | None = Field(None, max_length=80)
+    port: str | None = Field(None, max_length=100)
+
+
 class DiffRequest(BaseModel):
     before: Pipeline
     after: Pipeline
 
 
 @bp.route(route="runs/{run_id}/pipeline", methods=["GET"])
+@api("The pipeline document a run ran (JSON, YAML or Python)", response=PIPELINE_MEDIA, errors=(404,),
+     query=PipelineFormatQuery)
 @json_errors
 def get_run_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = portability().run_pipeline(req.route_params["run_id"])
@@ -52,6 +93,8 @@ def get_run_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{a:int}/diff/{b:int}", methods=["GET"])
+@api("What changed between two published versions", response=a.VersionDiff, errors=(404,),
+     name_kind="pipeline endpoint")
 @json_errors
 def diff_versions(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
@@ -59,6 +102,7 @@ def diff_versions(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="diff", methods=["POST"])
+@api("What changed between two pipeline documents", body=DiffRequest, response=PipelineDiff)
 @json_errors
 def diff_documents(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DiffRequest)
@@ -66,6 +110,8 @@ def diff_documents(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/model", methods=["GET"])
+@api("A trained model of a run as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
+     query=ModelFormatQuery)
 @json_errors
 def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
@@ -75,6 +121,8 @@ def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}/model", methods=["GET"])
+@api("A registered model as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
+     query=AssetModelQuery, name_kind="asset")
 @json_errors
 def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -83,6 +131,8 @@ def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/model", methods=["GET"])
+@api("A real-time endpoint's model as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
+     query=RealtimeModelQuery, name_kind="real-time endpoint")
 @json_errors
 def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -91,6 +141,9 @@ def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="lineage", methods=["GET"])
+@api("Where an asset, dataset, endpoint or output came from", response="application/json", errors=(404,),
+     query=LineageQuery)
 @json_errors
 def lineage(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(portability().lineage_of(dict(req.params)))
+    query = parse_query(req, LineageQuery).model_dump(exclude_none=True)
+    return json_response(portability().lineage_of({key: str(value) for key, value in query.items()}))

@@ -3,12 +3,16 @@ from __future__ import annotations
 
 import azure.durable_functions as df
 import azure.functions as func
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 from core import endpoints
-from core.errors import InvalidRequest, Problem
+from core.endpoints import Endpoint
+from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.http_pipelines import draft_view
+from functions.openapi import api, parse_query
 
 bp = df.Blueprint()
 
@@ -17,11 +21,12 @@ class DescriptionRequest(BaseModel):
     description: str = Field(max_length=2000)
 
 
+class ForceQuery(BaseModel):
+    force: Literal["true", "false"] = Field("false", description="true: delete even what is still used")
+
+
 def force(req: func.HttpRequest) -> bool:
-    value = (req.params.get("force") or "false").lower()
-    if value not in ("true", "false"):
-        raise InvalidRequest("Bad force", [Problem(code="invalid_query", field="force", message="force is true or false")])
-    return value == "true"
+    return parse_query(req, ForceQuery).force == "true"
 
 
 def deleted(what: str, **details: object) -> func.HttpResponse:
@@ -29,6 +34,8 @@ def deleted(what: str, **details: object) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}", methods=["DELETE"])
+@api("Delete every version of a dataset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
+     name_kind="dataset")
 @json_errors
 def delete_dataset(req: func.HttpRequest) -> func.HttpResponse:
     """Every version; 409 naming each pipeline or schedule that uses it, unless ``?force=true``."""
@@ -37,6 +44,8 @@ def delete_dataset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}", methods=["DELETE"])
+@api("Delete one version of a dataset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
+     name_kind="dataset")
 @json_errors
 def delete_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     name, version = req.route_params["name"], int(req.route_params["version"])
@@ -44,6 +53,8 @@ def delete_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}", methods=["DELETE"])
+@api("Delete every version of an asset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
+     name_kind="asset")
 @json_errors
 def delete_asset(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -51,6 +62,8 @@ def delete_asset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}/versions/{version:int}", methods=["DELETE"])
+@api("Delete one version of an asset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
+     name_kind="asset")
 @json_errors
 def delete_asset_version(req: func.HttpRequest) -> func.HttpResponse:
     name, version = req.route_params["name"], int(req.route_params["version"])
@@ -58,6 +71,8 @@ def delete_asset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}", methods=["DELETE"])
+@api("Delete a pipeline endpoint with its versions and schedules", response=a.DeletedEndpoint,
+     errors=(404, 409), query=ForceQuery, name_kind="pipeline endpoint")
 @json_errors
 def delete_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     """With its versions and schedules; 409 while it has schedules, unless ``?force=true``."""
@@ -67,6 +82,7 @@ def delete_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}", methods=["DELETE"])
+@api("Delete a run that has ended", status=204, errors=(404, 409))
 @json_errors
 def delete_run(req: func.HttpRequest) -> func.HttpResponse:
     """A run that has ended, with its node records (409 while it goes on)."""
@@ -75,6 +91,7 @@ def delete_run(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="experiments/{experiment}", methods=["DELETE"])
+@api("Delete an experiment and its runs", response=a.DeletedExperiment, errors=(404, 409))
 @json_errors
 def delete_experiment(req: func.HttpRequest) -> func.HttpResponse:
     experiment = req.route_params["experiment"]
@@ -82,6 +99,8 @@ def delete_experiment(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}/clone", methods=["POST"])
+@api("A new draft holding a published version", response=a.DraftView, status=201, errors=(404,),
+     name_kind="pipeline endpoint")
 @json_errors
 def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     """A new draft holding the published version, to change and publish again."""
@@ -91,6 +110,8 @@ def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/description", methods=["PUT"])
+@api("Set a pipeline endpoint's description", body=DescriptionRequest, response=Endpoint, errors=(404,),
+     name_kind="pipeline endpoint")
 @json_errors
 def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DescriptionRequest)
@@ -99,6 +120,8 @@ def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["GET"])
+@api("A pipeline endpoint's file-drop scoring settings", response="application/json", errors=(404,),
+     name_kind="pipeline endpoint")
 @json_errors
 def get_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(endpoints.get(service().store, req.route_params["name"]).batch_settings)

@@ -1,29 +1,31 @@
 """Storage maintenance: the artifact garbage collector (dry run by default)."""
 from __future__ import annotations
 
+from typing import Literal
+
 import azure.functions as func
 import azure.durable_functions as df
+from pydantic import BaseModel, Field
 
 from core import gc
-from core.errors import InvalidRequest, Problem
 from functions.common import json_errors, json_response, service
+from functions.openapi import api, parse_query
 
 bp = df.Blueprint()
 DEFAULT_GRACE_MINUTES = 60
+MAX_GRACE_MINUTES = 366 * 24 * 60  # a year: beyond it nothing is left to spare, and timedelta stays in range
+
+
+class GcQuery(BaseModel):
+    dry_run: Literal["true", "false"] = "true"
+    grace_minutes: int = Field(DEFAULT_GRACE_MINUTES, ge=0, le=MAX_GRACE_MINUTES)
 
 
 @bp.route(route="maintenance/gc", methods=["POST"])
+@api("Collect unreferenced artifacts (a dry run unless dry_run=false)", response=gc.GcReport, query=GcQuery)
 @json_errors
 def collect_garbage(req: func.HttpRequest) -> func.HttpResponse:
     """``?dry_run=false`` to delete; ``?grace_minutes=`` (default 60) spares younger artifacts."""
-    dry_run = (req.params.get("dry_run") or "true").lower()
-    grace = req.params.get("grace_minutes") or str(DEFAULT_GRACE_MINUTES)
-    problems = []
-    if dry_run not in ("true", "false"):
-        problems.append(Problem(code="invalid_query", field="dry_run", message="dry_run is true or false"))
-    if not grace.isdigit():
-        problems.append(Problem(code="invalid_query", field="grace_minutes", message="a whole number of minutes"))
-    if problems:
-        raise InvalidRequest("Bad query", problems)
-    report = service().collect_garbage(dry_run == "true", int(grace))
+    query = parse_query(req, GcQuery)
+    report = service().collect_garbage(query.dry_run == "true", query.grace_minutes)
     return json_response(gc.as_json(report))

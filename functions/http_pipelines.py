@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from core import drafts
 from core.errors import Problem
 from core.graph import Pipeline
+from core.profile import TableProfile
 from core.runs import TERMINAL, RunRecord
 from core.service import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
 from functions import answers as a
@@ -153,6 +154,7 @@ async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: 
 
 @bp.route(route="runs/{run_id}/cancel", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@api("Cancel a queued or running run", response=a.RunView, errors=(404, 409))
 @json_errors
 async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Stop a queued or running run; its unfinished nodes end ``Canceled``. 409 once it has ended."""
@@ -182,10 +184,11 @@ async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 
 @bp.route(route="runs", methods=["GET"])
 @bp.durable_client_input(client_name="client")
+@api("Runs of every experiment, newest first, one page", response=a.RunPage, query=RunQuery)
 @json_errors
 async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """``?status=&experiment=&endpoint=&top=&skip=``: runs of every experiment, newest first, paged."""
-    query = build(RunQuery, {k: v for k, v in req.params.items() if k in RunQuery.model_fields})
+    query = parse_query(req, RunQuery)
     page = service().find_runs(query)
     return json_response({**page, "value": await run_watch.settle_all(client, page["value"])})
 
@@ -223,6 +226,7 @@ def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/profile", methods=["GET"])
+@api("Each column of a dataset output profiled", response=TableProfile, errors=(404,))
 @json_errors
 def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
     """Each column's type, missing and unique counts, statistics and histogram."""

@@ -14,11 +14,14 @@ but the rule "every route but health and the UI's files needs a key" has no exce
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
+import pkgutil
 import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import azure.functions as func
@@ -44,7 +47,7 @@ class Operation:
 
     summary: str
     body: Body = None
-    response: Any = None  # a model, a media type, or None (no body)
+    response: Any = None  # a model, a media type, {media type: model or None}, or None (no body)
     status: int = 200
     errors: tuple[int, ...] = (400,)
     query: type[BaseModel] | None = None
@@ -113,12 +116,18 @@ def parse_query(req: func.HttpRequest, model: type[BaseModel]) -> Any:
 
 
 # ---- the document ------------------------------------------------------------------------------
+def http_modules() -> list[ModuleType]:
+    """Every ``functions/http_*`` module, found in the package so a new one cannot be left out."""
+    import functions
+
+    found = sorted(info.name for info in pkgutil.iter_modules(functions.__path__) if info.name.startswith("http_"))
+    return [importlib.import_module(f"functions.{name}") for name in found]
+
+
 def routes() -> list[tuple[str, str, str, str]]:
     """(route, method, function name, auth level) of every HTTP function the blueprints register."""
-    from functions import http_datasets, http_endpoints, http_pipelines, http_realtime
-
     found = []
-    for module in (http_pipelines, http_datasets, http_endpoints, http_realtime, sys.modules[__name__]):
+    for module in (*http_modules(), sys.modules[__name__]):
         for builder in module.bp._function_builders:  # the registered functions, as the host indexes them
             function = builder._function
             trigger = function.get_trigger()
@@ -180,7 +189,7 @@ def _path(route: str, operation: Operation) -> tuple[str, list[dict[str, Any]]]:
         parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
         return "{" + name + "}"
 
-    return "/" + re.sub(r"\{(\w+)(?::(\w+))?\}", param, route), parameters
+    return "/" + re.sub(r"\{\*?(\w+)(?::(\w+))?\}", param, route), parameters  # {*path}: a catch-all
 
 
 def _schema(model: type[BaseModel], defs: dict[str, Any], mode: str = "validation") -> dict[str, Any]:
@@ -207,16 +216,23 @@ def _request(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
 
 def _responses(operation: Operation, defs: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": operation.summary}
-    if isinstance(operation.response, str):
-        answer["content"] = {operation.response: {"schema": {"type": "string"} if operation.response != "application/json"
-                                                  else {"type": "object"}}}
+    if isinstance(operation.response, dict):  # one answer in several media types (?format=)
+        answer["content"] = {media: _content(media, model, defs) for media, model in operation.response.items()}
+    elif isinstance(operation.response, str):
+        answer["content"] = {operation.response: _content(operation.response, None, defs)}
     elif operation.response is not None:
-        answer["content"] = {"application/json": {"schema": _ref(operation.response, defs, "serialization")}}
+        answer["content"] = {"application/json": _content("application/json", operation.response, defs)}
     error = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
     responses = {str(operation.status): answer}
     for status in sorted({*operation.errors, 400, 503}):
         responses[str(status)] = {"description": ERROR_TEXT.get(status, "Refused"), "content": error}
     return responses
+
+
+def _content(media: str, model: type[BaseModel] | None, defs: dict[str, Any]) -> dict[str, Any]:
+    if model is not None:
+        return {"schema": _ref(model, defs, "serialization")}
+    return {"schema": {"type": "object"} if media == "application/json" else {"type": "string"}}
 
 
 def _query(operation: Operation, defs: dict[str, Any]) -> list[dict[str, Any]]:

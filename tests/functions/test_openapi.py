@@ -46,3 +46,18 @@ def test_path_names_are_checked_before_the_route_runs():
 def test_scoring_routes_are_described_with_the_endpoint_key(route):
     operation = next(iter(openapi.document("")["paths"][route].values()))
     assert operation["security"] == [{"EndpointKey": []}, {"Bearer": []}]
+
+
+def test_every_http_module_of_the_package_is_described():
+    from pathlib import Path
+
+    files = {p.stem for p in Path(openapi.__file__).parent.glob("http_*.py")}
+    assert {m.__name__.rsplit(".", 1)[1] for m in openapi.http_modules()} == files
+    described = {name for _, _, name, _ in openapi.routes()}
+    assert {"compare_runs", "create_schedule", "collect_garbage", "drop_file", "delete_run"} <= described
+
+
+def test_a_catch_all_route_is_one_path_parameter():
+    path, parameters = openapi._path("ui/{*path}", openapi.Operation(summary="static files"))
+    assert path == "/ui/{path}"
+    assert parameters == [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}]
