@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import ROOT
-from tests.e2e.conftest import FUNCTION_KEY, host_url  # noqa: F401 - the shared local host fixture
+from tests.e2e.conftest import FUNCTION_KEY, host_clock, host_url  # noqa: F401 - the shared local host fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 SCREENSHOTS = ROOT / ".local" / "screenshots"

@@ -55,18 +55,15 @@ function RunView({ runId }) {
   const [notice, setNotice] = useState(null);
   const [dialog, setDialog] = useState(null);
 
-  // The graph: the run's own pipeline where the API gives it, else its draft's.
+  // The graph: the pipeline document that ran (GET /runs/{id}/pipeline), never the draft's
+  // current graph, which may have changed since.
   const fetching = useRef(false);
   useEffect(() => {
     if (!run || graph || !cat.ready || fetching.current) return;
     fetching.current = true;
     (async () => {
-      let doc = run.pipeline ?? null;
-      let fromDraft = false;
-      if (!doc && run.draft_id) {
-        doc = (await json(`/pipelines/${enc(run.draft_id)}`).catch(() => null))?.pipeline ?? null;
-        fromDraft = Boolean(doc);
-      }
+      let doc = await json(`/runs/${enc(runId)}/pipeline`).catch(() => null);
+      const fromDraft = false;
       if (!doc || !Object.keys(run.nodes).every((n) => doc.nodes.some((x) => x.id === n))) {
         doc = { nodes: Object.values(run.nodes).map((n) => ({ id: n.node_id, component: n.component })), edges: [] };
         doc.nodes = doc.nodes.map((n) => ({ ...n, position: null }));
@@ -84,7 +81,7 @@ function RunView({ runId }) {
       // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
     if (placed.length) setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.5 }), 50);
     })();
-  }, [run, graph, cat.ready, cat.byId, flow]);
+  }, [run, graph, cat.ready, cat.byId, flow, runId]);
 
   const shownNodes = useMemo(() => nodes.map((n) => {
     const r = run?.nodes[n.id];
@@ -106,7 +103,10 @@ function RunView({ runId }) {
   const act = async (what) => {
     setNotice(null);
     try {
-      if (what === "clone") {
+      if (what === "cancel") {
+        await json(`/runs/${enc(runId)}/cancel`, { method: "POST" });
+        setNotice({ kind: "info", text: "Cancel requested: unfinished nodes end Canceled." });
+      } else if (what === "clone") {
         const d = await json(`/runs/${enc(runId)}/clone`, { method: "POST" });
         navigate(`/drafts/${d.id}`);
       } else {
@@ -130,6 +130,7 @@ function RunView({ runId }) {
         <span className="muted">{run.progress?.nodes_done}/{run.progress?.nodes_total}</span>
         <span className="spacer" />
         <Link to={`/experiments/${enc(run.experiment)}`}>Experiment history</Link>
+        {!TERMINAL.has(run.status) && <button type="button" onClick={() => act("cancel")}>Cancel run</button>}
         <button type="button" onClick={() => act("clone")}>Clone to draft</button>
         <span className="muted">Create:</span>
         <button type="button" onClick={() => act("realtime")} disabled={!finished} aria-label="Create real-time inference pipeline">Real-time inference pipeline</button>
