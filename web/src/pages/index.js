@@ -5,6 +5,7 @@ import { DraftsPage } from "./Drafts.jsx";
 import { DesignerPage } from "./Designer.jsx";
 import { RunPage } from "./Run.jsx";
 import { ExperimentPage, ExperimentsPage } from "./Experiments.jsx";
+import { DatasetPage, DatasetsPage } from "./Datasets.jsx";
 
 export const ROUTES = [
   { pattern: "/", page: DraftsPage, nav: "Designer" },
@@ -12,4 +13,7 @@ export const ROUTES = [
   { pattern: "/runs/:id", page: RunPage, section: "/experiments" },
   { pattern: "/experiments", page: ExperimentsPage, nav: "Experiments" },
   { pattern: "/experiments/:name", page: ExperimentPage, section: "/experiments" },
+  { pattern: "/datasets", page: DatasetsPage, nav: "Datasets" },
+  { pattern: "/datasets/:name", page: DatasetPage, section: "/datasets" },
+  { pattern: "/datasets/:name/versions/:version", page: DatasetPage, section: "/datasets" },
 ].map((r) => ({ ...r, match: compile(r.pattern) }));

@@ -1,0 +1,80 @@
+// Pure helpers of the studio pages: paging, durations, histogram geometry, copyable calls.
+
+/** The slice of `items` on page `page` (0-based) of `size`, and how many pages there are. */
+export function pageOf(items, page, size) {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const at = Math.min(Math.max(0, page), pages - 1);
+  return { items: items.slice(at * size, at * size + size), page: at, pages };
+}
+
+/** Seconds between two ISO times, or null when either is missing. */
+export function secondsBetween(start, end) {
+  if (!start || !end) return null;
+  return (Date.parse(end) - Date.parse(start)) / 1000;
+}
+
+/** Bars of an SVG histogram `width` x `height`: {x, y, w, h, count, from, to} per bin. */
+export function histogramBars(histogram, width, height) {
+  const counts = histogram?.counts ?? [];
+  const edges = histogram?.edges ?? [];
+  if (!counts.length) return [];
+  const most = Math.max(...counts, 1);
+  const w = width / counts.length;
+  return counts.map((count, i) => {
+    const h = count === 0 ? 0 : Math.max(1, (count / most) * height);
+    return { x: i * w, y: height - h, w: Math.max(1, w - 1), h, count, from: edges[i], to: edges[i + 1] };
+  });
+}
+
+/** A number shown briefly (profiles, metrics). */
+export function shortNumber(v) {
+  if (v === null || v === undefined || v === "") return "";
+  if (typeof v !== "number") return String(v);
+  if (Number.isInteger(v)) return v.toLocaleString("en");
+  return Math.abs(v) >= 1000 ? v.toLocaleString("en", { maximumFractionDigits: 2 }) : String(Number(v.toPrecision(4)));
+}
+
+/** Shell-quote for a POSIX shell: single quotes, embedded ones closed and reopened. */
+export function shellQuote(text) {
+  return `'${String(text).replace(/'/g, `'"'"'`)}'`;
+}
+
+/** A curl call and a Python (requests) call for POST `url` with a JSON `body` and `headers`. */
+export function restCalls(url, body, headers) {
+  const curl = [`curl -X POST ${shellQuote(url)}`,
+    ...Object.entries({ "Content-Type": "application/json", ...headers }).map(([k, v]) => `  -H ${shellQuote(`${k}: ${v}`)}`),
+    `  -d ${shellQuote(JSON.stringify(body))}`].join(" \\\n");
+  const py = ["import requests", "", `url = ${JSON.stringify(url)}`,
+    `headers = ${JSON.stringify({ "Content-Type": "application/json", ...headers })}`,
+    `body = ${pyLiteral(body, "")}`,
+    "", "answer = requests.post(url, headers=headers, json=body, timeout=60)",
+    "answer.raise_for_status()", "print(answer.json())"].join("\n");
+  return { curl, python: py };
+}
+
+/** Form text back to a value of the parameter's kind ("" means: leave it out). */
+export function parseValue(text, type) {
+  if (text === "") return undefined;
+  if (type === "number" || type === "integer" || type === "float" || type === "int") {
+    const n = Number(text);
+    return Number.isNaN(n) ? text : n;
+  }
+  if (type === "boolean" || type === "bool") return text === "true";
+  return text;
+}
+
+/** A JSON value as Python source (True/False/None; strings as JSON strings, valid Python too). */
+export function pyLiteral(value, indent = "") {
+  if (value === null || value === undefined) return "None";
+  if (value === true) return "True";
+  if (value === false) return "False";
+  if (typeof value !== "object") return JSON.stringify(value);
+  const inner = indent + "    ";
+  if (Array.isArray(value)) {
+    if (!value.length) return "[]";
+    return `[\n${value.map((v) => inner + pyLiteral(v, inner)).join(",\n")},\n${indent}]`;
+  }
+  const entries = Object.entries(value);
+  if (!entries.length) return "{}";
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(v, inner)}`).join(",\n")},\n${indent}}`;
+}
