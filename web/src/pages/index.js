@@ -6,6 +6,8 @@ import { DesignerPage } from "./Designer.jsx";
 import { RunPage } from "./Run.jsx";
 import { ExperimentPage, ExperimentsPage } from "./Experiments.jsx";
 import { DatasetPage, DatasetsPage } from "./Datasets.jsx";
+import { JobsPage } from "./Jobs.jsx";
+import { ComparePage } from "./Compare.jsx";
 
 export const ROUTES = [
   { pattern: "/", page: DraftsPage, nav: "Designer" },
@@ -13,6 +15,8 @@ export const ROUTES = [
   { pattern: "/runs/:id", page: RunPage, section: "/experiments" },
   { pattern: "/experiments", page: ExperimentsPage, nav: "Experiments" },
   { pattern: "/experiments/:name", page: ExperimentPage, section: "/experiments" },
+  { pattern: "/jobs", page: JobsPage, nav: "Jobs" },
+  { pattern: "/compare", page: ComparePage, section: "/jobs" },
   { pattern: "/datasets", page: DatasetsPage, nav: "Datasets" },
   { pattern: "/datasets/:name", page: DatasetPage, section: "/datasets" },
   { pattern: "/datasets/:name/versions/:version", page: DatasetPage, section: "/datasets" },
