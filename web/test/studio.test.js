@@ -45,3 +45,22 @@ test("form text becomes a value of the parameter's kind", () => {
   assert.equal(parseValue("true", "boolean"), true);
   assert.equal(parseValue("abc", "string"), "abc");
 });
+
+test("a pipeline's parameters become value and dataset inputs, and Azure ML's body", async () => {
+  const { azureBody, pipelineInputs } = await import("../src/lib/studio.js");
+  const pipeline = {
+    nodes: [{ id: "data", component: "Dataset" }, { id: "split", component: "Split Data" }],
+    parameters: [
+      { name: "input_data", bindings: [{ node: "data", parameter: "name" }] },
+      { name: "fraction", default: 0.7, description: "share", bindings: [{ node: "split", parameter: "fraction" }] },
+    ],
+  };
+  const inputs = pipelineInputs(pipeline);
+  assert.deepEqual(inputs.map((i) => [i.name, i.kind, i.type]), [["input_data", "dataset", "string"], ["fraction", "value", "number"]]);
+  assert.deepEqual(azureBody("exp", inputs, { fraction: "0.6", input_data: "cars:2" }), {
+    ExperimentName: "exp", ParameterAssignments: { fraction: 0.6 },
+    DataSetDefinitionValueAssignments: { input_data: { SavedDataSetReference: { Id: "cars:2" } } },
+  });
+  assert.deepEqual(azureBody("exp", inputs, { fraction: "" }), { ExperimentName: "exp", ParameterAssignments: {} });
+  assert.deepEqual(pipelineInputs(null), []);
+});

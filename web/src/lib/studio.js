@@ -78,3 +78,29 @@ export function pyLiteral(value, indent = "") {
   if (!entries.length) return "{}";
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(v, inner)}`).join(",\n")},\n${indent}}`;
 }
+
+/** A published pipeline's inputs for a submit form: pipeline parameters bound only to Dataset
+ * nodes are dataset inputs; the others are values with their defaults. */
+export function pipelineInputs(pipeline) {
+  const component = new Map((pipeline?.nodes ?? []).map((n) => [n.id, n.component]));
+  return (pipeline?.parameters ?? []).map((p) => {
+    const dataset = p.bindings.length > 0 && p.bindings.every((b) => component.get(b.node) === "Dataset");
+    const type = typeof p.default === "number" ? "number" : typeof p.default === "boolean" ? "boolean" : "string";
+    return { name: p.name, description: p.description ?? "", kind: dataset ? "dataset" : "value", type, default: p.default };
+  });
+}
+
+/** Azure ML's submit body from form values ({name: text}); empty values keep the defaults. */
+export function azureBody(experiment, inputs, values) {
+  const params = {};
+  const data = {};
+  for (const input of inputs) {
+    const text = values[input.name] ?? "";
+    if (text === "") continue;
+    if (input.kind === "dataset") data[input.name] = { SavedDataSetReference: { Id: text } };
+    else params[input.name] = parseValue(text, input.type);
+  }
+  const body = { ExperimentName: experiment, ParameterAssignments: params };
+  if (Object.keys(data).length) body.DataSetDefinitionValueAssignments = data;
+  return body;
+}

@@ -6,6 +6,7 @@ import { blobUrl, download, enc, json, request } from "../api.js";
 import { useCatalogue } from "../catalogue.js";
 import { nodeTypes } from "../components/PipelineNode.jsx";
 import { NameDialog } from "./Drafts.jsx";
+import { PublishDialog } from "../components/PublishDialog.jsx";
 import { displayName, findComponent, toFlow } from "../lib/graph.js";
 import { layout } from "../lib/layout.js";
 import { TERMINAL, formatDuration, nodeStatus, previewOf, progressPercent } from "../lib/runs.js";
@@ -135,6 +136,7 @@ function RunView({ runId }) {
         <span className="muted">Create:</span>
         <button type="button" onClick={() => act("realtime")} disabled={!finished} aria-label="Create real-time inference pipeline">Real-time inference pipeline</button>
         <button type="button" onClick={() => act("batch")} disabled={!finished} aria-label="Create batch inference pipeline">Batch inference pipeline</button>
+        <button type="button" onClick={() => setDialog({ publish: true })} disabled={!finished}>Publish</button>
       </div>
       {notice && <div className={`notice ${notice.kind}`} role="alert"><span>{notice.text}</span>
         <button type="button" className="icon" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button></div>}
@@ -171,7 +173,9 @@ function RunView({ runId }) {
           </aside>
         )}
       </div>
-      {dialog && <NameDialog title={`Register ${dialog.port} as an asset`} label="Asset name" initial={`${dialog.node}-${dialog.port}`.replace(/_/g, "-")}
+      {dialog?.publish && <PublishDialog runId={runId} onCancel={() => setDialog(null)}
+        onDone={(v) => { setDialog(null); navigate(`/endpoints/${enc(v.endpoint)}`); }} />}
+      {dialog?.port && <NameDialog title={`Register ${dialog.port} as an asset`} label="Asset name" initial={`${dialog.node}-${dialog.port}`.replace(/_/g, "-")}
         onCancel={() => setDialog(null)} onDone={async (name) => {
           setDialog(null);
           try {

@@ -8,6 +8,7 @@ import { ExperimentPage, ExperimentsPage } from "./Experiments.jsx";
 import { DatasetPage, DatasetsPage } from "./Datasets.jsx";
 import { JobsPage } from "./Jobs.jsx";
 import { ComparePage } from "./Compare.jsx";
+import { EndpointPage, EndpointsPage } from "./Endpoints.jsx";
 
 export const ROUTES = [
   { pattern: "/", page: DraftsPage, nav: "Designer" },
@@ -17,6 +18,8 @@ export const ROUTES = [
   { pattern: "/experiments/:name", page: ExperimentPage, section: "/experiments" },
   { pattern: "/jobs", page: JobsPage, nav: "Jobs" },
   { pattern: "/compare", page: ComparePage, section: "/jobs" },
+  { pattern: "/endpoints", page: EndpointsPage, nav: "Pipeline endpoints" },
+  { pattern: "/endpoints/:name", page: EndpointPage, section: "/endpoints" },
   { pattern: "/datasets", page: DatasetsPage, nav: "Datasets" },
   { pattern: "/datasets/:name", page: DatasetPage, section: "/datasets" },
   { pattern: "/datasets/:name/versions/:version", page: DatasetPage, section: "/datasets" },
