@@ -64,3 +64,16 @@ test("a pipeline's parameters become value and dataset inputs, and Azure ML's bo
   assert.deepEqual(azureBody("exp", inputs, { fraction: "" }), { ExperimentName: "exp", ParameterAssignments: {} });
   assert.deepEqual(pipelineInputs(null), []);
 });
+
+test("the Test tab finds its sample dataset and types the form's row", async () => {
+  const { rowFromForm, schemaDataset } = await import("../src/lib/studio.js");
+  const pipeline = {
+    nodes: [{ id: "cars", component: "Dataset", parameters: { name: "cars", version: 2 } },
+      { id: "in", component: "web_service_input" }, { id: "other", component: "Dataset", parameters: { name: "x" } }],
+    edges: [{ source: "other.dataset", target: "score.dataset" }, { source: "cars.dataset", target: "in.dataset" }],
+  };
+  assert.deepEqual(schemaDataset(pipeline), { name: "cars", version: 2 });
+  assert.equal(schemaDataset({ nodes: [], edges: [] }), null);
+  const schema = [{ name: "a", type: "number" }, { name: "b", type: "string" }, { name: "c", type: "integer" }];
+  assert.deepEqual(rowFromForm(schema, { a: "1.5", b: "x", c: "" }), { a: 1.5, b: "x", c: null });
+});

@@ -84,7 +84,7 @@ export function pyLiteral(value, indent = "") {
 export function pipelineInputs(pipeline) {
   const component = new Map((pipeline?.nodes ?? []).map((n) => [n.id, n.component]));
   return (pipeline?.parameters ?? []).map((p) => {
-    const dataset = p.bindings.length > 0 && p.bindings.every((b) => component.get(b.node) === "Dataset");
+    const dataset = p.bindings.length > 0 && p.bindings.every((b) => sameComponent(component.get(b.node), "Dataset"));
     const type = typeof p.default === "number" ? "number" : typeof p.default === "boolean" ? "boolean" : "string";
     return { name: p.name, description: p.description ?? "", kind: dataset ? "dataset" : "value", type, default: p.default };
   });
@@ -103,4 +103,38 @@ export function azureBody(experiment, inputs, values) {
   const body = { ExperimentName: experiment, ParameterAssignments: params };
   if (Object.keys(data).length) body.DataSetDefinitionValueAssignments = data;
   return body;
+}
+
+/** Documents name components by display name ("Web Service Input") or id ("web_service_input"). */
+export const sameComponent = (a, b) => norm(a) === norm(b);
+const norm = (c) => String(c ?? "").toLowerCase().replace(/[\s-]+/g, "_");
+
+const nodeOf = (end) => (typeof end === "string" ? end.split(".")[0] : end?.node);
+
+/** The dataset feeding Web Service Input ({name, version}), whose first row prefills the Test tab. */
+export function schemaDataset(pipeline) {
+  const nodes = new Map((pipeline?.nodes ?? []).map((n) => [n.id, n]));
+  const input = (pipeline?.nodes ?? []).find((n) => sameComponent(n.component, "Web Service Input"));
+  if (!input) return null;
+  for (const e of pipeline.edges ?? []) {
+    const source = nodes.get(nodeOf(e.source));
+    if (nodeOf(e.target) === input.id && sameComponent(source?.component, "Dataset") && source.parameters?.name) {
+      return { name: source.parameters.name, version: source.parameters.version ?? null };
+    }
+  }
+  return null;
+}
+
+/** The Test tab's row: form text per schema column back to typed values (empty: null). */
+export function rowFromForm(schema, values) {
+  return Object.fromEntries(schema.map((c) => {
+    const text = values[c.name] ?? "";
+    if (text === "") return [c.name, null];
+    if (c.type === "integer" || c.type === "number" || c.type === "float" || c.type === "double") {
+      const n = Number(text);
+      return [c.name, Number.isNaN(n) ? text : n];
+    }
+    if (c.type === "boolean") return [c.name, text === "true"];
+    return [c.name, text];
+  }));
 }

@@ -9,6 +9,7 @@ import { DatasetPage, DatasetsPage } from "./Datasets.jsx";
 import { JobsPage } from "./Jobs.jsx";
 import { ComparePage } from "./Compare.jsx";
 import { EndpointPage, EndpointsPage } from "./Endpoints.jsx";
+import { RealtimeListPage, RealtimePage } from "./Realtime.jsx";
 
 export const ROUTES = [
   { pattern: "/", page: DraftsPage, nav: "Designer" },
@@ -20,6 +21,8 @@ export const ROUTES = [
   { pattern: "/compare", page: ComparePage, section: "/jobs" },
   { pattern: "/endpoints", page: EndpointsPage, nav: "Pipeline endpoints" },
   { pattern: "/endpoints/:name", page: EndpointPage, section: "/endpoints" },
+  { pattern: "/realtime", page: RealtimeListPage, nav: "Real-time endpoints" },
+  { pattern: "/realtime/:name", page: RealtimePage, section: "/realtime" },
   { pattern: "/datasets", page: DatasetsPage, nav: "Datasets" },
   { pattern: "/datasets/:name", page: DatasetPage, section: "/datasets" },
   { pattern: "/datasets/:name/versions/:version", page: DatasetPage, section: "/datasets" },
