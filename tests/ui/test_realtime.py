@@ -57,7 +57,8 @@ def test_deploy_and_score_a_row_from_the_test_tab(page: Page, ui: str, realtime_
     assert 3_000 < float(label.inner_text()) < 60_000
     shot(page, "scored")
 
-    page.get_by_role("tab", name="Consume").click()
+    page.get_by_role("tab", name="Test").press("ArrowRight")  # tabs by keyboard
+    expect(page.get_by_role("tab", name="Consume")).to_be_focused()
     expect(page.get_by_role("figure", name="curl, MLflow format")).to_contain_text("dataframe_records")
     expect(page.get_by_role("figure", name="Python, designer format")).to_contain_text('"Inputs"')
     expect(page.get_by_role("figure", name="curl, designer format")).to_contain_text(f"/api/realtime/{name}/score")

@@ -99,16 +99,24 @@ export function RealtimePage({ name }) {
   const [error, setError] = useState(null);
   const [keys] = useState(() => { const k = freshKeys.get(name); freshKeys.delete(name); return k ?? null; });
   useEffect(() => { json(`/realtime/${enc(name)}`).then(setData).catch(setError); }, [name]);
+  const open = (id) => navigateWith(`/realtime/${enc(name)}`, { tab: id === "details" ? "" : id });
   return (
     <section className="padded wide">
       <p><Link to="/realtime">Real-time endpoints</Link></p>
       <h1>Real-time endpoint {name}</h1>
       <ErrorText error={error} />
       {keys && <KeysOnce keys={keys} />}
-      <div role="tablist" aria-label="Endpoint" className="tabs">
+      <div role="tablist" aria-label="Endpoint" className="tabs" onKeyDown={(e) => {
+        const step = { ArrowRight: 1, ArrowLeft: -1 }[e.key];
+        if (!step) return;
+        const at = TABS.findIndex(([id]) => id === tab);
+        const [next] = TABS[(at + step + TABS.length) % TABS.length];
+        open(next);
+        setTimeout(() => document.getElementById(`tab-${next}`)?.focus(), 0);
+      }}>
         {TABS.map(([id, label]) => (
           <button key={id} type="button" role="tab" id={`tab-${id}`} aria-selected={tab === id} aria-controls={`panel-${id}`}
-            onClick={() => navigateWith(`/realtime/${enc(name)}`, { tab: id === "details" ? "" : id })}>{label}</button>
+            tabIndex={tab === id ? 0 : -1} onClick={() => open(id)}>{label}</button>
         ))}
       </div>
       <div role="tabpanel" id={`panel-${tab}`} aria-labelledby={`tab-${tab}`}>
