@@ -14,7 +14,10 @@ const STATUSES = ["NotStarted", "Running", "Finished", "Failed", "Canceled"];
 export function JobsPage() {
   const search = useSearch();
   const status = search.get("status") ?? "";
+  const experiment = search.get("experiment") ?? "";
   const page = Number(search.get("page") ?? 0) || 0;
+  const [experiments, setExperiments] = useState([]);
+  useEffect(() => { json("/experiments").then((d) => setExperiments(d.value)).catch(() => {}); }, []);
   const [data, setData] = useState(null);
   const [error, setError] = useState(null);
   const [picked, setPicked] = useState([]);
@@ -22,8 +25,9 @@ export function JobsPage() {
     setData(null);
     const q = new URLSearchParams({ top: String(PAGE), skip: String(page * PAGE) });
     if (status) q.set("status", status);
+    if (experiment) q.set("experiment", experiment);
     json(`/runs?${q}`).then(setData).catch(setError);
-  }, [status, page]);
+  }, [status, experiment, page]);
   const pages = data ? Math.max(1, Math.ceil(data.count / PAGE)) : 1;
   const toggle = (id) => setPicked((p) => (p.includes(id) ? p.filter((x) => x !== id) : [...p, id]));
   const canCompare = picked.length >= 2 && picked.length <= 5;
@@ -32,9 +36,15 @@ export function JobsPage() {
       <h1>Jobs</h1>
       <div className="row">
         <label className="field inline">Status
-          <select value={status} onChange={(e) => navigateWith("/jobs", { status: e.target.value })}>
+          <select value={status} onChange={(e) => navigateWith("/jobs", { status: e.target.value, experiment })}>
             <option value="">Any</option>
             {STATUSES.map((s) => <option key={s} value={s}>{s}</option>)}
+          </select>
+        </label>
+        <label className="field inline">Experiment
+          <select value={experiment} onChange={(e) => navigateWith("/jobs", { status, experiment: e.target.value })}>
+            <option value="">All</option>
+            {experiments.map((x) => <option key={x.name} value={x.name}>{x.name} ({x.runs})</option>)}
           </select>
         </label>
         <span className="spacer" />
@@ -69,9 +79,9 @@ export function JobsPage() {
       )}
       {data && pages > 1 && (
         <nav className="pager" aria-label="Run pages">
-          <button type="button" disabled={page === 0} onClick={() => navigateWith("/jobs", { status, page: page - 1 })}>Previous page</button>
+          <button type="button" disabled={page === 0} onClick={() => navigateWith("/jobs", { status, experiment, page: page - 1 })}>Previous page</button>
           <span>Page {page + 1} of {pages} ({data.count} runs)</span>
-          <button type="button" disabled={page >= pages - 1} onClick={() => navigateWith("/jobs", { status, page: page + 1 })}>Next page</button>
+          <button type="button" disabled={page >= pages - 1} onClick={() => navigateWith("/jobs", { status, experiment, page: page + 1 })}>Next page</button>
         </nav>
       )}
     </section>
