@@ -27,13 +27,15 @@ def batch_endpoint(host_url: str) -> dict:
         model = f"ui-car-model-{suffix}"
         api.post(f"/runs/{run_id}/nodes/train/outputs/trained_model/register",
                  json={"name": model, "description": "<b>price</b> model"}).raise_for_status()
-        draft = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "batch"}).raise_for_status().json()
+        draft = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "batch"}).raise_for_status()
+        draft = draft.json()
         endpoint = f"ui-drop-{suffix}"
         api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": draft["id"]}).raise_for_status()
         return {"run_id": run_id, "model": model, "endpoint": endpoint}
 
 
-def test_drop_a_file_and_download_its_predictions(page: Page, ui: str, batch_endpoint: dict, tmp_path, shot) -> None:
+def test_drop_a_file_and_download_its_predictions(page: Page, ui: str, batch_endpoint: dict, tmp_path,
+                                                  shot) -> None:
     endpoint = batch_endpoint["endpoint"]
     path = tmp_path / "new-cars.csv"
     CARS.drop(columns=["price"]).head(20).to_csv(path, index=False)
@@ -65,7 +67,8 @@ def test_drop_a_file_and_download_its_predictions(page: Page, ui: str, batch_end
     shot(page, "error-report")
 
 
-def test_an_asset_shows_where_it_came_from_and_who_uses_it(page: Page, ui: str, batch_endpoint: dict, shot) -> None:
+def test_an_asset_shows_where_it_came_from_and_who_uses_it(page: Page, ui: str, batch_endpoint: dict,
+                                                            shot) -> None:
     model = batch_endpoint["model"]
     page.goto(ui + signed_in("/registry"))  # /api/ui/assets/ holds the bundle's files
     page.get_by_role("table", name="Assets").get_by_role("link", name=model).click()
@@ -75,7 +78,9 @@ def test_an_asset_shows_where_it_came_from_and_who_uses_it(page: Page, ui: str, 
     expect(lineage.get_by_role("link", name=batch_endpoint["run_id"][:8])).to_be_visible()
     expect(lineage).to_contain_text("train (Train Model)")
     expect(lineage.get_by_role("link", name=re.compile("^automobile-price-raw"))).to_be_visible()
-    expect(lineage.get_by_role("listitem").filter(has_text=batch_endpoint["endpoint"])).to_contain_text("version 1")
+    user = lineage.get_by_role("listitem").filter(has_text=batch_endpoint["endpoint"])
+    expect(user).to_contain_text("version 1")
     shot(page, "lineage")
     lineage.get_by_role("link", name=batch_endpoint["endpoint"]).click()
-    expect(page.get_by_role("heading", name=f"Pipeline endpoint {batch_endpoint['endpoint']}")).to_be_visible()
+    heading = f"Pipeline endpoint {batch_endpoint['endpoint']}"
+    expect(page.get_by_role("heading", name=heading)).to_be_visible()

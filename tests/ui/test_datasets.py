@@ -8,7 +8,8 @@ from playwright.sync_api import Page, expect
 
 from tests.ui.conftest import signed_in
 
-CSV = "age,city,income\n" + "".join(f"{20 + i % 40},{'<b>Paris</b>' if i % 3 else 'Oslo'},{1000 + 37 * i}\n" for i in range(300))
+CSV = "age,city,income\n" + "".join(
+    f"{20 + i % 40},{'<b>Paris</b>' if i % 3 else 'Oslo'},{1000 + 37 * i}\n" for i in range(300))
 
 
 def drop_file(page: Page, target, name: str, text: str) -> None:
@@ -44,14 +45,16 @@ def test_upload_a_dataset_and_see_its_profile(page: Page, ui: str, tmp_path, sho
     shot(page, "profile")
 
     page.get_by_role("link", name="Datasets", exact=True).first.click()
-    expect(page.get_by_role("table", name="Registered datasets").get_by_role("link", name=name)).to_be_visible()
+    listed = page.get_by_role("table", name="Registered datasets")
+    expect(listed.get_by_role("link", name=name)).to_be_visible()
     form = page.get_by_role("form", name="Upload a CSV")
     drop_file(page, form.locator(".dropzone"), "more.csv", "age,city,income\n1,A,2\n")
     expect(form.get_by_text("Chosen: more.csv")).to_be_visible()
     form.get_by_label("Dataset name").fill(name)
     form.get_by_role("button", name="Upload").click()
     expect(page).to_have_url(re.compile(rf"/datasets/{name}/versions/2$"))
-    expect(page.get_by_role("table", name="Versions").get_by_role("row", name=re.compile(r"Version 2 1 3"))).to_be_visible()
+    versions = page.get_by_role("table", name="Versions")
+    expect(versions.get_by_role("row", name=re.compile(r"Version 2 1 3"))).to_be_visible()
     page.go_back()
     expect(page).to_have_url(re.compile(r"/api/ui/datasets$"))
     page.go_back()

@@ -85,4 +85,5 @@ def test_publish_change_default_roll_back_and_submit(page: Page, ui: str, traini
     shot(page, "submitted")
 
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Pipeline endpoints").click()
-    expect(page.get_by_role("table", name="Pipeline endpoints").get_by_role("link", name=endpoint)).to_be_visible()
+    listed = page.get_by_role("table", name="Pipeline endpoints")
+    expect(listed.get_by_role("link", name=endpoint)).to_be_visible()

@@ -34,10 +34,11 @@ def test_jobs_list_filters_and_opens_a_run(page: Page, ui: str, two_runs, shot) 
     expect(page).to_have_url(re.compile(r"/jobs\?status=Failed$"))
     expect(page.get_by_role("row").filter(has_text=experiment)).to_have_count(0)
     page.go_back()
-    expect(page.get_by_role("table", name="Runs").get_by_role("row").filter(has_text=experiment)).to_have_count(2)
+    runs = page.get_by_role("table", name="Runs")
+    expect(runs.get_by_role("row").filter(has_text=experiment)).to_have_count(2)
     page.get_by_role("combobox", name="Experiment").select_option(experiment)
     expect(page).to_have_url(re.compile(rf"/jobs\?experiment={experiment}$"))
-    expect(page.get_by_role("table", name="Runs").get_by_role("row")).to_have_count(3)  # the header and its two runs
+    expect(runs.get_by_role("row")).to_have_count(3)  # the header and its two runs
     page.get_by_role("link", name=first[:8]).click()
     expect(page).to_have_url(re.compile(rf"/runs/{first}$"))
     expect(page.get_by_role("status", name="Run status: Finished")).to_be_visible()

@@ -61,7 +61,8 @@ def test_deploy_and_score_a_row_from_the_test_tab(page: Page, ui: str, realtime_
     expect(page.get_by_role("tab", name="Consume")).to_be_focused()
     expect(page.get_by_role("figure", name="curl, MLflow format")).to_contain_text("dataframe_records")
     expect(page.get_by_role("figure", name="Python, designer format")).to_contain_text('"Inputs"')
-    expect(page.get_by_role("figure", name="curl, designer format")).to_contain_text(f"/api/realtime/{name}/score")
+    designer = page.get_by_role("figure", name="curl, designer format")
+    expect(designer).to_contain_text(f"/api/realtime/{name}/score")
     page.go_back()
     expect(page.get_by_role("tab", name="Test")).to_have_attribute("aria-selected", "true")
     page.reload()  # keys are not shown again

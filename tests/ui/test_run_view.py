@@ -21,7 +21,8 @@ def edited_draft_run(host_url: str) -> tuple[str, str]:
         draft = api.post("/pipelines", json=doc)
         assert draft.status_code == 201, draft.text
         draft_id = draft.json()["id"]
-        run_id = studio.finished(api, f"ui-run-{uuid.uuid4().hex[:6]}", {"draft_id": draft_id, "regenerate_outputs": True})
+        run_id = studio.finished(api, f"ui-run-{uuid.uuid4().hex[:6]}",
+                                 {"draft_id": draft_id, "regenerate_outputs": True})
         current = api.get(f"/pipelines/{draft_id}")
         edited = {**doc, "nodes": [n for n in doc["nodes"] if n["id"] != "evaluate"],
                   "edges": [e for e in doc["edges"] if not e["target"].startswith("evaluate.")]}
@@ -41,12 +42,14 @@ def test_the_run_view_draws_the_pipeline_that_ran(page: Page, ui: str, edited_dr
 
 
 def test_a_running_run_is_canceled_from_its_view(page: Page, ui: str, api: httpx.Client, shot) -> None:
-    run_id = studio.submit(api, f"ui-cancel-{uuid.uuid4().hex[:6]}", {"pipeline": studio.german(0.7, cross_validate=True), "regenerate_outputs": True})  # nothing reused: still running when clicked
+    # nothing reused, so it is still running when the button is clicked
+    body = {"pipeline": studio.german(0.7, cross_validate=True), "regenerate_outputs": True}
+    run_id = studio.submit(api, f"ui-cancel-{uuid.uuid4().hex[:6]}", body)
     page.goto(ui + signed_in(f"/runs/{run_id}"))
     page.get_by_role("button", name="Cancel run").click()
     expect(page.get_by_role("status", name="Run status: Canceled")).to_be_visible(timeout=60000)
-    statuses = set(page.get_by_role("group", name=re.compile(r", (canceled|skipped|finished|not started)$")).evaluate_all(
-        "els => els.map(e => e.getAttribute('data-status'))"))
+    nodes = page.get_by_role("group", name=re.compile(r", (canceled|skipped|finished|not started)$"))
+    statuses = set(nodes.evaluate_all("els => els.map(e => e.getAttribute('data-status'))"))
     assert "canceled" in statuses or "skipped" in statuses, statuses
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
     shot(page, "canceled")
