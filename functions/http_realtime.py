@@ -131,6 +131,17 @@ async def score(req: func.HttpRequest) -> func.HttpResponse:
 _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
+@bp.route(route="realtime/{name}/test", methods=["POST"])
+@api("Score rows as /score does, authorised by the function key (the studio's Test tab)",
+     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(400, 404), name_kind="real-time endpoint")
+@json_errors
+def test_score(req: func.HttpRequest) -> func.HttpResponse:
+    """The management key stands for the endpoint key here: whoever holds it can read and
+    regenerate the endpoint's keys anyway."""
+    answer = service().realtime.test_json(req.route_params["name"], req.get_body())
+    return func.HttpResponse(answer, status_code=200, mimetype="application/json")
+
+
 @bp.route(route="realtime/{name}/swagger.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @api("The endpoint's own OpenAPI document",
      response="application/json", errors=(401, 404), security="endpoint_key", name_kind="real-time endpoint")

@@ -217,3 +217,21 @@ def test_deep_json_and_unknown_endpoints(host_url: str, endpoint: dict):
     assert unknown.json() == wrong_key.json()
     swagger = httpx.get(f"{host_url}/api/realtime/no-such-endpoint/swagger.json", headers={"api-key": "x"})
     assert_error_shape(swagger, 401)
+
+
+def test_the_test_route_scores_as_score_does_with_the_function_key(host_url: str, endpoint: dict, api):
+    body = {"Inputs": {"WebServiceInput0": rows(3)}}
+    scored = httpx.post(f"{host_url}{endpoint['scoring_uri']}", json=body,
+                        headers={"api-key": endpoint["keys"]["primary"]})
+    tested = api.post(f"/realtime/{endpoint['name']}/test", json=body)
+    assert tested.status_code == 200, tested.text
+    assert tested.json() == scored.json()
+    mlflow = api.post(f"/realtime/{endpoint['name']}/test", json={"dataframe_records": rows(1)})
+    assert mlflow.json()["predictions"] == scored.json()["Results"]["WebServiceOutput0"][:1]
+    # the endpoint's own key is not the management key, and a name nobody deployed is a 404
+    refused = httpx.post(f"{host_url}/api/realtime/{endpoint['name']}/test", json=body,
+                         headers={"api-key": endpoint["keys"]["primary"]})
+    assert refused.status_code == 401
+    assert api.post("/realtime/no-such-endpoint/test", json=body).status_code == 404
+    bad = api.post(f"/realtime/{endpoint['name']}/test", json={"Inputs": {}})
+    assert bad.status_code == 400 and bad.json()["error"]["problems"]

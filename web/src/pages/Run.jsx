@@ -6,6 +6,7 @@ import { blobUrl, download, enc, json, request } from "../api.js";
 import { useCatalogue } from "../catalogue.js";
 import { nodeTypes } from "../components/PipelineNode.jsx";
 import { NameDialog } from "./Drafts.jsx";
+import { PublishDialog } from "../components/PublishDialog.jsx";
 import { displayName, findComponent, toFlow } from "../lib/graph.js";
 import { layout } from "../lib/layout.js";
 import { TERMINAL, formatDuration, nodeStatus, previewOf, progressPercent } from "../lib/runs.js";
@@ -55,18 +56,15 @@ function RunView({ runId }) {
   const [notice, setNotice] = useState(null);
   const [dialog, setDialog] = useState(null);
 
-  // The graph: the run's own pipeline where the API gives it, else its draft's.
+  // The graph: the pipeline document that ran (GET /runs/{id}/pipeline), never the draft's
+  // current graph, which may have changed since.
   const fetching = useRef(false);
   useEffect(() => {
     if (!run || graph || !cat.ready || fetching.current) return;
     fetching.current = true;
     (async () => {
-      let doc = run.pipeline ?? null;
-      let fromDraft = false;
-      if (!doc && run.draft_id) {
-        doc = (await json(`/pipelines/${enc(run.draft_id)}`).catch(() => null))?.pipeline ?? null;
-        fromDraft = Boolean(doc);
-      }
+      let doc = await json(`/runs/${enc(runId)}/pipeline`).catch(() => null);
+      const fromDraft = false;
       if (!doc || !Object.keys(run.nodes).every((n) => doc.nodes.some((x) => x.id === n))) {
         doc = { nodes: Object.values(run.nodes).map((n) => ({ id: n.node_id, component: n.component })), edges: [] };
         doc.nodes = doc.nodes.map((n) => ({ ...n, position: null }));
@@ -84,7 +82,7 @@ function RunView({ runId }) {
       // React Flow queues a fit until nodes are measured: with none, it would fire on the first one added.
     if (placed.length) setTimeout(() => flow.fitView({ padding: 0.15, maxZoom: 1, minZoom: 0.5 }), 50);
     })();
-  }, [run, graph, cat.ready, cat.byId, flow]);
+  }, [run, graph, cat.ready, cat.byId, flow, runId]);
 
   const shownNodes = useMemo(() => nodes.map((n) => {
     const r = run?.nodes[n.id];
@@ -106,7 +104,10 @@ function RunView({ runId }) {
   const act = async (what) => {
     setNotice(null);
     try {
-      if (what === "clone") {
+      if (what === "cancel") {
+        await json(`/runs/${enc(runId)}/cancel`, { method: "POST" });
+        setNotice({ kind: "info", text: "Cancel requested: unfinished nodes end Canceled." });
+      } else if (what === "clone") {
         const d = await json(`/runs/${enc(runId)}/clone`, { method: "POST" });
         navigate(`/drafts/${d.id}`);
       } else {
@@ -130,10 +131,12 @@ function RunView({ runId }) {
         <span className="muted">{run.progress?.nodes_done}/{run.progress?.nodes_total}</span>
         <span className="spacer" />
         <Link to={`/experiments/${enc(run.experiment)}`}>Experiment history</Link>
+        {!TERMINAL.has(run.status) && <button type="button" onClick={() => act("cancel")}>Cancel run</button>}
         <button type="button" onClick={() => act("clone")}>Clone to draft</button>
         <span className="muted">Create:</span>
         <button type="button" onClick={() => act("realtime")} disabled={!finished} aria-label="Create real-time inference pipeline">Real-time inference pipeline</button>
         <button type="button" onClick={() => act("batch")} disabled={!finished} aria-label="Create batch inference pipeline">Batch inference pipeline</button>
+        <button type="button" onClick={() => setDialog({ publish: true })} disabled={!finished}>Publish</button>
       </div>
       {notice && <div className={`notice ${notice.kind}`} role="alert"><span>{notice.text}</span>
         <button type="button" className="icon" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button></div>}
@@ -170,7 +173,9 @@ function RunView({ runId }) {
           </aside>
         )}
       </div>
-      {dialog && <NameDialog title={`Register ${dialog.port} as an asset`} label="Asset name" initial={`${dialog.node}-${dialog.port}`.replace(/_/g, "-")}
+      {dialog?.publish && <PublishDialog runId={runId} onCancel={() => setDialog(null)}
+        onDone={(v) => { setDialog(null); navigate(`/endpoints/${enc(v.endpoint)}`); }} />}
+      {dialog?.port && <NameDialog title={`Register ${dialog.port} as an asset`} label="Asset name" initial={`${dialog.node}-${dialog.port}`.replace(/_/g, "-")}
         onCancel={() => setDialog(null)} onDone={async (name) => {
           setDialog(null);
           try {
