@@ -658,12 +658,15 @@ class Service:
 
     def node_output(self, run_id: str, node_id: str, port: str, rows: int | None) -> pd.DataFrame:
         ref = self._output_ref(run_id, node_id, port)
-        if ref.endswith(".csv"):  # file-drop scoring's result file, as the client will fetch it
-            container, _, name = ref.partition("/")
-            df = pd.read_csv(io.BytesIO(self.store.get_blob(container, name)))
-            df.attrs["format"] = "csv"
-        else:
-            df = self.artifacts.get(ref, PortType.DATA)
+        try:
+            if ref.endswith(".csv"):  # file-drop scoring's result file, as the client will fetch it
+                container, _, name = ref.partition("/")
+                df = pd.read_csv(io.BytesIO(self.store.get_blob(container, name)))
+                df.attrs["format"] = "csv"
+            else:
+                df = self.artifacts.get(ref, PortType.DATA)
+        except KeyError as exc:  # a result file replaced by a later upload, or deleted with its endpoint
+            raise NotFound(f"The output {port!r} of node {node_id!r} is no longer stored") from exc
         return df.head(rows) if rows else df
 
     def _output_ref(self, run_id: str, node_id: str, port: str) -> str:

@@ -244,3 +244,15 @@ ScheduleView = create_model(
 
 class ScheduleList(BaseModel):
     value: list[ScheduleView]
+
+
+class StartedRun(BaseModel):
+    Id: str
+    experiment: str
+    status_url: str
+
+
+class TickAnswer(BaseModel):
+    """What a schedule tick started."""
+
+    started: list[StartedRun]

@@ -11,6 +11,7 @@ from pathlib import Path
 import azure.functions as func
 
 from functions.common import ROOT
+from functions.openapi import api
 
 bp = func.Blueprint()
 
@@ -35,6 +36,8 @@ HTML_HEADERS = {
 
 
 @bp.route(route="ui/{*path}", methods=["GET", "HEAD"], auth_level=func.AuthLevel.ANONYMOUS)
+@api("The designer's files: hashed assets, or the app shell for any other path", security="anonymous",
+     response={"text/html": None, "text/javascript": None, "text/css": None}, errors=(404, 503))
 def ui(req: func.HttpRequest) -> func.HttpResponse:
     return serve(req.route_params.get("path") or "", req.url, DIST)
 

@@ -117,11 +117,12 @@ def parse_query(req: func.HttpRequest, model: type[BaseModel]) -> Any:
 
 # ---- the document ------------------------------------------------------------------------------
 def http_modules() -> list[ModuleType]:
-    """Every ``functions/http_*`` module, found in the package so a new one cannot be left out."""
+    """Every blueprint module of ``functions``, found in the package so a new one cannot be left out."""
     import functions
 
-    found = sorted(info.name for info in pkgutil.iter_modules(functions.__path__) if info.name.startswith("http_"))
-    return [importlib.import_module(f"functions.{name}") for name in found]
+    found = sorted(info.name for info in pkgutil.iter_modules(functions.__path__) if info.name != "openapi")
+    modules = [importlib.import_module(f"functions.{name}") for name in found]
+    return [m for m in modules if hasattr(m, "bp")]  # every blueprint: HTTP routes may sit beside timers
 
 
 def routes() -> list[tuple[str, str, str, str]]:

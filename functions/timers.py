@@ -13,6 +13,8 @@ import azure.functions as func
 
 from core.schedule_tick import Started
 from functions.common import json_errors, json_response, log, service
+from functions import answers as a
+from functions.openapi import api
 from functions.orchestration import ORCHESTRATOR
 
 bp = df.Blueprint()
@@ -42,6 +44,7 @@ async def schedule_tick(timer: func.TimerRequest, client: df.DurableOrchestratio
 
 @bp.route(route="maintenance/schedules/tick", methods=["POST"])
 @bp.durable_client_input(client_name="client")
+@api("Run the schedule tick now, as the timer does", response=a.TickAnswer, errors=())
 @json_errors
 async def schedule_tick_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Run the tick now (as the timer would): what it started."""

@@ -147,7 +147,7 @@ def test_the_api_document_describes_every_route_from_the_parsing_models(api: htt
     import function_app
 
     for route in AppIndex.from_app(function_app.app).http:
-        path = "/" + route.route.replace(":int", "")
+        path = "/" + route.route.replace(":int", "").replace("{*", "{")  # a catch-all is one parameter
         for method in route.methods or ():
             assert method.lower() in doc["paths"][path], (method, path)
     create = doc["paths"]["/pipelines"]["post"]

@@ -111,6 +111,7 @@ def test_models_download_as_mlflow_and_onnx_and_say_where_they_came_from(api: ht
     assert lineage["trained_on"] == [{"name": "automobile-price-raw", "version": 1}]
     of_asset = api.get("/lineage", params={"asset": asset}).json()
     assert of_asset["origin"]["run_id"] == trained and of_asset["origin"]["node"] == "train"
-    assert [d["realtime_endpoint"] for d in of_asset["used_by"]["realtime_endpoints"]] == [name]
+    # Artifacts are content-addressed: other tests' tutorial endpoints serve the very same model.
+    assert name in [d["realtime_endpoint"] for d in of_asset["used_by"]["realtime_endpoints"]]
     assert api.get("/lineage").status_code == 400
     assert api.get("/lineage", params={"asset": "no-such-asset"}).status_code == 404

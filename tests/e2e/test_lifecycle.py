@@ -138,7 +138,10 @@ def test_garbage_collection_over_http_keeps_everything_readable(api: httpx.Clien
                 for port in node["outputs"]:
                     answer = api.get(f"/runs/{run['run_id']}/nodes/{node_id}/outputs/{port}", params={"rows": 1})
                     # Models and transformations are not downloadable (400); every dataset is (200).
-                    assert answer.status_code in (200, 400), answer.text
+                    # A file-drop run's result file lives in batch-output, outside what the
+                    # collector manages: a later upload or an endpoint delete may replace it (404).
+                    allowed = (200, 400, 404) if run["experiment"] == "blob-scoring" else (200, 400)
+                    assert answer.status_code in allowed, answer.text
                     if answer.status_code == 400:
                         assert answer.json()["error"]["problems"][0]["code"] == "not_a_dataset"
     for draft in api.get("/pipelines").json()["value"]:
