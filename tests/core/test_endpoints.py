@@ -10,9 +10,19 @@ from core import endpoints
 from core.errors import Conflict, InvalidRequest, NotFound
 
 
+PIPELINE_REF = ""
+
+
+@pytest.fixture(autouse=True)
+def stored_pipeline(service) -> None:
+    """A real (empty) pipeline document: the storage is shared, and other tests read every endpoint."""
+    global PIPELINE_REF
+    PIPELINE_REF = service.artifacts.put_json({"name": "p", "nodes": []}, "pipeline")
+
+
 def publish(store, name: str, set_default: bool = False, by: str = "alice") -> endpoints.EndpointVersion:
     return endpoints.publish(store, name, description="d", kind="batch_inference", pipeline_name="p",
-                             pipeline_ref="artifacts/" + "0" * 64, parameters={"x": 1},
+                             pipeline_ref=PIPELINE_REF, parameters={"x": 1},
                              set_default=set_default, by=by)
 
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { histogramBars, pageOf, parseValue, restCalls, secondsBetween, shellQuote, shortNumber } from "../src/lib/studio.js";
+import { histogramBars, newestFirst, pageOf, parseValue, restCalls, secondsBetween, shellQuote, shortNumber } from "../src/lib/studio.js";
 
 test("pageOf clamps the page and counts pages", () => {
   const items = Array.from({ length: 45 }, (_, i) => i);
@@ -76,4 +76,11 @@ test("the Test tab finds its sample dataset and types the form's row", async () 
   assert.equal(schemaDataset({ nodes: [], edges: [] }), null);
   const schema = [{ name: "a", type: "number" }, { name: "b", type: "string" }, { name: "c", type: "integer" }];
   assert.deepEqual(rowFromForm(schema, { a: "1.5", b: "x", c: "" }), { a: 1.5, b: "x", c: null });
+});
+
+
+test("lists put the newest first", () => {
+  const items = [{ n: "a", created_at: "2026-01-01T00:00:00" }, { n: "b", created_at: "2026-03-01T00:00:00" }];
+  assert.deepEqual(newestFirst(items).map((i) => i.n), ["b", "a"]);
+  assert.deepEqual(items.map((i) => i.n), ["a", "b"]);
 });

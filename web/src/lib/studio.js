@@ -138,3 +138,9 @@ export function rowFromForm(schema, values) {
     return [c.name, text];
   }));
 }
+
+
+/** Newest first by a timestamp field, so what a user just made is on the first page. */
+export function newestFirst(items, field = "created_at") {
+  return [...items].sort((a, b) => String(b[field] ?? "").localeCompare(String(a[field] ?? "")));
+}

@@ -4,7 +4,7 @@ import { useEffect, useState } from "react";
 import { enc, json } from "../api.js";
 import { useCatalogue } from "../catalogue.js";
 import { ErrorText, FilePicker, Pager, Progress } from "../components/Studio.jsx";
-import { histogramBars, pageOf, shortNumber } from "../lib/studio.js";
+import { histogramBars, newestFirst, pageOf, shortNumber } from "../lib/studio.js";
 import { upload } from "../lib/upload.js";
 import { Link, navigate } from "../router.jsx";
 
@@ -15,7 +15,7 @@ export function DatasetsPage() {
   const [page, setPage] = useState(0);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(null);
-  const shown = pageOf(cat.datasets, page, PAGE);
+  const shown = pageOf(newestFirst(cat.datasets), page, PAGE);
   const registered = new Set(cat.datasets.map((d) => d.name));
   const registerSample = async (name) => {
     setError(null);

@@ -5,7 +5,7 @@ import { enc, json, request } from "../api.js";
 import { useCatalogue } from "../catalogue.js";
 import { CopyBox, ErrorText, Pager } from "../components/Studio.jsx";
 import { formatDuration } from "../lib/runs.js";
-import { azureBody, pageOf, pipelineInputs, restCalls, secondsBetween } from "../lib/studio.js";
+import { azureBody, newestFirst, pageOf, pipelineInputs, restCalls, secondsBetween } from "../lib/studio.js";
 import { Link } from "../router.jsx";
 
 const PAGE = 20;
@@ -16,7 +16,7 @@ export function EndpointsPage() {
   const [error, setError] = useState(null);
   const [page, setPage] = useState(0);
   useEffect(() => { json("/pipelineendpoints").then((d) => setItems(d.value)).catch(setError); }, []);
-  const shown = pageOf(items ?? [], page, PAGE);
+  const shown = pageOf(newestFirst(items ?? [], "updated_at"), page, PAGE);
   return (
     <section className="padded">
       <h1>Pipeline endpoints</h1>
