@@ -5,6 +5,7 @@ own ``python -m devhost`` on a free loopback port (``--port 0``; the host prints
 bound), talks to them only over 127.0.0.1, and stops both at the end, whatever happens. Every
 wait is bounded.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,11 +43,12 @@ def tutorial() -> dict[str, Any]:
 
 # ---- the stack ---------------------------------------------------------------------------------
 
+
 @dataclass
 class Stack:
     """A running Azurite + local host."""
 
-    url: str                      # http://127.0.0.1:PORT
+    url: str  # http://127.0.0.1:PORT
     connection_string: str
     function_key: str
     signing_key: str
@@ -57,20 +59,24 @@ class Stack:
 
     def api(self, timeout: float = 120.0) -> httpx.Client:
         """A keep-alive client for the management API (``/api``, function key sent)."""
-        return httpx.Client(base_url=f"{self.url}/api", headers={"x-functions-key": self.function_key},
-                            timeout=timeout)
+        return httpx.Client(
+            base_url=f"{self.url}/api", headers={"x-functions-key": self.function_key}, timeout=timeout
+        )
 
     def blobs(self) -> Any:
         from azure.storage.blob import BlobServiceClient
+
         return BlobServiceClient.from_connection_string(self.connection_string)
 
     def store_and_artifacts(self) -> tuple[Any, Any]:
         """The product's own Store and Artifacts on this Azurite, with the host's signing key."""
-        from core.artifacts import Artifacts
         from core.settings import Settings
-        from core.store import Store
-        settings = Settings(storage_connection_string=self.connection_string,
-                            artifact_signing_key=self.signing_key)
+        from core.storage.artifacts import Artifacts
+        from core.storage.store import Store
+
+        settings = Settings(
+            storage_connection_string=self.connection_string, artifact_signing_key=self.signing_key
+        )
         store = Store.from_settings(settings)
         return store, Artifacts(store, self.signing_key)
 
@@ -81,38 +87,72 @@ class Stack:
         simultaneous peak (each process's own peak may fall at a different moment)."""
         tree = {pid: _vm_hwm_mib(pid) for pid in [self.host.pid, *_descendants(self.host.pid)]}
         tree = {pid: mib for pid, mib in tree.items() if mib is not None}
-        return {"host_tree_sum_mib": round(sum(tree.values()), 1),
-                "host_process_mib": tree.get(self.host.pid),
-                "per_process_mib": {str(pid): mib for pid, mib in tree.items()},
-                "azurite_mib": _vm_hwm_mib(self.azurite.process.pid)}
+        return {
+            "host_tree_sum_mib": round(sum(tree.values()), 1),
+            "host_process_mib": tree.get(self.host.pid),
+            "per_process_mib": {str(pid): mib for pid, mib in tree.items()},
+            "azurite_mib": _vm_hwm_mib(self.azurite.process.pid),
+        }
 
 
 @contextmanager
-def local_stack(name: str, *, poll_interval: float | None = None, workers: int | None = None,
-                log_level: str = "info", extra_env: dict[str, str] | None = None) -> Iterator[Stack]:
+def local_stack(
+    name: str,
+    *,
+    poll_interval: float | None = None,
+    workers: int | None = None,
+    log_level: str = "info",
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[Stack]:
     """Azurite (in memory) + ``python -m devhost`` on free loopback ports; both stopped on exit."""
     azurite = start_azurite(timeout=60)
     try:
         conn = azurite.connection_string
         function_key = "bench-" + secrets.token_hex(16)
         signing_key = "bench-signing-" + secrets.token_hex(16)
-        env = {**os.environ, "DESIGNER_STORAGE_CONNECTION_STRING": conn, "AzureWebJobsStorage": conn,
-               "DESIGNER_STORAGE": conn, "DESIGNER_ARTIFACT_SIGNING_KEY": signing_key,
-               "DEVHOST_FUNCTION_KEY": function_key, **(extra_env or {})}
+        env = {
+            **os.environ,
+            "DESIGNER_STORAGE_CONNECTION_STRING": conn,
+            "AzureWebJobsStorage": conn,
+            "DESIGNER_STORAGE": conn,
+            "DESIGNER_ARTIFACT_SIGNING_KEY": signing_key,
+            "DEVHOST_FUNCTION_KEY": function_key,
+            **(extra_env or {}),
+        }
         log_path = Path(tempfile.gettempdir()) / f"designer-bench-{name}-devhost.log"
-        command = [sys.executable, "-m", "devhost", "--app", "function_app", "--host", "127.0.0.1",
-                   "--port", "0", "--log-level", log_level]
+        command = [
+            sys.executable,
+            "-m",
+            "devhost",
+            "--app",
+            "function_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            "0",
+            "--log-level",
+            log_level,
+        ]
         if poll_interval is not None:  # otherwise the host's own default
             command += ["--poll-interval", str(poll_interval)]
         if workers:
             command += ["--workers", str(workers)]
         with log_path.open("wb") as log:  # the child keeps its own copy of the descriptor
-            host = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
+            host = subprocess.Popen(
+                command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
         try:
             url = _wait_for_host(host, log_path)
-            yield Stack(url=url, connection_string=conn, function_key=function_key, signing_key=signing_key,
-                        host=host, azurite=azurite, log_path=log_path, env=env)
+            yield Stack(
+                url=url,
+                connection_string=conn,
+                function_key=function_key,
+                signing_key=signing_key,
+                host=host,
+                azurite=azurite,
+                log_path=log_path,
+                env=env,
+            )
         finally:
             stop_process(host, HOST_STOP_TIMEOUT)
     finally:
@@ -129,8 +169,10 @@ def _wait_for_host(host: subprocess.Popen[bytes], log_path: Path) -> str:
             url = text.split("devhost listening on ", 1)[1].split()[0]
         elif host.poll() is not None or time.monotonic() > deadline:
             stop_process(host, 5)
-            raise RuntimeError(f"the local host did not start within {HOST_START_TIMEOUT:.0f} s "
-                               f"(exit code {host.returncode}):\n{text[-4000:]}")
+            raise RuntimeError(
+                f"the local host did not start within {HOST_START_TIMEOUT:.0f} s "
+                f"(exit code {host.returncode}):\n{text[-4000:]}"
+            )
         else:
             time.sleep(0.1)
     deadline = time.monotonic() + 30
@@ -194,8 +236,10 @@ def _vm_hwm_mib(pid: int) -> float | None:
 
 # ---- driving runs --------------------------------------------------------------------------------
 
-def wait_for_run(api: httpx.Client, run_id: str, timeout: float = 300,
-                 interval: float = 0.05) -> tuple[dict, float]:
+
+def wait_for_run(
+    api: httpx.Client, run_id: str, timeout: float = 300, interval: float = 0.05
+) -> tuple[dict, float]:
     """Poll ``GET /runs/{id}`` until the run ends: the run, and the monotonic time it was seen ended."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -222,6 +266,7 @@ def parse_time(value: str | None) -> datetime | None:
 
 # ---- statistics and output ------------------------------------------------------------------------
 
+
 def percentile(values: Sequence[float], q: float) -> float:
     """Linear-interpolated percentile (``q`` in 0..100) of ``values``."""
     ordered = sorted(values)
@@ -234,8 +279,13 @@ def percentile(values: Sequence[float], q: float) -> float:
 
 
 def summary(values: Sequence[float]) -> dict[str, float]:
-    return {"n": len(values), "median": statistics.median(values), "min": min(values), "max": max(values),
-            "mean": statistics.fmean(values)}
+    return {
+        "n": len(values),
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "mean": statistics.fmean(values),
+    }
 
 
 def ratio(a: float | None, b: float | None) -> float | None:
@@ -263,10 +313,14 @@ class CpuAudit:
         ours = _own_cpu_seconds() - self._start_ours
         other = max(0.0, busy - ours)
         cpus = os.cpu_count() or 1
-        return {"wall_s": round(wall, 1), "machine_busy_cpu_s": round(busy, 1), "our_cpu_s": round(ours, 1),
-                "other_processes_cpu_s": round(other, 1),
-                "other_processes_share_of_machine": round(other / (wall * cpus), 3) if wall else None,
-                "loadavg_at_end": Path("/proc/loadavg").read_text().split()[:3]}
+        return {
+            "wall_s": round(wall, 1),
+            "machine_busy_cpu_s": round(busy, 1),
+            "our_cpu_s": round(ours, 1),
+            "other_processes_cpu_s": round(other, 1),
+            "other_processes_share_of_machine": round(other / (wall * cpus), 3) if wall else None,
+            "loadavg_at_end": Path("/proc/loadavg").read_text().split()[:3],
+        }
 
 
 def _become_subreaper() -> None:
@@ -275,6 +329,7 @@ def _become_subreaper() -> None:
     them and their CPU time counts as ours in ``os.times()``."""
     try:
         import ctypes
+
         ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0)  # PR_SET_CHILD_SUBREAPER
     except (OSError, AttributeError):
         pass
@@ -320,20 +375,28 @@ def wait_for_quiet(max_wait_s: float, threshold: float = 0.15, window_s: float =
         if share < threshold:
             return {"quiet": True, **seen}
         if time.monotonic() > deadline:
-            print(f"the machine is still busy ({share:.0%} of its CPUs) after {max_wait_s:.0f} s; "
-                  "measuring anyway", file=sys.stderr)
+            print(
+                f"the machine is still busy ({share:.0%} of its CPUs) after {max_wait_s:.0f} s; "
+                "measuring anyway",
+                file=sys.stderr,
+            )
             return {"quiet": False, **seen}
         if not announced:
-            print(f"waiting (up to {max_wait_s:.0f} s) for a quiet machine: {share:.0%} of its CPUs are busy "
-                  "with other processes", file=sys.stderr)
+            print(
+                f"waiting (up to {max_wait_s:.0f} s) for a quiet machine: {share:.0%} of its CPUs are busy "
+                "with other processes",
+                file=sys.stderr,
+            )
             announced = True
 
 
 def contention_warning(audit: dict[str, Any]) -> str | None:
     share = audit.get("other_processes_share_of_machine") or 0
     if share > 0.05:
-        return (f"other processes used {audit['other_processes_cpu_s']} CPU-s ({share:.0%} of the machine) "
-                "during this run: the numbers are disturbed; run again on a quiet machine")
+        return (
+            f"other processes used {audit['other_processes_cpu_s']} CPU-s ({share:.0%} of the machine) "
+            "during this run: the numbers are disturbed; run again on a quiet machine"
+        )
     return None
 
 
@@ -343,13 +406,20 @@ def environment() -> dict[str, Any]:
     import pandas
     import sklearn
     from threadpoolctl import threadpool_info
+
     return {
-        "python": platform.python_version(), "machine": platform.machine(), "cpus": os.cpu_count(),
-        "numpy": numpy.__version__, "pandas": pandas.__version__, "scikit_learn": sklearn.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "scikit_learn": sklearn.__version__,
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE"),
-        "blas": [{k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
-                 for info in threadpool_info()],
+        "blas": [
+            {k: info.get(k) for k in ("internal_api", "version", "architecture", "num_threads")}
+            for info in threadpool_info()
+        ],
     }
 
 
@@ -368,6 +438,7 @@ def write_results(name: str, data: dict[str, Any]) -> Path:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain aligned text table; floats get 3 significant decimals."""
+
     def cell(value: Any) -> str:
         if value is None:
             return "-"
@@ -379,11 +450,16 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
     text = [[cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in text)) if text else len(h) for i, h in enumerate(headers)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
-             "  ".join("-" * w for w in widths)]
+    lines = [
+        "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)),
+        "  ".join("-" * w for w in widths),
+    ]
     for row in text:  # the first column left-aligned, numbers right-aligned
-        lines.append("  ".join(c.rjust(w) if i else c.ljust(w)
-                               for i, (c, w) in enumerate(zip(row, widths, strict=True))))
+        lines.append(
+            "  ".join(
+                c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
     return "\n".join(lines)
 
 
@@ -400,7 +476,9 @@ def print_closing(path: Path, results: dict[str, Any], cpu_audit: dict[str, Any]
 
 def blas_note() -> str | None:
     if os.environ.get("OPENBLAS_CORETYPE") or os.environ.get("OPENBLAS_L2_SIZE"):
-        return ("OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set (they slow a current numpy): for numbers "
-                "comparable across machines run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` "
-                "(see benchmarks/README.md)")
+        return (
+            "OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE are set (they slow a current numpy): for numbers "
+            "comparable across machines run with `env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE` "
+            "(see benchmarks/README.md)"
+        )
     return None

@@ -9,6 +9,7 @@ will be sent; they become the input example (MLflow infers the signature from it
 versions and the model's predictions for those rows as JSON, so the caller can check that the
 peer predicts what the endpoint does.
 """
+
 from __future__ import annotations
 
 import json
@@ -25,10 +26,19 @@ def main(model_path: str, rows_path: str, out_dir: str) -> int:
     model = joblib.load(model_path)
     with open(rows_path) as f:
         rows = pd.DataFrame.from_records(json.load(f))
-    mlflow.sklearn.save_model(model, out_dir, input_example=rows.head(5),
-                              pip_requirements=[f"scikit-learn=={sklearn.__version__}"])
-    print(json.dumps({"mlflow": mlflow.__version__, "scikit_learn": sklearn.__version__,
-                      "pandas": pd.__version__, "predictions": [float(v) for v in model.predict(rows)]}))
+    mlflow.sklearn.save_model(
+        model, out_dir, input_example=rows.head(5), pip_requirements=[f"scikit-learn=={sklearn.__version__}"]
+    )
+    print(
+        json.dumps(
+            {
+                "mlflow": mlflow.__version__,
+                "scikit_learn": sklearn.__version__,
+                "pandas": pd.__version__,
+                "predictions": [float(v) for v in model.predict(rows)],
+            }
+        )
+    )
     return 0
 
 

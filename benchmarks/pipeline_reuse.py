@@ -24,6 +24,7 @@ Baselines, measured in the same process and run:
 
     .venv/bin/python -m benchmarks.pipeline_reuse [--quick] [--repeats N]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,7 +58,9 @@ from benchmarks.harness import (
 NAME = "pipeline_reuse"
 EXPERIMENT = "bench-reuse"
 RUN_TIMEOUT = 180.0
-CREDIT_PIPELINE = Path(__file__).resolve().parents[1] / "samples" / "pipelines" / "german-credit-classification.json"
+CREDIT_PIPELINE = (
+    Path(__file__).resolve().parents[1] / "samples" / "pipelines" / "german-credit-classification.json"
+)
 BRANCHY_TREES = 200
 
 
@@ -75,27 +78,44 @@ def bare_sklearn() -> dict[str, float]:
     train, test = train_test_split(df, train_size=0.7, random_state=0)
     features = [c for c in df.columns if c != "price"]
     categorical = [c for c in features if not pd.api.types.is_numeric_dtype(df[c])]
-    model = Pipeline([("encode", ColumnTransformer([("categorical", OneHotEncoder(handle_unknown="ignore",
-                                                                                  sparse_output=False),
-                                                     categorical)], remainder="passthrough")),
-                      ("model", Ridge(alpha=0.001))])
+    model = Pipeline(
+        [
+            (
+                "encode",
+                ColumnTransformer(
+                    [
+                        (
+                            "categorical",
+                            OneHotEncoder(handle_unknown="ignore", sparse_output=False),
+                            categorical,
+                        )
+                    ],
+                    remainder="passthrough",
+                ),
+            ),
+            ("model", Ridge(alpha=0.001)),
+        ]
+    )
     model.fit(train[features], train["price"])
     predicted = model.predict(test[features])
     actual = test["price"].to_numpy()
     mae = mean_absolute_error(actual, predicted)
-    return {"Mean_Absolute_Error": mae,
-            "Root_Mean_Squared_Error": float(np.sqrt(mean_squared_error(actual, predicted))),
-            "Relative_Absolute_Error": mae / float(np.mean(np.abs(actual - actual.mean()))),
-            "Relative_Squared_Error": float(np.sum((actual - predicted) ** 2)
-                                            / np.sum((actual - actual.mean()) ** 2)),
-            "Coefficient_of_Determination": r2_score(actual, predicted)}
+    return {
+        "Mean_Absolute_Error": mae,
+        "Root_Mean_Squared_Error": float(np.sqrt(mean_squared_error(actual, predicted))),
+        "Relative_Absolute_Error": mae / float(np.mean(np.abs(actual - actual.mean()))),
+        "Relative_Squared_Error": float(
+            np.sum((actual - predicted) ** 2) / np.sum((actual - actual.mean()) ** 2)
+        ),
+        "Coefficient_of_Determination": r2_score(actual, predicted),
+    }
 
 
 def components_in_process() -> dict[str, float]:
     """The tutorial's own components, run in topological order on in-memory values; node -> seconds."""
     from core.components import RunContext, lookup
     from core.components.data import Dataset
-    from core.graph import Pipeline, parse_parameters
+    from core.pipelines.document import Pipeline, parse_parameters
 
     pipeline = Pipeline.model_validate(tutorial())
     values: dict[tuple[str, str], Any] = {}
@@ -155,13 +175,18 @@ def submit(api: Any, regenerate: bool, pipeline: dict[str, Any] | None = None) -
     created, started, ended = (parse_time(run[k]) for k in ("created_at", "started_at", "ended_at"))
     server_s = (ended - created).total_seconds() if ended and created else None
     busy_s = busy_seconds([(parse_time(n["started_at"]), parse_time(n["ended_at"])) for n in nodes.values()])
-    return {"run_id": run_id, "wall_s": seen - start, "server_s": server_s,
-            "nodes_busy_s": busy_s,
-            "orchestration_gaps_s": server_s - busy_s if server_s is not None else None,
-            "start_latency_s": (started - created).total_seconds() if started and created else None,
-            "nodes_reused": reused, "nodes": len(nodes),
-            "node_s": {k: n["duration_seconds"] for k, n in nodes.items()},
-            "metrics": run["metrics"].get("evaluate", {})}
+    return {
+        "run_id": run_id,
+        "wall_s": seen - start,
+        "server_s": server_s,
+        "nodes_busy_s": busy_s,
+        "orchestration_gaps_s": server_s - busy_s if server_s is not None else None,
+        "start_latency_s": (started - created).total_seconds() if started and created else None,
+        "nodes_reused": reused,
+        "nodes": len(nodes),
+        "node_s": {k: n["duration_seconds"] for k, n in nodes.items()},
+        "metrics": run["metrics"].get("evaluate", {}),
+    }
 
 
 def branchy_pipeline(trees: int) -> dict[str, Any]:
@@ -177,8 +202,8 @@ def branchy_pipeline(trees: int) -> dict[str, Any]:
 def stage_barrier_estimate(doc: dict[str, Any], node_s: dict[str, float]) -> dict[str, float]:
     """What the same node times would have cost with stage barriers (each stage waits for its
     slowest node) against the critical path (the least any scheduler can do), from the plan."""
-    from core.graph import Pipeline
-    from core.planner import plan
+    from core.pipelines.document import Pipeline
+    from core.pipelines.planner import plan
 
     the_plan = plan(Pipeline.model_validate(doc))
     barriers = sum(max(node_s[n] for n in stage) for stage in the_plan.stages)
@@ -200,31 +225,47 @@ def branchy(api: Any, repeats: int, trees: int) -> dict[str, Any]:
     server = summary([r["server_s"] for r in runs])
     barriers = summary([r["stage_barriers_s"] for r in runs])
     critical = summary([r["critical_path_s"] for r in runs])
-    return {"pipeline": "german-credit-classification (boosted tree: %d trees)" % trees, "repeats": repeats,
-            "wall_s": wall, "server_s": server, "stage_barriers_estimate_s": barriers,
-            "critical_path_s": critical,
-            "ratios": {"stage_barriers_over_server_median": ratio(barriers["median"], server["median"]),
-                       "server_over_critical_path_median": ratio(server["median"], critical["median"])},
-            "runs": runs}
+    return {
+        "pipeline": "german-credit-classification (boosted tree: %d trees)" % trees,
+        "repeats": repeats,
+        "wall_s": wall,
+        "server_s": server,
+        "stage_barriers_estimate_s": barriers,
+        "critical_path_s": critical,
+        "ratios": {
+            "stage_barriers_over_server_median": ratio(barriers["median"], server["median"]),
+            "server_over_critical_path_median": ratio(server["median"], critical["median"]),
+        },
+        "runs": runs,
+    }
 
 
 def server_side(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {key: summary([r[key] for r in runs])
-            for key in ("server_s", "start_latency_s", "nodes_busy_s", "orchestration_gaps_s")}
+    return {
+        key: summary([r[key] for r in runs])
+        for key in ("server_s", "start_latency_s", "nodes_busy_s", "orchestration_gaps_s")
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.pipeline_reuse",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.pipeline_reuse", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--quick", action="store_true", help="a short smoke run (3 repetitions, 1 warm-up)")
     parser.add_argument("--repeats", type=int, default=None, help="runs of each kind (default 15; quick: 3)")
-    parser.add_argument("--warmup", type=int, default=None,
-                        help="fresh runs before measuring (default 2; quick: 1)")
-    parser.add_argument("--max-wait-quiet", type=float, default=None,
-                        help="seconds to wait for other processes to go quiet first (default 300; quick: 30)")
+    parser.add_argument(
+        "--warmup", type=int, default=None, help="fresh runs before measuring (default 2; quick: 1)"
+    )
+    parser.add_argument(
+        "--max-wait-quiet",
+        type=float,
+        default=None,
+        help="seconds to wait for other processes to go quiet first (default 300; quick: 30)",
+    )
     args = parser.parse_args(argv)
-    quiet = wait_for_quiet(args.max_wait_quiet if args.max_wait_quiet is not None
-                           else 30 if args.quick else 300)
+    quiet = wait_for_quiet(
+        args.max_wait_quiet if args.max_wait_quiet is not None else 30 if args.quick else 300
+    )
     repeats = args.repeats or (3 if args.quick else 15)
     warmup = args.warmup if args.warmup is not None else (1 if args.quick else 2)
     bare_repeats = 10 if args.quick else 50
@@ -250,8 +291,11 @@ def main(argv: list[str] | None = None) -> int:
         for i in range(repeats):
             fresh.append(submit(api, regenerate=True))
             reused.append(submit(api, regenerate=False))
-            print(f"  {i + 1}/{repeats}: fresh {fresh[-1]['wall_s']:.2f} s, "
-                  f"reused {reused[-1]['wall_s']:.2f} s", file=sys.stderr)
+            print(
+                f"  {i + 1}/{repeats}: fresh {fresh[-1]['wall_s']:.2f} s, "
+                f"reused {reused[-1]['wall_s']:.2f} s",
+                file=sys.stderr,
+            )
         branch = branchy(api, 2 if args.quick else 5, BRANCHY_TREES)
         rss = stack.peak_rss()
     not_reused = [r["run_id"] for r in reused if r["nodes_reused"] != r["nodes"]]
@@ -262,12 +306,19 @@ def main(argv: list[str] | None = None) -> int:
     bare = summary(bare_times)
     comps = summary(component_totals)
     node_ids = list(fresh[0]["node_s"])
-    per_node = {n: {"fresh_median_s": statistics.median(r["node_s"][n] for r in fresh),
-                    "reused_median_s": statistics.median(r["node_s"][n] for r in reused),
-                    "in_process_median_s": statistics.median(r[n] for r in component_runs)} for n in node_ids}
+    per_node = {
+        n: {
+            "fresh_median_s": statistics.median(r["node_s"][n] for r in fresh),
+            "reused_median_s": statistics.median(r["node_s"][n] for r in reused),
+            "in_process_median_s": statistics.median(r[n] for r in component_runs),
+        }
+        for n in node_ids
+    }
     cpu = audit.stop()
     results = {
-        "benchmark": NAME, "mode": "quick" if args.quick else "full", "repeats": repeats,
+        "benchmark": NAME,
+        "mode": "quick" if args.quick else "full",
+        "repeats": repeats,
         "warmup_runs": warmup,
         "environment": environment(),
         "fresh": {"wall_s": fresh_wall, **server_side(fresh)},
@@ -276,59 +327,94 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_bare_sklearn_s": bare,
         "baseline_components_in_process_s": comps,
         "per_node": per_node,
-        "ratios": {"fresh_over_reused_median": ratio(fresh_wall["median"], reused_wall["median"]),
-                   "fresh_over_reused_min": ratio(fresh_wall["min"], reused_wall["min"]),
-                   "fresh_over_bare_median": ratio(fresh_wall["median"], bare["median"]),
-                   "reused_over_bare_median": ratio(reused_wall["median"], bare["median"]),
-                   "fresh_over_components_in_process_median": ratio(fresh_wall["median"], comps["median"]),
-                   "components_in_process_over_bare_median": ratio(comps["median"], bare["median"])},
+        "ratios": {
+            "fresh_over_reused_median": ratio(fresh_wall["median"], reused_wall["median"]),
+            "fresh_over_reused_min": ratio(fresh_wall["min"], reused_wall["min"]),
+            "fresh_over_bare_median": ratio(fresh_wall["median"], bare["median"]),
+            "reused_over_bare_median": ratio(reused_wall["median"], bare["median"]),
+            "fresh_over_components_in_process_median": ratio(fresh_wall["median"], comps["median"]),
+            "components_in_process_over_bare_median": ratio(comps["median"], bare["median"]),
+        },
         "metrics": {"service": fresh[-1]["metrics"], "bare_sklearn": bare_metrics},
         "branchy": branch,
         "checks": {"reused_runs_not_fully_reused": not_reused, "fresh_runs_with_reused_nodes": ran_reused},
         "peak_rss": rss,
         "runs": {"fresh": fresh, "reused": reused, "cold": cold},
-        "cpu_audit": cpu, "quiet_at_start": quiet, "elapsed_s": time.monotonic() - began,
+        "cpu_audit": cpu,
+        "quiet_at_start": quiet,
+        "elapsed_s": time.monotonic() - began,
     }
     path = write_results(NAME, results)
 
     print(f"\nTutorial pipeline ({len(node_ids)} nodes), {repeats} runs of each kind, local host over HTTP\n")
-    print(table(["", "median s", "min s", "max s"], [
-        ["fresh (regenerate_outputs)", fresh_wall["median"], fresh_wall["min"], fresh_wall["max"]],
-        ["reused (unchanged resubmit)", reused_wall["median"], reused_wall["min"], reused_wall["max"]],
-        ["bare pandas + sklearn", bare["median"], bare["min"], bare["max"]],
-        ["product components in-process", comps["median"], comps["min"], comps["max"]],
-    ]))
+    print(
+        table(
+            ["", "median s", "min s", "max s"],
+            [
+                ["fresh (regenerate_outputs)", fresh_wall["median"], fresh_wall["min"], fresh_wall["max"]],
+                [
+                    "reused (unchanged resubmit)",
+                    reused_wall["median"],
+                    reused_wall["min"],
+                    reused_wall["max"],
+                ],
+                ["bare pandas + sklearn", bare["median"], bare["min"], bare["max"]],
+                ["product components in-process", comps["median"], comps["min"], comps["max"]],
+            ],
+        )
+    )
     print()
-    print(table(["node", "fresh s", "reused s", "in-process s"],
-                [[n, v["fresh_median_s"], v["reused_median_s"], v["in_process_median_s"]]
-                 for n, v in per_node.items()]
-                + [[f"(run: {label})", results["fresh"][key]["median"], results["reused"][key]["median"],
-                    None]
-                   for label, key in [("server side, created -> ended", "server_s"),
-                                      ("created -> started", "start_latency_s"),
-                                      ("some node running", "nodes_busy_s"),
-                                      ("no node running", "orchestration_gaps_s")]]))
+    print(
+        table(
+            ["node", "fresh s", "reused s", "in-process s"],
+            [
+                [n, v["fresh_median_s"], v["reused_median_s"], v["in_process_median_s"]]
+                for n, v in per_node.items()
+            ]
+            + [
+                [f"(run: {label})", results["fresh"][key]["median"], results["reused"][key]["median"], None]
+                for label, key in [
+                    ("server side, created -> ended", "server_s"),
+                    ("created -> started", "start_latency_s"),
+                    ("some node running", "nodes_busy_s"),
+                    ("no node running", "orchestration_gaps_s"),
+                ]
+            ],
+        )
+    )
     print()
     r = results["ratios"]
-    print(table(["ratio (medians)", "x"], [
-        ["fresh / reused", r["fresh_over_reused_median"]],
-        ["fresh / bare sklearn  (service overhead, fresh)", r["fresh_over_bare_median"]],
-        ["reused / bare sklearn", r["reused_over_bare_median"]],
-        ["fresh / components in-process", r["fresh_over_components_in_process_median"]],
-        ["components in-process / bare sklearn", r["components_in_process_over_bare_median"]],
-    ]))
+    print(
+        table(
+            ["ratio (medians)", "x"],
+            [
+                ["fresh / reused", r["fresh_over_reused_median"]],
+                ["fresh / bare sklearn  (service overhead, fresh)", r["fresh_over_bare_median"]],
+                ["reused / bare sklearn", r["reused_over_bare_median"]],
+                ["fresh / components in-process", r["fresh_over_components_in_process_median"]],
+                ["components in-process / bare sklearn", r["components_in_process_over_bare_median"]],
+            ],
+        )
+    )
     b = results["branchy"]
     print(f"\nBranchy: {b['pipeline']}, {b['repeats']} fresh runs (medians)\n")
-    print(table(["", "s"], [
-        ["wall, POST -> seen ended", b["wall_s"]["median"]],
-        ["server side, readiness scheduling (this run)", b["server_s"]["median"]],
-        ["same node times with stage barriers (estimate)", b["stage_barriers_estimate_s"]["median"]],
-        ["critical path of the node times", b["critical_path_s"]["median"]],
-    ]))
+    print(
+        table(
+            ["", "s"],
+            [
+                ["wall, POST -> seen ended", b["wall_s"]["median"]],
+                ["server side, readiness scheduling (this run)", b["server_s"]["median"]],
+                ["same node times with stage barriers (estimate)", b["stage_barriers_estimate_s"]["median"]],
+                ["critical path of the node times", b["critical_path_s"]["median"]],
+            ],
+        )
+    )
     if not_reused or ran_reused:
         print(f"\nWARNING: reuse did not behave as expected: {results['checks']}")
-    print(f"\npeak RSS: host tree {rss['host_tree_sum_mib']} MiB (sum of per-process peaks), "
-          f"Azurite {rss['azurite_mib']} MiB")
+    print(
+        f"\npeak RSS: host tree {rss['host_tree_sum_mib']} MiB (sum of per-process peaks), "
+        f"Azurite {rss['azurite_mib']} MiB"
+    )
     print_closing(path, results, cpu)
     return 1 if not_reused or ran_reused else 0
 

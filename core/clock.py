@@ -4,6 +4,7 @@ Schedules ask their clock when it is; tests hand them a clock they move themselv
 local host under test reads the time from a file the test writes (``FileClock``), so a test can
 jump a day ahead without waiting for it.
 """
+
 from __future__ import annotations
 
 from datetime import UTC, datetime

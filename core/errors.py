@@ -3,6 +3,7 @@
 A use case raises one of these; ``functions/`` maps the class to a status code and the
 ``problems`` list to the JSON body. Nothing has been written to storage when one is raised.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -22,8 +23,11 @@ class Problem(BaseModel):
     column: str | None = None
 
     def located(self) -> str:
-        where = [f"{k}={v}" for k in ("node", "port", "parameter", "field", "column")
-                 if (v := getattr(self, k)) is not None]
+        where = [
+            f"{k}={v}"
+            for k in ("node", "port", "parameter", "field", "column")
+            if (v := getattr(self, k)) is not None
+        ]
         return f"{self.message} ({', '.join(where)})" if where else self.message
 
 
@@ -38,8 +42,13 @@ class DesignerError(Exception):
         self.problems = problems or []
 
     def to_body(self) -> dict[str, Any]:
-        return {"error": {"code": type(self).__name__, "message": self.message,
-                          "problems": [p.model_dump(exclude_none=True) for p in self.problems]}}
+        return {
+            "error": {
+                "code": type(self).__name__,
+                "message": self.message,
+                "problems": [p.model_dump(exclude_none=True) for p in self.problems],
+            }
+        }
 
 
 class InvalidRequest(DesignerError):
@@ -79,9 +88,16 @@ def check_if_match(if_match: str | None, current: str | None, what: str) -> None
     """
     if if_match is None or if_match.strip() == "*" or if_match == current:
         return
-    raise PreconditionFailed(f"{what} has changed since it was read", [Problem(
-        code="precondition_failed", field="If-Match",
-        message="If-Match is not the current ETag: read it again, then retry with its ETag")])
+    raise PreconditionFailed(
+        f"{what} has changed since it was read",
+        [
+            Problem(
+                code="precondition_failed",
+                field="If-Match",
+                message="If-Match is not the current ETag: read it again, then retry with its ETag",
+            )
+        ],
+    )
 
 
 class ComponentError(Exception):
@@ -101,4 +117,6 @@ class ColumnNotFound(ComponentError):
         shown = ", ".join(repr(c) for c in columns)
         super().__init__(
             f"Column {shown} not found in the dataset; available columns: {', '.join(available)}",
-            code="ColumnNotFound", column=columns[0] if columns else None)
+            code="ColumnNotFound",
+            column=columns[0] if columns else None,
+        )

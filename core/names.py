@@ -4,6 +4,7 @@ Names become table keys, blob paths and URL segments. Checking them before stora
 turns a 20,000-character name into a 400 that says what a name is, instead of a storage
 fault, and the same patterns describe the routes in the API document.
 """
+
 from __future__ import annotations
 
 import re
@@ -60,6 +61,13 @@ def check(kind: str, value: str, field: str = "name") -> None:
     if is_valid(kind, value):
         return
     shown = value if len(value) <= 40 else value[:40] + "..."
-    raise InvalidRequest(f"Invalid {kind} name", [Problem(
-        code="invalid_name", field=field,
-        message=f"{shown!r} is not a {kind} name: a {kind} name has {RULES[kind][1]}")])
+    raise InvalidRequest(
+        f"Invalid {kind} name",
+        [
+            Problem(
+                code="invalid_name",
+                field=field,
+                message=f"{shown!r} is not a {kind} name: a {kind} name has {RULES[kind][1]}",
+            )
+        ],
+    )

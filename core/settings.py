@@ -3,6 +3,7 @@
 Reading happens in :meth:`Settings.from_env`, called by the function layer on first use, never
 at import time, so tests and the local host can build settings from any mapping.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -16,7 +17,8 @@ class Settings(BaseModel):
     """Everything the app reads from its app settings."""
 
     storage_connection_string: str | None = Field(
-        default=None, description="Azurite / local only. In Azure the URLs below are used.")
+        default=None, description="Azurite / local only. In Azure the URLs below are used."
+    )
     blob_url: str | None = None
     table_url: str | None = None
     managed_identity_client_id: str | None = None
@@ -26,11 +28,13 @@ class Settings(BaseModel):
     enable_sql: bool = False
     mini_batch_rows: int = Field(default=100_000, ge=1)
     trust_client_principal: bool = Field(
-        False, description="Record the caller from App Service authentication's headers (only when "
-                           "that authentication is on, since it is what strips forged ones)")
+        False,
+        description="Record the caller from App Service authentication's headers (only when "
+        "that authentication is on, since it is what strips forged ones)",
+    )
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
         def flag(name: str) -> bool:
             return env.get(name, "false").strip().lower() in TRUE_WORDS
 

@@ -13,6 +13,7 @@ watches its parent and, once orphaned, kills its own children (script sandboxes)
 and exits. PR_SET_PDEATHSIG would not do: it fires when the *thread* that started
 the worker ends, and pool workers are started from short-lived orchestration threads.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -23,9 +24,10 @@ import signal
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import Literal, Mapping, Optional
+from typing import Literal
 
 from azure.functions import meta
 from azure.functions.durable_functions import ActivityTriggerConverter
@@ -41,39 +43,49 @@ WorkerKind = Literal["process", "thread"]
 class ActivityOutcome:
     """What the host learns from one activity execution (picklable)."""
 
-    output_json: Optional[str] = None
-    reason: Optional[str] = None  # set when the activity failed
-    details: Optional[str] = None
+    output_json: str | None = None
+    reason: str | None = None  # set when the activity failed
+    details: str | None = None
 
     @property
     def failed(self) -> bool:
         return self.reason is not None
 
 
-def run_activity(activity: ActivityFunction, input_json: Optional[str]) -> ActivityOutcome:
+def run_activity(activity: ActivityFunction, input_json: str | None) -> ActivityOutcome:
     """Decode the input, call the function, encode the output; failures become data."""
     try:
         value = ActivityTriggerConverter.decode(
-            meta.Datum(type="json", value=input_json or "null"), trigger_metadata={})
+            meta.Datum(type="json", value=input_json or "null"), trigger_metadata={}
+        )
         kwargs = with_context(activity.func, activity.name, {activity.input_arg: value})
         result = call_sync(activity.func, kwargs)
         return ActivityOutcome(output_json=ActivityTriggerConverter.encode(result, expected_type=None).value)
     except Exception as error:  # the activity's failure is reported, not raised
         return ActivityOutcome(
             reason=f"Activity function '{activity.name}' failed: {type(error).__name__}: {error}",
-            details="".join(traceback.format_exception(error)))
+            details="".join(traceback.format_exception(error)),
+        )
 
 
 def _missing_activity(name: str) -> ActivityOutcome:
-    return ActivityOutcome(reason=f"The function '{name}' doesn't exist, is disabled, "
-                                  "or is not an activity function.", details="")
+    return ActivityOutcome(
+        reason=f"The function '{name}' doesn't exist, is disabled, or is not an activity function.",
+        details="",
+    )
 
 
 class ActivityPool:
     """Executes activities by name and hands back futures of ActivityOutcome."""
 
-    def __init__(self, activities: Mapping[str, ActivityFunction], *, kind: WorkerKind = "process",
-                 size: Optional[int] = None, app_ref: Optional[str] = None) -> None:
+    def __init__(
+        self,
+        activities: Mapping[str, ActivityFunction],
+        *,
+        kind: WorkerKind = "process",
+        size: int | None = None,
+        app_ref: str | None = None,
+    ) -> None:
         if kind not in ("process", "thread"):
             raise ValueError(f"unknown worker kind {kind!r}")
         if kind == "process" and not app_ref:
@@ -85,7 +97,7 @@ class ActivityPool:
         self._restart_lock = threading.Lock()
         self._executor = self._new_executor()
 
-    def submit(self, name: str, input_json: Optional[str]) -> "cf.Future[ActivityOutcome]":
+    def submit(self, name: str, input_json: str | None) -> cf.Future[ActivityOutcome]:
         """Queue one execution. The future never raises for activity errors, but it
         does raise BrokenProcessPool if a worker process died while running it."""
         if name not in self._activities:
@@ -108,9 +120,11 @@ class ActivityPool:
         if self._kind == "thread":
             return cf.ThreadPoolExecutor(self._size, thread_name_prefix="activity")
         executor = cf.ProcessPoolExecutor(
-            self._size, mp_context=multiprocessing.get_context("spawn"),
+            self._size,
+            mp_context=multiprocessing.get_context("spawn"),
             initializer=_init_worker,
-            initargs=(self._app_ref, logging.getLogger().level, max(1, (os.cpu_count() or 1) // self._size)))
+            initargs=(self._app_ref, logging.getLogger().level, max(1, (os.cpu_count() or 1) // self._size)),
+        )
         # Start every worker now: the app import cost is paid before the first fan-out,
         # and an app that fails to import fails the host at start-up.
         for future in [executor.submit(os.getpid) for _ in range(self._size)]:
@@ -133,8 +147,9 @@ PARENT_CHECK_SECONDS = 0.2
 def _init_worker(app_ref: str, log_level: int, native_threads: int) -> None:
     # Ctrl+C reaches the whole process group; the host stops its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    threading.Thread(target=_exit_when_orphaned, args=(os.getppid(),), daemon=True,
-                     name="host-watchdog").start()
+    threading.Thread(
+        target=_exit_when_orphaned, args=(os.getppid(),), daemon=True, name="host-watchdog"
+    ).start()
     logging.basicConfig(level=log_level, format="%(levelname)s [activity worker] %(name)s: %(message)s")
     quiet_storage_logs()
     _worker_activities.update(AppIndex.from_app(load_app(app_ref)).activities)
@@ -143,7 +158,7 @@ def _init_worker(app_ref: str, log_level: int, native_threads: int) -> None:
     threadpool_limits(limits=native_threads)
 
 
-def _run_in_worker(name: str, input_json: Optional[str]) -> ActivityOutcome:
+def _run_in_worker(name: str, input_json: str | None) -> ActivityOutcome:
     return run_activity(_worker_activities[name], input_json)
 
 

@@ -6,12 +6,14 @@ trigger and some bindings. The host asks the worker for that list once (the work
 calls ``app.get_functions()``); devhost does the same and sorts the result into the
 few kinds of function it knows how to run.
 """
+
 from __future__ import annotations
 
 import importlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +35,10 @@ class HttpFunction:
 
     name: str
     route: str
-    methods: Optional[frozenset[str]]  # upper-case; None means every method
+    methods: frozenset[str] | None  # upper-case; None means every method
     auth_level: str  # "anonymous" | "function" | "admin"
     trigger_arg: str
-    durable_client_arg: Optional[str]
+    durable_client_arg: str | None
     func: Callable[..., Any]
 
 
@@ -65,7 +67,7 @@ class BlobTriggerFunction:
     path: str
     connection: str
     arg: str
-    durable_client_arg: Optional[str]
+    durable_client_arg: str | None
     func: Callable[..., Any]
 
     @property
@@ -86,7 +88,7 @@ class TimerTriggerFunction:
     schedule: str
     run_on_startup: bool
     arg: str
-    durable_client_arg: Optional[str]
+    durable_client_arg: str | None
     func: Callable[..., Any]
 
 
@@ -101,7 +103,7 @@ class AppIndex:
     timer_triggers: list[TimerTriggerFunction] = field(default_factory=list)
 
     @classmethod
-    def from_app(cls, app: Any) -> "AppIndex":
+    def from_app(cls, app: Any) -> AppIndex:
         """Index a ``func.FunctionApp`` / ``df.DFApp`` (anything with ``get_functions``)."""
         functions = app.get_functions()
         # get_functions() caches the bindings it validated on the app and refuses a
@@ -123,15 +125,17 @@ class AppIndex:
 
         if kind == HTTP_TRIGGER:
             methods = trigger.methods
-            self.http.append(HttpFunction(
-                name=name,
-                route=trigger.route or name,
-                methods=frozenset(_enum_value(m).upper() for m in methods) if methods else None,
-                auth_level=_enum_value(trigger.auth_level or "function").lower(),
-                trigger_arg=trigger.name,
-                durable_client_arg=durable_client_arg,
-                func=user_function,
-            ))
+            self.http.append(
+                HttpFunction(
+                    name=name,
+                    route=trigger.route or name,
+                    methods=frozenset(_enum_value(m).upper() for m in methods) if methods else None,
+                    auth_level=_enum_value(trigger.auth_level or "function").lower(),
+                    trigger_arg=trigger.name,
+                    durable_client_arg=durable_client_arg,
+                    func=user_function,
+                )
+            )
         elif kind == ORCHESTRATION_TRIGGER:
             # ``orchestration=`` overrides the name clients use to start it.
             orchestration = getattr(trigger, "orchestration", None) or name
@@ -140,18 +144,27 @@ class AppIndex:
             activity = getattr(trigger, "activity", None) or name
             self.activities[activity] = ActivityFunction(activity, trigger.name, user_function)
         elif kind == BLOB_TRIGGER:
-            self.blob_triggers.append(BlobTriggerFunction(
-                name=name,
-                path=trigger.path,
-                connection=trigger.connection or "AzureWebJobsStorage",
-                arg=trigger.name,
-                durable_client_arg=durable_client_arg,
-                func=user_function,
-            ))
+            self.blob_triggers.append(
+                BlobTriggerFunction(
+                    name=name,
+                    path=trigger.path,
+                    connection=trigger.connection or "AzureWebJobsStorage",
+                    arg=trigger.name,
+                    durable_client_arg=durable_client_arg,
+                    func=user_function,
+                )
+            )
         elif kind == TIMER_TRIGGER:
-            self.timer_triggers.append(TimerTriggerFunction(
-                name=name, schedule=trigger.schedule, run_on_startup=bool(trigger.run_on_startup),
-                arg=trigger.name, durable_client_arg=durable_client_arg, func=user_function))
+            self.timer_triggers.append(
+                TimerTriggerFunction(
+                    name=name,
+                    schedule=trigger.schedule,
+                    run_on_startup=bool(trigger.run_on_startup),
+                    arg=trigger.name,
+                    durable_client_arg=durable_client_arg,
+                    func=user_function,
+                )
+            )
         else:
             log.warning("devhost does not run %s triggers; function %r is ignored", kind, name)
 
@@ -166,7 +179,7 @@ def load_app(ref: str) -> Any:
         raise LookupError(f"module {module_name!r} has no attribute {attribute or 'app'!r}") from None
 
 
-def _durable_client_arg(function: Any) -> Optional[str]:
+def _durable_client_arg(function: Any) -> str | None:
     for binding in function.get_bindings():
         if binding.get_binding_name() == DURABLE_CLIENT:
             return binding.name
@@ -178,8 +191,12 @@ def _warn_unsupported_bindings(name: str, function: Any, trigger: Any) -> None:
     known = {DURABLE_CLIENT, HTTP_OUTPUT}
     for binding in function.get_bindings():
         if binding is not trigger and binding.get_binding_name() not in known:
-            log.warning("devhost does not provide %s binding %r of function %r",
-                        binding.get_binding_name(), binding.name, name)
+            log.warning(
+                "devhost does not provide %s binding %r of function %r",
+                binding.get_binding_name(),
+                binding.name,
+                name,
+            )
 
 
 def _enum_value(value: Any) -> str:

@@ -4,6 +4,7 @@ Azurite is started with port 0 for blob, queue and table: the OS picks free port
 and Azurite prints them ("... successfully listening at http://127.0.0.1:PORT"),
 so there is no window in which another process can take a port we chose.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,9 +14,10 @@ import subprocess
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterator, NamedTuple, Optional
+from typing import IO, NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +27,8 @@ ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1
 DEFAULT_EXECUTABLE = Path(__file__).resolve().parent.parent / "node_modules" / ".bin" / "azurite"
 
 _LISTENING = re.compile(
-    r"Azurite (Blob|Queue|Table) service is successfully listening at https?://[^:]+:(\d+)")
+    r"Azurite (Blob|Queue|Table) service is successfully listening at https?://[^:]+:(\d+)"
+)
 
 
 class Azurite(NamedTuple):
@@ -36,15 +39,22 @@ class Azurite(NamedTuple):
 
 
 def connection_string(host: str, blob_port: int, queue_port: int, table_port: int) -> str:
-    return (f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint=http://{host}:{blob_port}/{ACCOUNT_NAME};"
-            f"QueueEndpoint=http://{host}:{queue_port}/{ACCOUNT_NAME};"
-            f"TableEndpoint=http://{host}:{table_port}/{ACCOUNT_NAME};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName={ACCOUNT_NAME};AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint=http://{host}:{blob_port}/{ACCOUNT_NAME};"
+        f"QueueEndpoint=http://{host}:{queue_port}/{ACCOUNT_NAME};"
+        f"TableEndpoint=http://{host}:{table_port}/{ACCOUNT_NAME};"
+    )
 
 
-def start_azurite(*, host: str = "127.0.0.1", location: Optional[Path] = None,
-                  executable: Path = DEFAULT_EXECUTABLE, timeout: float = 30.0,
-                  ports: tuple[int, int, int] = (0, 0, 0)) -> Azurite:
+def start_azurite(
+    *,
+    host: str = "127.0.0.1",
+    location: Path | None = None,
+    executable: Path = DEFAULT_EXECUTABLE,
+    timeout: float = 30.0,
+    ports: tuple[int, int, int] = (0, 0, 0),
+) -> Azurite:
     """Start Azurite on free ports and wait until all three services answer.
 
     Data is kept in memory unless ``location`` (a folder) is given. ``ports`` (blob,
@@ -52,22 +62,41 @@ def start_azurite(*, host: str = "127.0.0.1", location: Optional[Path] = None,
     ``location``, clients see a storage account that was away for a while.
     """
     blob_port, queue_port, table_port = ports
-    command = [str(executable), "--blobHost", host, "--blobPort", str(blob_port), "--queueHost", host,
-               "--queuePort", str(queue_port), "--tableHost", host, "--tablePort", str(table_port),
-               "--skipApiVersionCheck", "--silent", "--disableTelemetry"]
+    command = [
+        str(executable),
+        "--blobHost",
+        host,
+        "--blobPort",
+        str(blob_port),
+        "--queueHost",
+        host,
+        "--queuePort",
+        str(queue_port),
+        "--tableHost",
+        host,
+        "--tablePort",
+        str(table_port),
+        "--skipApiVersionCheck",
+        "--silent",
+        "--disableTelemetry",
+    ]
     command += ["--location", str(location)] if location else ["--inMemoryPersistence"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               cwd=location or None)
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=location or None
+    )
     ports: dict[str, int] = {}
     output: deque[str] = deque(maxlen=20)
     ready = threading.Event()
     assert process.stdout is not None
-    threading.Thread(target=_read_output, args=(process.stdout, ports, output, ready), daemon=True,
-                     name="azurite-output").start()
+    threading.Thread(
+        target=_read_output, args=(process.stdout, ports, output, ready), daemon=True, name="azurite-output"
+    ).start()
     try:
         if not ready.wait(timeout) or len(ports) < 3:
-            raise RuntimeError(f"Azurite did not start within {timeout} s (exit code "
-                               f"{process.poll()}); its output:\n" + "\n".join(output))
+            raise RuntimeError(
+                f"Azurite did not start within {timeout} s (exit code "
+                f"{process.poll()}); its output:\n" + "\n".join(output)
+            )
         deadline = time.monotonic() + timeout
         for port in ports.values():
             _wait_for_port(host, port, deadline)
@@ -98,8 +127,9 @@ def running_azurite(**options: object) -> Iterator[Azurite]:
         stop_azurite(azurite)
 
 
-def _read_output(stream: IO[bytes], ports: dict[str, int], output: deque[str],
-                 ready: threading.Event) -> None:
+def _read_output(
+    stream: IO[bytes], ports: dict[str, int], output: deque[str], ready: threading.Event
+) -> None:
     """Collect the three ports, then keep draining so Azurite never blocks on a full pipe."""
     for raw_line in stream:
         line = raw_line.decode(errors="replace").rstrip()

@@ -11,6 +11,7 @@ host's ``maxDequeueCount``), then given up with an error log and a receipt marke
 ``failed``; it never stops the poller. Blobs are processed one at a time, beside
 (never blocking) the HTTP server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -18,8 +19,9 @@ import io
 import logging
 import re
 from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
@@ -56,9 +58,16 @@ class BlobPoller:
     that also take a durable client.
     """
 
-    def __init__(self, triggers: Sequence[BlobTriggerFunction], settings: Mapping[str, str], *,
-                 interval: float = 1.0, host_id: str = "devhost", max_attempts: int = 5,
-                 durable_client_binding: Optional[Callable[[], str]] = None) -> None:
+    def __init__(
+        self,
+        triggers: Sequence[BlobTriggerFunction],
+        settings: Mapping[str, str],
+        *,
+        interval: float = 1.0,
+        host_id: str = "devhost",
+        max_attempts: int = 5,
+        durable_client_binding: Callable[[], str] | None = None,
+    ) -> None:
         self._interval = interval
         self._host_id = host_id
         self._max_attempts = max_attempts
@@ -67,19 +76,25 @@ class BlobPoller:
         self._watches: list[_Watch] = []
         for trigger in triggers:
             # The host also accepts the setting name with an "AzureWebJobs" prefix.
-            connection_string = (settings.get(trigger.connection)
-                                 or settings.get(f"AzureWebJobs{trigger.connection}"))
+            connection_string = settings.get(trigger.connection) or settings.get(
+                f"AzureWebJobs{trigger.connection}"
+            )
             if not connection_string:
-                log.error("blob trigger %s: app setting %r is not set; not watching %s",
-                          trigger.name, trigger.connection, trigger.container)
+                log.error(
+                    "blob trigger %s: app setting %r is not set; not watching %s",
+                    trigger.name,
+                    trigger.connection,
+                    trigger.container,
+                )
                 continue
             if connection_string not in self._clients:
                 self._clients[connection_string] = BlobServiceClient.from_connection_string(connection_string)
-            self._watches.append(_Watch(trigger, self._clients[connection_string],
-                                        _blob_name_regex(trigger.blob_pattern)))
+            self._watches.append(
+                _Watch(trigger, self._clients[connection_string], _blob_name_regex(trigger.blob_pattern))
+            )
         self._receipts: dict[str, set[str]] = {}  # function name -> receipt blob names
         self._failures: Counter[str] = Counter()  # receipt name -> failed attempts
-        self._task: Optional[asyncio.Task[None]] = None
+        self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         if self._watches:
@@ -140,8 +155,12 @@ class BlobPoller:
         if trigger.name not in self._receipts:
             prefix = f"blobreceipts/{self._host_id}/{trigger.name}/"
             try:
-                names = {b.name for b in watch.client.get_container_client(RECEIPTS_CONTAINER)
-                         .list_blobs(name_starts_with=prefix)}
+                names = {
+                    b.name
+                    for b in watch.client.get_container_client(RECEIPTS_CONTAINER).list_blobs(
+                        name_starts_with=prefix
+                    )
+                }
             except ResourceNotFoundError:
                 names = set()
             self._receipts[trigger.name] = names
@@ -156,9 +175,15 @@ class BlobPoller:
         watch, blob = candidate.watch, candidate.blob
         trigger = watch.trigger
         blob_client = watch.client.get_blob_client(trigger.container, blob.name)
-        stream = _LazyBlobStream(blob_client, blob.etag, name=f"{trigger.container}/{blob.name}",
-                                 length=blob.size, uri=blob_client.url, blob_properties=_properties(blob),
-                                 metadata=dict(blob.metadata or {}))
+        stream = _LazyBlobStream(
+            blob_client,
+            blob.etag,
+            name=f"{trigger.container}/{blob.name}",
+            length=blob.size,
+            uri=blob_client.url,
+            blob_properties=_properties(blob),
+            metadata=dict(blob.metadata or {}),
+        )
         kwargs: dict[str, Any] = {trigger.arg: stream}
         if trigger.durable_client_arg and self._durable_client_binding is not None:
             kwargs[trigger.durable_client_arg] = self._durable_client_binding()
@@ -167,8 +192,13 @@ class BlobPoller:
         except Exception:
             self._failures[candidate.receipt] += 1
             attempts = self._failures[candidate.receipt]
-            log.exception("Executed 'Functions.%s' (Failed, attempt %d of %d) for blob %s",
-                          trigger.name, attempts, self._max_attempts, stream.name)
+            log.exception(
+                "Executed 'Functions.%s' (Failed, attempt %d of %d) for blob %s",
+                trigger.name,
+                attempts,
+                self._max_attempts,
+                stream.name,
+            )
             if attempts < self._max_attempts:
                 return
             log.error("giving up on blob %s for function %s", stream.name, trigger.name)
@@ -196,7 +226,7 @@ class _LazyBlobStream(InputStream):
     Reading a blob rewritten since it was listed raises, as the next scan picks it up again.
     """
 
-    def __init__(self, blob_client: Any, etag: Optional[str], **kwargs: Any) -> None:
+    def __init__(self, blob_client: Any, etag: str | None, **kwargs: Any) -> None:
         super().__init__(data=b"", **kwargs)
         self._client, self._etag, self._loaded = blob_client, etag, False
 
@@ -209,7 +239,7 @@ class _LazyBlobStream(InputStream):
     read1 = read
 
 
-def _download(blob_client: Any, etag: Optional[str]) -> bytes:
+def _download(blob_client: Any, etag: str | None) -> bytes:
     """The very version that was listed: a blob rewritten since then is skipped now
     and picked up (with its new ETag) by the next scan."""
     return blob_client.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified).readall()

@@ -19,6 +19,7 @@ kept in storage and :meth:`LocalDurableRuntime.recover` resumes, after a crash, 
 instance that was still running: its stored episodes are replayed as they were, and
 the activities they scheduled without a recorded result are dispatched again.
 """
+
 from __future__ import annotations
 
 import concurrent.futures as cf
@@ -29,17 +30,25 @@ import queue
 import threading
 import uuid
 from dataclasses import dataclass, field, replace
-from typing import Any, Optional
+from typing import Any
 
 import azure.functions as func
 
 from .activities import ActivityOutcome, ActivityPool, WorkerKind
 from .app_index import AppIndex
-from .history import (UPPER_SCHEMA_VERSION, UPPER_SCHEMA_VERSION_NEW, ActionType, EventType,
-                      atomic_actions, event, execution_started, format_timestamp,
-                      parse_timestamp, utc_now)
-from .history_store import (HistoryStore, RecordedEpisode, StopRetrying, ending, retry_until,
-                            split_episodes)
+from .history import (
+    UPPER_SCHEMA_VERSION,
+    UPPER_SCHEMA_VERSION_NEW,
+    ActionType,
+    EventType,
+    atomic_actions,
+    event,
+    execution_started,
+    format_timestamp,
+    parse_timestamp,
+    utc_now,
+)
+from .history_store import HistoryStore, RecordedEpisode, StopRetrying, ending, retry_until, split_episodes
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +84,7 @@ class _Terminated(Exception):
 class _Instance:
     instance_id: str
     name: str
-    input_json: Optional[str]
+    input_json: str | None
     created: dt.datetime
     updated: dt.datetime
     status: str = PENDING
@@ -83,7 +92,7 @@ class _Instance:
     custom_status: Any = None
     history: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
-    terminate_reason: Optional[str] = None
+    terminate_reason: str | None = None
 
     def status_json(self, show_history: bool) -> dict[str, Any]:
         """The shape of the Durable HTTP API's instance status."""
@@ -102,16 +111,24 @@ class _Instance:
         return status
 
     @classmethod
-    def from_status(cls, status: dict[str, Any], history: list[dict[str, Any]]) -> "_Instance":
+    def from_status(cls, status: dict[str, Any], history: list[dict[str, Any]]) -> _Instance:
         """An instance as storage knows it; the input is the stored execution's own."""
         started = next((e for e in history if e["EventType"] == EventType.EXECUTION_STARTED), None)
-        input_json = started.get("Input") if started else (
-            None if status.get("input") is None else json.dumps(status["input"]))
-        return cls(status["instanceId"], status["name"], input_json,
-                   created=_parse_status_time(status["createdTime"]),
-                   updated=_parse_status_time(status["lastUpdatedTime"]),
-                   status=status["runtimeStatus"], output=status.get("output"),
-                   custom_status=status.get("customStatus"))
+        input_json = (
+            started.get("Input")
+            if started
+            else (None if status.get("input") is None else json.dumps(status["input"]))
+        )
+        return cls(
+            status["instanceId"],
+            status["name"],
+            input_json,
+            created=_parse_status_time(status["createdTime"]),
+            updated=_parse_status_time(status["lastUpdatedTime"]),
+            status=status["runtimeStatus"],
+            output=status.get("output"),
+            custom_status=status.get("customStatus"),
+        )
 
 
 @dataclass(frozen=True)
@@ -120,7 +137,7 @@ class _Ending:
 
     status: str
     output: Any = None
-    next_input: Optional[str] = None
+    next_input: str | None = None
 
 
 class LocalDurableRuntime:
@@ -131,19 +148,25 @@ class LocalDurableRuntime:
     this process (for tests whose app is not importable by name).
     """
 
-    def __init__(self, index: AppIndex, *, app_module: Optional[str] = None,
-                 workers: WorkerKind = "process", max_workers: Optional[int] = None,
-                 history_store: Optional[HistoryStore] = None) -> None:
+    def __init__(
+        self,
+        index: AppIndex,
+        *,
+        app_module: str | None = None,
+        workers: WorkerKind = "process",
+        max_workers: int | None = None,
+        history_store: HistoryStore | None = None,
+    ) -> None:
         self._store = history_store
         self._orchestrators = dict(index.orchestrators)
-        self._pool = ActivityPool(index.activities, kind=workers, size=max_workers,
-                                  app_ref=app_module)
+        self._pool = ActivityPool(index.activities, kind=workers, size=max_workers, app_ref=app_module)
         self._instances: dict[str, _Instance] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def start_new(self, name: str, input_json: Optional[str] = None,
-                  instance_id: Optional[str] = None) -> str:
+    def start_new(
+        self, name: str, input_json: str | None = None, instance_id: str | None = None
+    ) -> str:
         """Start orchestrator ``name``; ``input_json`` is the input as JSON text.
 
         An id that belongs to a finished instance is reused (the old instance is
@@ -153,7 +176,8 @@ class LocalDurableRuntime:
             raise RuntimeError("the durable runtime is shut down")
         if name not in self._orchestrators:
             raise UnknownOrchestratorError(
-                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function.")
+                f"The function '{name}' doesn't exist, is disabled, or is not an orchestrator function."
+            )
         if input_json is not None:
             json.loads(input_json)  # ValueError now rather than a failed orchestration later
         instance_id = instance_id or uuid.uuid4().hex
@@ -163,7 +187,8 @@ class LocalDurableRuntime:
             if existing is not None and existing.status in ACTIVE_STATUSES:
                 raise InstanceExistsError(
                     f"An orchestration instance with ID '{instance_id}' already exists "
-                    f"and is {existing.status}.")
+                    f"and is {existing.status}."
+                )
             instance = _Instance(instance_id, name, input_json, created=now, updated=now)
             self._instances[instance_id] = instance
         if self._store is not None:
@@ -179,9 +204,13 @@ class LocalDurableRuntime:
         self._start_thread(instance)
         return instance_id
 
-    def _start_thread(self, instance: _Instance, recorded: Optional[list[dict[str, Any]]] = None) -> None:
-        threading.Thread(target=self._run, args=(instance, recorded), daemon=True,
-                         name=f"orchestration-{instance.instance_id}").start()
+    def _start_thread(self, instance: _Instance, recorded: list[dict[str, Any]] | None = None) -> None:
+        threading.Thread(
+            target=self._run,
+            args=(instance, recorded),
+            daemon=True,
+            name=f"orchestration-{instance.instance_id}",
+        ).start()
 
     def recover(self) -> int:
         """Resume the instances storage has as pending or running; return how many.
@@ -191,40 +220,58 @@ class LocalDurableRuntime:
             return 0
         store = self._store
         retry_until(lambda: store.hold_hub(self._stopping), self._stopping, "taking the task hub lease")
-        statuses = retry_until(lambda: store.list_statuses(set(ACTIVE_STATUSES)), self._stopping,
-                               "looking for in-flight orchestrations")
+        statuses = retry_until(
+            lambda: store.list_statuses(set(ACTIVE_STATUSES)),
+            self._stopping,
+            "looking for in-flight orchestrations",
+        )
         resumed = 0
         for status in statuses:
             instance_id = status["instanceId"]
             with self._lock:
                 if instance_id in self._instances:
                     continue
-            history = retry_until(lambda: store.load_history(instance_id), self._stopping,
-                                  f"loading the history of {instance_id}")
+            history = retry_until(
+                lambda: store.load_history(instance_id),
+                self._stopping,
+                f"loading the history of {instance_id}",
+            )
             instance = _Instance.from_status(status, history)
             if status["name"] not in self._orchestrators:
-                log.error("orchestration %s: no orchestrator %r any more; marking it failed",
-                          instance_id, status["name"])
+                log.error(
+                    "orchestration %s: no orchestrator %r any more; marking it failed",
+                    instance_id,
+                    status["name"],
+                )
                 self._register(instance)
-                self._update(instance, status=FAILED,
-                             output=f"The orchestrator function '{status['name']}' no longer exists.")
+                self._update(
+                    instance,
+                    status=FAILED,
+                    output=f"The orchestrator function '{status['name']}' no longer exists.",
+                )
                 instance.done.set()
                 continue
             ended = ending(history)
             self._register(instance)
             if ended is not None:  # the host died between recording the end and the status
-                self._update(instance, status=ended["OrchestrationStatus"],
-                             output=_json_or_text(ended.get("Result")))
+                self._update(
+                    instance, status=ended["OrchestrationStatus"], output=_json_or_text(ended.get("Result"))
+                )
                 instance.done.set()
                 continue
-            log.info("resuming orchestration %s (%s) from %d stored events",
-                     instance_id, instance.name, len(history))
+            log.info(
+                "resuming orchestration %s (%s) from %d stored events",
+                instance_id,
+                instance.name,
+                len(history),
+            )
             self._start_thread(instance, history or None)
             resumed += 1
         return resumed
 
     def start_recovery(self) -> threading.Thread:
         """:meth:`recover` in the background, so a host whose storage is away still starts."""
+
         def run() -> None:
             try:
                 count = self.recover()
@@ -234,6 +281,7 @@ class LocalDurableRuntime:
                 pass
             except Exception:
                 log.exception("resuming in-flight orchestrations failed")
+
         thread = threading.Thread(target=run, daemon=True, name="orchestration-recovery")
         thread.start()
         return thread
@@ -242,7 +290,7 @@ class LocalDurableRuntime:
         with self._lock:
             self._instances.setdefault(instance.instance_id, instance)
 
-    def get_status(self, instance_id: str, *, show_history: bool = False) -> Optional[dict[str, Any]]:
+    def get_status(self, instance_id: str, *, show_history: bool = False) -> dict[str, Any] | None:
         """The instance's status JSON, or None for an unknown id."""
         with self._lock:
             instance = self._instances.get(instance_id)
@@ -290,8 +338,10 @@ class LocalDurableRuntime:
         A pending or running instance raises InstanceExistsError (terminate it first)."""
         status = self.get_status(instance_id)
         if status is not None and status["runtimeStatus"] in ACTIVE_STATUSES:
-            raise InstanceExistsError(f"The orchestration instance '{instance_id}' is "
-                                      f"{status['runtimeStatus']}; only ended instances can be purged.")
+            raise InstanceExistsError(
+                f"The orchestration instance '{instance_id}' is "
+                f"{status['runtimeStatus']}; only ended instances can be purged."
+            )
         with self._lock:
             known = self._instances.pop(instance_id, None) is not None
         deleted = self._store.delete(instance_id) if self._store is not None else False
@@ -306,7 +356,7 @@ class LocalDurableRuntime:
                 self._store.release_hub()
 
     # -- driving one instance ---------------------------------------------------------
-    def _run(self, instance: _Instance, recorded: Optional[list[dict[str, Any]]] = None) -> None:
+    def _run(self, instance: _Instance, recorded: list[dict[str, Any]] | None = None) -> None:
         input_json = instance.input_json
         try:
             if not recorded:
@@ -322,15 +372,20 @@ class LocalDurableRuntime:
             self._update(instance, status=ending.status, output=ending.output)
             outcome = ending.output.get("status") if isinstance(ending.output, dict) else None
             (log.info if ending.status == COMPLETED else log.warning)(
-                "orchestration %s (%s) %s%s", instance.instance_id, instance.name,
-                ending.status.lower(), f": {outcome}" if isinstance(outcome, str) else "")
+                "orchestration %s (%s) %s%s",
+                instance.instance_id,
+                instance.name,
+                ending.status.lower(),
+                f": {outcome}" if isinstance(outcome, str) else "",
+            )
         except Exception as error:
             if isinstance(error, (_Stopped, StopRetrying)) or self._stopping.is_set():
                 log.info("orchestration %s abandoned at shutdown", instance.instance_id)
             else:  # an SDK-internal error or a devhost bug, not the orchestrator's fault
                 log.exception("orchestration %s crashed in devhost", instance.instance_id)
-                self._update(instance, status=FAILED,
-                             output=f"Orchestrator function '{instance.name}' failed: {error}")
+                self._update(
+                    instance, status=FAILED, output=f"Orchestrator function '{instance.name}' failed: {error}"
+                )
         finally:
             instance.done.set()
 
@@ -343,8 +398,11 @@ class LocalDurableRuntime:
             status = instance.status_json(show_history=False)
         if changed and self._store is not None:
             store = self._store
-            retry_until(lambda: store.save_status(status), self._stopping,
-                        f"recording the status of {instance.instance_id}")
+            retry_until(
+                lambda: store.save_status(status),
+                self._stopping,
+                f"recording the status of {instance.instance_id}",
+            )
 
     def _record(self, instance_id: str, operation: Any) -> None:
         """Write to the history store, waiting for storage if needed; no store, no write."""
@@ -358,8 +416,8 @@ class _Task:
     """One activity attempt; retries are new _Task objects with attempt + 1."""
 
     name: str
-    input_json: Optional[str]
-    retry_options: Optional[dict[str, int]] = None
+    input_json: str | None
+    retry_options: dict[str, int] | None = None
     attempt: int = 1
 
 
@@ -375,8 +433,13 @@ class _Execution:
     retry bookkeeping, and every retry-related event gets an episode of its own.
     """
 
-    def __init__(self, runtime: LocalDurableRuntime, instance: _Instance, input_json: Optional[str],
-                 recorded: Optional[list[dict[str, Any]]] = None) -> None:
+    def __init__(
+        self,
+        runtime: LocalDurableRuntime,
+        instance: _Instance,
+        input_json: str | None,
+        recorded: list[dict[str, Any]] | None = None,
+    ) -> None:
         self._runtime = runtime
         self._instance = instance
         self._input_json = input_json
@@ -417,8 +480,9 @@ class _Execution:
             if "customStatus" in state:  # the SDK only sends it when truthy
                 self._runtime._update(self._instance, custom_status=state["customStatus"])
             if state.get("error") is not None:
-                return self._end(FAILED, f"Orchestrator function '{self._instance.name}' "
-                                         f"failed: {state['error']}")
+                return self._end(
+                    FAILED, f"Orchestrator function '{self._instance.name}' failed: {state['error']}"
+                )
             if state.get("isDone"):
                 return self._finish(state, actions)
             scheduled = self._retry_bookkeeping(episode) + self._schedule(actions)
@@ -432,9 +496,10 @@ class _Execution:
         instance_id = self._instance.instance_id
         self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
         now = utc_now()
-        return [event(EventType.ORCHESTRATOR_STARTED, now),
-                execution_started(self._instance.name, instance_id, uuid.uuid4().hex,
-                                  self._input_json, now)]
+        return [
+            event(EventType.ORCHESTRATOR_STARTED, now),
+            execution_started(self._instance.name, instance_id, uuid.uuid4().hex, self._input_json, now),
+        ]
 
     def _commit(self, produced: list[dict[str, Any]]) -> None:
         """End the episode: into the history, and into storage (a recorded one is there)."""
@@ -447,28 +512,33 @@ class _Execution:
         self._save_history()
 
     def _save_history(self) -> None:
-        events = self._history[self._persisted:]
+        events = self._history[self._persisted :]
         if events:
             instance_id = self._instance.instance_id
             self._runtime._record(instance_id, lambda store: store.append_history(instance_id, events))
             self._persisted = len(self._history)
 
-    def _recorded_produce(self, recorded: RecordedEpisode, produced: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def _recorded_produce(
+        self, recorded: RecordedEpisode, produced: list[dict[str, Any]]
+    ) -> list[dict[str, Any]]:
         """The stored events of this episode, after checking the replay asked for the same.
 
         Stored events are kept as they were (their timestamps, a retry timer's FireAt)."""
+
         def shape(events: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
             return [(e["EventType"], e["EventId"], e.get("Name"), e.get("Input")) for e in events]
+
         if shape(produced) != shape(recorded.produced):
             raise _ExecutionError(
                 "Non-deterministic workflow detected: the replay of the stored history scheduled "
-                f"{shape(produced)} where the history has {shape(recorded.produced)}.")
+                f"{shape(produced)} where the history has {shape(recorded.produced)}."
+            )
         for stored in recorded.produced:
             if stored["EventType"] == EventType.TIMER_CREATED and stored["EventId"] in self._timers:
                 self._timers[stored["EventId"]] = parse_timestamp(stored["FireAt"])
         return recorded.produced
 
-    def _next_recorded_episode(self) -> Optional[list[dict[str, Any]]]:
+    def _next_recorded_episode(self) -> list[dict[str, Any]] | None:
         """The next stored episode's events; None (and the pending work dispatched) at the end."""
         if self._recorded:
             incoming = self._recorded[0].incoming
@@ -480,8 +550,11 @@ class _Execution:
             return incoming
         self._recovering = False
         if self._undispatched:
-            log.info("orchestration %s: dispatching %d activities again that had no recorded result",
-                     self._instance.instance_id, len(self._undispatched))
+            log.info(
+                "orchestration %s: dispatching %d activities again that had no recorded result",
+                self._instance.instance_id,
+                len(self._undispatched),
+            )
         for task_id in sorted(self._undispatched):
             self._dispatch(task_id, self._tasks[task_id])
         self._undispatched.clear()
@@ -492,15 +565,17 @@ class _Execution:
         for past in self._history:
             past["IsPlayed"] = True  # drives context.is_replaying
         self._history.extend(episode)
-        body = json.dumps({
-            "history": self._history,
-            "input": self._input_json,  # JSON text: get_input() decodes it
-            "instanceId": self._instance.instance_id,
-            "isReplaying": False,
-            "parentInstanceId": None,
-            "upperSchemaVersion": UPPER_SCHEMA_VERSION,
-            "upperSchemaVersionNew": UPPER_SCHEMA_VERSION_NEW,
-        })
+        body = json.dumps(
+            {
+                "history": self._history,
+                "input": self._input_json,  # JSON text: get_input() decodes it
+                "instanceId": self._instance.instance_id,
+                "isReplaying": False,
+                "parentInstanceId": None,
+                "upperSchemaVersion": UPPER_SCHEMA_VERSION,
+                "upperSchemaVersionNew": UPPER_SCHEMA_VERSION_NEW,
+            }
+        )
         try:
             return json.loads(self._orchestrator(func.OrchestrationContext(body)))
         except Exception as error:  # the orchestrator raised: its state rides in the message
@@ -511,16 +586,23 @@ class _Execution:
 
     def _check_determinism(self, actions: list[dict[str, Any]]) -> None:
         """A replay must ask for the same actions, in the same order, as before."""
-        replayed = actions[:len(self._seen_actions)]
+        replayed = actions[: len(self._seen_actions)]
         if _comparable(replayed) != _comparable(self._seen_actions):
-            position = next((i for i, (a, b) in enumerate(zip(replayed, self._seen_actions))
-                             if _comparable(a) != _comparable(b)), len(replayed))
+            position = next(
+                (
+                    i
+                    for i, (a, b) in enumerate(zip(replayed, self._seen_actions))
+                    if _comparable(a) != _comparable(b)
+                ),
+                len(replayed),
+            )
             was = json.dumps(self._seen_actions[position])
             now = json.dumps(replayed[position]) if position < len(replayed) else "nothing"
             raise _ExecutionError(
                 f"Non-deterministic workflow detected: action {position} was {was} when first run "
                 f"but {now} on replay. Orchestrator code must not depend on clocks, random "
-                "values, I/O or global state.")
+                "values, I/O or global state."
+            )
         for action, ids in zip(actions, self._action_ids):  # a cancelled timer never fires
             for atom, event_id in zip(atomic_actions(action), ids):
                 if atom["actionType"] == ActionType.CREATE_TIMER and atom.get("isCanceled"):
@@ -533,8 +615,9 @@ class _Execution:
         return self._end(COMPLETED, state.get("output"))
 
     def _end(self, status: str, output: Any) -> _Ending:
-        self._history.append(self._event(EventType.EXECUTION_COMPLETED, OrchestrationStatus=status,
-                                         Result=json.dumps(output)))
+        self._history.append(
+            self._event(EventType.EXECUTION_COMPLETED, OrchestrationStatus=status, Result=json.dumps(output))
+        )
         self._history.append(self._event(EventType.ORCHESTRATOR_COMPLETED))
         self._recorded = []
         self._save_history()
@@ -543,9 +626,8 @@ class _Execution:
     # -- turning actions into history and work ----------------------------------------
     def _schedule(self, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         scheduled: list[dict[str, Any]] = []
-        for action in actions[len(self._seen_actions):]:
-            self._action_ids.append([self._schedule_atom(atom, scheduled)
-                                     for atom in atomic_actions(action)])
+        for action in actions[len(self._seen_actions) :]:
+            self._action_ids.append([self._schedule_atom(atom, scheduled) for atom in atomic_actions(action)])
         self._seen_actions = actions
         return scheduled
 
@@ -568,8 +650,9 @@ class _Execution:
 
     def _start_task(self, task: _Task, scheduled: list[dict[str, Any]]) -> int:
         task_id = self._new_id()
-        scheduled.append(self._event(EventType.TASK_SCHEDULED, task_id, Name=task.name,
-                                     Version="", Input=task.input_json))
+        scheduled.append(
+            self._event(EventType.TASK_SCHEDULED, task_id, Name=task.name, Version="", Input=task.input_json)
+        )
         self._tasks[task_id] = task
         if self._recovering:  # its result may be in a stored episode still to come
             self._undispatched.add(task_id)
@@ -594,8 +677,9 @@ class _Execution:
                     timer_id = self._new_id()
                     delay = dt.timedelta(milliseconds=task.retry_options["firstRetryIntervalInMilliseconds"])
                     fire_at = self._clock() + delay
-                    scheduled.append(self._event(EventType.TIMER_CREATED, timer_id,
-                                                 FireAt=format_timestamp(fire_at)))
+                    scheduled.append(
+                        self._event(EventType.TIMER_CREATED, timer_id, FireAt=format_timestamp(fire_at))
+                    )
                     self._timers[timer_id] = fire_at
                     self._retry_timers[timer_id] = task
             elif past["EventType"] == EventType.TIMER_FIRED and past["TimerId"] in self._retry_timers:
@@ -624,7 +708,8 @@ class _Execution:
                 if timer_id is None:
                     raise _ExecutionError(
                         "the orchestrator is waiting for something devhost never delivers "
-                        "(no activity is running and no timer is pending)")
+                        "(no activity is running and no timer is pending)"
+                    )
                 if not self._waits_for_real(timer_id):
                     self._fire(timer_id)  # virtual time: nothing can happen before this timer
                     continue
@@ -638,8 +723,9 @@ class _Execution:
     def _collect(self, wait: float = 0.0) -> None:
         """Turn finished activities into events, waiting up to ``wait`` s for the first."""
         try:
-            task_id, future = (self._completions.get(timeout=wait) if wait > 0
-                               else self._completions.get_nowait())
+            task_id, future = (
+                self._completions.get(timeout=wait) if wait > 0 else self._completions.get_nowait()
+            )
             while True:
                 self._in_flight -= 1
                 self._ready.append(self._completion_event(task_id, future))
@@ -654,13 +740,14 @@ class _Execution:
             outcome = future.result()
         except Exception as error:  # the worker process died
             name = self._tasks[task_id].name
-            outcome = ActivityOutcome(reason=f"Activity function '{name}' failed: "
-                                             f"{type(error).__name__}: {error}", details="")
+            outcome = ActivityOutcome(
+                reason=f"Activity function '{name}' failed: {type(error).__name__}: {error}", details=""
+            )
         if outcome.failed:
-            return self._event(EventType.TASK_FAILED, TaskScheduledId=task_id,
-                               Reason=outcome.reason, Details=outcome.details)
-        return self._event(EventType.TASK_COMPLETED, TaskScheduledId=task_id,
-                           Result=outcome.output_json)
+            return self._event(
+                EventType.TASK_FAILED, TaskScheduledId=task_id, Reason=outcome.reason, Details=outcome.details
+            )
+        return self._event(EventType.TASK_COMPLETED, TaskScheduledId=task_id, Result=outcome.output_json)
 
     def _waits_for_real(self, timer_id: int) -> bool:
         """A retry's back-off is waited for in real time, as DTFx does: what the retried
@@ -670,8 +757,14 @@ class _Execution:
 
     def _fire(self, timer_id: int) -> None:
         fire_at = self._timers.pop(timer_id)
-        self._ready.append(event(EventType.TIMER_FIRED, max(fire_at, self._clock()),
-                                 TimerId=timer_id, FireAt=format_timestamp(fire_at)))
+        self._ready.append(
+            event(
+                EventType.TIMER_FIRED,
+                max(fire_at, self._clock()),
+                TimerId=timer_id,
+                FireAt=format_timestamp(fire_at),
+            )
+        )
 
     def _take_episode(self) -> list[dict[str, Any]]:
         """All plain events together, or else one retry-related event alone."""
@@ -706,16 +799,18 @@ class _Execution:
 
 def _comparable(actions: Any) -> str:
     """Actions as compared across replays: a timer's ``isCanceled`` may flip later."""
+
     def strip(value: Any) -> Any:
         if isinstance(value, dict):
             return {k: strip(v) for k, v in value.items() if k != "isCanceled"}
         if isinstance(value, list):
             return [strip(v) for v in value]
         return value
+
     return json.dumps(strip(actions), sort_keys=True)
 
 
-def _json_or_text(text: Optional[str]) -> Any:
+def _json_or_text(text: str | None) -> Any:
     if text is None:
         return None
     try:
@@ -729,4 +824,4 @@ def _status_time(moment: dt.datetime) -> str:
 
 
 def _parse_status_time(text: str) -> dt.datetime:
-    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)

@@ -12,18 +12,25 @@ No URL in an answer carries a key: callers add their own. Both map onto
 ``runtimeStatus`` and ``instanceIdPrefix``), terminate and purge (of ended instances).
 Anything else answers 501.
 """
+
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any
 from urllib.parse import quote, unquote
 
 from azure.core.exceptions import AzureError
 
-from .durable import (ACTIVE_STATUSES, FAILED, InstanceExistsError, LocalDurableRuntime,
-                      UnknownOrchestratorError)
+from .durable import (
+    ACTIVE_STATUSES,
+    FAILED,
+    InstanceExistsError,
+    LocalDurableRuntime,
+    UnknownOrchestratorError,
+)
 
 WEBHOOK_PREFIX = "/runtime/webhooks/durabletask/"
 RPC_PREFIX = "/durabletask/"
@@ -62,41 +69,47 @@ class DurableEndpoints:
         query = self._query()
         instance = f"{self.base_url}/instances/INSTANCEID"
         rpc_path = RPC_PREFIX + (f"{quote(self.rpc_token, safe='')}/" if self.rpc_token else "")
-        return json.dumps({
-            "taskHubName": self.task_hub,
-            "creationUrls": {
-                "createNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]",
-                "createAndWaitOnNewInstancePostUri":
-                    f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
+        return json.dumps(
+            {
+                "taskHubName": self.task_hub,
+                "creationUrls": {
+                    "createNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]",
+                    "createAndWaitOnNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
                     f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}",
-            },
-            "managementUrls": {
-                "id": "INSTANCEID",
-                "statusQueryGetUri": f"{instance}?{query}",
-                "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",
-                "terminatePostUri": f"{instance}/terminate?reason={{text}}&{query}",
-                "rewindPostUri": f"{instance}/rewind?reason={{text}}&{query}",
-                "purgeHistoryDeleteUri": f"{instance}?{query}",
-                "restartPostUri": f"{instance}/restart?{query}",
-                "suspendPostUri": f"{instance}/suspend?reason={{text}}&{query}",
-                "resumePostUri": f"{instance}/resume?reason={{text}}&{query}",
-            },
-            "baseUrl": self.base_url,
-            "requiredQueryStringParameters": "",
-            "rpcBaseUrl": self.rpc_origin + rpc_path,
-        })
+                },
+                "managementUrls": {
+                    "id": "INSTANCEID",
+                    "statusQueryGetUri": f"{instance}?{query}",
+                    "sendEventPostUri": f"{instance}/raiseEvent/{{eventName}}?{query}",
+                    "terminatePostUri": f"{instance}/terminate?reason={{text}}&{query}",
+                    "rewindPostUri": f"{instance}/rewind?reason={{text}}&{query}",
+                    "purgeHistoryDeleteUri": f"{instance}?{query}",
+                    "restartPostUri": f"{instance}/restart?{query}",
+                    "suspendPostUri": f"{instance}/suspend?reason={{text}}&{query}",
+                    "resumePostUri": f"{instance}/resume?reason={{text}}&{query}",
+                },
+                "baseUrl": self.base_url,
+                "requiredQueryStringParameters": "",
+                "rpcBaseUrl": self.rpc_origin + rpc_path,
+            }
+        )
 
     def management_payload(self, instance_id: str) -> dict[str, str]:
         urls = json.loads(self.client_binding())["managementUrls"]
-        return {name: url.replace("INSTANCEID", quote(instance_id, safe=""))
-                for name, url in urls.items()}
+        return {name: url.replace("INSTANCEID", quote(instance_id, safe="")) for name, url in urls.items()}
 
     def _query(self) -> str:
         return f"taskHub={quote(self.task_hub)}&connection=Storage"
 
 
-def handle_durable_request(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: str,
-                           path: str, query: Mapping[str, str], body: bytes) -> ApiResponse:
+def handle_durable_request(
+    runtime: LocalDurableRuntime,
+    endpoints: DurableEndpoints,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    body: bytes,
+) -> ApiResponse:
     """Serve ``path`` (relative to the webhook or rpc prefix; the caller is authorised).
 
     Storage that does not answer gives 503 with Retry-After, as the real host's
@@ -105,12 +118,21 @@ def handle_durable_request(runtime: LocalDurableRuntime, endpoints: DurableEndpo
         return _route(runtime, endpoints, method, path, query, body)
     except AzureError as error:
         log.warning("durable API %s %s: storage unavailable (%s)", method, path, type(error).__name__)
-        return ApiResponse(503, _error("The task hub's storage is unavailable; try again shortly."),
-                           {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return ApiResponse(
+            503,
+            _error("The task hub's storage is unavailable; try again shortly."),
+            {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
 
 
-def _route(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: str,
-           path: str, query: Mapping[str, str], body: bytes) -> ApiResponse:
+def _route(
+    runtime: LocalDurableRuntime,
+    endpoints: DurableEndpoints,
+    method: str,
+    path: str,
+    query: Mapping[str, str],
+    body: bytes,
+) -> ApiResponse:
     parts = [unquote(p) for p in path.strip("/").split("/")] if path.strip("/") else []
     if method == "POST" and len(parts) in (2, 3) and parts[0] == "orchestrators":
         return _start(runtime, endpoints, parts[1], parts[2] if len(parts) == 3 else None, body)
@@ -122,12 +144,22 @@ def _route(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, method: st
         return _terminate(runtime, parts[1], query.get("reason", ""))
     if method == "DELETE" and len(parts) == 2 and parts[0] == "instances":
         return _purge(runtime, parts[1])
-    return ApiResponse(501, _error(f"devhost does not implement {method} {path} of the durable "
-                                   "HTTP API (only start, status, list, terminate and purge)"))
+    return ApiResponse(
+        501,
+        _error(
+            f"devhost does not implement {method} {path} of the durable "
+            "HTTP API (only start, status, list, terminate and purge)"
+        ),
+    )
 
 
-def _start(runtime: LocalDurableRuntime, endpoints: DurableEndpoints, name: str,
-           instance_id: Optional[str], body: bytes) -> ApiResponse:
+def _start(
+    runtime: LocalDurableRuntime,
+    endpoints: DurableEndpoints,
+    name: str,
+    instance_id: str | None,
+    body: bytes,
+) -> ApiResponse:
     try:
         instance_id = runtime.start_new(name, _input_json(body), instance_id)
     except UnknownOrchestratorError as error:
@@ -154,9 +186,14 @@ def _status(runtime: LocalDurableRuntime, instance_id: str, query: Mapping[str, 
 def _list(runtime: LocalDurableRuntime, query: Mapping[str, str]) -> ApiResponse:
     wanted = {s for s in query.get("runtimeStatus", "").split(",") if s}
     prefix = query.get("instanceIdPrefix", "")
-    return ApiResponse(200, [s for s in runtime.list_statuses()
-                             if (not wanted or s["runtimeStatus"] in wanted)
-                             and s["instanceId"].startswith(prefix)])
+    return ApiResponse(
+        200,
+        [
+            s
+            for s in runtime.list_statuses()
+            if (not wanted or s["runtimeStatus"] in wanted) and s["instanceId"].startswith(prefix)
+        ],
+    )
 
 
 def _terminate(runtime: LocalDurableRuntime, instance_id: str, reason: str) -> ApiResponse:
@@ -175,7 +212,7 @@ def _purge(runtime: LocalDurableRuntime, instance_id: str) -> ApiResponse:
     return ApiResponse(200, {"instancesDeleted": 1}) if purged else ApiResponse(404)
 
 
-def _input_json(body: bytes) -> Optional[str]:
+def _input_json(body: bytes) -> str | None:
     """The orchestration input as JSON text.
 
     The SDK client serialises the input to JSON text and then posts that text as a

@@ -5,11 +5,13 @@ SDK replays the generator over it and answers with the list of actions the
 orchestrator has asked for so far. The numbers below are the SDK's
 ``HistoryEventType`` and ``ActionType`` values (azure-functions-durable 1.7.0).
 """
+
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from enum import IntEnum
-from typing import Any, Iterator, Optional
+from typing import Any
 
 
 class EventType(IntEnum):
@@ -49,33 +51,45 @@ _TIMESTAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
 def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def format_timestamp(moment: dt.datetime) -> str:
     """History timestamps must be UTC with a ``Z``: the SDK compares them with aware
     datetimes, and a naive one breaks ``current_utc_datetime`` arithmetic."""
-    return moment.astimezone(dt.timezone.utc).strftime(_TIMESTAMP)
+    return moment.astimezone(dt.UTC).strftime(_TIMESTAMP)
 
 
 def parse_timestamp(text: str) -> dt.datetime:
     """Read a history timestamp, or a timer's ``fireAt`` (the SDK writes the same format)."""
-    return dt.datetime.strptime(text, _TIMESTAMP).replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.strptime(text, _TIMESTAMP).replace(tzinfo=dt.UTC)
 
 
-def event(event_type: EventType, timestamp: dt.datetime, event_id: int = -1,
-          **fields: Any) -> dict[str, Any]:
+def event(event_type: EventType, timestamp: dt.datetime, event_id: int = -1, **fields: Any) -> dict[str, Any]:
     """A history event in the JSON shape the SDK's ``HistoryEvent`` reads."""
-    return {"EventType": int(event_type), "EventId": event_id, "IsPlayed": False,
-            "Timestamp": format_timestamp(timestamp), **fields}
+    return {
+        "EventType": int(event_type),
+        "EventId": event_id,
+        "IsPlayed": False,
+        "Timestamp": format_timestamp(timestamp),
+        **fields,
+    }
 
 
-def execution_started(name: str, instance_id: str, execution_id: str, input_json: Optional[str],
-                      timestamp: dt.datetime) -> dict[str, Any]:
+def execution_started(
+    name: str, instance_id: str, execution_id: str, input_json: str | None, timestamp: dt.datetime
+) -> dict[str, Any]:
     # The SDK reads ``Version`` unconditionally (AttributeError without it).
-    return event(EventType.EXECUTION_STARTED, timestamp, Name=name, Version="", Input=input_json,
-                 ParentInstance=None, Tags=None,
-                 OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id})
+    return event(
+        EventType.EXECUTION_STARTED,
+        timestamp,
+        Name=name,
+        Version="",
+        Input=input_json,
+        ParentInstance=None,
+        Tags=None,
+        OrchestrationInstance={"InstanceId": instance_id, "ExecutionId": execution_id},
+    )
 
 
 def atomic_actions(action: dict[str, Any]) -> Iterator[dict[str, Any]]:

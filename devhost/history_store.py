@@ -23,14 +23,16 @@ activities again, and dispatching one twice is harmless because activities must 
 idempotent (node outputs are content-addressed). An episode is only trusted up to its
 OrchestratorCompleted; a torn tail (a crash between append blocks) is dropped.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Optional, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, unquote
 
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
@@ -47,8 +49,12 @@ _STATUS_METADATA = "runtimestatus"
 _LOCK = "host.lock"
 LEASE_SECONDS = 15  # the shortest lease Blob storage grants
 # Events the host delivers to an orchestrator at the start of an episode.
-_INCOMING = {EventType.EXECUTION_STARTED, EventType.TASK_COMPLETED, EventType.TASK_FAILED,
-             EventType.TIMER_FIRED}
+_INCOMING = {
+    EventType.EXECUTION_STARTED,
+    EventType.TASK_COMPLETED,
+    EventType.TASK_FAILED,
+    EventType.TIMER_FIRED,
+}
 
 
 class HistoryStore(Protocol):
@@ -56,9 +62,9 @@ class HistoryStore(Protocol):
 
     def save_status(self, status: dict[str, Any]) -> None: ...
 
-    def load_status(self, instance_id: str) -> Optional[dict[str, Any]]: ...
+    def load_status(self, instance_id: str) -> dict[str, Any] | None: ...
 
-    def list_statuses(self, runtime_statuses: Optional[set[str]] = None) -> list[dict[str, Any]]: ...
+    def list_statuses(self, runtime_statuses: set[str] | None = None) -> list[dict[str, Any]]: ...
 
     def new_history(self, instance_id: str) -> None: ...
 
@@ -88,10 +94,11 @@ class BlobHistoryStore:
 
     def __init__(self, connection_string: str, task_hub: str) -> None:
         service = BlobServiceClient.from_connection_string(
-            connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2))
+            connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2)
+        )
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False
-        self._lease: Optional[BlobLeaseClient] = None
+        self._lease: BlobLeaseClient | None = None
         self._released = threading.Event()
 
     def _ensure(self) -> None:
@@ -105,10 +112,13 @@ class BlobHistoryStore:
     def save_status(self, status: dict[str, Any]) -> None:
         self._ensure()
         self._container.upload_blob(
-            _INSTANCES + _blob_id(status["instanceId"]) + ".json", json.dumps(status).encode(),
-            overwrite=True, metadata={_STATUS_METADATA: status["runtimeStatus"]})
+            _INSTANCES + _blob_id(status["instanceId"]) + ".json",
+            json.dumps(status).encode(),
+            overwrite=True,
+            metadata={_STATUS_METADATA: status["runtimeStatus"]},
+        )
 
-    def load_status(self, instance_id: str) -> Optional[dict[str, Any]]:
+    def load_status(self, instance_id: str) -> dict[str, Any] | None:
         self._ensure()
         try:
             data = self._container.download_blob(_INSTANCES + _blob_id(instance_id) + ".json").readall()
@@ -116,12 +126,12 @@ class BlobHistoryStore:
             return None
         return json.loads(data)
 
-    def list_statuses(self, runtime_statuses: Optional[set[str]] = None) -> list[dict[str, Any]]:
+    def list_statuses(self, runtime_statuses: set[str] | None = None) -> list[dict[str, Any]]:
         self._ensure()
         found = []
         for blob in self._container.list_blobs(name_starts_with=_INSTANCES, include=["metadata"]):
             if runtime_statuses is None or (blob.metadata or {}).get(_STATUS_METADATA) in runtime_statuses:
-                instance_id = unquote(blob.name[len(_INSTANCES):-len(".json")])
+                instance_id = unquote(blob.name[len(_INSTANCES) : -len(".json")])
                 status = self.load_status(instance_id)
                 if status is not None:
                     found.append(status)
@@ -135,8 +145,12 @@ class BlobHistoryStore:
         if events:
             data = "".join(json.dumps(e) + "\n" for e in events).encode()
             # overwrite=False on an append blob appends (in blocks of at most 4 MiB)
-            self._container.upload_blob(_HISTORY + _blob_id(instance_id) + ".jsonl", data,
-                                        blob_type=BlobType.APPENDBLOB, overwrite=False)
+            self._container.upload_blob(
+                _HISTORY + _blob_id(instance_id) + ".jsonl",
+                data,
+                blob_type=BlobType.APPENDBLOB,
+                overwrite=False,
+            )
 
     def load_history(self, instance_id: str) -> list[dict[str, Any]]:
         self._ensure()
@@ -150,14 +164,16 @@ class BlobHistoryStore:
         """Purge the instance's status and history; False if storage had neither."""
         self._ensure()
         deleted = False
-        for name in (_INSTANCES + _blob_id(instance_id) + ".json", _HISTORY + _blob_id(instance_id) + ".jsonl"):
+        for name in (
+            _INSTANCES + _blob_id(instance_id) + ".json",
+            _HISTORY + _blob_id(instance_id) + ".jsonl",
+        ):
             try:
                 self._container.delete_blob(name)
                 deleted = True
             except ResourceNotFoundError:
                 pass
         return deleted
-
 
     def hold_hub(self, stopping: threading.Event) -> None:
         """Block until this host holds the hub's lease (or raise StopRetrying at shutdown);
@@ -178,14 +194,17 @@ class BlobHistoryStore:
                 if error.status_code != 409:  # 409: another host holds it
                     raise
                 if not waiting_logged:
-                    log.warning("another host holds task hub %s; resuming its orchestrations once it "
-                                "is gone", self._container.container_name)
+                    log.warning(
+                        "another host holds task hub %s; resuming its orchestrations once it is gone",
+                        self._container.container_name,
+                    )
                     waiting_logged = True
                 if stopping.wait(2.0):
                     raise StopRetrying("waiting for the task hub lease") from error
         self._released = threading.Event()
-        threading.Thread(target=self._renew, args=(self._lease, self._released), daemon=True,
-                         name="hub-lease").start()
+        threading.Thread(
+            target=self._renew, args=(self._lease, self._released), daemon=True, name="hub-lease"
+        ).start()
 
     def _renew(self, lease: BlobLeaseClient, released: threading.Event) -> None:
         while not released.wait(LEASE_SECONDS / 3):
@@ -248,13 +267,18 @@ def split_episodes(history: list[dict[str, Any]]) -> list[RecordedEpisode]:
     return episodes
 
 
-def ending(history: list[dict[str, Any]]) -> Optional[dict[str, Any]]:
+def ending(history: list[dict[str, Any]]) -> dict[str, Any] | None:
     """The ExecutionCompleted event of a stored history, if the execution ended."""
     return next((e for e in reversed(history) if e["EventType"] == EventType.EXECUTION_COMPLETED), None)
 
 
-def retry_until(operation: Callable[[], T], stopping: threading.Event, what: str,
-                first_delay: float = 0.5, max_delay: float = 5.0) -> T:
+def retry_until(
+    operation: Callable[[], T],
+    stopping: threading.Event,
+    what: str,
+    first_delay: float = 0.5,
+    max_delay: float = 5.0,
+) -> T:
     """Run ``operation`` until storage answers, or raise StopRetrying once ``stopping`` is set.
 
     Used where giving up would lose a run: storage that is away for a while only

@@ -7,6 +7,7 @@ real ``azure.functions.HttpRequest`` and its ``HttpResponse`` is converted with 
 worker's own ``HttpResponseConverter``. Errors come back as JSON
 ``{"error": {"code", "message"}}`` and never stop the server.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -14,8 +15,9 @@ import ipaddress
 import json
 import logging
 import secrets
+from collections.abc import Awaitable, Callable, MutableMapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable, MutableMapping, Optional, Protocol, Sequence
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 import azure.functions as func
@@ -55,18 +57,21 @@ class Response:
     headers: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
-    def json(cls, status: int, value: Any, headers: Sequence[tuple[str, str]] = ()) -> "Response":
+    def json(cls, status: int, value: Any, headers: Sequence[tuple[str, str]] = ()) -> Response:
         body = b"" if value is None else json.dumps(value).encode()
         content_type = [("content-type", "application/json; charset=utf-8")] if body else []
         return cls(status, body, content_type + list(headers))
 
     @classmethod
-    def error(cls, status: int, code: str, message: str, **details: Any) -> "Response":
+    def error(cls, status: int, code: str, message: str, **details: Any) -> Response:
         return cls.json(status, {"error": {"code": code, "message": message, **details}})
 
     async def send(self, send: Send) -> None:
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in self.headers
-                   if k.lower() != "content-length"]
+        headers = [
+            (k.lower().encode("latin-1"), v.encode("latin-1"))
+            for k, v in self.headers
+            if k.lower() != "content-length"
+        ]
         headers.append((b"content-length", str(len(self.body)).encode()))
         await send({"type": "http.response.start", "status": self.status, "headers": headers})
         await send({"type": "http.response.body", "body": self.body})
@@ -87,11 +92,11 @@ class Request:
     headers: dict[str, str]  # lower-case names, repeated headers joined with ", "
     body: bytes
     origin: str  # scheme://host[:port] as the caller addressed us
-    client_host: Optional[str]
-    server: Optional[tuple[str, int]]
+    client_host: str | None
+    server: tuple[str, int] | None
 
     @classmethod
-    async def read(cls, scope: Scope, receive: Receive, max_body_bytes: int) -> "Request":
+    async def read(cls, scope: Scope, receive: Receive, max_body_bytes: int) -> Request:
         headers: dict[str, str] = {}
         for raw_name, raw_value in scope["headers"]:
             name, value = raw_name.decode("latin-1").lower(), raw_value.decode("latin-1")
@@ -114,9 +119,17 @@ class Request:
         server = scope.get("server")
         host = headers.get("host") or (f"{server[0]}:{server[1]}" if server else "localhost")
         client = scope.get("client")
-        return cls(scope["method"].upper(), scope["path"], query_string, query, headers,
-                   b"".join(chunks), f"{scope.get('scheme', 'http')}://{host}",
-                   client[0] if client else None, tuple(server) if server else None)
+        return cls(
+            scope["method"].upper(),
+            scope["path"],
+            query_string,
+            query,
+            headers,
+            b"".join(chunks),
+            f"{scope.get('scheme', 'http')}://{host}",
+            client[0] if client else None,
+            tuple(server) if server else None,
+        )
 
     @property
     def url(self) -> str:
@@ -131,11 +144,19 @@ class DevHostApp:
     and system keys). ``services`` are started and stopped with the server.
     """
 
-    def __init__(self, index: AppIndex, *, runtime: LocalDurableRuntime, function_key: str,
-                 route_prefix: str = "api",
-                 max_body_bytes: int = 100 * MiB, task_hub: str = "DevHostHub",
-                 services: Sequence[Service] = (), rpc_token: Optional[str] = None,
-                 invoke_function: Optional[Callable[[str], Awaitable[bool]]] = None) -> None:
+    def __init__(
+        self,
+        index: AppIndex,
+        *,
+        runtime: LocalDurableRuntime,
+        function_key: str,
+        route_prefix: str = "api",
+        max_body_bytes: int = 100 * MiB,
+        task_hub: str = "DevHostHub",
+        services: Sequence[Service] = (),
+        rpc_token: str | None = None,
+        invoke_function: Callable[[str], Awaitable[bool]] | None = None,
+    ) -> None:
         if not function_key:
             raise ValueError("a function key is required")
         # The rpc endpoint's key: known to this process only, it reaches the SDK's client
@@ -158,8 +179,9 @@ class DevHostApp:
             try:
                 request = await Request.read(scope, receive, self._max_body_bytes)
             except _BodyTooLarge:
-                response = Response.error(413, "PayloadTooLarge",
-                                          f"The request body exceeds {self._max_body_bytes} bytes.")
+                response = Response.error(
+                    413, "PayloadTooLarge", f"The request body exceeds {self._max_body_bytes} bytes."
+                )
             else:
                 response = await self._dispatch(request)
             await response.send(send)
@@ -171,11 +193,11 @@ class DevHostApp:
         if path == HOST_STATUS_PATH:
             return Response.json(200, {"state": "Running"})
         if path.startswith(ADMIN_FUNCTIONS_PREFIX) and request.method == "POST":
-            return await self._admin_invoke(request, path[len(ADMIN_FUNCTIONS_PREFIX):])
+            return await self._admin_invoke(request, path[len(ADMIN_FUNCTIONS_PREFIX) :])
         if path.startswith(RPC_PREFIX):
             if not self._is_local(request):
                 return Response.error(403, "Forbidden", "The durable rpc endpoint is local only.")
-            rest = path[len(RPC_PREFIX):]
+            rest = path[len(RPC_PREFIX) :]
             token, _, after_token = rest.partition("/")
             if hmac.compare_digest(token.encode(), self._rpc_token.encode()):
                 return self._durable(request, after_token)
@@ -185,10 +207,10 @@ class DevHostApp:
         if path.startswith(WEBHOOK_PREFIX):
             if not self._has_key(request):
                 return _unauthorized()
-            return self._durable(request, path[len(WEBHOOK_PREFIX):])
+            return self._durable(request, path[len(WEBHOOK_PREFIX) :])
         if self._prefix and not (path == self._prefix or path.startswith(self._prefix + "/")):
             return _not_found(request)
-        return await self._function(request, path[len(self._prefix):])
+        return await self._function(request, path[len(self._prefix) :])
 
     async def _function(self, request: Request, route_path: str) -> Response:
         matches = self._router.match(route_path)
@@ -197,9 +219,12 @@ class DevHostApp:
         allowed = [(f, values) for f, values in matches if f.methods is None or request.method in f.methods]
         if not allowed:
             methods = sorted({m for f, _ in matches for m in f.methods or ()})
-            response = Response.error(405, "MethodNotAllowed",
-                                      f"{request.method} is not allowed for {request.path}.",
-                                      allowed=methods)
+            response = Response.error(
+                405,
+                "MethodNotAllowed",
+                f"{request.method} is not allowed for {request.path}.",
+                allowed=methods,
+            )
             response.headers.append(("allow", ", ".join(methods)))
             return response
         function, route_values = allowed[0]
@@ -207,11 +232,17 @@ class DevHostApp:
             return _unauthorized()
         return await self._invoke(function, request, route_values)
 
-    async def _invoke(self, function: HttpFunction, request: Request,
-                      route_values: dict[str, str]) -> Response:
-        http_request = func.HttpRequest(method=request.method, url=request.url,
-                                        headers=request.headers, params=request.query,
-                                        route_params=route_values, body=request.body)
+    async def _invoke(
+        self, function: HttpFunction, request: Request, route_values: dict[str, str]
+    ) -> Response:
+        http_request = func.HttpRequest(
+            method=request.method,
+            url=request.url,
+            headers=request.headers,
+            params=request.query,
+            route_params=route_values,
+            body=request.body,
+        )
         kwargs: dict[str, Any] = {function.trigger_arg: http_request}
         if function.durable_client_arg:
             kwargs[function.durable_client_arg] = self.durable_endpoints(request).client_binding()
@@ -221,9 +252,13 @@ class DevHostApp:
             return _to_response(result)
         except Exception as error:
             log.exception("Executed 'Functions.%s' (Failed)", function.name)
-            return Response.error(500, "FunctionError",
-                                  f"Exception while executing function: Functions.{function.name}",
-                                  type=type(error).__name__, detail=str(error))
+            return Response.error(
+                500,
+                "FunctionError",
+                f"Exception while executing function: Functions.{function.name}",
+                type=type(error).__name__,
+                detail=str(error),
+            )
 
     async def _admin_invoke(self, request: Request, name: str) -> Response:
         """The host's ``POST /admin/functions/{name}``; answers 202 once the call has finished."""
@@ -233,15 +268,21 @@ class DevHostApp:
             found = self._invoke_function is not None and await self._invoke_function(name)
         except Exception as error:
             log.exception("Executed 'Functions.%s' (Failed)", name)
-            return Response.error(500, "FunctionError", f"Exception while executing function: Functions.{name}",
-                                  type=type(error).__name__, detail=str(error))
+            return Response.error(
+                500,
+                "FunctionError",
+                f"Exception while executing function: Functions.{name}",
+                type=type(error).__name__,
+                detail=str(error),
+            )
         if not found:
             return Response.error(404, "NotFound", f"No timer function {name!r}.")
         return Response(202)
 
     def _durable(self, request: Request, path: str) -> Response:
-        answer = handle_durable_request(self._runtime, self.durable_endpoints(request),
-                                        request.method, path, request.query, request.body)
+        answer = handle_durable_request(
+            self._runtime, self.durable_endpoints(request), request.method, path, request.query, request.body
+        )
         return Response.json(answer.status, answer.body, list(answer.headers.items()))
 
     def durable_endpoints(self, request: Request) -> DurableEndpoints:
@@ -297,8 +338,9 @@ def _to_response(result: Any) -> Response:
     try:
         datum = HttpResponseConverter.encode(result, expected_type=None)
     except NotImplementedError:
-        raise TypeError(f"an HTTP function must return func.HttpResponse or str, "
-                        f"not {type(result).__name__}") from None
+        raise TypeError(
+            f"an HTTP function must return func.HttpResponse or str, not {type(result).__name__}"
+        ) from None
     if datum.type == "string":
         return Response(200, datum.value.encode(), [("content-type", "text/plain; charset=utf-8")])
     value = datum.value
@@ -313,9 +355,12 @@ def _not_found(request: Request) -> Response:
 
 
 def _unauthorized() -> Response:
-    return Response.error(401, "Unauthorized",
-                          f"A valid function key is required in the '{KEY_HEADER}' header "
-                          f"or the '{KEY_QUERY}' query parameter.")
+    return Response.error(
+        401,
+        "Unauthorized",
+        f"A valid function key is required in the '{KEY_HEADER}' header "
+        f"or the '{KEY_QUERY}' query parameter.",
+    )
 
 
 async def _close_durable_client_session() -> None:
@@ -323,4 +368,5 @@ async def _close_durable_client_session() -> None:
     bound to the event loop that first used it; close it with the loop that served it
     so a later server in the same process (tests) does not inherit a dead session."""
     from azure.durable_functions.models.utils import http_utils
+
     await http_utils._close_session()

@@ -5,6 +5,7 @@ The worker passes bindings as keyword arguments named after the binding, adds a
 functions on its event loop and runs plain functions on a thread pool so that one
 slow request does not stall the others.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,7 +14,8 @@ import inspect
 import os
 import threading
 import uuid
-from typing import Any, Callable, Mapping, Optional
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import azure.functions as func
 from azure.functions._abc import RetryContext, TraceContext
@@ -87,8 +89,12 @@ class InvocationContext(func.Context):
         return _RetryContext()
 
 
-def with_context(fn: Callable[..., Any], function_name: str, kwargs: Mapping[str, Any],
-                 trace_headers: Optional[Mapping[str, str]] = None) -> dict[str, Any]:
+def with_context(
+    fn: Callable[..., Any],
+    function_name: str,
+    kwargs: Mapping[str, Any],
+    trace_headers: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
     """``kwargs`` plus ``context=`` when ``fn`` has a parameter named ``context``.
 
     The durable-client middleware is wrapped with functools.wraps, so its signature
@@ -98,7 +104,8 @@ def with_context(fn: Callable[..., Any], function_name: str, kwargs: Mapping[str
     if _takes_context(fn):
         headers = trace_headers or {}
         kwargs["context"] = InvocationContext(
-            function_name, headers.get("traceparent", ""), headers.get("tracestate", ""))
+            function_name, headers.get("traceparent", ""), headers.get("tracestate", "")
+        )
     return kwargs
 
 

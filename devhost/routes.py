@@ -7,19 +7,21 @@ When several templates match a path, the most specific wins, using ASP.NET's inb
 precedence: per segment, literal < constrained parameter < parameter <
 constrained catch-all < catch-all, compared left to right.
 """
+
 from __future__ import annotations
 
 import datetime as dt
 import re
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Generic, Iterable, Optional, TypeVar
+from typing import Generic, TypeVar
 
 T = TypeVar("T")
 Check = Callable[[str], bool]
 
 _PARAM = re.compile(r"\{([^{}]*)\}")
-_INT32, _INT64 = (-2**31, 2**31 - 1), (-2**63, 2**63 - 1)
+_INT32, _INT64 = (-(2**31), 2**31 - 1), (-(2**63), 2**63 - 1)
 
 
 def _parses(parse: Callable[[str], object]) -> Check:
@@ -29,6 +31,7 @@ def _parses(parse: Callable[[str], object]) -> Check:
         except ValueError:
             return False
         return True
+
     return check
 
 
@@ -73,7 +76,7 @@ class _Param:
     name: str
     checks: list[Check] = field(default_factory=list)
     optional: bool = False
-    default: Optional[str] = None
+    default: str | None = None
     catch_all: bool = False
 
 
@@ -101,7 +104,7 @@ class RouteTemplate:
     precedence: tuple[int, ...]
 
     @classmethod
-    def parse(cls, template: str) -> "RouteTemplate":
+    def parse(cls, template: str) -> RouteTemplate:
         segments = [s for s in template.strip("/").split("/") if s] if template.strip("/") else []
         pattern, params, precedence = "", [], []
         for position, segment in enumerate(segments):
@@ -114,10 +117,11 @@ class RouteTemplate:
             pattern += f"(?:{slash}{regex})?" if skippable else f"{slash}{regex}"
             params += seg_params
             precedence.append(_precedence_digit(parts, seg_params))
-        return cls(template, re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL),
-                   tuple(params), tuple(precedence))
+        return cls(
+            template, re.compile(f"^{pattern}$", re.IGNORECASE | re.DOTALL), tuple(params), tuple(precedence)
+        )
 
-    def match(self, path: str) -> Optional[dict[str, str]]:
+    def match(self, path: str) -> dict[str, str] | None:
         """Route values for ``path`` (no leading or trailing slash), or None."""
         found = self.regex.match(path)
         if not found:

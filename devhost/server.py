@@ -7,6 +7,7 @@ the durable runtime (its activity worker processes). With ``AzureWebJobsStorage`
 set, orchestration statuses and histories live in that storage account (in the task
 hub's ``<hub>-durable`` container), so runs survive the host; without it, in memory.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,10 @@ import ipaddress
 import logging
 import secrets
 import socket
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping, Optional
 
 import uvicorn
 
@@ -27,7 +28,7 @@ from .blobs import BlobPoller
 from .durable import LocalDurableRuntime
 from .durable_api import RPC_PREFIX, DurableEndpoints
 from .history_store import BlobHistoryStore, HistoryStore
-from .http import MiB, DevHostApp
+from .http import DevHostApp, MiB
 from .settings import read_host_config
 from .timers import TimerService
 
@@ -45,8 +46,8 @@ class DevHostConfig:
     host: str = "127.0.0.1"
     port: int = 7071  # 0 picks a free port
     workers: WorkerKind = "process"
-    max_workers: Optional[int] = None  # default: host.json maxConcurrentActivityFunctions, else one per CPU
-    function_key: Optional[str] = None  # default: DEVHOST_FUNCTION_KEY, else a random key
+    max_workers: int | None = None  # default: host.json maxConcurrentActivityFunctions, else one per CPU
+    function_key: str | None = None  # default: DEVHOST_FUNCTION_KEY, else a random key
     poll_interval: float = 0.25
     max_body_bytes: int = 100 * MiB
     app_dir: Path = field(default_factory=Path.cwd)
@@ -76,7 +77,7 @@ class DevHost:
 
     def __init__(self, config: DevHostConfig, settings: Mapping[str, str]) -> None:
         self._socket = _listen(config.host, config.port)
-        runtime: Optional[LocalDurableRuntime] = None
+        runtime: LocalDurableRuntime | None = None
         try:
             self.index = AppIndex.from_app(load_app(config.app))
             host_config = read_host_config(config.app_dir, settings)
@@ -86,33 +87,60 @@ class DevHost:
             self.function_key = config.function_key or settings.get(FUNCTION_KEY_SETTING) or ""
             if not self.function_key:
                 self.function_key = secrets.token_urlsafe(24)
-                log.warning("%s is not set; this run's function key is %s",
-                            FUNCTION_KEY_SETTING, self.function_key)
-            self.poller = BlobPoller(self.index.blob_triggers, settings, interval=config.poll_interval,
-                                     durable_client_binding=self._background_client_binding)
-            self.timers = TimerService(self.index.timer_triggers, settings,
-                                       durable_client_binding=self._background_client_binding)
+                log.warning(
+                    "%s is not set; this run's function key is %s", FUNCTION_KEY_SETTING, self.function_key
+                )
+            self.poller = BlobPoller(
+                self.index.blob_triggers,
+                settings,
+                interval=config.poll_interval,
+                durable_client_binding=self._background_client_binding,
+            )
+            self.timers = TimerService(
+                self.index.timer_triggers, settings, durable_client_binding=self._background_client_binding
+            )
             self.runtime = runtime = LocalDurableRuntime(
-                self.index, app_module=config.app, workers=config.workers,
+                self.index,
+                app_module=config.app,
+                workers=config.workers,
                 max_workers=config.max_workers or host_config.max_concurrent_activities,
-                history_store=_history_store(settings, self.task_hub))
-            self.asgi = DevHostApp(self.index, runtime=runtime, function_key=self.function_key,
-                                   route_prefix=host_config.route_prefix,
-                                   max_body_bytes=config.max_body_bytes, task_hub=self.task_hub,
-                                   services=[self.poller, self.timers, _RuntimeService(runtime)],
-                                   invoke_function=self.timers.invoke)
-            log.info("devhost: %d functions, task hub %s, orchestration state %s",
-                     len(self.index.http) + len(self.index.orchestrators) + len(self.index.activities)
-                     + len(self.index.blob_triggers), self.task_hub,
-                     "in storage" if settings.get(STORAGE_SETTING) else "in memory")
+                history_store=_history_store(settings, self.task_hub),
+            )
+            self.asgi = DevHostApp(
+                self.index,
+                runtime=runtime,
+                function_key=self.function_key,
+                route_prefix=host_config.route_prefix,
+                max_body_bytes=config.max_body_bytes,
+                task_hub=self.task_hub,
+                services=[self.poller, self.timers, _RuntimeService(runtime)],
+                invoke_function=self.timers.invoke,
+            )
+            log.info(
+                "devhost: %d functions, task hub %s, orchestration state %s",
+                len(self.index.http)
+                + len(self.index.orchestrators)
+                + len(self.index.activities)
+                + len(self.index.blob_triggers),
+                self.task_hub,
+                "in storage" if settings.get(STORAGE_SETTING) else "in memory",
+            )
             # Idle connections stay open 130 s, as Kestrel keeps them in the Functions host:
             # the durable client's pooled connections (aiohttp keeps them 15 s) must never be
             # closed by the server as the client reuses them (a reset start_new otherwise).
-            self.server = uvicorn.Server(uvicorn.Config(
-                self.asgi, host=config.host, port=config.port, lifespan="on",
-                log_level=config.log_level, timeout_graceful_shutdown=10, timeout_keep_alive=130,
-                # a line per request costs a small request a sixth of its time: debug only
-                access_log=config.log_level.lower() in ("debug", "trace")))
+            self.server = uvicorn.Server(
+                uvicorn.Config(
+                    self.asgi,
+                    host=config.host,
+                    port=config.port,
+                    lifespan="on",
+                    log_level=config.log_level,
+                    timeout_graceful_shutdown=10,
+                    timeout_keep_alive=130,
+                    # a line per request costs a small request a sixth of its time: debug only
+                    access_log=config.log_level.lower() in ("debug", "trace"),
+                )
+            )
             _without_rpc_access_lines(logging.getLogger("uvicorn.access"))
         except BaseException:
             if runtime is not None:
@@ -132,8 +160,9 @@ class DevHost:
         """Serve until ``request_stop()`` or SIGINT/SIGTERM; ``on_ready(base_url)``
         is called once the lifespan start-up is done and requests are accepted."""
         if self._function_threads:  # sync functions run on the loop's default executor
-            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(
-                self._function_threads, thread_name_prefix="function"))
+            asyncio.get_running_loop().set_default_executor(
+                ThreadPoolExecutor(self._function_threads, thread_name_prefix="function")
+            )
         serving = asyncio.create_task(self.server.serve(sockets=[self._socket]))
         while not self.server.started and not serving.done():
             await asyncio.sleep(0.02)
@@ -169,7 +198,7 @@ def _without_rpc_access_lines(logger: logging.Logger) -> None:
         logger.addFilter(_NoRpcLines())
 
 
-def _history_store(settings: Mapping[str, str], task_hub: str) -> Optional[HistoryStore]:
+def _history_store(settings: Mapping[str, str], task_hub: str) -> HistoryStore | None:
     connection = settings.get(STORAGE_SETTING)
     return BlobHistoryStore(connection, task_hub) if connection else None
 

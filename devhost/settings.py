@@ -5,20 +5,21 @@ environment already has them (the environment wins, as with Core Tools), and
 ``host.json`` provides the HTTP route prefix, the durable task hub name and how
 many activities may run at once.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, MutableMapping, Optional
 
 LOCAL_SETTINGS = "local.settings.json"
 HOST_JSON = "host.json"
 
 
-def apply_local_settings(app_dir: Path, environ: Optional[MutableMapping[str, str]] = None) -> dict[str, str]:
+def apply_local_settings(app_dir: Path, environ: MutableMapping[str, str] | None = None) -> dict[str, str]:
     """Copy ``Values`` of ``app_dir/local.settings.json`` into ``environ`` (default
     ``os.environ``) where not already set; return the values that were applied."""
     environ = os.environ if environ is None else environ
@@ -39,7 +40,7 @@ def apply_local_settings(app_dir: Path, environ: Optional[MutableMapping[str, st
 class HostConfig:
     route_prefix: str = "api"
     task_hub: str = "DevHostHub"
-    max_concurrent_activities: Optional[int] = None
+    max_concurrent_activities: int | None = None
 
 
 def read_host_config(app_dir: Path, settings: Mapping[str, str]) -> HostConfig:

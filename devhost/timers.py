@@ -8,13 +8,15 @@ overlapped, like the host's singleton timer. ``invoke(name)`` is what the host's
 ``POST /admin/functions/{name}`` does: one call now, beside the schedule (tests call it
 to fire a timer without waiting for it).
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Callable, Mapping, Optional, Sequence
+from typing import Any
 
 from azure.functions.timer import TimerRequest
 from croniter import croniter
@@ -30,7 +32,7 @@ class Occurrences:
     """Next run times of one schedule expression."""
 
     def __init__(self, schedule: str) -> None:
-        self._span: Optional[timedelta] = None
+        self._span: timedelta | None = None
         if match := TIMESPAN.match(schedule):
             days, hours, minutes, seconds = (int(x or 0) for x in match.groups())
             self._span = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
@@ -54,9 +56,14 @@ class TimerService:
     """Runs beside the server (start()/stop()); ``durable_client_binding`` supplies the
     binding JSON for timer functions that also take a durable client."""
 
-    def __init__(self, triggers: Sequence[TimerTriggerFunction], settings: Mapping[str, str], *,
-                 durable_client_binding: Optional[Callable[[], str]] = None,
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        triggers: Sequence[TimerTriggerFunction],
+        settings: Mapping[str, str],
+        *,
+        durable_client_binding: Callable[[], str] | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._durable_client_binding = durable_client_binding
         self._now = now
         self._timers: dict[str, tuple[TimerTriggerFunction, Occurrences]] = {}
@@ -71,7 +78,9 @@ class TimerService:
 
     async def start(self) -> None:
         for name, (trigger, _) in self._timers.items():
-            self._tasks.append(asyncio.create_task(self._run(name, trigger.run_on_startup), name=f"timer-{name}"))
+            self._tasks.append(
+                asyncio.create_task(self._run(name, trigger.run_on_startup), name=f"timer-{name}")
+            )
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -90,9 +99,15 @@ class TimerService:
             return False
         trigger, occurrences = entry
         now = self._now()
-        request = TimerRequest(past_due=past_due, schedule={"AdjustForDST": True}, schedule_status={
-            "Last": (self._last.get(name) or now).isoformat(), "Next": occurrences.next_after(now).isoformat(),
-            "LastUpdated": now.isoformat()})
+        request = TimerRequest(
+            past_due=past_due,
+            schedule={"AdjustForDST": True},
+            schedule_status={
+                "Last": (self._last.get(name) or now).isoformat(),
+                "Next": occurrences.next_after(now).isoformat(),
+                "LastUpdated": now.isoformat(),
+            },
+        )
         kwargs: dict[str, Any] = {trigger.arg: request}
         if trigger.durable_client_arg and self._durable_client_binding is not None:
             kwargs[trigger.durable_client_arg] = self._durable_client_binding()

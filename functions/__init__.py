@@ -1,1 +1,1 @@
-"""Thin adapters between Azure Functions triggers and ``core.service``: parse, authorise, call, map errors."""
+"""Thin adapters between Azure Functions triggers and ``core.service.facade``: parse, authorise, call, map errors."""

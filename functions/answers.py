@@ -3,6 +3,7 @@
 Each extends the record it is built from with what the view adds, so a record's change shows
 in the document too. Answers may carry more keys than listed; the listed ones are promised.
 """
+
 from __future__ import annotations
 
 import warnings
@@ -10,16 +11,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, create_model
 
-from core.assets import AssetVersion
-from core.datasets import DatasetVersion
-from core.drafts import Draft
-from core.endpoints import AuditEntry, Endpoint, EndpointVersion
 from core.errors import Problem
-from core.file_drop import DroppedFile
 from core.pipelines.diff import PipelineDiff
-from core.schedules import Firing, ScheduleSpec
-from core.realtime import RealtimeEndpoint
-from core.runs import NodeRecord, RunRecord, Status
+from core.pipelines.drafts import Draft
+from core.registry.assets import AssetVersion
+from core.registry.datasets import DatasetVersion
+from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
+from core.registry.runs import NodeRecord, RunRecord, Status
+from core.schedules.records import Firing, ScheduleSpec
+from core.serving.file_drop import DroppedFile
+from core.serving.realtime import RealtimeEndpoint
 
 
 class Health(BaseModel):
@@ -237,9 +238,18 @@ class DeletedExperiment(BaseModel):
 ScheduleView = create_model(
     "ScheduleView",
     **{name: (f.annotation, f) for name, f in ScheduleSpec.model_fields.items() if name != "run_now"},
-    id=(str, ...), endpoint=(str, ...), kind=(Literal["recurrence", "data_change"], ...),
-    next_due=(str | None, ...), last_due=(str | None, ...), paused=(bool, ...), paused_reason=(str | None, ...),
-    created_at=(str, ...), updated_at=(str, ...), created_by=(str | None, ...), last_runs=(list[Firing], ...))
+    id=(str, ...),
+    endpoint=(str, ...),
+    kind=(Literal["recurrence", "data_change"], ...),
+    next_due=(str | None, ...),
+    last_due=(str | None, ...),
+    paused=(bool, ...),
+    paused_reason=(str | None, ...),
+    created_at=(str, ...),
+    updated_at=(str, ...),
+    created_by=(str | None, ...),
+    last_runs=(list[Firing], ...),
+)
 
 
 class ScheduleList(BaseModel):

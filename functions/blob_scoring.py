@@ -1,10 +1,11 @@
 """A file uploaded to ``batch-input/{endpoint}/{file}`` starts its scoring orchestration."""
+
 from __future__ import annotations
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from core import batch
+from core.serving import batch
 from functions.common import log, service
 from functions.orchestration import SCORE_FILE
 
@@ -12,8 +13,12 @@ bp = df.Blueprint()
 
 
 # Flex Consumption runs blob triggers from Event Grid events; elsewhere the host polls.
-@bp.blob_trigger(arg_name="blob", path="batch-input/{name}", connection="DESIGNER_STORAGE",
-                 source=func.BlobSource.EVENT_GRID)
+@bp.blob_trigger(
+    arg_name="blob",
+    path="batch-input/{name}",
+    connection="DESIGNER_STORAGE",
+    source=func.BlobSource.EVENT_GRID,
+)
 @bp.durable_client_input(client_name="client")
 async def on_batch_input(blob: func.InputStream, client: df.DurableOrchestrationClient) -> None:
     """Start one scoring run per upload: the instance id comes from the blob name and ETag,

@@ -1,4 +1,5 @@
 """What every HTTP function shares: the service, JSON in and out, and error mapping."""
+
 from __future__ import annotations
 
 import functools
@@ -17,9 +18,9 @@ from pydantic import BaseModel, ValidationError
 
 from core.clock import FileClock
 from core.errors import DesignerError, InvalidRequest, Problem, ServiceUnavailable
-from core.service import Service
+from core.service.facade import Service
 from core.settings import Settings
-from core.store import Store
+from core.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples" / "datasets"
@@ -39,8 +40,9 @@ def service() -> Service:
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(data, default=str), status_code=status,
-                             mimetype="application/json", headers=headers)
+    return func.HttpResponse(
+        json.dumps(data, default=str), status_code=status, mimetype="application/json", headers=headers
+    )
 
 
 def cacheable_json(req: func.HttpRequest, data: Any) -> func.HttpResponse:
@@ -57,9 +59,16 @@ def cacheable_json(req: func.HttpRequest, data: Any) -> func.HttpResponse:
 
 
 def problems_response(status: int, code: str, message: str, problems: list[Problem]) -> func.HttpResponse:
-    return json_response({"error": {"code": code, "message": message,
-                                    "problems": [p.model_dump(exclude_none=True) for p in problems]}},
-                         status)
+    return json_response(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "problems": [p.model_dump(exclude_none=True) for p in problems],
+            }
+        },
+        status,
+    )
 
 
 def validation_problems(exc: ValidationError, prefix: str = "") -> list[Problem]:
@@ -85,14 +94,23 @@ def load_json(body: bytes, empty: Any = None) -> Any:
         data = None
         depth = MAX_JSON_DEPTH + 1
     except (ValueError, UnicodeDecodeError) as exc:
-        raise DesignerError("The body is not valid JSON", [Problem(
-            code="invalid_json", field="body", message=_json_reason(exc))]) from None
+        raise DesignerError(
+            "The body is not valid JSON",
+            [Problem(code="invalid_json", field="body", message=_json_reason(exc))],
+        ) from None
     else:
         depth = json_depth(data)
     if depth > MAX_JSON_DEPTH:
-        raise DesignerError("The body is nested too deeply", [Problem(
-            code="json_too_deep", field="body",
-            message=f"JSON objects and arrays may be nested at most {MAX_JSON_DEPTH} levels deep")])
+        raise DesignerError(
+            "The body is nested too deeply",
+            [
+                Problem(
+                    code="json_too_deep",
+                    field="body",
+                    message=f"JSON objects and arrays may be nested at most {MAX_JSON_DEPTH} levels deep",
+                )
+            ],
+        )
     return data
 
 
@@ -124,8 +142,10 @@ def parse_json(req: func.HttpRequest) -> dict[str, Any]:
     """The body as a JSON object (an empty body is an empty object)."""
     data = load_json(req.get_body(), {})
     if not isinstance(data, dict):
-        raise DesignerError("The body must be a JSON object", [Problem(code="invalid_json", field="body",
-                                                                       message="Send a JSON object")])
+        raise DesignerError(
+            "The body must be a JSON object",
+            [Problem(code="invalid_json", field="body", message="Send a JSON object")],
+        )
     return data
 
 
@@ -148,8 +168,10 @@ def row_count(req: func.HttpRequest, default: int, most: int) -> int:
     if text is None:
         return default
     if not text.isdigit() or not 1 <= int(text) <= most:
-        raise InvalidRequest("Bad query", [Problem(code="invalid_query", field="rows",
-                                                   message=f"rows is a whole number from 1 to {most}")])
+        raise InvalidRequest(
+            "Bad query",
+            [Problem(code="invalid_query", field="rows", message=f"rows is a whole number from 1 to {most}")],
+        )
     return int(text)
 
 
@@ -192,22 +214,26 @@ def json_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         if isinstance(exc, DesignerError):
             return problems_response(exc.status, type(exc).__name__, exc.message, exc.problems)
         log.exception("unhandled error in %s", fn.__name__)
-        return json_response({"error": {"code": "InternalError",
-                                        "message": "The service failed; the error was logged."}}, 500)
+        return json_response(
+            {"error": {"code": "InternalError", "message": "The service failed; the error was logged."}}, 500
+        )
 
     if inspect.iscoroutinefunction(fn):
+
         @functools.wraps(fn)
         async def run_async(*args: Any, **kwargs: Any) -> Any:
             try:
                 return await fn(*args, **kwargs)
-            except Exception as exc:  # noqa: BLE001 - this is the error boundary
+            except Exception as exc:
                 return to_response(exc)
+
         return run_async
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - this is the error boundary
+        except Exception as exc:
             return to_response(exc)
+
     return run

@@ -1,11 +1,11 @@
 """Compare runs: parameters, metrics and overlaid two-class curves of two to five runs."""
+
 from __future__ import annotations
 
 import azure.functions as func
-
 from pydantic import BaseModel, Field
 
-from core.compare import Comparison
+from core.service.compare import Comparison
 from functions.common import json_errors, json_response, service
 from functions.openapi import api, parse_query
 
@@ -21,8 +21,12 @@ def _run_ids(req: func.HttpRequest) -> list[str]:
 
 
 @bp.route(route="compare", methods=["GET"])
-@api("Parameters and metrics of two to five runs side by side", response=Comparison, errors=(404,),
-     query=CompareQuery)
+@api(
+    "Parameters and metrics of two to five runs side by side",
+    response=Comparison,
+    errors=(404,),
+    query=CompareQuery,
+)
 @json_errors
 def compare_runs(req: func.HttpRequest) -> func.HttpResponse:
     """``?runs=a,b[,c...]``: parameters side by side (differences marked) and metrics."""
@@ -30,8 +34,13 @@ def compare_runs(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="compare/plots/{name}", methods=["GET"])
-@api("One two-class curve of every compared run", response="image/png", errors=(404,), query=CompareQuery,
-     name_kind="plot")
+@api(
+    "One two-class curve of every compared run",
+    response="image/png",
+    errors=(404,),
+    query=CompareQuery,
+    name_kind="plot",
+)
 @json_errors
 def compare_plot(req: func.HttpRequest) -> func.HttpResponse:
     """``roc_curve`` or ``precision_recall_curve`` of every run in one PNG."""

@@ -1,10 +1,12 @@
 """Datasets: register a CSV upload as a new version, list, get; built-in samples."""
+
 from __future__ import annotations
 
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import datasets, profile
+from core.registry import datasets
+from core.tables import profile
 from functions import answers as a
 from functions.common import json_errors, json_response, row_count, service
 from functions.openapi import api, parse_query
@@ -33,8 +35,14 @@ def list_datasets(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}", methods=["POST"])
-@api("Register a CSV upload as the next version",
-     body="text/csv", response=a.DatasetView, status=201, query=DatasetQuery, name_kind="dataset")
+@api(
+    "Register a CSV upload as the next version",
+    body="text/csv",
+    response=a.DatasetView,
+    status=201,
+    query=DatasetQuery,
+    name_kind="dataset",
+)
 @json_errors
 def register_dataset(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, DatasetQuery)
@@ -62,8 +70,13 @@ def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}/preview", methods=["GET"])
-@api("The first rows of a dataset version", response=profile.Preview, errors=(404,), query=PreviewQuery,
-     name_kind="dataset")
+@api(
+    "The first rows of a dataset version",
+    response=profile.Preview,
+    errors=(404,),
+    query=PreviewQuery,
+    name_kind="dataset",
+)
 @json_errors
 def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     """The first rows (``?rows=``, default 50, at most 1,000): only those are read."""
@@ -73,8 +86,12 @@ def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}/profile", methods=["GET"])
-@api("Each column's type, counts, statistics and histogram", response=profile.TableProfile, errors=(404,),
-     name_kind="dataset")
+@api(
+    "Each column's type, counts, statistics and histogram",
+    response=profile.TableProfile,
+    errors=(404,),
+    name_kind="dataset",
+)
 @json_errors
 def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     view = service().dataset_profile(req.route_params["name"], int(req.route_params["version"]))

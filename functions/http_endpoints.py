@@ -1,4 +1,5 @@
 """Inference pipelines, registered assets, and pipeline endpoints (publish, manage, submit)."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -7,16 +8,16 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import assets, endpoints, names
-from core.batch import BatchSettings
-from core.errors import InvalidRequest, Problem
-from core.graph import Pipeline
-from core.submissions import EndpointSubmission
+from core import names
+from core.pipelines.document import Pipeline
+from core.registry import assets, endpoints
+from core.registry.submissions import EndpointSubmission
+from core.serving.batch import BatchSettings
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.http_export import pipeline_download
-from functions.openapi import api, parse_query
 from functions.http_pipelines import draft_view, start_run
+from functions.openapi import api, parse_query
 
 bp = df.Blueprint()
 
@@ -50,29 +51,48 @@ class DefaultRequest(BaseModel):
 
 
 class SubmitQuery(BaseModel):
-    pipelineVersion: int | None = Field(None, ge=1, description="The version to run, as the Azure ML SDK sends it")
+    pipelineVersion: int | None = Field(
+        None, ge=1, description="The version to run, as the Azure ML SDK sends it"
+    )
 
 
 @bp.route(route="runs/{run_id}/inference-pipelines", methods=["POST"])
-@api("A batch or real-time inference draft from a training run",
-     body=InferenceRequest, response=a.DraftView, status=201, errors=(404,))
+@api(
+    "A batch or real-time inference draft from a training run",
+    body=InferenceRequest,
+    response=a.DraftView,
+    status=201,
+    errors=(404,),
+)
 @json_errors
 def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     kind = parse_body(req, InferenceRequest).kind
     draft, problems = service().create_inference_pipeline(req.route_params["run_id"], kind)
-    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
-                         {"Location": f"/api/pipelines/{draft.id}"})
+    return json_response(
+        draft_view(draft, service().get_draft(draft.id)[1], problems),
+        201,
+        {"Location": f"/api/pipelines/{draft.id}"},
+    )
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/register", methods=["POST"])
-@api("Register a node output as a named, versioned asset or dataset",
-     body=RegisterRequest, response=a.Registered, status=201, errors=(404, 409))
+@api(
+    "Register a node output as a named, versioned asset or dataset",
+    body=RegisterRequest,
+    response=a.Registered,
+    status=201,
+    errors=(404, 409),
+)
 @json_errors
 def register_output(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, RegisterRequest)
     p = req.route_params
-    return json_response(service().register_output(p["run_id"], p["node_id"], p["port"], body.name,
-                                                    body.description, caller(req)), 201)
+    return json_response(
+        service().register_output(
+            p["run_id"], p["node_id"], p["port"], body.name, body.description, caller(req)
+        ),
+        201,
+    )
 
 
 @bp.route(route="assets", methods=["GET"])
@@ -89,19 +109,32 @@ def get_asset(req: func.HttpRequest) -> func.HttpResponse:
     found = assets.versions(service().store, req.route_params["name"])
     if not found:
         assets.get(service().store, req.route_params["name"])  # raises NotFound
-    return json_response({**found[-1].model_dump(mode="json"), "versions": [a.model_dump(mode="json") for a in found]})
+    return json_response(
+        {**found[-1].model_dump(mode="json"), "versions": [a.model_dump(mode="json") for a in found]}
+    )
 
 
 @bp.route(route="pipelines/{draft_id}/nodes/{node_id}/asset", methods=["PUT"])
-@api("Point an MD-/TD- node at a registered asset",
-     body=AssetChoice, response=a.DraftView, errors=(404, 412), headers=("If-Match",))
+@api(
+    "Point an MD-/TD- node at a registered asset",
+    body=AssetChoice,
+    response=a.DraftView,
+    errors=(404, 412),
+    headers=("If-Match",),
+)
 @json_errors
 def use_asset(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, AssetChoice)
-    draft, problems = service().use_asset(req.route_params["draft_id"], req.route_params["node_id"],
-                                          body.asset, body.version, req.headers.get("if-match"))
-    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems),
-                         headers={"ETag": draft.etag or ""})
+    draft, problems = service().use_asset(
+        req.route_params["draft_id"],
+        req.route_params["node_id"],
+        body.asset,
+        body.version,
+        req.headers.get("if-match"),
+    )
+    return json_response(
+        draft_view(draft, service().get_draft(draft.id)[1], problems), headers={"ETag": draft.etag or ""}
+    )
 
 
 # ---- pipeline endpoints ------------------------------------------------------------------------
@@ -109,12 +142,18 @@ def use_asset(req: func.HttpRequest) -> func.HttpResponse:
 @api("Pipeline endpoints", response=a.EndpointList)
 @json_errors
 def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": [e.model_dump(mode="json") for e in endpoints.list_endpoints(service().store)]})
+    return json_response(
+        {"value": [e.model_dump(mode="json") for e in endpoints.list_endpoints(service().store)]}
+    )
 
 
 @bp.route(route="pipelineendpoints/{name}", methods=["GET"])
-@api("An endpoint with its versions and default history",
-     response=a.EndpointDetail, errors=(404,), name_kind="pipeline endpoint")
+@api(
+    "An endpoint with its versions and default history",
+    response=a.EndpointDetail,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     etag = endpoints.get(service().store, req.route_params["name"]).etag or ""
@@ -122,96 +161,159 @@ def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions", methods=["POST"])
-@api("Publish a draft as the next version",
-     body=PublishRequest, response=a.EndpointVersion, status=201, errors=(404, 409),
-     name_kind="pipeline endpoint")
+@api(
+    "Publish a draft as the next version",
+    body=PublishRequest,
+    response=a.EndpointVersion,
+    status=201,
+    errors=(404, 409),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def publish_version(req: func.HttpRequest) -> func.HttpResponse:
     """Publish a draft as the endpoint's next version (the first publish creates the endpoint)."""
     body = parse_body(req, PublishRequest)
-    entry = service().publish(body.draft_id, req.route_params["name"], body.description, body.set_default,
-                              caller(req))
-    return json_response(entry.model_dump(mode="json"), 201,
-                         {"Location": f"/api/pipelineendpoints/{entry.endpoint}/versions/{entry.version}"})
+    entry = service().publish(
+        body.draft_id, req.route_params["name"], body.description, body.set_default, caller(req)
+    )
+    return json_response(
+        entry.model_dump(mode="json"),
+        201,
+        {"Location": f"/api/pipelineendpoints/{entry.endpoint}/versions/{entry.version}"},
+    )
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}", methods=["GET"])
-@api("One version with its pipeline",
-     response=a.EndpointVersionDetail, errors=(404,), name_kind="pipeline endpoint")
+@api(
+    "One version with its pipeline",
+    response=a.EndpointVersionDetail,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
     if req.params.get("format", "json") != "json":  # yaml, python
         pipeline = Pipeline.model_validate(service().artifacts.get_json(entry.pipeline_ref))
         return pipeline_download(pipeline, req)
-    return json_response({**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)})
+    return json_response(
+        {**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)}
+    )
 
 
 @bp.route(route="pipelineendpoints/{name}/default", methods=["PUT"])
-@api("Change the default version",
-     body=DefaultRequest, response=a.Endpoint, errors=(404, 409, 412), headers=("If-Match",),
-     name_kind="pipeline endpoint")
+@api(
+    "Change the default version",
+    body=DefaultRequest,
+    response=a.Endpoint,
+    errors=(404, 409, 412),
+    headers=("If-Match",),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DefaultRequest)
-    endpoint = endpoints.set_default_version(service().store, req.route_params["name"], body.version, caller(req),
-                                             if_match=req.headers.get("if-match"))
+    endpoint = endpoints.set_default_version(
+        service().store,
+        req.route_params["name"],
+        body.version,
+        caller(req),
+        if_match=req.headers.get("if-match"),
+    )
     return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/rollback", methods=["POST"])
-@api("Back to the previous default",
-     response=a.Endpoint, errors=(404, 409, 412), headers=("If-Match",), name_kind="pipeline endpoint")
+@api(
+    "Back to the previous default",
+    response=a.Endpoint,
+    errors=(404, 409, 412),
+    headers=("If-Match",),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
-    endpoint = endpoints.rollback_default(service().store, req.route_params["name"], caller(req),
-                                          req.headers.get("if-match"))
+    endpoint = endpoints.rollback_default(
+        service().store, req.route_params["name"], caller(req), req.headers.get("if-match")
+    )
     return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
 
 @bp.route(route="pipelineendpoints/{name}/status", methods=["PUT"])
-@api("Enable or disable an endpoint",
-     body=StatusRequest, response=a.EndpointDetail, errors=(404, 409), name_kind="pipeline endpoint")
+@api(
+    "Enable or disable an endpoint",
+    body=StatusRequest,
+    response=a.EndpointDetail,
+    errors=(404, 409),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
     """Enable or disable an endpoint: a disabled one refuses submissions."""
-    endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
-                         caller(req))
+    endpoints.set_status(
+        service().store, req.route_params["name"], parse_body(req, StatusRequest).status, caller(req)
+    )
     return json_response(service().endpoint_view(req.route_params["name"]))
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}/status", methods=["PUT"])
-@api("Enable or disable one version",
-     body=StatusRequest, response=a.EndpointDetail, errors=(404, 409), name_kind="pipeline endpoint")
+@api(
+    "Enable or disable one version",
+    body=StatusRequest,
+    response=a.EndpointDetail,
+    errors=(404, 409),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
-    endpoints.set_status(service().store, req.route_params["name"], parse_body(req, StatusRequest).status,
-                         caller(req), version=int(req.route_params["version"]))
+    endpoints.set_status(
+        service().store,
+        req.route_params["name"],
+        parse_body(req, StatusRequest).status,
+        caller(req),
+        version=int(req.route_params["version"]),
+    )
     return json_response(service().endpoint_view(req.route_params["name"]))
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["PUT"])
-@api("File-drop scoring settings",
-     body=BatchSettings, response=a.Endpoint, errors=(404, 409), name_kind="pipeline endpoint")
+@api(
+    "File-drop scoring settings",
+    body=BatchSettings,
+    response=a.Endpoint,
+    errors=(404, 409),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def set_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
     """How files uploaded to batch-input/{name}/ are scored: mini-batch size, kept columns..."""
     settings = parse_body(req, BatchSettings)
-    endpoint = endpoints.set_batch_settings(service().store, req.route_params["name"],
-                                            settings.model_dump(exclude_none=True))
+    endpoint = endpoints.set_batch_settings(
+        service().store, req.route_params["name"], settings.model_dump(exclude_none=True)
+    )
     return json_response(endpoint.model_dump(mode="json"))
 
 
 @bp.route(route="pipelineendpoints/{name}/submit", methods=["POST"])
 @bp.durable_client_input(client_name="client")
-@api("Run the default (or a named) version with Azure ML's body",
-     body=EndpointSubmission, response=a.RunAccepted, status=202, errors=(404, 409), query=SubmitQuery,
-     name_kind="pipeline endpoint")
+@api(
+    "Run the default (or a named) version with Azure ML's body",
+    body=EndpointSubmission,
+    response=a.RunAccepted,
+    status=202,
+    errors=(404, 409),
+    query=SubmitQuery,
+    name_kind="pipeline endpoint",
+)
 @json_errors
-async def submit_to_endpoint(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def submit_to_endpoint(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
     """Azure ML's submit body; ``?pipelineVersion=`` as the SDK sends it, or ``PipelineVersion``."""
     body = parse_body(req, EndpointSubmission)
     query = parse_query(req, SubmitQuery)
-    run, job = service().submit_to_endpoint(req.route_params["name"], body, query.pipelineVersion, caller(req))
+    run, job = service().submit_to_endpoint(
+        req.route_params["name"], body, query.pipelineVersion, caller(req)
+    )
     response = await start_run(client, run, job)
     return response

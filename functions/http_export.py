@@ -1,17 +1,17 @@
 """Pipelines and models out of the service (YAML, Python, MLflow, ONNX), graph diffs, lineage."""
+
 from __future__ import annotations
 
 import functools
-
-import azure.functions as func
 from typing import Literal
 
+import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core.graph import Pipeline
-from core.pipelines.yaml_io import from_yaml, is_yaml
-from core.portability import Download, Portability, int_param
 from core.pipelines.diff import PipelineDiff
+from core.pipelines.document import Pipeline
+from core.pipelines.yaml_io import from_yaml, is_yaml
+from core.service.portability import Download, Portability, int_param
 from functions import answers as a
 from functions.common import build, json_errors, json_response, parse_body, service
 from functions.openapi import api, parse_query
@@ -25,9 +25,12 @@ def portability() -> Portability:
 
 
 def download(file: Download) -> func.HttpResponse:
-    return func.HttpResponse(file.body, mimetype=file.media_type.split(";")[0],
-                             charset="utf-8" if "charset" in file.media_type else None,
-                             headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
+    return func.HttpResponse(
+        file.body,
+        mimetype=file.media_type.split(";")[0],
+        charset="utf-8" if "charset" in file.media_type else None,
+        headers={"Content-Disposition": f'attachment; filename="{file.filename}"'},
+    )
 
 
 def pipeline_download(pipeline: Pipeline, req: func.HttpRequest) -> func.HttpResponse:
@@ -59,7 +62,9 @@ class AssetModelQuery(ModelFormatQuery):
 
 
 class RealtimeModelQuery(ModelFormatQuery):
-    node: str | None = Field(None, max_length=80, description="The model node, where the endpoint has several")
+    node: str | None = Field(
+        None, max_length=80, description="The model node, where the endpoint has several"
+    )
 
 
 class LineageQuery(BaseModel):
@@ -82,8 +87,12 @@ class DiffRequest(BaseModel):
 
 
 @bp.route(route="runs/{run_id}/pipeline", methods=["GET"])
-@api("The pipeline document a run ran (JSON, YAML or Python)", response=PIPELINE_MEDIA, errors=(404,),
-     query=PipelineFormatQuery)
+@api(
+    "The pipeline document a run ran (JSON, YAML or Python)",
+    response=PIPELINE_MEDIA,
+    errors=(404,),
+    query=PipelineFormatQuery,
+)
 @json_errors
 def get_run_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = portability().run_pipeline(req.route_params["run_id"])
@@ -93,8 +102,12 @@ def get_run_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{a:int}/diff/{b:int}", methods=["GET"])
-@api("What changed between two published versions", response=a.VersionDiff, errors=(404,),
-     name_kind="pipeline endpoint")
+@api(
+    "What changed between two published versions",
+    response=a.VersionDiff,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def diff_versions(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
@@ -110,8 +123,12 @@ def diff_documents(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/model", methods=["GET"])
-@api("A trained model of a run as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
-     query=ModelFormatQuery)
+@api(
+    "A trained model of a run as an MLflow model (zip) or ONNX",
+    response=MODEL_MEDIA,
+    errors=(404,),
+    query=ModelFormatQuery,
+)
 @json_errors
 def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
@@ -121,8 +138,13 @@ def export_run_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}/model", methods=["GET"])
-@api("A registered model as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
-     query=AssetModelQuery, name_kind="asset")
+@api(
+    "A registered model as an MLflow model (zip) or ONNX",
+    response=MODEL_MEDIA,
+    errors=(404,),
+    query=AssetModelQuery,
+    name_kind="asset",
+)
 @json_errors
 def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -131,8 +153,13 @@ def export_asset_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/model", methods=["GET"])
-@api("A real-time endpoint's model as an MLflow model (zip) or ONNX", response=MODEL_MEDIA, errors=(404,),
-     query=RealtimeModelQuery, name_kind="real-time endpoint")
+@api(
+    "A real-time endpoint's model as an MLflow model (zip) or ONNX",
+    response=MODEL_MEDIA,
+    errors=(404,),
+    query=RealtimeModelQuery,
+    name_kind="real-time endpoint",
+)
 @json_errors
 def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -141,8 +168,12 @@ def export_realtime_model(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="lineage", methods=["GET"])
-@api("Where an asset, dataset, endpoint or output came from", response="application/json", errors=(404,),
-     query=LineageQuery)
+@api(
+    "Where an asset, dataset, endpoint or output came from",
+    response="application/json",
+    errors=(404,),
+    query=LineageQuery,
+)
 @json_errors
 def lineage(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, LineageQuery).model_dump(exclude_none=True)

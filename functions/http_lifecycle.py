@@ -1,14 +1,15 @@
 """Deletes (with what still uses the thing), clone of a published version, endpoint edits."""
+
 from __future__ import annotations
+
+from typing import Literal
 
 import azure.durable_functions as df
 import azure.functions as func
-from typing import Literal
-
 from pydantic import BaseModel, Field
 
-from core import endpoints
-from core.endpoints import Endpoint
+from core.registry import endpoints
+from core.registry.endpoints import Endpoint
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.http_pipelines import draft_view
@@ -34,8 +35,13 @@ def deleted(what: str, **details: object) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}", methods=["DELETE"])
-@api("Delete every version of a dataset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
-     name_kind="dataset")
+@api(
+    "Delete every version of a dataset",
+    response=a.DeletedVersions,
+    errors=(404, 409),
+    query=ForceQuery,
+    name_kind="dataset",
+)
 @json_errors
 def delete_dataset(req: func.HttpRequest) -> func.HttpResponse:
     """Every version; 409 naming each pipeline or schedule that uses it, unless ``?force=true``."""
@@ -44,8 +50,13 @@ def delete_dataset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="datasets/{name}/versions/{version:int}", methods=["DELETE"])
-@api("Delete one version of a dataset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
-     name_kind="dataset")
+@api(
+    "Delete one version of a dataset",
+    response=a.DeletedVersions,
+    errors=(404, 409),
+    query=ForceQuery,
+    name_kind="dataset",
+)
 @json_errors
 def delete_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     name, version = req.route_params["name"], int(req.route_params["version"])
@@ -53,8 +64,13 @@ def delete_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}", methods=["DELETE"])
-@api("Delete every version of an asset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
-     name_kind="asset")
+@api(
+    "Delete every version of an asset",
+    response=a.DeletedVersions,
+    errors=(404, 409),
+    query=ForceQuery,
+    name_kind="asset",
+)
 @json_errors
 def delete_asset(req: func.HttpRequest) -> func.HttpResponse:
     name = req.route_params["name"]
@@ -62,8 +78,13 @@ def delete_asset(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="assets/{name}/versions/{version:int}", methods=["DELETE"])
-@api("Delete one version of an asset", response=a.DeletedVersions, errors=(404, 409), query=ForceQuery,
-     name_kind="asset")
+@api(
+    "Delete one version of an asset",
+    response=a.DeletedVersions,
+    errors=(404, 409),
+    query=ForceQuery,
+    name_kind="asset",
+)
 @json_errors
 def delete_asset_version(req: func.HttpRequest) -> func.HttpResponse:
     name, version = req.route_params["name"], int(req.route_params["version"])
@@ -71,14 +92,21 @@ def delete_asset_version(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}", methods=["DELETE"])
-@api("Delete a pipeline endpoint with its versions and schedules", response=a.DeletedEndpoint,
-     errors=(404, 409), query=ForceQuery, name_kind="pipeline endpoint")
+@api(
+    "Delete a pipeline endpoint with its versions and schedules",
+    response=a.DeletedEndpoint,
+    errors=(404, 409),
+    query=ForceQuery,
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def delete_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
     """With its versions and schedules; 409 while it has schedules, unless ``?force=true``."""
     name = req.route_params["name"]
-    return deleted(f"pipeline endpoint {name}", **service().lifecycle.delete_pipeline_endpoint(
-        name, force(req), caller(req)))
+    return deleted(
+        f"pipeline endpoint {name}",
+        **service().lifecycle.delete_pipeline_endpoint(name, force(req), caller(req)),
+    )
 
 
 @bp.route(route="runs/{run_id}", methods=["DELETE"])
@@ -99,29 +127,51 @@ def delete_experiment(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}/clone", methods=["POST"])
-@api("A new draft holding a published version", response=a.DraftView, status=201, errors=(404,),
-     name_kind="pipeline endpoint")
+@api(
+    "A new draft holding a published version",
+    response=a.DraftView,
+    status=201,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     """A new draft holding the published version, to change and publish again."""
-    draft, problems = service().clone_endpoint_version(req.route_params["name"], int(req.route_params["version"]))
-    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
-                         {"Location": f"/api/pipelines/{draft.id}"})
+    draft, problems = service().clone_endpoint_version(
+        req.route_params["name"], int(req.route_params["version"])
+    )
+    return json_response(
+        draft_view(draft, service().get_draft(draft.id)[1], problems),
+        201,
+        {"Location": f"/api/pipelines/{draft.id}"},
+    )
 
 
 @bp.route(route="pipelineendpoints/{name}/description", methods=["PUT"])
-@api("Set a pipeline endpoint's description", body=DescriptionRequest, response=Endpoint, errors=(404,),
-     name_kind="pipeline endpoint")
+@api(
+    "Set a pipeline endpoint's description",
+    body=DescriptionRequest,
+    response=Endpoint,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DescriptionRequest)
-    return json_response(endpoints.set_description(service().store, req.route_params["name"],
-                                                   body.description).model_dump(mode="json"))
+    return json_response(
+        endpoints.set_description(service().store, req.route_params["name"], body.description).model_dump(
+            mode="json"
+        )
+    )
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["GET"])
-@api("A pipeline endpoint's file-drop scoring settings", response="application/json", errors=(404,),
-     name_kind="pipeline endpoint")
+@api(
+    "A pipeline endpoint's file-drop scoring settings",
+    response="application/json",
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def get_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(endpoints.get(service().store, req.route_params["name"]).batch_settings)

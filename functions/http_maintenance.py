@@ -1,13 +1,14 @@
 """Storage maintenance: the artifact garbage collector (dry run by default)."""
+
 from __future__ import annotations
 
 from typing import Literal
 
-import azure.functions as func
 import azure.durable_functions as df
+import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import gc
+from core.registry import gc
 from functions.common import json_errors, json_response, service
 from functions.openapi import api, parse_query
 

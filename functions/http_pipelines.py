@@ -1,4 +1,5 @@
 """Components, pipeline drafts, validation, run submission and run inspection."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -7,20 +8,28 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import drafts
 from core.errors import Problem
-from core.graph import Pipeline
-from core.profile import TableProfile
-from core.runs import TERMINAL, RunRecord
-from core.service import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
+from core.pipelines import drafts
+from core.pipelines.document import Pipeline
+from core.registry.runs import TERMINAL, RunRecord
+from core.service.facade import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
+from core.tables.profile import TableProfile
 from functions import answers as a
+from functions import run_watch
 from functions.common import (
-    build, cacheable_json, caller, json_errors, json_response, log, parse_body, parse_json, service,
+    build,
+    cacheable_json,
+    caller,
+    json_errors,
+    json_response,
+    log,
+    parse_body,
+    parse_json,
+    service,
 )
 from functions.http_export import pipeline_body, pipeline_download
 from functions.openapi import api, parse_query
 from functions.orchestration import ORCHESTRATOR
-from functions import run_watch
 
 bp = df.Blueprint()
 
@@ -62,14 +71,21 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines", methods=["POST"])
-@api("Save a new draft (saved even when invalid; the answer lists the problems)",
-     body=Pipeline, response=a.DraftView, status=201)
+@api(
+    "Save a new draft (saved even when invalid; the answer lists the problems)",
+    body=Pipeline,
+    response=a.DraftView,
+    status=201,
+)
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = pipeline_body(req)
     draft, problems = service().create_draft(pipeline)
-    return json_response(draft_view(draft, pipeline, problems), 201,
-                         {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""})
+    return json_response(
+        draft_view(draft, pipeline, problems),
+        201,
+        {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""},
+    )
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["GET"])
@@ -79,18 +95,25 @@ def get_draft(req: func.HttpRequest) -> func.HttpResponse:
     draft, pipeline = service().get_draft(req.route_params["draft_id"])
     if req.params.get("format", "json") != "json":  # yaml, python
         return pipeline_download(pipeline, req)
-    return json_response(draft_view(draft, pipeline, service().validate(pipeline)),
-                         headers={"ETag": draft.etag or ""})
+    return json_response(
+        draft_view(draft, pipeline, service().validate(pipeline)), headers={"ETag": draft.etag or ""}
+    )
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["PUT"])
-@api("Replace a draft's document",
-     body=Pipeline, response=a.DraftView, errors=(404, 412), headers=("If-Match",))
+@api(
+    "Replace a draft's document",
+    body=Pipeline,
+    response=a.DraftView,
+    errors=(404, 412),
+    headers=("If-Match",),
+)
 @json_errors
 def update_draft(req: func.HttpRequest) -> func.HttpResponse:
     pipeline = pipeline_body(req)
-    draft, problems = service().update_draft(req.route_params["draft_id"], pipeline,
-                                             req.headers.get("if-match"))
+    draft, problems = service().update_draft(
+        req.route_params["draft_id"], pipeline, req.headers.get("if-match")
+    )
     return json_response(draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})
 
 
@@ -103,16 +126,23 @@ def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="pipelines/{draft_id}/parameters", methods=["POST"])
-@api("Set a node parameter as a new pipeline parameter",
-     body=PipelineInputRequest, response=a.DraftView, errors=(404, 409, 412), headers=("If-Match",))
+@api(
+    "Set a node parameter as a new pipeline parameter",
+    body=PipelineInputRequest,
+    response=a.DraftView,
+    errors=(404, 409, 412),
+    headers=("If-Match",),
+)
 @json_errors
 def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
     """The designer's "set as pipeline parameter" (also for a dataset node's ``name``)."""
     request = parse_body(req, PipelineInputRequest)
-    draft, problems = service().add_pipeline_parameter(req.route_params["draft_id"], request,
-                                                       req.headers.get("if-match"))
-    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems),
-                         headers={"ETag": draft.etag or ""})
+    draft, problems = service().add_pipeline_parameter(
+        req.route_params["draft_id"], request, req.headers.get("if-match")
+    )
+    return json_response(
+        draft_view(draft, service().get_draft(draft.id)[1], problems), headers={"ETag": draft.etag or ""}
+    )
 
 
 @bp.route(route="validate", methods=["POST"])
@@ -120,8 +150,9 @@ def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     problems = service().validate(parse_body(req, Pipeline))
-    return json_response({"valid": not problems,
-                          "problems": [p.model_dump(exclude_none=True) for p in problems]})
+    return json_response(
+        {"valid": not problems, "problems": [p.model_dump(exclude_none=True) for p in problems]}
+    )
 
 
 # ---- runs --------------------------------------------------------------------------------------
@@ -143,7 +174,9 @@ async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: 
     """
     if run.status not in TERMINAL:
         try:
-            await client.start_new(ORCHESTRATOR, instance_id=run.run_id, client_input=job.model_dump(mode="json"))
+            await client.start_new(
+                ORCHESTRATOR, instance_id=run.run_id, client_input=job.model_dump(mode="json")
+            )
         except Exception as exc:
             log.exception("could not start run %s", run.run_id)
             service().start_failed(run, f"The run could not be started: {exc}")
@@ -161,7 +194,7 @@ async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClien
     run = service().cancelable_run(req.route_params["run_id"])
     try:
         await client.terminate(run.run_id, run_watch.CANCEL_REASON)
-    except Exception:  # noqa: BLE001 - not started yet, or ended meanwhile: the records decide
+    except Exception:
         log.info("run %s had no running orchestration to terminate", run.run_id)
     return json_response(service().record_canceled(run.run_id, caller(req)))
 
@@ -206,15 +239,20 @@ async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) 
 @json_errors
 def clone_run(req: func.HttpRequest) -> func.HttpResponse:
     draft, problems = service().clone_run(req.route_params["run_id"])
-    return json_response(draft_view(draft, service().get_draft(draft.id)[1], problems), 201,
-                         {"Location": f"/api/pipelines/{draft.id}"})
+    return json_response(
+        draft_view(draft, service().get_draft(draft.id)[1], problems),
+        201,
+        {"Location": f"/api/pipelines/{draft.id}"},
+    )
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/plots/{name}", methods=["GET"])
 @api("A node's plot", response="image/png", errors=(404,), name_kind="plot")
 @json_errors
 def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
-    png = service().node_plot(req.route_params["run_id"], req.route_params["node_id"], req.route_params["name"])
+    png = service().node_plot(
+        req.route_params["run_id"], req.route_params["node_id"], req.route_params["name"]
+    )
     return func.HttpResponse(png, mimetype="image/png")
 
 
@@ -230,19 +268,25 @@ def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
     """Each column's type, missing and unique counts, statistics and histogram."""
-    view = service().output_profile(req.route_params["run_id"], req.route_params["node_id"],
-                                    req.route_params["port"])
+    view = service().output_profile(
+        req.route_params["run_id"], req.route_params["node_id"], req.route_params["port"]
+    )
     return json_response(view.model_dump(mode="json"))
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}", methods=["GET"])
-@api("A dataset output (JSON in split orientation, or CSV)",
-     response="application/json", query=OutputQuery, errors=(404,))
+@api(
+    "A dataset output (JSON in split orientation, or CSV)",
+    response="application/json",
+    query=OutputQuery,
+    errors=(404,),
+)
 @json_errors
 def get_node_output(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, OutputQuery)
-    df = service().node_output(req.route_params["run_id"], req.route_params["node_id"],
-                               req.route_params["port"], query.rows)
+    df = service().node_output(
+        req.route_params["run_id"], req.route_params["node_id"], req.route_params["port"], query.rows
+    )
     if (query.format or df.attrs.get("format")) == "csv":  # Convert to CSV makes CSV the default
         return func.HttpResponse(df.to_csv(index=False), mimetype="text/csv")
     return func.HttpResponse(df.to_json(orient="split", index=False), mimetype="application/json")

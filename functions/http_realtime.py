@@ -1,4 +1,5 @@
 """Real-time endpoints: deploy and manage (function key), score and describe (endpoint key)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,9 +8,9 @@ from typing import Literal
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core import names, realtime
-from core.errors import InvalidRequest, Problem
-from core.realtime_service import RealtimeSource, swagger
+from core import names
+from core.service.realtime import RealtimeSource, swagger
+from core.serving import realtime
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.openapi import api
@@ -48,15 +49,25 @@ def endpoint_key(req: func.HttpRequest) -> str | None:
 
 
 @bp.route(route="realtime", methods=["POST"])
-@api("Deploy a real-time endpoint; the answer shows its keys, once",
-     body=DeployRequest, response=a.RealtimeDeployed, status=201, errors=(404, 409))
+@api(
+    "Deploy a real-time endpoint; the answer shows its keys, once",
+    body=DeployRequest,
+    response=a.RealtimeDeployed,
+    status=201,
+    errors=(404, 409),
+)
 @json_errors
 def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DeployRequest)
-    endpoint, keys = service().realtime.deploy(body.name, RealtimeSource(**body.model_dump(
-        include={"draft_id", "pipeline_endpoint", "pipeline_version"})), body.description, caller(req))
-    return json_response({**_view(endpoint), "keys": keys}, 201,
-                         {"Location": f"/api/realtime/{endpoint.name}"})
+    endpoint, keys = service().realtime.deploy(
+        body.name,
+        RealtimeSource(**body.model_dump(include={"draft_id", "pipeline_endpoint", "pipeline_version"})),
+        body.description,
+        caller(req),
+    )
+    return json_response(
+        {**_view(endpoint), "keys": keys}, 201, {"Location": f"/api/realtime/{endpoint.name}"}
+    )
 
 
 @bp.route(route="realtime", methods=["GET"])
@@ -67,16 +78,25 @@ def list_realtime(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}", methods=["GET"])
-@api("A real-time endpoint with its input schema",
-     response=a.RealtimeView, errors=(404,), name_kind="real-time endpoint")
+@api(
+    "A real-time endpoint with its input schema",
+    response=a.RealtimeView,
+    errors=(404,),
+    name_kind="real-time endpoint",
+)
 @json_errors
 def get_realtime(req: func.HttpRequest) -> func.HttpResponse:
     return json_response(_view(realtime.get(service().store, req.route_params["name"])))
 
 
 @bp.route(route="realtime/{name}", methods=["PUT"])
-@api("Redeploy another version",
-     body=UpdateRequest, response=a.RealtimeView, errors=(404, 409), name_kind="real-time endpoint")
+@api(
+    "Redeploy another version",
+    body=UpdateRequest,
+    response=a.RealtimeView,
+    errors=(404, 409),
+    name_kind="real-time endpoint",
+)
 @json_errors
 def update_realtime(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, UpdateRequest)
@@ -95,8 +115,13 @@ def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/keys/regenerate", methods=["POST"])
-@api("A new primary or secondary key",
-     body=RegenerateRequest, response=a.NewKey, errors=(404,), name_kind="real-time endpoint")
+@api(
+    "A new primary or secondary key",
+    body=RegenerateRequest,
+    response=a.NewKey,
+    errors=(404,),
+    name_kind="real-time endpoint",
+)
 @json_errors
 def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
     """One key at a time, so callers can move to the other key first."""
@@ -107,9 +132,14 @@ def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/score", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS)
-@api("Score rows (each endpoint's swagger.json has its columns)",
-     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(401, 404), security="endpoint_key",
-     name_kind="real-time endpoint")
+@api(
+    "Score rows (each endpoint's swagger.json has its columns)",
+    body=a.ScoreRequest,
+    response=a.ScoreAnswer,
+    errors=(401, 404),
+    security="endpoint_key",
+    name_kind="real-time endpoint",
+)
 @json_errors
 async def score(req: func.HttpRequest) -> func.HttpResponse:
     """Checked by the endpoint's own keys, not the function key (callers hold only those); the key
@@ -132,8 +162,13 @@ _CORS = {"Access-Control-Allow-Origin": "*"}
 
 
 @bp.route(route="realtime/{name}/test", methods=["POST"])
-@api("Score rows as /score does, authorised by the function key (the studio's Test tab)",
-     body=a.ScoreRequest, response=a.ScoreAnswer, errors=(400, 404), name_kind="real-time endpoint")
+@api(
+    "Score rows as /score does, authorised by the function key (the studio's Test tab)",
+    body=a.ScoreRequest,
+    response=a.ScoreAnswer,
+    errors=(400, 404),
+    name_kind="real-time endpoint",
+)
 @json_errors
 def test_score(req: func.HttpRequest) -> func.HttpResponse:
     """The management key stands for the endpoint key here: whoever holds it can read and
@@ -143,8 +178,13 @@ def test_score(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="realtime/{name}/swagger.json", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
-@api("The endpoint's own OpenAPI document",
-     response="application/json", errors=(401, 404), security="endpoint_key", name_kind="real-time endpoint")
+@api(
+    "The endpoint's own OpenAPI document",
+    response="application/json",
+    errors=(401, 404),
+    security="endpoint_key",
+    name_kind="real-time endpoint",
+)
 @json_errors
 def realtime_swagger(req: func.HttpRequest) -> func.HttpResponse:
     endpoint = service().realtime.authorised(req.route_params["name"], endpoint_key(req))

@@ -1,10 +1,11 @@
 """Schedules of pipeline endpoints: create, list, get, replace, enable, disable, delete."""
+
 from __future__ import annotations
 
 import azure.durable_functions as df
 import azure.functions as func
 
-from core.schedules import ScheduleSpec
+from core.schedules.records import ScheduleSpec
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.openapi import api
@@ -14,8 +15,14 @@ BASE = "pipelineendpoints/{name}/schedules"
 
 
 @bp.route(route=BASE, methods=["POST"])
-@api("Create a schedule", body=ScheduleSpec, response=a.ScheduleView, status=201, errors=(404,),
-     name_kind="pipeline endpoint")
+@api(
+    "Create a schedule",
+    body=ScheduleSpec,
+    response=a.ScheduleView,
+    status=201,
+    errors=(404,),
+    name_kind="pipeline endpoint",
+)
 @json_errors
 def create_schedule(req: func.HttpRequest) -> func.HttpResponse:
     """A new schedule; it first runs at its first due time (``run_now`` for one run at once)."""
@@ -39,13 +46,22 @@ def get_schedule(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route=BASE + "/{schedule_id}", methods=["PUT"])
-@api("Replace a schedule", body=ScheduleSpec, response=a.ScheduleView, errors=(404, 412),
-     name_kind="pipeline endpoint", headers=("If-Match",))
+@api(
+    "Replace a schedule",
+    body=ScheduleSpec,
+    response=a.ScheduleView,
+    errors=(404, 412),
+    name_kind="pipeline endpoint",
+    headers=("If-Match",),
+)
 @json_errors
 def replace_schedule(req: func.HttpRequest) -> func.HttpResponse:
     p = req.route_params
-    return json_response(service().schedules.replace(p["name"], p["schedule_id"], parse_body(req, ScheduleSpec),
-                                                     req.headers.get("if-match")))
+    return json_response(
+        service().schedules.replace(
+            p["name"], p["schedule_id"], parse_body(req, ScheduleSpec), req.headers.get("if-match")
+        )
+    )
 
 
 @bp.route(route=BASE + "/{schedule_id}/enable", methods=["POST"])

@@ -4,6 +4,7 @@ One anonymous GET route serves them under ``/api/ui/``: hashed assets are cached
 the HTML never without revalidation, and any other path under it gets the app shell so that
 client-side routes (``/api/ui/drafts/<id>``) load on refresh. The API itself needs the key.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,10 +20,16 @@ DIST = ROOT / "web" / "dist"
 UI_ROOT = "/api/ui/"
 # Set here, not guessed: module scripts need a JavaScript type, and mimetypes knows no .map.
 CONTENT_TYPES = {
-    ".html": "text/html; charset=utf-8", ".js": "text/javascript; charset=utf-8",
-    ".css": "text/css; charset=utf-8", ".map": "application/json; charset=utf-8",
-    ".svg": "image/svg+xml", ".png": "image/png", ".ico": "image/x-icon",
-    ".json": "application/json; charset=utf-8", ".woff2": "font/woff2", ".txt": "text/plain; charset=utf-8",
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".map": "application/json; charset=utf-8",
+    ".svg": "image/svg+xml",
+    ".png": "image/png",
+    ".ico": "image/x-icon",
+    ".json": "application/json; charset=utf-8",
+    ".woff2": "font/woff2",
+    ".txt": "text/plain; charset=utf-8",
 }
 IMMUTABLE = "public, max-age=31536000, immutable"
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
@@ -30,14 +37,18 @@ HTML_HEADERS = {
     "Cache-Control": "no-cache",
     # Everything is same-origin: scripts and styles from the bundle, plots as blob: URLs.
     "Content-Security-Policy": "default-src 'self'; img-src 'self' blob: data:; style-src 'self' 'unsafe-inline'; "
-                               "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
     "X-Frame-Options": "DENY",
 }
 
 
 @bp.route(route="ui/{*path}", methods=["GET", "HEAD"], auth_level=func.AuthLevel.ANONYMOUS)
-@api("The designer's files: hashed assets, or the app shell for any other path", security="anonymous",
-     response={"text/html": None, "text/javascript": None, "text/css": None}, errors=(404, 503))
+@api(
+    "The designer's files: hashed assets, or the app shell for any other path",
+    security="anonymous",
+    response={"text/html": None, "text/javascript": None, "text/css": None},
+    errors=(404, 503),
+)
 def ui(req: func.HttpRequest) -> func.HttpResponse:
     return serve(req.route_params.get("path") or "", req.url, DIST)
 
@@ -58,8 +69,11 @@ def serve(path: str, url: str, dist: Path) -> func.HttpResponse:
         return _file(target, "no-cache")
     shell = dist / "index.html"
     if not shell.is_file():
-        return func.HttpResponse("The designer is not built: run `bash scripts/setup.sh` (or `npm run build` in web/).",
-                                 status_code=503, mimetype="text/plain")
+        return func.HttpResponse(
+            "The designer is not built: run `bash scripts/setup.sh` (or `npm run build` in web/).",
+            status_code=503,
+            mimetype="text/plain",
+        )
     return _file(shell, "no-cache", HTML_HEADERS)
 
 
@@ -74,5 +88,9 @@ def _file(target: Path, cache: str, extra: dict[str, str] | None = None) -> func
 
 
 def _not_found(message: str) -> func.HttpResponse:
-    return func.HttpResponse(message, status_code=404, mimetype="text/plain",
-                             headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
+    return func.HttpResponse(
+        message,
+        status_code=404,
+        mimetype="text/plain",
+        headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"},
+    )

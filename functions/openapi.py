@@ -11,6 +11,7 @@ malformed name never reaches storage and the document's patterns are the ones en
 The document needs the function key like every other route: it describes nothing secret,
 but the rule "every route but health and the UI's files needs a key" has no exceptions.
 """
+
 from __future__ import annotations
 
 import functools
@@ -34,11 +35,21 @@ from functions.common import json_errors, json_response, problems_response
 Body = type[BaseModel] | str | None  # a model, or a media type such as "text/csv"
 
 # Path parameters by name; ``{name}`` depends on the route and is declared per route.
-PATH_KINDS = {"draft_id": "draft", "run_id": "run", "node_id": "node", "experiment": "experiment",
-              "port": "port"}
-ERROR_TEXT = {400: "The request is invalid; every problem is listed", 401: "Missing or wrong key",
-              404: "Not found", 409: "Conflicts with the current state", 412: "If-Match is not the current ETag",
-              503: "Storage is unreachable for a moment; retry after Retry-After seconds"}
+PATH_KINDS = {
+    "draft_id": "draft",
+    "run_id": "run",
+    "node_id": "node",
+    "experiment": "experiment",
+    "port": "port",
+}
+ERROR_TEXT = {
+    400: "The request is invalid; every problem is listed",
+    401: "Missing or wrong key",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    412: "If-Match is not the current ETag",
+    503: "Storage is unreachable for a moment; retry after Retry-After seconds",
+}
 
 
 @dataclass(frozen=True)
@@ -75,15 +86,19 @@ def api(summary: str, **declared: Any) -> Callable[[Callable[..., Any]], Callabl
             return None
 
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def run_async(req: func.HttpRequest, *args: Any, **kwargs: Any) -> Any:
                 return refused(req) or await fn(req, *args, **kwargs)
+
             return run_async
 
         @functools.wraps(fn)
         def run(req: func.HttpRequest, *args: Any, **kwargs: Any) -> Any:
             return refused(req) or fn(req, *args, **kwargs)
+
         return run
+
     return decorate
 
 
@@ -136,8 +151,14 @@ def routes() -> list[tuple[str, str, str, str]]:
                 continue
             auth = str(getattr(trigger.auth_level, "value", trigger.auth_level) or "function").lower()
             for method in trigger.methods or []:
-                found.append((trigger.route, str(getattr(method, "value", method)).upper(),
-                              function.get_function_name(), auth))
+                found.append(
+                    (
+                        trigger.route,
+                        str(getattr(method, "value", method)).upper(),
+                        function.get_function_name(),
+                        auth,
+                    )
+                )
     return found
 
 
@@ -149,29 +170,47 @@ def document(base_url: str = "") -> dict[str, Any]:
     for route, method, name, auth in sorted(routes()):
         operation = REGISTRY.get(name) or Operation(summary=name)
         path, parameters = _path(route, operation)
-        entry = {"operationId": name, "summary": operation.summary, "parameters": parameters,
-                 "responses": _responses(operation, defs)}
+        entry = {
+            "operationId": name,
+            "summary": operation.summary,
+            "parameters": parameters,
+            "responses": _responses(operation, defs),
+        }
         if operation.tags:
             entry["tags"] = list(operation.tags)
         entry["parameters"] += _query(operation, defs) + _headers(operation)
         if operation.body is not None:
             entry["requestBody"] = _request(operation.body, defs)
-        security = "anonymous" if auth == "anonymous" and operation.security == "function_key" else operation.security
-        entry["security"] = {"function_key": [{"FunctionKey": []}, {"FunctionKeyQuery": []}],
-                             "endpoint_key": [{"EndpointKey": []}, {"Bearer": []}], "anonymous": []}[security]
+        security = (
+            "anonymous"
+            if auth == "anonymous" and operation.security == "function_key"
+            else operation.security
+        )
+        entry["security"] = {
+            "function_key": [{"FunctionKey": []}, {"FunctionKeyQuery": []}],
+            "endpoint_key": [{"EndpointKey": []}, {"Bearer": []}],
+            "anonymous": [],
+        }[security]
         paths.setdefault(path, {})[method.lower()] = entry
     return {
         "openapi": "3.1.0",
-        "info": {"title": "ML pipeline designer", "version": "1",
-                 "description": "Datasets, components, pipeline drafts, runs, assets, pipeline endpoints "
-                                "and real-time endpoints. Errors are ErrorBody: every problem found."},
+        "info": {
+            "title": "ML pipeline designer",
+            "version": "1",
+            "description": "Datasets, components, pipeline drafts, runs, assets, pipeline endpoints "
+            "and real-time endpoints. Errors are ErrorBody: every problem found.",
+        },
         "servers": [{"url": f"{base_url}/api"}],
         "paths": paths,
-        "components": {"schemas": defs, "securitySchemes": {
-            "FunctionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
-            "FunctionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
-            "EndpointKey": {"type": "apiKey", "in": "header", "name": "api-key"},
-            "Bearer": {"type": "http", "scheme": "bearer"}}},
+        "components": {
+            "schemas": defs,
+            "securitySchemes": {
+                "FunctionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "FunctionKeyQuery": {"type": "apiKey", "in": "query", "name": "code"},
+                "EndpointKey": {"type": "apiKey", "in": "header", "name": "api-key"},
+                "Bearer": {"type": "http", "scheme": "bearer"},
+            },
+        },
     }
 
 
@@ -218,7 +257,9 @@ def _request(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
 def _responses(operation: Operation, defs: dict[str, Any]) -> dict[str, Any]:
     answer: dict[str, Any] = {"description": operation.summary}
     if isinstance(operation.response, dict):  # one answer in several media types (?format=)
-        answer["content"] = {media: _content(media, model, defs) for media, model in operation.response.items()}
+        answer["content"] = {
+            media: _content(media, model, defs) for media, model in operation.response.items()
+        }
     elif isinstance(operation.response, str):
         answer["content"] = {operation.response: _content(operation.response, None, defs)}
     elif operation.response is not None:
@@ -241,13 +282,23 @@ def _query(operation: Operation, defs: dict[str, Any]) -> list[dict[str, Any]]:
         return []
     schema = _schema(operation.query, defs)
     required = set(schema.get("required", []))
-    return [{"name": name, "in": "query", "required": name in required, "schema": prop}
-            for name, prop in schema.get("properties", {}).items()]
+    return [
+        {"name": name, "in": "query", "required": name in required, "schema": prop}
+        for name, prop in schema.get("properties", {}).items()
+    ]
 
 
 def _headers(operation: Operation) -> list[dict[str, Any]]:
-    return [{"name": name, "in": "header", "required": False, "schema": {"type": "string", "maxLength": 200},
-             "description": "The ETag of the version this change was decided on"} for name in operation.headers]
+    return [
+        {
+            "name": name,
+            "in": "header",
+            "required": False,
+            "schema": {"type": "string", "maxLength": 200},
+            "description": "The ETag of the version this change was decided on",
+        }
+        for name in operation.headers
+    ]
 
 
 # ---- the route -------------------------------------------------------------------------------------

@@ -4,9 +4,10 @@ Both orchestrators are thin drivers of the run state machine (:mod:`core.executi
 every step the machine says is ready is called at once with the node's own retry policy,
 ``task_any`` waits for whichever finishes first (no stage barriers), and a node with a timeout
 races a durable timer. They do no I/O and read no clock but the orchestration's own, so
-replays rebuild the same machine. Activities do all the I/O through ``core.service``. Only
+replays rebuild the same machine. Activities do all the I/O through ``core.service.facade``. Only
 references (artifact names) travel through the history.
 """
+
 from __future__ import annotations
 
 from collections.abc import Generator
@@ -15,13 +16,13 @@ from typing import Any
 
 import azure.durable_functions as df
 
-from core.batch import BatchOutcome, BatchRequest, BatchSteps, Chunk, ChunkResult, Prepared
 from core.execution.engine import NodeState, RunMachine, RunOutcome, StepKind
+from core.execution.executor import NodeRequest
 from core.execution.job import Job
-from core.execution.run_settings import RunSettings
 from core.execution.steps import PipelineSteps, StepPlan, first_line
-from core.executor import NodeRequest
-from core.runs import Status
+from core.pipelines.run_settings import RunSettings
+from core.registry.runs import Status
+from core.serving.batch import BatchOutcome, BatchRequest, BatchSteps, Chunk, ChunkResult, Prepared
 from functions.common import service
 
 ORCHESTRATOR = "run_pipeline"
@@ -33,12 +34,17 @@ bp = df.Blueprint()
 def retry_options(settings: RunSettings) -> df.RetryOptions:
     """A node's retry policy: its own attempts and back-off (infrastructure faults get at least 3)."""
     backoff_ms = max(1, int(settings.retry_backoff_seconds * 1000))
-    return df.RetryOptions(first_retry_interval_in_milliseconds=backoff_ms,
-                           max_number_of_attempts=settings.max_attempts)
+    return df.RetryOptions(
+        first_retry_interval_in_milliseconds=backoff_ms, max_number_of_attempts=settings.max_attempts
+    )
 
 
-def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: StepPlan,
-          side: list[Any] | None = None) -> Generator[Any, Any, None]:
+def drive(
+    context: df.DurableOrchestrationContext,
+    machine: RunMachine,
+    steps: StepPlan,
+    side: list[Any] | None = None,
+) -> Generator[Any, Any, None]:
     """Run the machine to its end: dispatch what is ready, wait for the first to finish, repeat.
 
     ``side`` tasks (bookkeeping whose answer nothing waits for) run alongside the first
@@ -53,7 +59,9 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
         endings = steps.endings(decided) if decided else None
         if endings is not None:  # skipped / timed out nodes show as such now, not at the end
             recorded.update(s.node_id for s in decided)
-            side.append(context.call_activity_with_retry(endings[0], retry_options(RunSettings()), endings[1]))
+            side.append(
+                context.call_activity_with_retry(endings[0], retry_options(RunSettings()), endings[1])
+            )
         for step in machine.take_ready():
             name, payload = steps.call(machine, step)
             settings = steps.settings(step.node_id)
@@ -82,8 +90,9 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
                 steps.accept(machine, step, winner.result)
         for node_id in [n for n in timers if machine.nodes[n].status != Status.RUNNING]:
             timers.pop(node_id)[0].cancel()  # the node ended first: its timer must not keep the run open
-        in_flight = [(task, step) for task, step in in_flight
-                     if machine.nodes[step.node_id].status == Status.RUNNING]
+        in_flight = [
+            (task, step) for task, step in in_flight if machine.nodes[step.node_id].status == Status.RUNNING
+        ]
     if side:
         yield context.task_all(side)
 
@@ -91,14 +100,21 @@ def drive(context: df.DurableOrchestrationContext, machine: RunMachine, steps: S
 @bp.orchestration_trigger(context_name="context", orchestration=ORCHESTRATOR)
 def run_pipeline(context: df.DurableOrchestrationContext):
     job = Job.model_validate(context.get_input())
-    started = context.call_activity_with_retry("run_started", retry_options(RunSettings()),
-                                               {"experiment": job.experiment, "run_id": job.run_id})
-    machine = RunMachine(job.plan, continue_on_step_failure=job.continue_on_step_failure, resolved=job.reused,
-                         resolved_keys=job.reuse_keys)
+    started = context.call_activity_with_retry(
+        "run_started", retry_options(RunSettings()), {"experiment": job.experiment, "run_id": job.run_id}
+    )
+    machine = RunMachine(
+        job.plan,
+        continue_on_step_failure=job.continue_on_step_failure,
+        resolved=job.reused,
+        resolved_keys=job.reuse_keys,
+    )
     yield from drive(context, machine, PipelineSteps(job), side=[started])
     outcome = machine.outcome()
-    yield context.call_activity("run_finished", {"run_id": job.run_id, "plan_key": job.plan_key,
-                                                 "outcome": outcome.model_dump(mode="json")})
+    yield context.call_activity(
+        "run_finished",
+        {"run_id": job.run_id, "plan_key": job.plan_key, "outcome": outcome.model_dump(mode="json")},
+    )
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 
 
@@ -148,16 +164,20 @@ def batch_prepare(payload: dict[str, Any]) -> dict[str, Any]:
 
 @bp.activity_trigger(input_name="payload")
 def batch_score(payload: dict[str, Any]) -> dict[str, Any]:
-    result: ChunkResult = service().batch.score_chunk(Prepared.model_validate(payload["prepared"]),
-                                                      Chunk.model_validate(payload["chunk"]))
+    result: ChunkResult = service().batch.score_chunk(
+        Prepared.model_validate(payload["prepared"]), Chunk.model_validate(payload["chunk"])
+    )
     return result.model_dump(mode="json")
 
 
 @bp.activity_trigger(input_name="payload")
 def batch_finish(payload: dict[str, Any]) -> dict[str, Any]:
     outcome: BatchOutcome = service().batch.finish(
-        BatchRequest.model_validate(payload["request"]), Prepared.model_validate(payload["prepared"]),
-        [ChunkResult.model_validate(r) for r in payload["results"]], payload.get("error"))
+        BatchRequest.model_validate(payload["request"]),
+        Prepared.model_validate(payload["prepared"]),
+        [ChunkResult.model_validate(r) for r in payload["results"]],
+        payload.get("error"),
+    )
     return outcome.model_dump(mode="json")
 
 

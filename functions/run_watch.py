@@ -5,6 +5,7 @@ it. If the orchestration ends any other way (terminated, failed in the orchestra
 itself, purged, lost with a host), nothing would ever close the run: reading it asks
 the durable client, and a run that can no longer finish is failed with the reason.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from typing import Any
 import azure.durable_functions as df
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from core.runs import Status
+from core.registry.runs import Status
 from functions.common import service
 
 log = logging.getLogger("designer")
@@ -55,20 +56,25 @@ async def settle(client: df.DurableOrchestrationClient, view: dict[str, Any]) ->
     except Exception:  # the durable API is unreachable: say nothing rather than guess
         log.warning("could not read the orchestration of run %s", run_id, exc_info=True)
         return view
-    if getattr(status, "runtime_status", None) == OrchestrationRuntimeStatus.Terminated \
-            and status.output == CANCEL_REASON:
+    if (
+        getattr(status, "runtime_status", None) == OrchestrationRuntimeStatus.Terminated
+        and status.output == CANCEL_REASON
+    ):
         service().record_canceled(run_id)
         return _fresh(view, run_id)
     created_at = datetime.fromisoformat(view["created_at"])
-    reason = gone_reason(status, created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC),
-                         datetime.now(UTC))
+    reason = gone_reason(
+        status, created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC), datetime.now(UTC)
+    )
     if reason and service().fail_orphaned_run(run_id, reason):
         log.error("run %s failed: %s", run_id, reason)
         return _fresh(view, run_id)
     return view
 
 
-async def settle_all(client: df.DurableOrchestrationClient, views: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def settle_all(
+    client: df.DurableOrchestrationClient, views: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """:func:`settle` for a list of runs (only the active ones cost a status query)."""
     return [await settle(client, view) for view in views]
 

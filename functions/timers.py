@@ -1,9 +1,10 @@
 """Timer-triggered functions: the schedule tick, every minute.
 
-Every instance of the app runs the tick; the claims in ``core.schedules`` make each due time
+Every instance of the app runs the tick; the claims in ``core.schedules.records`` make each due time
 start exactly one run however many ticks overlap. The same tick is served over HTTP
 (``POST /api/maintenance/schedules/tick``) for operators and for the local host's tests.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,9 +12,9 @@ import asyncio
 import azure.durable_functions as df
 import azure.functions as func
 
-from core.schedule_tick import Started
-from functions.common import json_errors, json_response, log, service
+from core.schedules.tick import Started
 from functions import answers as a
+from functions.common import json_errors, json_response, log, service
 from functions.openapi import api
 from functions.orchestration import ORCHESTRATOR
 
@@ -26,9 +27,10 @@ async def run_due_schedules(client: df.DurableOrchestrationClient) -> list[Start
     started = await asyncio.to_thread(service().schedules.tick)
     for item in started:
         try:
-            await client.start_new(ORCHESTRATOR, instance_id=item.run.run_id,
-                                   client_input=item.job.model_dump(mode="json"))
-        except Exception as exc:  # noqa: BLE001 - one failed start must not stop the others
+            await client.start_new(
+                ORCHESTRATOR, instance_id=item.run.run_id, client_input=item.job.model_dump(mode="json")
+            )
+        except Exception as exc:
             log.exception("could not start scheduled run %s", item.run.run_id)
             await asyncio.to_thread(service().start_failed, item.run, f"The run could not be started: {exc}")
     return started
@@ -46,8 +48,20 @@ async def schedule_tick(timer: func.TimerRequest, client: df.DurableOrchestratio
 @bp.durable_client_input(client_name="client")
 @api("Run the schedule tick now, as the timer does", response=a.TickAnswer, errors=())
 @json_errors
-async def schedule_tick_now(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
+async def schedule_tick_now(
+    req: func.HttpRequest, client: df.DurableOrchestrationClient
+) -> func.HttpResponse:
     """Run the tick now (as the timer would): what it started."""
     started = await run_due_schedules(client)
-    return json_response({"started": [{"Id": s.run.run_id, "experiment": s.run.experiment,
-                                       "status_url": f"/api/runs/{s.run.run_id}"} for s in started]})
+    return json_response(
+        {
+            "started": [
+                {
+                    "Id": s.run.run_id,
+                    "experiment": s.run.experiment,
+                    "status_url": f"/api/runs/{s.run.run_id}",
+                }
+                for s in started
+            ]
+        }
+    )

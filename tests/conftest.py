@@ -1,4 +1,5 @@
 """Shared fixtures: one real Azurite per test session, on free loopback ports."""
+
 from __future__ import annotations
 
 import socket
@@ -7,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.service import Service
+from core.service.facade import Service
 from core.settings import Settings
-from core.store import Store
+from core.storage.store import Store
 from devhost.azurite import start_azurite, stop_azurite
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,6 +3,7 @@
 Each module of this package lists its components in a ``COMPONENTS`` tuple; the catalogue is
 gathered from those, so adding a family is adding a module.
 """
+
 from __future__ import annotations
 
 import importlib

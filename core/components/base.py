@@ -4,6 +4,7 @@ Components never touch storage or HTTP. The executor hands ``run`` its inputs as
 objects (DataFrames, models, transforms) and stores whatever ``run`` returns, so every
 component can be unit-tested on small in-memory data.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -47,8 +48,9 @@ class Params(BaseModel):
     use either. Unknown names are refused, so a typo is reported instead of ignored.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, validate_by_name=True,
-                              validate_by_alias=True, serialize_by_alias=False)
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, validate_by_name=True, validate_by_alias=True, serialize_by_alias=False
+    )
 
 
 class NoParams(Params):
@@ -137,14 +139,21 @@ class Component:
     @classmethod
     def describe(cls) -> dict[str, Any]:
         """The catalogue entry a client builds its palette and parameter form from."""
-        def ports(ps: tuple[Port, ...]) -> list[dict[str, Any]]:
-            return [{"id": p.id, "name": p.name, "type": p.type.value, "optional": p.optional}
-                    for p in ps]
 
-        return {"id": cls.id, "name": cls.name, "category": cls.category, "version": cls.version,
-                "description": cls.description, "deterministic": cls.deterministic,
-                "inputs": ports(cls.inputs), "outputs": ports(cls.outputs),
-                "parameters": cls.parameter_schema()}
+        def ports(ps: tuple[Port, ...]) -> list[dict[str, Any]]:
+            return [{"id": p.id, "name": p.name, "type": p.type.value, "optional": p.optional} for p in ps]
+
+        return {
+            "id": cls.id,
+            "name": cls.name,
+            "category": cls.category,
+            "version": cls.version,
+            "description": cls.description,
+            "deterministic": cls.deterministic,
+            "inputs": ports(cls.inputs),
+            "outputs": ports(cls.outputs),
+            "parameters": cls.parameter_schema(),
+        }
 
     @classmethod
     def parameter_schema(cls) -> dict[str, Any]:

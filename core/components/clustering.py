@@ -3,6 +3,7 @@
 Clusters are numbered from 0; results carry ``Assignments`` and one
 ``DistancesToClusterCenter no.<k>`` column per cluster (see :class:`TrainedClusterModel`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,7 +19,11 @@ from core.components.base import Component, Params, Port, PortType, RunContext
 from core.components.columns import ColumnSelection
 from core.components.learners import UINT32_MAX, TrainerMode, range_of, sweep
 from core.components.models import (
-    Learner, TrainedClusterModel, evenly_spaced_init, first_rows_init, fit_clusters,
+    Learner,
+    TrainedClusterModel,
+    evenly_spaced_init,
+    first_rows_init,
+    fit_clusters,
 )
 from core.errors import ComponentError
 
@@ -41,7 +46,8 @@ class KMeansClusteringParams(Params):
     iterations: int = Field(100, ge=1, alias="Iterations")
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     random_number_seed_for_sweep: int | None = Field(
-        None, ge=0, le=UINT32_MAX, alias="Random number seed for sweep")
+        None, ge=0, le=UINT32_MAX, alias="Random number seed for sweep"
+    )
     assign_label_mode: AssignLabelMode = Field("Ignore label column", alias="Assign Label Mode")
 
 
@@ -75,28 +81,49 @@ class KMeansClustering(Component):
     outputs = (Port("untrained_model", "Untrained model", PortType.UNTRAINED_CLUSTER),)
     Parameters = KMeansClusteringParams
 
-    def run(self, inputs: Mapping[str, Any], params: KMeansClusteringParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: KMeansClusteringParams, ctx: RunContext
+    ) -> dict[str, Any]:
         single = params.create_trainer_mode == "SingleParameter"
-        initialization, seed = ((params.initialization, params.random_number_seed) if single else
-                                (params.initialization_for_sweep, params.random_number_seed_for_sweep))
+        initialization, seed = (
+            (params.initialization, params.random_number_seed)
+            if single
+            else (params.initialization_for_sweep, params.random_number_seed_for_sweep)
+        )
         if initialization == "Use label column":
             name = "Initialization" if single else "Initialization for sweep"
-            raise ComponentError(f"{name} 'Use label column' is not supported; choose another initialization",
-                                 code="NotSupported")
+            raise ComponentError(
+                f"{name} 'Use label column' is not supported; choose another initialization",
+                code="NotSupported",
+            )
         if params.assign_label_mode != "Ignore label column":
-            raise ComponentError(f"Assign Label Mode {params.assign_label_mode!r} is not supported; use "
-                                 "'Ignore label column'", code="NotSupported")
+            raise ComponentError(
+                f"Assign Label Mode {params.assign_label_mode!r} is not supported; use 'Ignore label column'",
+                code="NotSupported",
+            )
         init = _init(initialization)
-        kmeans = KMeans(n_clusters=params.number_of_centroids, init=init,
-                        n_init=1 if callable(init) else "auto", max_iter=params.iterations, random_state=seed)
-        estimator = Pipeline([("normalize", StandardScaler() if params.normalize else "passthrough"),
-                              ("cosine", Normalizer() if params.metric == "Cosine" else "passthrough"),
-                              ("kmeans", kmeans)])
-        grid = sweep(params.create_trainer_mode,
-                     {"kmeans__n_clusters": (params.range_for_number_of_centroids, int)})
-        return {"untrained_model": Learner(estimator=estimator, task="clustering", algorithm=self.name,
-                                           param_grid=grid)}
+        kmeans = KMeans(
+            n_clusters=params.number_of_centroids,
+            init=init,
+            n_init=1 if callable(init) else "auto",
+            max_iter=params.iterations,
+            random_state=seed,
+        )
+        estimator = Pipeline(
+            [
+                ("normalize", StandardScaler() if params.normalize else "passthrough"),
+                ("cosine", Normalizer() if params.metric == "Cosine" else "passthrough"),
+                ("kmeans", kmeans),
+            ]
+        )
+        grid = sweep(
+            params.create_trainer_mode, {"kmeans__n_clusters": (params.range_for_number_of_centroids, int)}
+        )
+        return {
+            "untrained_model": Learner(
+                estimator=estimator, task="clustering", algorithm=self.name, param_grid=grid
+            )
+        }
 
 
 class TrainClusteringModelParams(Params):
@@ -110,21 +137,28 @@ class TrainClusteringModel(Component):
     category = "Model Training"
     version = "2.0"
     description = "Fit a clustering model on the chosen columns and assign every row to a cluster."
-    inputs = (Port("untrained_model", "Untrained model", PortType.UNTRAINED_CLUSTER),
-              Port("dataset", "Dataset", PortType.DATA))
-    outputs = (Port("trained_model", "Trained model", PortType.CLUSTER_MODEL),
-               Port("results_dataset", "Results dataset", PortType.DATA))
+    inputs = (
+        Port("untrained_model", "Untrained model", PortType.UNTRAINED_CLUSTER),
+        Port("dataset", "Dataset", PortType.DATA),
+    )
+    outputs = (
+        Port("trained_model", "Trained model", PortType.CLUSTER_MODEL),
+        Port("results_dataset", "Results dataset", PortType.DATA),
+    )
     Parameters = TrainClusteringModelParams
 
-    def run(self, inputs: Mapping[str, Any], params: TrainClusteringModelParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: TrainClusteringModelParams, ctx: RunContext
+    ) -> dict[str, Any]:
         learner: Learner = inputs["untrained_model"]
         df: pd.DataFrame = inputs["dataset"]
         model = fit_clusters(learner, df, params.column_set.resolve(df))
         results = model.assign(df, append=params.append)
         sizes = results["Assignments"].value_counts().sort_index()
-        ctx.log(f"{learner.algorithm}: {model.n_clusters} clusters over {len(df)} rows and "
-                f"{len(model.feature_columns)} columns; sizes {sizes.tolist()}")
+        ctx.log(
+            f"{learner.algorithm}: {model.n_clusters} clusters over {len(df)} rows and "
+            f"{len(model.feature_columns)} columns; sizes {sizes.tolist()}"
+        )
         return {"trained_model": model, "results_dataset": results}
 
 
@@ -138,13 +172,16 @@ class AssignDataToClusters(Component):
     category = "Model Scoring & Evaluation"
     version = "2.0"
     description = "Assign rows to the nearest cluster of a trained clustering model."
-    inputs = (Port("trained_model", "Trained model", PortType.CLUSTER_MODEL),
-              Port("dataset", "Dataset", PortType.DATA))
+    inputs = (
+        Port("trained_model", "Trained model", PortType.CLUSTER_MODEL),
+        Port("dataset", "Dataset", PortType.DATA),
+    )
     outputs = (Port("results_dataset", "Results dataset", PortType.DATA),)
     Parameters = AssignDataToClustersParams
 
-    def run(self, inputs: Mapping[str, Any], params: AssignDataToClustersParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: AssignDataToClustersParams, ctx: RunContext
+    ) -> dict[str, Any]:
         model: TrainedClusterModel = inputs["trained_model"]
         results = model.assign(inputs["dataset"], append=params.append)
         ctx.log(f"assigned {len(results)} rows to {model.n_clusters} clusters")

@@ -1,4 +1,5 @@
 """The designer's column picker: by name, type or index, starting from all or no columns."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -53,7 +54,7 @@ class ColumnSelection(BaseModel):
         return value
 
     @classmethod
-    def all(cls) -> "ColumnSelection":
+    def all(cls) -> ColumnSelection:
         return cls(start="all")
 
     def resolve(self, df: pd.DataFrame) -> list[str]:
@@ -80,15 +81,18 @@ class ColumnSelection(BaseModel):
         if rule.by == "type":
             unknown = [v for v in rule.values if v not in _TYPE_TESTS]
             if unknown:
-                raise ComponentError(f"Unknown column type(s) {unknown}; use one of {sorted(_TYPE_TESTS)}",
-                                     code="ParameterParsing")
+                raise ComponentError(
+                    f"Unknown column type(s) {unknown}; use one of {sorted(_TYPE_TESTS)}",
+                    code="ParameterParsing",
+                )
             return {c for c in columns for t in rule.values if _TYPE_TESTS[str(t)](df[c])}
         picked: set[str] = set()
         for value in rule.values:
             for index in _indices(value):
                 if not 1 <= index <= len(columns):
-                    raise ComponentError(f"Column index {index} is out of range 1-{len(columns)}",
-                                         code="NotInRangeValue")
+                    raise ComponentError(
+                        f"Column index {index} is out of range 1-{len(columns)}", code="NotInRangeValue"
+                    )
                 picked.add(columns[index - 1])
         return picked
 
@@ -102,14 +106,17 @@ def _indices(value: str | int) -> list[int]:
             if "-" in part:
                 lo, hi = (int(x) for x in part.split("-", 1))
                 if lo > hi:
-                    raise ComponentError(f"Column index range {part!r} runs backwards; write it low-high",
-                                         code="ParameterParsing")
+                    raise ComponentError(
+                        f"Column index range {part!r} runs backwards; write it low-high",
+                        code="ParameterParsing",
+                    )
                 out.extend(range(lo, hi + 1))
             else:
                 out.append(int(part))
         except ValueError as exc:
-            raise ComponentError(f"Column index {part!r} is not a number or range like 3-8",
-                                 code="ParameterParsing") from exc
+            raise ComponentError(
+                f"Column index {part!r} is not a number or range like 3-8", code="ParameterParsing"
+            ) from exc
     return out
 
 

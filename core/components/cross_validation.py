@@ -25,6 +25,7 @@ Outputs:
 The fold means also go to ``ctx.metric`` under the metric names. The plots are Evaluate Model's,
 drawn from the pooled out-of-fold scores.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -75,12 +76,16 @@ def given_folds(df: pd.DataFrame) -> tuple[str, np.ndarray] | None:
         return None
     values = df[column]
     if values.isna().any():
-        raise ComponentError(f"Fold column {column!r} has missing values", code="MissingValues",
-                             column=column)
+        raise ComponentError(
+            f"Fold column {column!r} has missing values", code="MissingValues", column=column
+        )
     codes, distinct = pd.factorize(values, sort=True)
     if len(distinct) < 2:
-        raise ComponentError(f"Fold column {column!r} assigns {len(distinct)} fold; cross-validation "
-                             "needs at least 2", code="NotInRangeValue", column=column)
+        raise ComponentError(
+            f"Fold column {column!r} assigns {len(distinct)} fold; cross-validation needs at least 2",
+            code="NotInRangeValue",
+            column=column,
+        )
     return column, codes
 
 
@@ -89,29 +94,40 @@ class CrossValidateModel(Component):
     name = "Cross Validate Model"
     category = "Model Scoring & Evaluation"
     version = "2.0"
-    description = ("Train and score an untrained model over folds (10, or Partition and Sample's) and "
-                   "report every fold's metrics with their mean and standard deviation.")
-    inputs = (Port("untrained_model", "Untrained model", PortType.UNTRAINED_MODEL),
-              Port("dataset", "Dataset", PortType.DATA))
-    outputs = (Port("scored_results", "Scored results", PortType.DATA),
-               Port("evaluation_results_by_fold", "Evaluation results by fold", PortType.DATA))
+    description = (
+        "Train and score an untrained model over folds (10, or Partition and Sample's) and "
+        "report every fold's metrics with their mean and standard deviation."
+    )
+    inputs = (
+        Port("untrained_model", "Untrained model", PortType.UNTRAINED_MODEL),
+        Port("dataset", "Dataset", PortType.DATA),
+    )
+    outputs = (
+        Port("scored_results", "Scored results", PortType.DATA),
+        Port("evaluation_results_by_fold", "Evaluation results by fold", PortType.DATA),
+    )
     Parameters = CrossValidateModelParams
 
-    def run(self, inputs: Mapping[str, Any], params: CrossValidateModelParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: CrossValidateModelParams, ctx: RunContext
+    ) -> dict[str, Any]:
         learner: Learner = inputs["untrained_model"]
         df: pd.DataFrame = inputs["dataset"]
         label = params.label_column
         if learner.task not in SUPERVISED_TASKS:
-            raise ComponentError(f"Cross Validate Model needs a regression or classification model, not "
-                                 f"a {learner.task} one", code="InvalidLearner")
+            raise ComponentError(
+                f"Cross Validate Model needs a regression or classification model, not a {learner.task} one",
+                code="InvalidLearner",
+            )
         require_columns(df, [label])
         data = df[df[label].notna()].reset_index(drop=True)
         folds, fold_column, how = self._folds(data, learner, label, params.random_seed)
         scored = self._score_out_of_fold(learner, data, folds, fold_column, label)
         table = self._by_fold(scored, folds, learner.algorithm)
-        ctx.log(f"{table.shape[0] - 2} folds ({how}) over {len(data)} rows"
-                + (f"; {len(df) - len(data)} row(s) without a label left out" if len(df) > len(data) else ""))
+        ctx.log(
+            f"{table.shape[0] - 2} folds ({how}) over {len(data)} rows"
+            + (f"; {len(df) - len(data)} row(s) without a label left out" if len(df) > len(data) else "")
+        )
         mean = table.iloc[-2]
         for metric in table.columns.drop(list(LEADING_COLUMNS)):
             if np.isfinite(mean[metric]):
@@ -120,21 +136,26 @@ class CrossValidateModel(Component):
         return {"scored_results": scored, "evaluation_results_by_fold": table}
 
     @staticmethod
-    def _folds(data: pd.DataFrame, learner: Learner, label: str,
-               seed: int) -> tuple[np.ndarray, str | None, str]:
+    def _folds(
+        data: pd.DataFrame, learner: Learner, label: str, seed: int
+    ) -> tuple[np.ndarray, str | None, str]:
         given = given_folds(data)
         if given is not None:
             return given[1], given[0], f"from column {given[0]!r}"
         if len(data) < DEFAULT_FOLDS:
-            raise ComponentError(f"Cross-validation needs at least {DEFAULT_FOLDS} labelled rows, found "
-                                 f"{len(data)}", code="TooFewRowsInDataset", column=label)
+            raise ComponentError(
+                f"Cross-validation needs at least {DEFAULT_FOLDS} labelled rows, found {len(data)}",
+                code="TooFewRowsInDataset",
+                column=label,
+            )
         stratified = learner.task != "regression"
         folds = assign_folds(data[label] if stratified else None, len(data), DEFAULT_FOLDS, seed)
         return folds, None, f"stratified by {label!r}" if stratified else "random"
 
     @staticmethod
-    def _score_out_of_fold(learner: Learner, data: pd.DataFrame, folds: np.ndarray,
-                           fold_column: str | None, label: str) -> pd.DataFrame:
+    def _score_out_of_fold(
+        learner: Learner, data: pd.DataFrame, folds: np.ndarray, fold_column: str | None, label: str
+    ) -> pd.DataFrame:
         features = data.drop(columns=[fold_column]) if fold_column else data
         pieces, classes = [], []
         for fold in range(folds.max() + 1):
@@ -145,8 +166,12 @@ class CrossValidateModel(Component):
         scores = pd.concat(pieces).sort_index()
         scored = pd.concat([data, scores], axis=1)
         scored[FOLD_NUMBER] = folds
-        scored.attrs = {**data.attrs, "label": label, "task": learner.task,
-                        "score_columns": [str(c) for c in scores.columns]}
+        scored.attrs = {
+            **data.attrs,
+            "label": label,
+            "task": learner.task,
+            "score_columns": [str(c) for c in scores.columns],
+        }
         if classes:
             scored.attrs["classes"] = sorted_classes(classes)
         return scored
@@ -160,9 +185,13 @@ class CrossValidateModel(Component):
             rows.append({FOLD_NUMBER: str(fold), FOLD_SIZE: len(part), MODEL: algorithm, **evaluate(part)})
         table = pd.DataFrame(rows)
         numeric = table.columns.drop([FOLD_NUMBER, MODEL])
-        summary = pd.DataFrame([{FOLD_NUMBER: "Mean", MODEL: algorithm, **table[numeric].mean()},
-                                {FOLD_NUMBER: "Standard Deviation", MODEL: algorithm,
-                                 **table[numeric].std(ddof=1)}])
+        summary = pd.DataFrame(
+            [
+                {FOLD_NUMBER: "Mean", MODEL: algorithm, **table[numeric].mean()},
+                {FOLD_NUMBER: "Standard Deviation", MODEL: algorithm, **table[numeric].std(ddof=1)},
+            ]
+        )
         return pd.concat([table, summary[table.columns]], ignore_index=True)
+
 
 COMPONENTS = (CrossValidateModel,)

@@ -3,6 +3,7 @@
 They do no work when a run executes: submission pins each to an immutable reference (a dataset
 version, an artifact), and :meth:`Component.source_outputs` hands that reference on.
 """
+
 from __future__ import annotations
 
 from pydantic import Field, model_validator
@@ -41,11 +42,14 @@ class AssetParams(Params):
     asset: str | None = Field(None, min_length=1, description="A registered asset name")
     version: int | None = Field(None, ge=1, description="Empty: the latest version at submit time")
     ref: str | None = Field(None, pattern=ARTIFACT_REF, description="An artifact this service stored")
-    source_asset: str | None = Field(None, max_length=120, description=(
-        "Where 'ref' came from: 'name:version' of the registered asset it was pinned from"))
+    source_asset: str | None = Field(
+        None,
+        max_length=120,
+        description=("Where 'ref' came from: 'name:version' of the registered asset it was pinned from"),
+    )
 
     @model_validator(mode="after")
-    def _one_source(self) -> "AssetParams":
+    def _one_source(self) -> AssetParams:
         if (self.asset is None) == (self.ref is None):
             raise ValueError("set either 'asset' (a registered name) or 'ref' (an artifact), not both")
         if self.source_asset is not None and self.ref is None:

@@ -3,6 +3,7 @@
 Import and Export reach storage only through ``ctx.data`` (a :class:`DataAccess` the executor
 hands to components that declare ``needs_data_access``), so they stay testable with a fake.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,14 +15,16 @@ import pandas as pd
 from pydantic import Field
 from sklearn.datasets import load_svmlight_file
 
-from core import csvfile
 from core.components.base import Component, DataAccess, Params, Port, PortType, RunContext
 from core.errors import ComponentError, DesignerError
+from core.tables import csvfile
 
 EXPORTS = "exports"
-READERS = {".csv": csvfile.read_frame,  # the service's one CSV reader, as uploads and file drop
-           ".tsv": lambda data: pd.read_csv(io.BytesIO(data), sep="\t"),
-           ".parquet": lambda data: pd.read_parquet(io.BytesIO(data))}
+READERS = {
+    ".csv": csvfile.read_frame,  # the service's one CSV reader, as uploads and file drop
+    ".tsv": lambda data: pd.read_csv(io.BytesIO(data), sep="\t"),
+    ".parquet": lambda data: pd.read_parquet(io.BytesIO(data)),
+}
 
 
 class EnterDataManuallyParams(Params):
@@ -45,23 +48,26 @@ class EnterDataManually(Component):
     outputs = (Port("dataset", "dataset", PortType.DATA),)
     Parameters = EnterDataManuallyParams
 
-    def run(self, inputs: Mapping[str, Any], params: EnterDataManuallyParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: EnterDataManuallyParams, ctx: RunContext
+    ) -> dict[str, Any]:
         if not params.data.strip():
             raise ComponentError("'Data' is empty: type or paste the rows of the dataset", code="NullOrEmpty")
         try:
             df = _parse(params.data, params.data_format, params.has_header)
         except (ValueError, IndexError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            raise ComponentError(f"'Data' is not valid {params.data_format}: {str(exc).strip()}",
-                                 code="ParameterParsing") from None
+            raise ComponentError(
+                f"'Data' is not valid {params.data_format}: {str(exc).strip()}", code="ParameterParsing"
+            ) from None
         ctx.log(f"read {len(df)} row(s) and {df.shape[1]} column(s) of {params.data_format}")
         return {"dataset": df}
 
 
 def _parse(text: str, data_format: str, has_header: bool) -> pd.DataFrame:
     if data_format in ("CSV", "TSV"):
-        df = pd.read_csv(io.StringIO(text), sep="," if data_format == "CSV" else "\t",
-                         header=0 if has_header else None)
+        df = pd.read_csv(
+            io.StringIO(text), sep="," if data_format == "CSV" else "\t", header=0 if has_header else None
+        )
         if not has_header:
             df.columns = [f"Col{i + 1}" for i in range(df.shape[1])]
         return df
@@ -79,8 +85,16 @@ def _from_arff(text: str) -> pd.DataFrame:
     if not starts or not attributes:
         raise ValueError("ARFF needs @attribute lines and a @data section")
     names = [name for name, _ in attributes]
-    df = pd.read_csv(io.StringIO("\n".join(lines[starts[0] + 1:])), header=None, names=names, quotechar="'",
-                     na_values=["?"], keep_default_na=False, skipinitialspace=True, dtype=str)
+    df = pd.read_csv(
+        io.StringIO("\n".join(lines[starts[0] + 1 :])),
+        header=None,
+        names=names,
+        quotechar="'",
+        na_values=["?"],
+        keep_default_na=False,
+        skipinitialspace=True,
+        dtype=str,
+    )
     for name, kind in attributes:
         if kind in ("numeric", "real", "integer"):
             df[name] = pd.to_numeric(df[name])
@@ -149,8 +163,9 @@ def _data_access(ctx: RunContext) -> DataAccess:
 
 def _read_registered(data: DataAccess, name: str | None, version: int | None) -> tuple[pd.DataFrame, str]:
     if not name or not name.strip():
-        raise ComponentError("'Dataset name' is empty: name the registered dataset to import",
-                             code="NullOrEmpty")
+        raise ComponentError(
+            "'Dataset name' is empty: name the registered dataset to import", code="NullOrEmpty"
+        )
     source = f"dataset {name!r}" + (f" version {version}" if version else " (latest version)")
     try:
         return data.read_dataset(name.strip(), version), source
@@ -160,8 +175,9 @@ def _read_registered(data: DataAccess, name: str | None, version: int | None) ->
 
 def _read_blob(data: DataAccess, path: str | None) -> tuple[pd.DataFrame, str]:
     if not path or not path.strip():
-        raise ComponentError("'Path' is empty: give container/name.csv or container/name.parquet",
-                             code="NullOrEmpty")
+        raise ComponentError(
+            "'Path' is empty: give container/name.csv or container/name.parquet", code="NullOrEmpty"
+        )
     path = path.strip()
     reader = next((r for ext, r in READERS.items() if path.lower().endswith(ext)), None)
     if reader is None:
@@ -171,11 +187,13 @@ def _read_blob(data: DataAccess, path: str | None) -> tuple[pd.DataFrame, str]:
         return reader(raw), f"blob {path!r}"
     except DesignerError as exc:
         where = "; ".join(p.message for p in exc.problems[:5])
-        raise ComponentError(f"Cannot read {path!r}: {exc.message}" + (f" ({where})" if where else ""),
-                             code="InvalidDataset") from None
-    except Exception:  # noqa: BLE001 - pandas/pyarrow raise many kinds; their words quote the file
-        raise ComponentError(f"Cannot read {path!r}: it is not a readable table of its kind",
-                             code="InvalidDataset") from None
+        raise ComponentError(
+            f"Cannot read {path!r}: {exc.message}" + (f" ({where})" if where else ""), code="InvalidDataset"
+        ) from None
+    except Exception:
+        raise ComponentError(
+            f"Cannot read {path!r}: it is not a readable table of its kind", code="InvalidDataset"
+        ) from None
 
 
 class ExportDataParams(Params):
@@ -219,8 +237,9 @@ def _export_path(path: str, file_format: str) -> str:
     if parts and parts[0] == EXPORTS:
         parts = parts[1:]
     if not parts or any(p in (".", "..") for p in parts):
-        raise ComponentError(f"'Path' {path!r} is not a file path under {EXPORTS}/ (no '.' or '..' parts)",
-                             code="InvalidPath")
+        raise ComponentError(
+            f"'Path' {path!r} is not a file path under {EXPORTS}/ (no '.' or '..' parts)", code="InvalidPath"
+        )
     extension = ".csv" if file_format == "CSV" else ".parquet"
     name = "/".join(parts)
     return f"{EXPORTS}/{name}" if name.lower().endswith(extension) else f"{EXPORTS}/{name}{extension}"

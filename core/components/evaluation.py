@@ -32,6 +32,7 @@ Plots go to ``ctx.plot``:
 - regression: residual_histogram and predicted_vs_actual.
 The second input's confusion matrix is confusion_matrix_compare.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,13 +51,33 @@ from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES
 from core.errors import ComponentError
 
 THRESHOLD = 0.5
-BINARY_METRICS = ("AUC", "Accuracy", "Precision", "Recall", "F1_Score", "Average_Log_Loss",
-                  "True Negative", "False Positive", "False Negative", "True Positive")
-MULTICLASS_METRICS = ("Overall_Accuracy", "Average_Accuracy", "Micro_Precision", "Macro_Precision",
-                      "Micro_Recall", "Macro_Recall")
+BINARY_METRICS = (
+    "AUC",
+    "Accuracy",
+    "Precision",
+    "Recall",
+    "F1_Score",
+    "Average_Log_Loss",
+    "True Negative",
+    "False Positive",
+    "False Negative",
+    "True Positive",
+)
+MULTICLASS_METRICS = (
+    "Overall_Accuracy",
+    "Average_Accuracy",
+    "Micro_Precision",
+    "Macro_Precision",
+    "Micro_Recall",
+    "Macro_Recall",
+)
 CLASS_METRICS = ("Accuracy", "Precision", "Recall")
-CLUSTER_METRICS = ("Average Distance to Other Center", "Average Distance to Cluster Center",
-                   "Number of Points", "Maximal Distance to Cluster Center")
+CLUSTER_METRICS = (
+    "Average Distance to Other Center",
+    "Average Distance to Cluster Center",
+    "Number of Points",
+    "Maximal Distance to Cluster Center",
+)
 ASSIGNMENTS = "Assignments"
 DISTANCE_COLUMN = re.compile(r"DistancesToClusterCenter no\.(\d+)")
 SUPERVISED_TASKS = ("regression", "binary", "multiclass")
@@ -68,7 +89,7 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     """MAE, RMSE, relative absolute/squared error and R², named as the designer names them."""
     deviation = y_true - y_true.mean()
     abs_total = float(np.abs(deviation).sum())
-    sq_total = float((deviation ** 2).sum())
+    sq_total = float((deviation**2).sum())
     abs_err = float(np.abs(y_true - y_pred).sum())
     sq_err = float(((y_true - y_pred) ** 2).sum())
     return {
@@ -80,8 +101,9 @@ def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, floa
     }
 
 
-def binary_metrics(positive: np.ndarray, probability: np.ndarray,
-                   threshold: float = THRESHOLD) -> dict[str, float]:
+def binary_metrics(
+    positive: np.ndarray, probability: np.ndarray, threshold: float = THRESHOLD
+) -> dict[str, float]:
     """The designer's two-class metrics. ``positive`` is True where the actual class is the
     positive one and ``probability`` is P(positive). A probability at or above ``threshold``
     counts as a positive prediction. AUC is NaN when only one class is present."""
@@ -100,7 +122,10 @@ def binary_metrics(positive: np.ndarray, probability: np.ndarray,
         "Recall": recall,
         "F1_Score": _ratio(2 * precision * recall, precision + recall),
         "Average_Log_Loss": float(metrics.log_loss(positive, probability, labels=[False, True])),
-        "True Negative": tn, "False Positive": fp, "False Negative": fn, "True Positive": tp,
+        "True Negative": tn,
+        "False Positive": fp,
+        "False Negative": fn,
+        "True Positive": tp,
     }
 
 
@@ -117,9 +142,11 @@ def class_metrics(matrix: np.ndarray) -> dict[str, np.ndarray]:
     tp = np.diag(matrix)
     predicted, actual = matrix.sum(axis=0), matrix.sum(axis=1)
     tn = matrix.sum() - predicted - actual + tp
-    return {"Accuracy": (tp + tn) / matrix.sum(),
-            "Precision": np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0),
-            "Recall": np.divide(tp, actual, out=np.zeros(len(tp)), where=actual > 0)}
+    return {
+        "Accuracy": (tp + tn) / matrix.sum(),
+        "Precision": np.divide(tp, predicted, out=np.zeros(len(tp)), where=predicted > 0),
+        "Recall": np.divide(tp, actual, out=np.zeros(len(tp)), where=actual > 0),
+    }
 
 
 def multiclass_metrics(matrix: np.ndarray) -> dict[str, float]:
@@ -129,9 +156,14 @@ def multiclass_metrics(matrix: np.ndarray) -> dict[str, float]:
     """
     per_class = class_metrics(matrix)
     overall = float(np.trace(matrix) / matrix.sum())
-    return {"Overall_Accuracy": overall, "Average_Accuracy": float(per_class["Accuracy"].mean()),
-            "Micro_Precision": overall, "Macro_Precision": float(per_class["Precision"].mean()),
-            "Micro_Recall": overall, "Macro_Recall": float(per_class["Recall"].mean())}
+    return {
+        "Overall_Accuracy": overall,
+        "Average_Accuracy": float(per_class["Accuracy"].mean()),
+        "Micro_Precision": overall,
+        "Macro_Precision": float(per_class["Precision"].mean()),
+        "Micro_Recall": overall,
+        "Macro_Recall": float(per_class["Recall"].mean()),
+    }
 
 
 def evaluate(scored: pd.DataFrame) -> dict[str, float]:
@@ -149,8 +181,11 @@ def evaluate(scored: pd.DataFrame) -> dict[str, float]:
         return binary_metrics(positive, probability)
     if task == "multiclass":
         return multiclass_metrics(multiclass_confusion(scored)[0])
-    raise ComponentError(f"Evaluate Model gives {', '.join(SUPERVISED_TASKS)} metrics for a scored "
-                         f"dataset of a supervised model, not for task {task!r}", code="InvalidLearner")
+    raise ComponentError(
+        f"Evaluate Model gives {', '.join(SUPERVISED_TASKS)} metrics for a scored "
+        f"dataset of a supervised model, not for task {task!r}",
+        code="InvalidLearner",
+    )
 
 
 def binary_target(scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[Any]]:
@@ -158,12 +193,18 @@ def binary_target(scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, list[An
     label, rows = _labelled(scored)
     classes = _classes(scored, rows, label)
     if len(classes) != 2:
-        raise ComponentError(f"A two-class evaluation needs exactly two classes among {label!r} and "
-                             f"{SCORED_LABELS!r}, found {len(classes)}: {classes[:5]}",
-                             code="InvalidLabel", column=label)
+        raise ComponentError(
+            f"A two-class evaluation needs exactly two classes among {label!r} and "
+            f"{SCORED_LABELS!r}, found {len(classes)}: {classes[:5]}",
+            code="InvalidLabel",
+            column=label,
+        )
     if SCORED_PROBABILITIES not in rows.columns:
-        raise ComponentError(f"A two-class evaluation needs the {SCORED_PROBABILITIES!r} column",
-                             code="NotScoredDataset", column=SCORED_PROBABILITIES)
+        raise ComponentError(
+            f"A two-class evaluation needs the {SCORED_PROBABILITIES!r} column",
+            code="NotScoredDataset",
+            column=SCORED_PROBABILITIES,
+        )
     positive = (rows[label] == classes[1]).to_numpy(dtype=bool)
     return positive, _floats(rows, SCORED_PROBABILITIES), classes
 
@@ -184,14 +225,18 @@ def clustering_evaluation(scored: pd.DataFrame) -> pd.DataFrame:
 
     def summary(mask: np.ndarray) -> dict[str, float]:
         count = int(mask.sum())
-        return {"Average Distance to Other Center": float(others[mask].mean()) if count else math.nan,
-                "Average Distance to Cluster Center": float(own[mask].mean()) if count else math.nan,
-                "Number of Points": count,
-                "Maximal Distance to Cluster Center": float(own[mask].max()) if count else math.nan}
+        return {
+            "Average Distance to Other Center": float(others[mask].mean()) if count else math.nan,
+            "Average Distance to Cluster Center": float(own[mask].mean()) if count else math.nan,
+            "Number of Points": count,
+            "Maximal Distance to Cluster Center": float(own[mask].max()) if count else math.nan,
+        }
 
     rows = [{"Result Description": "Combined Evaluation", **summary(np.ones(len(own), dtype=bool))}]
-    rows += [{"Result Description": f"Evaluation For Cluster No.{k}", **summary(position == i)}
-             for i, k in enumerate(clusters)]
+    rows += [
+        {"Result Description": f"Evaluation For Cluster No.{k}", **summary(position == i)}
+        for i, k in enumerate(clusters)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -200,21 +245,30 @@ def report_plots(named: Sequence[tuple[str, pd.DataFrame]], ctx: RunContext) -> 
     task = named[0][1].attrs.get("task")
     if task == "binary":
         prepared = [(name, *binary_target(df)) for name, df in named]
-        curves = [(name, positive, probability) for name, positive, probability, _ in prepared
-                  if 0 < positive.sum() < len(positive)]
+        curves = [
+            (name, positive, probability)
+            for name, positive, probability, _ in prepared
+            if 0 < positive.sum() < len(positive)
+        ]
         if curves:
             ctx.plot("roc_curve", plots.roc_curve(curves))
             ctx.plot("precision_recall_curve", plots.precision_recall_curve(curves))
             ctx.plot("lift_curve", plots.lift_curve(curves))
         for suffix, (name, positive, probability, classes) in zip(PLOT_SUFFIXES, prepared):
             matrix = confusion_matrix(positive, probability >= THRESHOLD, [False, True])
-            ctx.plot(f"confusion_matrix{suffix}", plots.confusion_matrix(
-                matrix, [str(c) for c in classes], f"Confusion matrix: {name} (threshold {THRESHOLD})"))
+            ctx.plot(
+                f"confusion_matrix{suffix}",
+                plots.confusion_matrix(
+                    matrix, [str(c) for c in classes], f"Confusion matrix: {name} (threshold {THRESHOLD})"
+                ),
+            )
     elif task == "multiclass":
         for suffix, (name, df) in zip(PLOT_SUFFIXES, named):
             matrix, classes = multiclass_confusion(df)
-            ctx.plot(f"confusion_matrix{suffix}", plots.confusion_matrix(
-                matrix, [str(c) for c in classes], f"Confusion matrix: {name}"))
+            ctx.plot(
+                f"confusion_matrix{suffix}",
+                plots.confusion_matrix(matrix, [str(c) for c in classes], f"Confusion matrix: {name}"),
+            )
     elif task == "regression":
         series = []
         for name, df in named:
@@ -236,8 +290,11 @@ def _section(scored: pd.DataFrame) -> _Section:
     if task == "clustering":
         table = clustering_evaluation(scored)
         combined = table.iloc[0]
-        return _Section(table, {m: combined[m] for m in CLUSTER_METRICS},
-                        f"{int(combined['Number of Points'])} rows in {len(table) - 1} clusters")
+        return _Section(
+            table,
+            {m: combined[m] for m in CLUSTER_METRICS},
+            f"{int(combined['Number of Points'])} rows in {len(table) - 1} clusters",
+        )
     if task == "multiclass":
         matrix, classes = multiclass_confusion(scored)
         headline = multiclass_metrics(matrix)
@@ -258,11 +315,13 @@ def _section(scored: pd.DataFrame) -> _Section:
 def _labelled(scored: pd.DataFrame) -> tuple[str, pd.DataFrame]:
     label = scored.attrs.get("label")
     if not label or SCORED_LABELS not in scored.columns:
-        raise ComponentError("Evaluate Model needs a scored dataset (the output of Score Model)",
-                             code="NotScoredDataset")
+        raise ComponentError(
+            "Evaluate Model needs a scored dataset (the output of Score Model)", code="NotScoredDataset"
+        )
     if label not in scored.columns:
-        raise ComponentError(f"The scored dataset lacks its label column {label!r}",
-                             code="NotLabeledDataset", column=label)
+        raise ComponentError(
+            f"The scored dataset lacks its label column {label!r}", code="NotLabeledDataset", column=label
+        )
     rows = scored[scored[label].notna()]
     if rows.empty:
         raise ComponentError("No scored row has a label value", code="TooFewRowsInDataset")
@@ -280,19 +339,22 @@ def sorted_classes(values: Iterable[Any]) -> list[Any]:
 
 def _classes(scored: pd.DataFrame, rows: pd.DataFrame, label: str) -> list[Any]:
     """Classes the model knows (attrs "classes") count even when absent from these rows."""
-    return sorted_classes([*(scored.attrs.get("classes") or ()), *rows[label].tolist(),
-                           *rows[SCORED_LABELS].tolist()])
+    return sorted_classes(
+        [*(scored.attrs.get("classes") or ()), *rows[label].tolist(), *rows[SCORED_LABELS].tolist()]
+    )
 
 
 def _floats(rows: pd.DataFrame, column: str) -> np.ndarray:
     try:
         values = rows[column].to_numpy(dtype=float)
     except (TypeError, ValueError) as exc:
-        raise ComponentError(f"Column {column!r} must be numeric to evaluate", code="InvalidColumnType",
-                             column=column) from exc
+        raise ComponentError(
+            f"Column {column!r} must be numeric to evaluate", code="InvalidColumnType", column=column
+        ) from exc
     if np.isnan(values).any():
-        raise ComponentError(f"Column {column!r} has missing values in labelled rows",
-                             code="MissingValues", column=column)
+        raise ComponentError(
+            f"Column {column!r} has missing values in labelled rows", code="MissingValues", column=column
+        )
     return values
 
 
@@ -300,9 +362,12 @@ def _cluster_distances(scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np
     """Per row: distance to its own centre, mean distance to the others, and its cluster's position."""
     columns = {int(m.group(1)): str(c) for c in scored.columns if (m := DISTANCE_COLUMN.fullmatch(str(c)))}
     if ASSIGNMENTS not in scored.columns or not columns:
-        raise ComponentError(f"Evaluating clusters needs the {ASSIGNMENTS!r} and 'DistancesToClusterCenter "
-                             "no.<k>' columns (the output of Assign Data to Clusters)",
-                             code="NotScoredDataset", column=ASSIGNMENTS)
+        raise ComponentError(
+            f"Evaluating clusters needs the {ASSIGNMENTS!r} and 'DistancesToClusterCenter "
+            "no.<k>' columns (the output of Assign Data to Clusters)",
+            code="NotScoredDataset",
+            column=ASSIGNMENTS,
+        )
     if scored.empty:
         raise ComponentError("The clustering results have no rows", code="TooFewRowsInDataset")
     clusters = sorted(columns)
@@ -310,13 +375,19 @@ def _cluster_distances(scored: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np
     assignments = scored[ASSIGNMENTS]
     unknown = set(assignments.dropna().tolist()) - set(clusters)
     if assignments.isna().any() or unknown:
-        raise ComponentError(f"{ASSIGNMENTS!r} must name a cluster with a distance column for every row; "
-                             f"found {sorted(unknown, key=str)[:5] or 'missing values'}",
-                             code="InvalidDataset", column=ASSIGNMENTS)
+        raise ComponentError(
+            f"{ASSIGNMENTS!r} must name a cluster with a distance column for every row; "
+            f"found {sorted(unknown, key=str)[:5] or 'missing values'}",
+            code="InvalidDataset",
+            column=ASSIGNMENTS,
+        )
     position = assignments.map({k: i for i, k in enumerate(clusters)}).to_numpy(dtype=int)
     own = distances[np.arange(len(distances)), position]
-    others = ((distances.sum(axis=1) - own) / (len(clusters) - 1) if len(clusters) > 1
-              else np.full(len(own), math.nan))
+    others = (
+        (distances.sum(axis=1) - own) / (len(clusters) - 1)
+        if len(clusters) > 1
+        else np.full(len(own), math.nan)
+    )
     return own, others, position, clusters
 
 
@@ -335,10 +406,14 @@ class EvaluateModel(Component):
     name = "Evaluate Model"
     category = "Model Scoring & Evaluation"
     version = "2.0"
-    description = ("Metrics of a scored dataset (regression, two-class, multiclass or clustering); "
-                   "a second scored dataset of the same kind is compared beside it.")
-    inputs = (Port("scored_dataset", "Scored dataset", PortType.DATA),
-              Port("scored_dataset_to_compare", "Scored dataset to compare", PortType.DATA, optional=True))
+    description = (
+        "Metrics of a scored dataset (regression, two-class, multiclass or clustering); "
+        "a second scored dataset of the same kind is compared beside it."
+    )
+    inputs = (
+        Port("scored_dataset", "Scored dataset", PortType.DATA),
+        Port("scored_dataset_to_compare", "Scored dataset to compare", PortType.DATA, optional=True),
+    )
     outputs = (Port("evaluation_results", "Evaluation results", PortType.DATA),)
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
@@ -347,8 +422,11 @@ class EvaluateModel(Component):
         sections = [_section(df) for _, df in named]
         tasks = [df.attrs.get("task") for _, df in named]
         if len(set(tasks)) > 1:
-            raise ComponentError(f"Evaluate Model compares results of the same kind: the scored dataset "
-                                 f"is {tasks[0]}, the one to compare is {tasks[1]}", code="InvalidDataset")
+            raise ComponentError(
+                f"Evaluate Model compares results of the same kind: the scored dataset "
+                f"is {tasks[0]}, the one to compare is {tasks[1]}",
+                code="InvalidDataset",
+            )
         tables = []
         for (name, _), section in zip(named, sections):
             table = section.table.copy()
@@ -359,5 +437,6 @@ class EvaluateModel(Component):
             ctx.metric(metric, value)
         report_plots(named, ctx)
         return {"evaluation_results": pd.concat(tables, ignore_index=True)}
+
 
 COMPONENTS = (EvaluateModel,)

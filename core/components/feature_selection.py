@@ -1,4 +1,5 @@
 """Feature Selection: Filter Based Feature Selection."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -15,8 +16,15 @@ from core.components.base import Component, Params, Port, PortType, RunContext
 from core.components.columns import require_columns
 from core.errors import ComponentError
 
-ScoringMethod = Literal["PearsonCorrelation", "MutualInformation", "KendallCorrelation",
-                        "SpearmanCorrelation", "ChiSquared", "FisherScore", "CountBased"]
+ScoringMethod = Literal[
+    "PearsonCorrelation",
+    "MutualInformation",
+    "KendallCorrelation",
+    "SpearmanCorrelation",
+    "ChiSquared",
+    "FisherScore",
+    "CountBased",
+]
 MAX_BINS = 10
 
 
@@ -53,40 +61,55 @@ class FilterBasedFeatureSelection(Component):
     version = "2.0"
     description = "Rank features by a statistical score against the target column and keep the best N."
     inputs = (Port("dataset", "Dataset", PortType.DATA),)
-    outputs = (Port("filtered_dataset", "Filtered dataset", PortType.DATA),
-               Port("features", "Features", PortType.DATA))
+    outputs = (
+        Port("filtered_dataset", "Filtered dataset", PortType.DATA),
+        Port("features", "Features", PortType.DATA),
+    )
     Parameters = FilterBasedFeatureSelectionParams
 
-    def run(self, inputs: Mapping[str, Any], params: FilterBasedFeatureSelectionParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: FilterBasedFeatureSelectionParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         target = params.target_column
         require_columns(df, [target])
         rows = df[df[target].notna()]
         if rows.empty:
-            raise ComponentError(f"Target column {target!r} has only missing values", code="MissingValues",
-                                 column=target)
+            raise ComponentError(
+                f"Target column {target!r} has only missing values", code="MissingValues", column=target
+            )
         candidates = _candidates(df, target, params.operate_on_feature_columns_only)
         score = SCORERS[params.feature_scoring_method]
-        scores = pd.Series([_finite(score(rows[c], rows[target])) for c in candidates], index=candidates,
-                           dtype=float).sort_values(ascending=False, kind="stable")
-        chosen = list(scores.index[:params.number_of_desired_features])
+        scores = pd.Series(
+            [_finite(score(rows[c], rows[target])) for c in candidates], index=candidates, dtype=float
+        ).sort_values(ascending=False, kind="stable")
+        chosen = list(scores.index[: params.number_of_desired_features])
         filtered = df[[target, *chosen]]
         filtered.attrs = _attrs_for(df.attrs, set(filtered.columns))
-        ctx.log(f"{params.feature_scoring_method}: kept {len(chosen)} of {len(candidates)} feature(s) for "
-                f"target {target!r}: {', '.join(chosen)}")
-        return {"filtered_dataset": filtered,
-                "features": pd.DataFrame({"Feature": scores.index, "Score": scores.to_numpy()})}
+        ctx.log(
+            f"{params.feature_scoring_method}: kept {len(chosen)} of {len(candidates)} feature(s) for "
+            f"target {target!r}: {', '.join(chosen)}"
+        )
+        return {
+            "filtered_dataset": filtered,
+            "features": pd.DataFrame({"Feature": scores.index, "Score": scores.to_numpy()}),
+        }
 
 
 def _candidates(df: pd.DataFrame, target: str, marked_only: bool) -> list[str]:
-    excluded = {target, df.attrs.get("label"), df.attrs.get("fold_column"),
-                *(df.attrs.get("score_columns") or ())}
+    excluded = {
+        target,
+        df.attrs.get("label"),
+        df.attrs.get("fold_column"),
+        *(df.attrs.get("score_columns") or ()),
+    }
     marked = df.attrs.get("features") if marked_only else None
     candidates = [str(c) for c in df.columns if c not in excluded and (not marked or c in marked)]
     if not candidates:
-        raise ComponentError(f"There is no feature column to score besides the target {target!r}",
-                             code="TooFewColumnsInDataset")
+        raise ComponentError(
+            f"There is no feature column to score besides the target {target!r}",
+            code="TooFewColumnsInDataset",
+        )
     return candidates
 
 
@@ -125,6 +148,7 @@ def _correlation(method: str) -> Callable[[pd.Series, pd.Series], float]:
         if pair["x"].nunique() < 2 or y.nunique() < 2:
             return 0.0
         return abs(pair["x"].corr(y, method=method))
+
     return score
 
 

@@ -8,6 +8,7 @@ carries the single values, which is what Train Model uses if handed a ranged lea
 The designer runs LightGBM, TLC and nimbusml learners; these are scikit-learn stand-ins. Each
 class docstring says how the designer's parameters map, and which have no counterpart.
 """
+
 from __future__ import annotations
 
 import math
@@ -26,8 +27,13 @@ from sklearn.preprocessing import MinMaxScaler, Normalizer, QuantileTransformer,
 
 from core.components.base import Component, Params, Port, PortType, RunContext
 from core.components.models import (
-    DecisionForestClassifier, DecisionForestRegressor, DecisionProbabilities, ElasticNetLogisticRegression,
-    Learner, PenalisedPoissonRegressor, Task,
+    DecisionForestClassifier,
+    DecisionForestRegressor,
+    DecisionProbabilities,
+    ElasticNetLogisticRegression,
+    Learner,
+    PenalisedPoissonRegressor,
+    Task,
 )
 from core.errors import ComponentError
 
@@ -37,11 +43,13 @@ REGRESSION = "Machine Learning Algorithms/Regression"
 CLASSIFICATION = "Machine Learning Algorithms/Classification"
 
 TrainerMode = Literal["SingleParameter", "ParameterRange"]
-RANGE_FOR_MEMORY_SIZE = ("Range for memory size for L-BFGS the lower the value the faster and less accurate "
-                         "the training")
+RANGE_FOR_MEMORY_SIZE = (
+    "Range for memory size for L-BFGS the lower the value the faster and less accurate the training"
+)
 
 
 # ---- "Range for ..." parameters ------------------------------------------------------------------
+
 
 def parse_range(text: str, kind: type[int] | type[float]) -> list[Any]:
     """``"0.025; 0.05; 0.1"`` -> ``[0.025, 0.05, 0.1]`` (``,`` also separates)."""
@@ -54,9 +62,11 @@ def parse_range(text: str, kind: type[int] | type[float]) -> list[Any]:
     return values
 
 
-def range_of(kind: type[int] | type[float], ge: float | None = None, gt: float | None = None,
-              le: float | None = None) -> Any:
+def range_of(
+    kind: type[int] | type[float], ge: float | None = None, gt: float | None = None, le: float | None = None
+) -> Any:
     """A range string type whose every value parses as ``kind`` within the bounds."""
+
     def check(text: str) -> str:
         for v in parse_range(text, kind):
             if (ge is not None and v < ge) or (gt is not None and v <= gt) or (le is not None and v > le):
@@ -64,6 +74,7 @@ def range_of(kind: type[int] | type[float], ge: float | None = None, gt: float |
                 bounds = ", ".join(f"{op} {b}" for op, b in limits if b is not None)
                 raise ValueError(f"range value {v} must be {bounds}")
         return text
+
     return Annotated[str, AfterValidator(check)]
 
 
@@ -89,8 +100,9 @@ class TrainerParams(Params):
     create_trainer_mode: TrainerMode = Field("SingleParameter", alias="Create trainer mode")
 
 
-def sweep(mode: TrainerMode,
-          ranges: Mapping[str, tuple[str, type[int] | type[float]]]) -> dict[str, list[Any]]:
+def sweep(
+    mode: TrainerMode, ranges: Mapping[str, tuple[str, type[int] | type[float]]]
+) -> dict[str, list[Any]]:
     """The parameter grid of a learner: empty unless it is in ParameterRange mode."""
     if mode != "ParameterRange":
         return {}
@@ -103,21 +115,26 @@ def prefixed(grid: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:
 
 # ---- Linear Regression ---------------------------------------------------------------------------
 
+
 class LinearRegressionParams(Params):
     solution_method: Literal["Ordinary Least Squares", "Online Gradient Descent"] = Field(
-        "Ordinary Least Squares", alias="Solution method")
+        "Ordinary Least Squares", alias="Solution method"
+    )
     create_trainer_mode: TrainerMode = Field("SingleParameter", alias="Create trainer mode")
     l2_regularization_weight: float = Field(0.001, ge=0.0, alias="L2 regularization weight")
     include_intercept_term: bool = Field(True, alias="Include intercept term")
     learning_rate: float = Field(0.1, gt=0.0, alias="Learning rate")
     number_of_epochs: int = Field(
-        10, ge=1, alias="Number of epochs over which algorithm iterates through examples")
+        10, ge=1, alias="Number of epochs over which algorithm iterates through examples"
+    )
     l2_regularization_term_weight: float = Field(0.001, ge=0.0, alias="L2 regularization term weight")
     range_for_learning_rate: PositiveRange = Field("0.025; 0.05; 0.1; 0.2", alias="Range for learning rate")
     range_for_number_of_epochs: CountRange = Field(
-        "1; 10; 100", alias="Range for number of epochs over which algorithm iterates through examples")
+        "1; 10; 100", alias="Range for number of epochs over which algorithm iterates through examples"
+    )
     range_for_l2_regularization_term_weight: WeightRange = Field(
-        "0.001; 0.01; 0.1", alias="Range for L2 regularization term weight")
+        "0.001; 0.01; 0.1", alias="Range for L2 regularization term weight"
+    )
     normalize_features: bool = Field(True, alias="Should input instances be normalized")
     average_final_hypothesis: bool = Field(True, alias="Final hypothesis is averaged")
     decrease_learning_rate: bool = Field(True, alias="Decrease learning rate as iterations progress")
@@ -138,44 +155,69 @@ class LinearRegression(Component):
     outputs = (UNTRAINED_OUT,)
     Parameters = LinearRegressionParams
 
-    def run(self, inputs: Mapping[str, Any], params: LinearRegressionParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: LinearRegressionParams, ctx: RunContext
+    ) -> dict[str, Any]:
         grid: dict[str, list[Any]] = {}
         if params.solution_method == "Ordinary Least Squares":
-            estimator: Any = Ridge(alpha=params.l2_regularization_weight,
-                                   fit_intercept=params.include_intercept_term)
+            estimator: Any = Ridge(
+                alpha=params.l2_regularization_weight, fit_intercept=params.include_intercept_term
+            )
         else:
-            sgd = SGDRegressor(alpha=params.l2_regularization_term_weight, eta0=params.learning_rate,
-                               max_iter=params.number_of_epochs, average=params.average_final_hypothesis,
-                               learning_rate="invscaling" if params.decrease_learning_rate else "constant",
-                               random_state=params.random_number_seed, tol=None)
+            sgd = SGDRegressor(
+                alpha=params.l2_regularization_term_weight,
+                eta0=params.learning_rate,
+                max_iter=params.number_of_epochs,
+                average=params.average_final_hypothesis,
+                learning_rate="invscaling" if params.decrease_learning_rate else "constant",
+                random_state=params.random_number_seed,
+                tol=None,
+            )
             estimator = make_pipeline(StandardScaler(), sgd) if params.normalize_features else sgd
-            grid = prefixed(sweep(params.create_trainer_mode, {
-                "eta0": (params.range_for_learning_rate, float),
-                "max_iter": (params.range_for_number_of_epochs, int),
-                "alpha": (params.range_for_l2_regularization_term_weight, float),
-            }), "sgdregressor__" if params.normalize_features else "")
-        return {"untrained_model": Learner(estimator=estimator, task="regression", algorithm=self.name,
-                                           param_grid=grid,
-                                           allow_unknown_levels=params.allow_unknown_levels)}
+            grid = prefixed(
+                sweep(
+                    params.create_trainer_mode,
+                    {
+                        "eta0": (params.range_for_learning_rate, float),
+                        "max_iter": (params.range_for_number_of_epochs, int),
+                        "alpha": (params.range_for_l2_regularization_term_weight, float),
+                    },
+                ),
+                "sgdregressor__" if params.normalize_features else "",
+            )
+        return {
+            "untrained_model": Learner(
+                estimator=estimator,
+                task="regression",
+                algorithm=self.name,
+                param_grid=grid,
+                allow_unknown_levels=params.allow_unknown_levels,
+            )
+        }
 
 
 # ---- Boosted decision trees ----------------------------------------------------------------------
 
+
 class BoostedDecisionTreeParams(TrainerParams):
     maximum_number_of_leaves_per_tree: int = Field(20, ge=2, alias="Maximum number of leaves per tree")
     minimum_number_of_training_instances_required_to_form_a_leaf: int = Field(
-        10, ge=1, alias="Minimum number of training instances required to form a leaf")
+        10, ge=1, alias="Minimum number of training instances required to form a leaf"
+    )
     the_learning_rate: float = Field(0.2, gt=0.0, le=1.0, alias="The learning rate")
     total_number_of_trees_constructed: int = Field(100, ge=1, alias="Total number of trees constructed")
     range_for_maximum_number_of_leaves_per_tree: LeafCountRange = Field(
-        "2; 8; 32; 128", alias="Range for maximum number of leaves per tree")
+        "2; 8; 32; 128", alias="Range for maximum number of leaves per tree"
+    )
     range_for_minimum_number_of_training_instances_required_to_form_a_leaf: CountRange = Field(
-        "1; 10; 50", alias="Range for minimum number of training instances required to form a leaf")
+        "1; 10; 50", alias="Range for minimum number of training instances required to form a leaf"
+    )
     range_for_learning_rate: FractionRange = Field(
-        "0.025; 0.05; 0.1; 0.2; 0.4", alias="Range for learning rate")
+        "0.025; 0.05; 0.1; 0.2; 0.4", alias="Range for learning rate"
+    )
     range_for_total_number_of_trees_constructed: CountRange = Field(
-        "20; 100; 500", alias="Range for total number of trees constructed")
+        "20; 100; 500", alias="Range for total number of trees constructed"
+    )
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
@@ -191,21 +233,30 @@ class _BoostedDecisionTree(Component):
     Parameters = BoostedDecisionTreeParams
     task: Task
 
-    def run(self, inputs: Mapping[str, Any], params: BoostedDecisionTreeParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: BoostedDecisionTreeParams, ctx: RunContext
+    ) -> dict[str, Any]:
         kind = HistGradientBoostingRegressor if self.task == "regression" else HistGradientBoostingClassifier
-        estimator = kind(max_leaf_nodes=params.maximum_number_of_leaves_per_tree,
-                         min_samples_leaf=params.minimum_number_of_training_instances_required_to_form_a_leaf,
-                         learning_rate=params.the_learning_rate,
-                         max_iter=params.total_number_of_trees_constructed, early_stopping=False,
-                         random_state=params.random_number_seed)
-        grid = sweep(params.create_trainer_mode, {
-            "max_leaf_nodes": (params.range_for_maximum_number_of_leaves_per_tree, int),
-            "min_samples_leaf": (
-                params.range_for_minimum_number_of_training_instances_required_to_form_a_leaf, int),
-            "learning_rate": (params.range_for_learning_rate, float),
-            "max_iter": (params.range_for_total_number_of_trees_constructed, int),
-        })
+        estimator = kind(
+            max_leaf_nodes=params.maximum_number_of_leaves_per_tree,
+            min_samples_leaf=params.minimum_number_of_training_instances_required_to_form_a_leaf,
+            learning_rate=params.the_learning_rate,
+            max_iter=params.total_number_of_trees_constructed,
+            early_stopping=False,
+            random_state=params.random_number_seed,
+        )
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "max_leaf_nodes": (params.range_for_maximum_number_of_leaves_per_tree, int),
+                "min_samples_leaf": (
+                    params.range_for_minimum_number_of_training_instances_required_to_form_a_leaf,
+                    int,
+                ),
+                "learning_rate": (params.range_for_learning_rate, float),
+                "max_iter": (params.range_for_total_number_of_trees_constructed, int),
+            },
+        )
         return _learner(self, estimator, grid, params.allow_unknown_levels)
 
 
@@ -238,24 +289,32 @@ class MulticlassBoostedDecisionTree(_BoostedDecisionTree):
 
 # ---- Decision forests ----------------------------------------------------------------------------
 
+
 class DecisionForestParams(TrainerParams):
     resampling_method: Literal["Bagging Resampling", "Replicate Resampling"] = Field(
-        "Bagging Resampling", alias="Resampling method")
+        "Bagging Resampling", alias="Resampling method"
+    )
     number_of_decision_trees: int = Field(8, ge=1, alias="Number of decision trees")
     maximum_depth_of_the_decision_trees: int = Field(32, ge=1, alias="Maximum depth of the decision trees")
     number_of_random_splits_per_node: int = Field(128, ge=1, alias="Number of random splits per node")
     minimum_number_of_samples_per_leaf_node: int = Field(
-        1, ge=1, alias="Minimum number of samples per leaf node")
+        1, ge=1, alias="Minimum number of samples per leaf node"
+    )
     range_for_number_of_decision_trees: CountRange = Field(
-        "1; 8; 32", alias="Range for number of decision trees")
+        "1; 8; 32", alias="Range for number of decision trees"
+    )
     range_for_the_maximum_depth_of_the_decision_trees: CountRange = Field(
-        "1; 16; 64", alias="Range for the maximum depth of the decision trees")
+        "1; 16; 64", alias="Range for the maximum depth of the decision trees"
+    )
     range_for_the_number_of_random_splits_per_node: CountRange = Field(
-        "1; 128; 1024", alias="Range for the number of random splits per node")
+        "1; 128; 1024", alias="Range for the number of random splits per node"
+    )
     range_for_the_minimum_number_of_samples_per_leaf_node: CountRange = Field(
-        "1; 4; 16", alias="Range for the minimum number of samples per leaf node")
+        "1; 4; 16", alias="Range for the minimum number of samples per leaf node"
+    )
     allow_unknown_values_for_categorical_features: bool = Field(
-        True, alias="Allow unknown values for categorical features")
+        True, alias="Allow unknown values for categorical features"
+    )
 
 
 class _DecisionForest(Component):
@@ -272,17 +331,23 @@ class _DecisionForest(Component):
 
     def run(self, inputs: Mapping[str, Any], params: DecisionForestParams, ctx: RunContext) -> dict[str, Any]:
         kind = DecisionForestRegressor if self.task == "regression" else DecisionForestClassifier
-        estimator = kind(n_estimators=params.number_of_decision_trees,
-                         max_depth=params.maximum_depth_of_the_decision_trees,
-                         max_features=params.number_of_random_splits_per_node,
-                         min_samples_leaf=params.minimum_number_of_samples_per_leaf_node,
-                         bootstrap=params.resampling_method == "Bagging Resampling", random_state=0)
-        grid = sweep(params.create_trainer_mode, {
-            "n_estimators": (params.range_for_number_of_decision_trees, int),
-            "max_depth": (params.range_for_the_maximum_depth_of_the_decision_trees, int),
-            "max_features": (params.range_for_the_number_of_random_splits_per_node, int),
-            "min_samples_leaf": (params.range_for_the_minimum_number_of_samples_per_leaf_node, int),
-        })
+        estimator = kind(
+            n_estimators=params.number_of_decision_trees,
+            max_depth=params.maximum_depth_of_the_decision_trees,
+            max_features=params.number_of_random_splits_per_node,
+            min_samples_leaf=params.minimum_number_of_samples_per_leaf_node,
+            bootstrap=params.resampling_method == "Bagging Resampling",
+            random_state=0,
+        )
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "n_estimators": (params.range_for_number_of_decision_trees, int),
+                "max_depth": (params.range_for_the_maximum_depth_of_the_decision_trees, int),
+                "max_features": (params.range_for_the_number_of_random_splits_per_node, int),
+                "min_samples_leaf": (params.range_for_the_minimum_number_of_samples_per_leaf_node, int),
+            },
+        )
         return _learner(self, estimator, grid, params.allow_unknown_values_for_categorical_features)
 
 
@@ -317,17 +382,21 @@ class MulticlassDecisionForest(_DecisionForest):
 # ---- Neural networks -----------------------------------------------------------------------------
 
 HiddenLayerSpecification = Literal["Fully-connected case", "Custom definition script"]
-NormalizerKind = Literal["Binning normalizer", "Gaussian normalizer", "Min-Max normalizer",
-                         "Do not normalize"]
+NormalizerKind = Literal[
+    "Binning normalizer", "Gaussian normalizer", "Min-Max normalizer", "Do not normalize"
+]
 
 
 class NeuralNetworkParams(TrainerParams):
     hidden_layer_specification: HiddenLayerSpecification = Field(
-        "Fully-connected case", alias="Hidden layer specification")
+        "Fully-connected case", alias="Hidden layer specification"
+    )
     hidden_layer_specification1: HiddenLayerSpecification = Field(
-        "Fully-connected case", alias="Hidden layer specification1")
+        "Fully-connected case", alias="Hidden layer specification1"
+    )
     the_initial_learning_weights_diameter: float = Field(
-        0.1, gt=0.0, alias="The initial learning weights diameter")
+        0.1, gt=0.0, alias="The initial learning weights diameter"
+    )
     the_learning_rate: float = Field(0.1, gt=0.0, le=2.0, alias="The learning rate")
     range_for_learning_rate: NeuralRateRange = Field("0.1; 0.2; 0.4", alias="Range for learning rate")
     the_momentum: float = Field(0.0, ge=0.0, le=1.0, alias="The momentum")
@@ -336,7 +405,8 @@ class NeuralNetworkParams(TrainerParams):
     number_of_hidden_nodes1: HiddenNodes = Field("100", alias="Number of hidden nodes1")
     number_of_learning_iterations: int = Field(100, ge=1, alias="Number of learning iterations")
     range_for_number_of_learning_iterations: CountRange = Field(
-        "20; 40; 80; 160", alias="Range for number of learning iterations")
+        "20; 40; 80; 160", alias="Range for number of learning iterations"
+    )
     shuffle_examples: bool = Field(True, alias="Shuffle examples")
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
@@ -372,22 +442,39 @@ class _NeuralNetwork(Component):
 
     def run(self, inputs: Mapping[str, Any], params: NeuralNetworkParams, ctx: RunContext) -> dict[str, Any]:
         single = params.create_trainer_mode == "SingleParameter"
-        spec, field_name = ((params.hidden_layer_specification, "Hidden layer specification") if single
-                            else (params.hidden_layer_specification1, "Hidden layer specification1"))
+        spec, field_name = (
+            (params.hidden_layer_specification, "Hidden layer specification")
+            if single
+            else (params.hidden_layer_specification1, "Hidden layer specification1")
+        )
         if spec != "Fully-connected case":
-            raise ComponentError(f"{field_name}: 'Custom definition script' (Net#) is not supported; use "
-                                 "'Fully-connected case'", code="NotSupported")
+            raise ComponentError(
+                f"{field_name}: 'Custom definition script' (Net#) is not supported; use "
+                "'Fully-connected case'",
+                code="NotSupported",
+            )
         nodes = params.number_of_hidden_nodes if single else params.number_of_hidden_nodes1
         kind = MLPRegressor if self.task == "regression" else MLPClassifier
-        mlp = kind(hidden_layer_sizes=tuple(int(n) for n in re.split(r"[;,]", nodes) if n.strip()),
-                   solver="sgd", learning_rate_init=params.the_learning_rate, momentum=params.the_momentum,
-                   max_iter=params.number_of_learning_iterations, shuffle=params.shuffle_examples,
-                   random_state=params.random_number_seed)
+        mlp = kind(
+            hidden_layer_sizes=tuple(int(n) for n in re.split(r"[;,]", nodes) if n.strip()),
+            solver="sgd",
+            learning_rate_init=params.the_learning_rate,
+            momentum=params.the_momentum,
+            max_iter=params.number_of_learning_iterations,
+            shuffle=params.shuffle_examples,
+            random_state=params.random_number_seed,
+        )
         network = Pipeline([("normalize", _normalizer(params.the_type_of_normalizer)), ("mlp", mlp)])
-        grid = prefixed(sweep(params.create_trainer_mode, {
-            "learning_rate_init": (params.range_for_learning_rate, float),
-            "max_iter": (params.range_for_number_of_learning_iterations, int),
-        }), "mlp__")
+        grid = prefixed(
+            sweep(
+                params.create_trainer_mode,
+                {
+                    "learning_rate_init": (params.range_for_learning_rate, float),
+                    "max_iter": (params.range_for_number_of_learning_iterations, int),
+                },
+            ),
+            "mlp__",
+        )
         if self.task == "regression":
             estimator: Any = TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
             grid = prefixed(grid, "regressor__")
@@ -425,19 +512,22 @@ class MulticlassNeuralNetwork(_NeuralNetwork):
 
 # ---- Logistic regression -------------------------------------------------------------------------
 
+
 class LogisticRegressionParams(TrainerParams):
     optimization_tolerance: float = Field(1e-7, gt=0.0, alias="Optimization Tolerance")
     l1_regularization_weight: float = Field(1.0, ge=0.0, alias="L1 Regularization weight")
     l2_regularization_weight: float = Field(1.0, ge=0.0, alias="L2 Regularizaton weight")
     memory_size: int = Field(20, ge=1, alias="Memory Size")
     range_for_optimization_tolerance: PositiveRange = Field(
-        "0.00001; 0.00000001", alias="Range for optimization tolerance")
+        "0.00001; 0.00000001", alias="Range for optimization tolerance"
+    )
     range_for_l1_regularization_weight: WeightRange = Field(
-        "0.0; 0.01; 0.1; 1.0", alias="Range for L1 regularization weight")
+        "0.0; 0.01; 0.1; 1.0", alias="Range for L1 regularization weight"
+    )
     range_for_l2_regularization_weight: WeightRange = Field(
-        "0.01; 0.1; 1.0", alias="Range for L2 regularization weight")
-    range_for_memory_size: CountRange = Field(
-        "5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
+        "0.01; 0.1; 1.0", alias="Range for L2 regularization weight"
+    )
+    range_for_memory_size: CountRange = Field("5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
@@ -454,18 +544,27 @@ class _LogisticRegression(Component):
     Parameters = LogisticRegressionParams
     task: Task
 
-    def run(self, inputs: Mapping[str, Any], params: LogisticRegressionParams,
-            ctx: RunContext) -> dict[str, Any]:
-        model = ElasticNetLogisticRegression(l1_weight=params.l1_regularization_weight,
-                                             l2_weight=params.l2_regularization_weight,
-                                             tol=params.optimization_tolerance,
-                                             random_state=params.random_number_seed)
+    def run(
+        self, inputs: Mapping[str, Any], params: LogisticRegressionParams, ctx: RunContext
+    ) -> dict[str, Any]:
+        model = ElasticNetLogisticRegression(
+            l1_weight=params.l1_regularization_weight,
+            l2_weight=params.l2_regularization_weight,
+            tol=params.optimization_tolerance,
+            random_state=params.random_number_seed,
+        )
         estimator = Pipeline([("normalize", StandardScaler()), ("logistic", model)])
-        grid = prefixed(sweep(params.create_trainer_mode, {
-            "tol": (params.range_for_optimization_tolerance, float),
-            "l1_weight": (params.range_for_l1_regularization_weight, float),
-            "l2_weight": (params.range_for_l2_regularization_weight, float),
-        }), "logistic__")
+        grid = prefixed(
+            sweep(
+                params.create_trainer_mode,
+                {
+                    "tol": (params.range_for_optimization_tolerance, float),
+                    "l1_weight": (params.range_for_l1_regularization_weight, float),
+                    "l2_weight": (params.range_for_l2_regularization_weight, float),
+                },
+            ),
+            "logistic__",
+        )
         return _learner(self, estimator, grid, params.allow_unknown_levels)
 
 
@@ -489,23 +588,29 @@ class MulticlassLogisticRegression(_LogisticRegression):
 
 # ---- Poisson Regression --------------------------------------------------------------------------
 
+
 class PoissonRegressionParams(TrainerParams):
     optimization_tolerance: float = Field(
-        1e-7, gt=0.0, alias="Tolerance parameter for optimization convergence the lower the value the slower "
-                            "and more accurate the fitting")
+        1e-7,
+        gt=0.0,
+        alias="Tolerance parameter for optimization convergence the lower the value the slower "
+        "and more accurate the fitting",
+    )
     l1_regularization_weight: float = Field(1.0, ge=0.0, alias="L1 regularization weight")
     l2_regularization_weight: float = Field(1.0, ge=0.0, alias="L2 regularization weight")
     memory_size: int = Field(
-        20, ge=1,
-        alias="Memory size for L-BFGS the lower the value the faster and less accurate the training")
+        20, ge=1, alias="Memory size for L-BFGS the lower the value the faster and less accurate the training"
+    )
     range_for_optimization_tolerance: PositiveRange = Field(
-        "0.00001; 0.00000001", alias="Range for optimization tolerance")
+        "0.00001; 0.00000001", alias="Range for optimization tolerance"
+    )
     range_for_l1_regularization_weight: WeightRange = Field(
-        "0.0; 0.01; 0.1; 1.0", alias="Range for L1 regularization weight")
+        "0.0; 0.01; 0.1; 1.0", alias="Range for L1 regularization weight"
+    )
     range_for_l2_regularization_weight: WeightRange = Field(
-        "0.01; 0.1; 1.0", alias="Range for L2 regularization weight")
-    range_for_memory_size: CountRange = Field(
-        "5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
+        "0.01; 0.1; 1.0", alias="Range for L2 regularization weight"
+    )
+    range_for_memory_size: CountRange = Field("5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
@@ -525,22 +630,33 @@ class PoissonRegression(Component):
     Parameters = PoissonRegressionParams
     task: Task = "regression"
 
-    def run(self, inputs: Mapping[str, Any], params: PoissonRegressionParams,
-            ctx: RunContext) -> dict[str, Any]:
-        model = PenalisedPoissonRegressor(l1_weight=params.l1_regularization_weight,
-                                          l2_weight=params.l2_regularization_weight,
-                                          tol=params.optimization_tolerance, memory_size=params.memory_size)
+    def run(
+        self, inputs: Mapping[str, Any], params: PoissonRegressionParams, ctx: RunContext
+    ) -> dict[str, Any]:
+        model = PenalisedPoissonRegressor(
+            l1_weight=params.l1_regularization_weight,
+            l2_weight=params.l2_regularization_weight,
+            tol=params.optimization_tolerance,
+            memory_size=params.memory_size,
+        )
         estimator = Pipeline([("normalize", StandardScaler()), ("poisson", model)])
-        grid = prefixed(sweep(params.create_trainer_mode, {
-            "tol": (params.range_for_optimization_tolerance, float),
-            "l1_weight": (params.range_for_l1_regularization_weight, float),
-            "l2_weight": (params.range_for_l2_regularization_weight, float),
-            "memory_size": (params.range_for_memory_size, int),
-        }), "poisson__")
+        grid = prefixed(
+            sweep(
+                params.create_trainer_mode,
+                {
+                    "tol": (params.range_for_optimization_tolerance, float),
+                    "l1_weight": (params.range_for_l1_regularization_weight, float),
+                    "l2_weight": (params.range_for_l2_regularization_weight, float),
+                    "memory_size": (params.range_for_memory_size, int),
+                },
+            ),
+            "poisson__",
+        )
         return _learner(self, estimator, grid, params.allow_unknown_levels)
 
 
 # ---- Two-Class Support Vector Machine and Averaged Perceptron -------------------------------------
+
 
 class SupportVectorMachineParams(TrainerParams):
     number_of_iterations: int = Field(10, ge=1, alias="Number of iterations")
@@ -569,18 +685,33 @@ class TwoClassSupportVectorMachine(Component):
     Parameters = SupportVectorMachineParams
     task: Task = "binary"
 
-    def run(self, inputs: Mapping[str, Any], params: SupportVectorMachineParams,
-            ctx: RunContext) -> dict[str, Any]:
-        svm = SGDClassifier(loss="hinge", alpha=params.the_value_lambda, max_iter=params.number_of_iterations,
-                            tol=None, random_state=params.random_number_seed)
-        estimator = Pipeline([
-            ("normalize", MinMaxScaler() if params.normalize_the_features else "passthrough"),
-            ("project", Normalizer() if params.perform_a_projection_to_the_unit_ball else "passthrough"),
-            ("svm", DecisionProbabilities(svm))])
-        grid = prefixed(sweep(params.create_trainer_mode, {
-            "max_iter": (params.range_for_number_of_iterations, int),
-            "alpha": (params.range_for_lambda, float),
-        }), "svm__estimator__")
+    def run(
+        self, inputs: Mapping[str, Any], params: SupportVectorMachineParams, ctx: RunContext
+    ) -> dict[str, Any]:
+        svm = SGDClassifier(
+            loss="hinge",
+            alpha=params.the_value_lambda,
+            max_iter=params.number_of_iterations,
+            tol=None,
+            random_state=params.random_number_seed,
+        )
+        estimator = Pipeline(
+            [
+                ("normalize", MinMaxScaler() if params.normalize_the_features else "passthrough"),
+                ("project", Normalizer() if params.perform_a_projection_to_the_unit_ball else "passthrough"),
+                ("svm", DecisionProbabilities(svm)),
+            ]
+        )
+        grid = prefixed(
+            sweep(
+                params.create_trainer_mode,
+                {
+                    "max_iter": (params.range_for_number_of_iterations, int),
+                    "alpha": (params.range_for_lambda, float),
+                },
+            ),
+            "svm__estimator__",
+        )
         return _learner(self, estimator, grid, params.allow_unknown_levels)
 
 
@@ -588,9 +719,11 @@ class AveragedPerceptronParams(TrainerParams):
     initial_learning_rate: float = Field(1.0, gt=0.0, alias="Initial learning rate")
     maximum_number_of_iterations: int = Field(10, ge=1, alias="Maximum number of iterations")
     range_for_initial_learning_rate: PositiveRange = Field(
-        "0.1; 0.5; 1.0", alias="Range for initial learning rate")
+        "0.1; 0.5; 1.0", alias="Range for initial learning rate"
+    )
     range_for_maximum_number_of_iterations: CountRange = Field(
-        "1; 10", alias="Range for maximum number of iterations")
+        "1; 10", alias="Range for maximum number of iterations"
+    )
     random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
     allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
@@ -610,32 +743,49 @@ class TwoClassAveragedPerceptron(Component):
     Parameters = AveragedPerceptronParams
     task: Task = "binary"
 
-    def run(self, inputs: Mapping[str, Any], params: AveragedPerceptronParams,
-            ctx: RunContext) -> dict[str, Any]:
-        perceptron = SGDClassifier(loss="perceptron", penalty=None, learning_rate="constant",
-                                   eta0=params.initial_learning_rate,
-                                   max_iter=params.maximum_number_of_iterations, tol=None, average=True,
-                                   random_state=params.random_number_seed)
-        estimator = Pipeline([("normalize", MinMaxScaler()),
-                              ("perceptron", DecisionProbabilities(perceptron))])
-        grid = prefixed(sweep(params.create_trainer_mode, {
-            "eta0": (params.range_for_initial_learning_rate, float),
-            "max_iter": (params.range_for_maximum_number_of_iterations, int),
-        }), "perceptron__estimator__")
+    def run(
+        self, inputs: Mapping[str, Any], params: AveragedPerceptronParams, ctx: RunContext
+    ) -> dict[str, Any]:
+        perceptron = SGDClassifier(
+            loss="perceptron",
+            penalty=None,
+            learning_rate="constant",
+            eta0=params.initial_learning_rate,
+            max_iter=params.maximum_number_of_iterations,
+            tol=None,
+            average=True,
+            random_state=params.random_number_seed,
+        )
+        estimator = Pipeline(
+            [("normalize", MinMaxScaler()), ("perceptron", DecisionProbabilities(perceptron))]
+        )
+        grid = prefixed(
+            sweep(
+                params.create_trainer_mode,
+                {
+                    "eta0": (params.range_for_initial_learning_rate, float),
+                    "max_iter": (params.range_for_maximum_number_of_iterations, int),
+                },
+            ),
+            "perceptron__estimator__",
+        )
         return _learner(self, estimator, grid, params.allow_unknown_levels)
 
 
 # ---- One-vs-All and One-vs-One -------------------------------------------------------------------
 
-BINARY_IN = Port("untrained_binary_classification_model", "Untrained binary classification model",
-                 PortType.UNTRAINED_MODEL)
+BINARY_IN = Port(
+    "untrained_binary_classification_model", "Untrained binary classification model", PortType.UNTRAINED_MODEL
+)
 
 
 def _binary_input(inputs: Mapping[str, Any], component: str) -> Learner:
     learner: Learner = inputs[BINARY_IN.id]
     if learner.task != "binary":
-        raise ComponentError(f"{component} needs a two-class model; {learner.algorithm} is a "
-                             f"{learner.task} model", code="InvalidLearner")
+        raise ComponentError(
+            f"{component} needs a two-class model; {learner.algorithm} is a {learner.task} model",
+            code="InvalidLearner",
+        )
     return learner
 
 
@@ -654,11 +804,15 @@ class OneVsAllMulticlass(Component):
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
         binary = _binary_input(inputs, self.name)
-        return {"untrained_model": Learner(
-            estimator=OneVsRestClassifier(binary.estimator), task="multiclass",
-            algorithm=f"{self.name} ({binary.algorithm})",
-            param_grid=prefixed(binary.param_grid, "estimator__"),
-            allow_unknown_levels=binary.allow_unknown_levels)}
+        return {
+            "untrained_model": Learner(
+                estimator=OneVsRestClassifier(binary.estimator),
+                task="multiclass",
+                algorithm=f"{self.name} ({binary.algorithm})",
+                param_grid=prefixed(binary.param_grid, "estimator__"),
+                allow_unknown_levels=binary.allow_unknown_levels,
+            )
+        }
 
 
 class OneVsOneMulticlass(Component):
@@ -676,24 +830,47 @@ class OneVsOneMulticlass(Component):
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
         binary = _binary_input(inputs, self.name)
-        return {"untrained_model": Learner(
-            estimator=DecisionProbabilities(OneVsOneClassifier(binary.estimator)), task="multiclass",
-            algorithm=f"{self.name} ({binary.algorithm})",
-            param_grid=prefixed(binary.param_grid, "estimator__estimator__"),
-            allow_unknown_levels=binary.allow_unknown_levels)}
+        return {
+            "untrained_model": Learner(
+                estimator=DecisionProbabilities(OneVsOneClassifier(binary.estimator)),
+                task="multiclass",
+                algorithm=f"{self.name} ({binary.algorithm})",
+                param_grid=prefixed(binary.param_grid, "estimator__estimator__"),
+                allow_unknown_levels=binary.allow_unknown_levels,
+            )
+        }
 
 
-def _learner(component: Any, estimator: Any, grid: dict[str, list[Any]],
-             allow_unknown: bool) -> dict[str, Any]:
-    return {"untrained_model": Learner(estimator=estimator, task=component.task, algorithm=component.name,
-                                       param_grid=grid, allow_unknown_levels=allow_unknown)}
+def _learner(
+    component: Any, estimator: Any, grid: dict[str, list[Any]], allow_unknown: bool
+) -> dict[str, Any]:
+    return {
+        "untrained_model": Learner(
+            estimator=estimator,
+            task=component.task,
+            algorithm=component.name,
+            param_grid=grid,
+            allow_unknown_levels=allow_unknown,
+        )
+    }
 
 
 COMPONENTS = (
-    LinearRegression, BoostedDecisionTreeRegression, DecisionForestRegression, NeuralNetworkRegression,
+    LinearRegression,
+    BoostedDecisionTreeRegression,
+    DecisionForestRegression,
+    NeuralNetworkRegression,
     PoissonRegression,
-    TwoClassLogisticRegression, TwoClassBoostedDecisionTree, TwoClassDecisionForest,
-    TwoClassSupportVectorMachine, TwoClassNeuralNetwork, TwoClassAveragedPerceptron,
-    MulticlassLogisticRegression, MulticlassDecisionForest, MulticlassBoostedDecisionTree,
-    MulticlassNeuralNetwork, OneVsAllMulticlass, OneVsOneMulticlass,
+    TwoClassLogisticRegression,
+    TwoClassBoostedDecisionTree,
+    TwoClassDecisionForest,
+    TwoClassSupportVectorMachine,
+    TwoClassNeuralNetwork,
+    TwoClassAveragedPerceptron,
+    MulticlassLogisticRegression,
+    MulticlassDecisionForest,
+    MulticlassBoostedDecisionTree,
+    MulticlassNeuralNetwork,
+    OneVsAllMulticlass,
+    OneVsOneMulticlass,
 )

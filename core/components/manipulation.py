@@ -5,6 +5,7 @@ Also the small helpers other transformation modules share: keeping ``df.attrs`` 
 columns an output really has, and naming a column that would clash the way the designer does
 (``name (2)``).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
@@ -28,6 +29,7 @@ _LIST_KEYS = ("features", "categorical", "score_columns")
 
 # ---- helpers shared by the transformation modules -------------------------------------------------
 
+
 def unique_name(name: str, taken: Iterable[str]) -> str:
     """``name``, or ``name (2)``, ``name (3)``... whichever is free, as the designer suffixes clashes."""
     used = set(taken)
@@ -39,8 +41,9 @@ def unique_name(name: str, taken: Iterable[str]) -> str:
     return f"{name} ({n})"
 
 
-def carry_attrs(attrs: Mapping[str, Any], columns: Iterable[str],
-                renames: Mapping[str, str] | None = None) -> dict[str, Any]:
+def carry_attrs(
+    attrs: Mapping[str, Any], columns: Iterable[str], renames: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """``attrs`` for an output holding ``columns``: renamed columns followed, dropped ones forgotten.
 
     A label or feature list naming a column the output no longer has would mislead Train Model,
@@ -81,8 +84,11 @@ def is_numeric(series: pd.Series) -> bool:
 def require_numeric(df: pd.DataFrame, columns: list[str], purpose: str) -> None:
     for c in columns:
         if not is_numeric(df[c]):
-            raise ComponentError(f"Column {c!r} is {df[c].dtype}, but {purpose} needs numeric columns",
-                                 code="InvalidColumnType", column=c)
+            raise ComponentError(
+                f"Column {c!r} is {df[c].dtype}, but {purpose} needs numeric columns",
+                code="InvalidColumnType",
+                column=c,
+            )
 
 
 def selected(selection: ColumnSelection, df: pd.DataFrame, parameter: str) -> list[str]:
@@ -110,8 +116,12 @@ def _value_kind(series: pd.Series) -> str:
 # ---- Join Data --------------------------------------------------------------------------------------
 
 JoinType = Literal["Inner Join", "Left Outer Join", "Full Outer Join", "Left Semi-Join"]
-_HOW = {"Inner Join": "inner", "Left Outer Join": "left", "Full Outer Join": "outer",
-        "Left Semi-Join": "inner"}
+_HOW = {
+    "Inner Join": "inner",
+    "Left Outer Join": "left",
+    "Full Outer Join": "outer",
+    "Left Semi-Join": "inner",
+}
 _LEFT_KEYS = "Comma-separated case-sensitive names of join key columns for L"
 _RIGHT_KEYS = "Comma-separated case-sensitive names of join key columns for R"
 _LPOS, _RPOS = "\x00left", "\x00right"
@@ -144,16 +154,26 @@ class JoinData(Component):
         lkeys = _in_typed_order(params.left_keys, left, _LEFT_KEYS)
         rkeys = _in_typed_order(params.right_keys, right, _RIGHT_KEYS)
         if len(lkeys) != len(rkeys):
-            raise ComponentError(f"The join needs as many right key columns as left ones: left {lkeys}, "
-                                 f"right {rkeys}", code="InconsistentSize")
+            raise ComponentError(
+                f"The join needs as many right key columns as left ones: left {lkeys}, right {rkeys}",
+                code="InconsistentSize",
+            )
         _check_key_types(left, right, lkeys, rkeys)
         pairs = _matching_rows(left, right, lkeys, rkeys, params)
         if params.join_type == "Left Semi-Join":
             out = left.iloc[np.unique(pairs[_LPOS].to_numpy(dtype=np.int64))].reset_index(drop=True)
             out.attrs = dict(inputs["dataset1"].attrs)
         else:
-            out = _assemble(left, right, pairs, lkeys, rkeys, params.keep_right_key_columns_in_joined_table,
-                            inputs["dataset1"].attrs, inputs["dataset2"].attrs)
+            out = _assemble(
+                left,
+                right,
+                pairs,
+                lkeys,
+                rkeys,
+                params.keep_right_key_columns_in_joined_table,
+                inputs["dataset1"].attrs,
+                inputs["dataset2"].attrs,
+            )
         ctx.log(f"{params.join_type} on {lkeys} = {rkeys}: {len(left)} x {len(right)} rows -> {len(out)}")
         return {"results_dataset": out}
 
@@ -161,8 +181,12 @@ class JoinData(Component):
 def _in_typed_order(selection: ColumnSelection, df: pd.DataFrame, parameter: str) -> list[str]:
     """Key columns in the order the user typed their names (that order pairs left with right keys)."""
     chosen = selected(selection, df, parameter)
-    typed = [str(v) for rule in selection.rules if rule.action == "include" and rule.by == "name"
-             for v in rule.values]
+    typed = [
+        str(v)
+        for rule in selection.rules
+        if rule.action == "include" and rule.by == "name"
+        for v in rule.values
+    ]
     order = list(dict.fromkeys(n for n in typed if n in chosen))
     return order + [c for c in chosen if c not in order]
 
@@ -171,8 +195,11 @@ def _check_key_types(left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], 
     for lk, rk in zip(lkeys, rkeys):
         lkind, rkind = _value_kind(left[lk]), _value_kind(right[rk])
         if lkind != rkind:
-            raise ComponentError(f"Cannot join left key {lk!r} ({lkind}) with right key {rk!r} ({rkind})",
-                                 code="JoinOnIncompatibleColumnTypes", column=lk)
+            raise ComponentError(
+                f"Cannot join left key {lk!r} ({lkind}) with right key {rk!r} ({rkind})",
+                code="JoinOnIncompatibleColumnTypes",
+                column=lk,
+            )
 
 
 def _key_frame(df: pd.DataFrame, keys: list[str], integer: list[bool], match_case: bool) -> pd.DataFrame:
@@ -192,11 +219,14 @@ def _key_frame(df: pd.DataFrame, keys: list[str], integer: list[bool], match_cas
     return frame[frame.notna().all(axis=1)]
 
 
-def _matching_rows(left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], rkeys: list[str],
-                   params: JoinDataParams) -> pd.DataFrame:
+def _matching_rows(
+    left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], rkeys: list[str], params: JoinDataParams
+) -> pd.DataFrame:
     """Pairs of (left row, right row) positions; a missing side is NaN."""
-    integer = [ptypes.is_integer_dtype(left[lk]) and ptypes.is_integer_dtype(right[rk])
-               for lk, rk in zip(lkeys, rkeys)]
+    integer = [
+        ptypes.is_integer_dtype(left[lk]) and ptypes.is_integer_dtype(right[rk])
+        for lk, rk in zip(lkeys, rkeys)
+    ]
     lk = _key_frame(left, lkeys, integer, params.match_case)
     rk = _key_frame(right, rkeys, integer, params.match_case)
     lk[_LPOS], rk[_RPOS] = lk.index.to_numpy(), rk.index.to_numpy()
@@ -206,14 +236,22 @@ def _matching_rows(left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], rk
         extra.append(pd.DataFrame({_LPOS: left.index.difference(lk.index), _RPOS: np.nan}))
     if params.join_type == "Full Outer Join":
         extra.append(pd.DataFrame({_LPOS: np.nan, _RPOS: right.index.difference(rk.index)}))
-    pairs = pd.concat([pairs.astype("float64"), *[e.astype("float64") for e in extra if len(e)]],
-                      ignore_index=True)
+    pairs = pd.concat(
+        [pairs.astype("float64"), *[e.astype("float64") for e in extra if len(e)]], ignore_index=True
+    )
     return pairs.sort_values([_LPOS, _RPOS], na_position="last", kind="stable").reset_index(drop=True)
 
 
-def _assemble(left: pd.DataFrame, right: pd.DataFrame, pairs: pd.DataFrame, lkeys: list[str],
-              rkeys: list[str], keep_right_keys: bool, left_attrs: Mapping[str, Any],
-              right_attrs: Mapping[str, Any]) -> pd.DataFrame:
+def _assemble(
+    left: pd.DataFrame,
+    right: pd.DataFrame,
+    pairs: pd.DataFrame,
+    lkeys: list[str],
+    rkeys: list[str],
+    keep_right_keys: bool,
+    left_attrs: Mapping[str, Any],
+    right_attrs: Mapping[str, Any],
+) -> pd.DataFrame:
     lpos = pairs[_LPOS].fillna(-1).astype(np.int64)
     rpos = pairs[_RPOS].fillna(-1).astype(np.int64)
     lpart = left.reindex(lpos.to_numpy()).reset_index(drop=True)
@@ -245,6 +283,7 @@ def _side_by_side(left: pd.DataFrame, right: pd.DataFrame) -> tuple[pd.DataFrame
 
 # ---- Add Columns ------------------------------------------------------------------------------------
 
+
 class AddColumns(Component):
     """Row i of the left dataset meets row i of the right one, whatever their indices."""
 
@@ -253,16 +292,21 @@ class AddColumns(Component):
     category = CATEGORY
     version = "2.0"
     description = "Put the columns of two datasets with the same number of rows side by side."
-    inputs = (Port("left_dataset", "Left dataset", PortType.DATA),
-              Port("right_dataset", "Right dataset", PortType.DATA))
+    inputs = (
+        Port("left_dataset", "Left dataset", PortType.DATA),
+        Port("right_dataset", "Right dataset", PortType.DATA),
+    )
     outputs = (Port("combined_dataset", "Combined dataset", PortType.DATA),)
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
         left: pd.DataFrame = inputs["left_dataset"]
         right: pd.DataFrame = inputs["right_dataset"]
         if len(left) != len(right):
-            raise ComponentError(f"Add Columns needs datasets with the same number of rows: Left dataset has "
-                                 f"{len(left)}, Right dataset has {len(right)}", code="InconsistentSize")
+            raise ComponentError(
+                f"Add Columns needs datasets with the same number of rows: Left dataset has "
+                f"{len(left)}, Right dataset has {len(right)}",
+                code="InconsistentSize",
+            )
         out, renames = _side_by_side(left.reset_index(drop=True), right.reset_index(drop=True))
         out.attrs = _merged_attrs(left.attrs, right.attrs, renames, out.columns)
         renamed = {k: v for k, v in renames.items() if k != v}
@@ -270,8 +314,9 @@ class AddColumns(Component):
         return {"combined_dataset": out}
 
 
-def _merged_attrs(left: Mapping[str, Any], right: Mapping[str, Any], renames: Mapping[str, str],
-                  columns: Iterable[str]) -> dict[str, Any]:
+def _merged_attrs(
+    left: Mapping[str, Any], right: Mapping[str, Any], renames: Mapping[str, str], columns: Iterable[str]
+) -> dict[str, Any]:
     """Left metadata first; the right dataset's roles and lists follow its columns' new names."""
     merged = carry_attrs(left, columns)
     theirs = carry_attrs(right, columns, renames)
@@ -285,6 +330,7 @@ def _merged_attrs(left: Mapping[str, Any], right: Mapping[str, Any], renames: Ma
 
 
 # ---- Add Rows ---------------------------------------------------------------------------------------
+
 
 class AddRows(Component):
     """Columns are matched by name, so the second dataset's column order does not matter."""
@@ -317,20 +363,28 @@ def _check_same_schema(first: pd.DataFrame, second: pd.DataFrame) -> None:
     only1 = [c for c in names1 if c not in names2]
     only2 = [c for c in names2 if c not in names1]
     if only1 or only2:
-        parts = ([f"only in Dataset1: {', '.join(only1)}"] if only1 else []) + \
-                ([f"only in Dataset2: {', '.join(only2)}"] if only2 else [])
-        raise ComponentError(f"Add Rows needs the same columns in both datasets; {'; '.join(parts)}",
-                             code="SchemaDoesNotMatch", column=(only1 or only2)[0])
+        parts = ([f"only in Dataset1: {', '.join(only1)}"] if only1 else []) + (
+            [f"only in Dataset2: {', '.join(only2)}"] if only2 else []
+        )
+        raise ComponentError(
+            f"Add Rows needs the same columns in both datasets; {'; '.join(parts)}",
+            code="SchemaDoesNotMatch",
+            column=(only1 or only2)[0],
+        )
     for c in names1:
         if first[c].isna().all() or second[c].isna().all():
             continue
         kind1, kind2 = _value_kind(first[c]), _value_kind(second[c])
         if kind1 != kind2:
-            raise ComponentError(f"Column {c!r} is {kind1} in Dataset1 but {kind2} in Dataset2",
-                                 code="NotCompatibleColumnTypes", column=c)
+            raise ComponentError(
+                f"Column {c!r} is {kind1} in Dataset1 but {kind2} in Dataset2",
+                code="NotCompatibleColumnTypes",
+                column=c,
+            )
 
 
 # ---- Remove Duplicate Rows --------------------------------------------------------------------------
+
 
 class RemoveDuplicateRowsParams(Params):
     key_columns: ColumnSelection = Field(alias="Key column selection filter expression")
@@ -347,8 +401,9 @@ class RemoveDuplicateRows(Component):
     outputs = (RESULTS_OUT,)
     Parameters = RemoveDuplicateRowsParams
 
-    def run(self, inputs: Mapping[str, Any], params: RemoveDuplicateRowsParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: RemoveDuplicateRowsParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         keys = selected(params.key_columns, df, "Key column selection filter expression")
         out = df.drop_duplicates(subset=keys, keep="first" if params.retain_first_duplicate_row else "last")
@@ -361,8 +416,16 @@ class RemoveDuplicateRows(Component):
 
 DataType = Literal["Unchanged", "String", "Integer", "Double", "Boolean", "DateTime", "TimeSpan"]
 Categorical = Literal["Unchanged", "Categorical", "NonCategorical"]
-Fields = Literal["Unchanged", "Features", "Labels", "Weights", "ClearFeatures", "ClearLabels", "ClearScores",
-                 "ClearWeights"]
+Fields = Literal[
+    "Unchanged",
+    "Features",
+    "Labels",
+    "Weights",
+    "ClearFeatures",
+    "ClearLabels",
+    "ClearScores",
+    "ClearWeights",
+]
 
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
@@ -373,14 +436,22 @@ class EditMetadataParams(Params):
     data_type: DataType = Field("Unchanged", alias="Data Type")
     categorical: Categorical = Field("Unchanged", alias="Categorical")
     fields: Fields = Field("Unchanged", alias="Fields")
-    new_column_name: str = Field("", alias="New Column Name",
-                                 description="Comma-separated new names, one per selected column, in order")
-    date_and_time_format: str = Field("", alias="Date and time Format",
-                                      description="strftime format such as %Y-%m-%d; empty: inferred "
-                                                  "per value")
-    timespan_format: str = Field("", alias="TimeSpan Format",
-                                 description="strftime time format such as %H:%M:%S, read as time since "
-                                             "midnight; empty: pandas durations like '1 days 02:00:00'")
+    new_column_name: str = Field(
+        "",
+        alias="New Column Name",
+        description="Comma-separated new names, one per selected column, in order",
+    )
+    date_and_time_format: str = Field(
+        "",
+        alias="Date and time Format",
+        description="strftime format such as %Y-%m-%d; empty: inferred per value",
+    )
+    timespan_format: str = Field(
+        "",
+        alias="TimeSpan Format",
+        description="strftime time format such as %H:%M:%S, read as time since "
+        "midnight; empty: pandas durations like '1 days 02:00:00'",
+    )
 
 
 class EditMetadata(Component):
@@ -411,8 +482,10 @@ class EditMetadata(Component):
         renames = _renames(columns, params.new_column_name, [str(c) for c in df.columns])
         out = out.rename(columns=renames)
         out.attrs = carry_attrs(attrs, out.columns, renames)
-        ctx.log(f"edited {len(columns)} column(s): type {params.data_type}, {params.categorical}, "
-                f"fields {params.fields}" + (f", renamed {renames}" if renames else ""))
+        ctx.log(
+            f"edited {len(columns)} column(s): type {params.data_type}, {params.categorical}, "
+            f"fields {params.fields}" + (f", renamed {renames}" if renames else "")
+        )
         return {"results_dataset": out}
 
 
@@ -420,19 +493,30 @@ def _convert(series: pd.Series, column: str, params: EditMetadataParams) -> pd.S
     was_categorical = isinstance(series.dtype, pd.CategoricalDtype)
     values = series.astype(object) if was_categorical else series
     converters: dict[str, Callable[[pd.Series, EditMetadataParams], pd.Series]] = {
-        "String": lambda s, _: s.astype("str"), "Integer": _to_integer, "Double": _to_double,
-        "Boolean": _to_boolean, "DateTime": _to_datetime, "TimeSpan": _to_timespan}
+        "String": lambda s, _: s.astype("str"),
+        "Integer": _to_integer,
+        "Double": _to_double,
+        "Boolean": _to_boolean,
+        "DateTime": _to_datetime,
+        "TimeSpan": _to_timespan,
+    }
     try:
         converted = converters[params.data_type](values, params)
     except (ValueError, TypeError, OverflowError) as exc:
-        raise ComponentError(f"Cannot convert column {column!r} to {params.data_type}: {exc}",
-                             code="ParameterParsing", column=column) from exc
+        raise ComponentError(
+            f"Cannot convert column {column!r} to {params.data_type}: {exc}",
+            code="ParameterParsing",
+            column=column,
+        ) from exc
     failed = values.notna() & converted.isna()
     if failed.any():
         example = values[failed].iloc[0]
-        raise ComponentError(f"Cannot convert column {column!r} to {params.data_type}: value {example!r} "
-                             f"(row {failed.to_numpy().nonzero()[0][0] + 1}) does not convert",
-                             code="ParameterParsing", column=column)
+        raise ComponentError(
+            f"Cannot convert column {column!r} to {params.data_type}: value {example!r} "
+            f"(row {failed.to_numpy().nonzero()[0][0] + 1}) does not convert",
+            code="ParameterParsing",
+            column=column,
+        )
     return converted.astype("category") if was_categorical else converted
 
 
@@ -456,9 +540,17 @@ def _to_boolean(s: pd.Series, _: EditMetadataParams) -> pd.Series:
     if is_numeric(s):
         flags = s.map(lambda v: v if pd.isna(v) else bool(v != 0))
     else:
-        flags = s.map(lambda v: v if pd.isna(v) else
-                      True if str(v).strip().lower() in _TRUE else
-                      False if str(v).strip().lower() in _FALSE else None)
+        flags = s.map(
+            lambda v: (
+                v
+                if pd.isna(v)
+                else True
+                if str(v).strip().lower() in _TRUE
+                else False
+                if str(v).strip().lower() in _FALSE
+                else None
+            )
+        )
     return flags.astype("boolean" if flags.isna().any() else "bool")
 
 
@@ -472,11 +564,13 @@ def _to_timespan(s: pd.Series, params: EditMetadataParams) -> pd.Series:
     if ptypes.is_timedelta64_dtype(s):
         return s
     if params.timespan_format:
-        return pd.to_datetime(s.astype("str"), format=params.timespan_format, errors="coerce") \
-            - pd.Timestamp("1900-01-01")
+        return pd.to_datetime(s.astype("str"), format=params.timespan_format, errors="coerce") - pd.Timestamp(
+            "1900-01-01"
+        )
     if is_numeric(s):
-        raise TypeError("numbers carry no time unit; give strings such as '2 days 03:00:00' "
-                        "or a TimeSpan Format")
+        raise TypeError(
+            "numbers carry no time unit; give strings such as '2 days 03:00:00' or a TimeSpan Format"
+        )
     return pd.to_timedelta(s, errors="coerce")
 
 
@@ -492,8 +586,11 @@ def _set_fields(attrs: dict[str, Any], columns: list[str], fields: str) -> None:
     """Column roles live in attrs: ``label``, ``weight``, ``features`` and ``score_columns``."""
     if fields in ("Labels", "Weights") and len(columns) != 1:
         code = "MultipleLabelColumns" if fields == "Labels" else "MultipleWeightColumns"
-        raise ComponentError(f"Fields '{fields}' takes exactly one column, but 'Column' selects {columns}",
-                             code=code, column=columns[0])
+        raise ComponentError(
+            f"Fields '{fields}' takes exactly one column, but 'Column' selects {columns}",
+            code=code,
+            column=columns[0],
+        )
     features = list(attrs.get("features", []))
     if fields == "Features":
         attrs["features"] = features + [c for c in columns if c not in features]
@@ -520,16 +617,19 @@ def _renames(columns: list[str], new_names: str, existing: list[str]) -> dict[st
         return {}
     names = [n.strip() for n in new_names.split(",")]
     if len(names) != len(columns):
-        raise ComponentError(f"'New Column Name' gives {len(names)} name(s) for {len(columns)} selected "
-                             f"column(s) {columns}", code="BadNumberOfSelectedColumns")
+        raise ComponentError(
+            f"'New Column Name' gives {len(names)} name(s) for {len(columns)} selected column(s) {columns}",
+            code="BadNumberOfSelectedColumns",
+        )
     if any(not n for n in names):
         raise ComponentError("'New Column Name' has an empty name between commas", code="NullOrEmpty")
     renames = dict(zip(columns, names))
     final = [renames.get(c, c) for c in existing]
     clash = next((n for n in final if final.count(n) > 1), None)
     if clash is not None:
-        raise ComponentError(f"Renaming would give two columns named {clash!r}", code="DuplicatedColumnName",
-                             column=clash)
+        raise ComponentError(
+            f"Renaming would give two columns named {clash!r}", code="DuplicatedColumnName", column=clash
+        )
     return {old: new for old, new in renames.items() if old != new}
 
 

@@ -10,6 +10,7 @@ x=column)); for rounding functions the second argument is the precision in decim
 (Ceiling, Floor, RoundDigits, RoundDown, RoundUp, Truncate) or the divisor/multiple (Mod, Quotient,
 Remainder, ToMultiple).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
@@ -43,9 +44,11 @@ def _nth_root(x: np.ndarray, n: np.ndarray) -> np.ndarray:
 
 def _digits(rounder: Fn) -> Fn:
     """``rounder`` applied at ``p`` decimal digits (p may be negative: tens, hundreds...)."""
+
     def at_precision(x: np.ndarray, p: np.ndarray) -> np.ndarray:
         scale = np.power(10.0, p)
         return rounder(x * scale) / scale
+
     return at_precision
 
 
@@ -75,25 +78,44 @@ def _of_reciprocal(fn: Fn) -> Fn:
 
 # name -> (function, takes a second argument)
 BASIC: dict[str, tuple[Fn, bool]] = {
-    "Abs": (np.abs, False), "Atan2": (np.arctan2, True), "Conj": (np.conj, False),
-    "Cuberoot": (np.cbrt, False), "DoubleFactorial": (_double_factorial, False),
-    "Eps": (lambda x: np.spacing(np.abs(x)), False), "Exp": (np.exp, False),
-    "Exp2": (lambda x, a: a * np.exp2(x), True), "ExpMinus1": (np.expm1, False),
-    "Factorial": (special.factorial, False), "Hypotenuse": (np.hypot, True),
-    "ImaginaryPart": (np.imag, False), "Ln": (np.log, False), "LnPlus1": (np.log1p, False),
-    "Log": (lambda x, base: np.log(x) / np.log(base), True), "Log10": (np.log10, False),
-    "Log2": (np.log2, False), "NthRoot": (_nth_root, True), "Pow": (np.power, True),
-    "RealPart": (np.real, False), "Sqrt": (np.sqrt, False), "SqrtPi": (lambda x: np.sqrt(x * np.pi), False),
+    "Abs": (np.abs, False),
+    "Atan2": (np.arctan2, True),
+    "Conj": (np.conj, False),
+    "Cuberoot": (np.cbrt, False),
+    "DoubleFactorial": (_double_factorial, False),
+    "Eps": (lambda x: np.spacing(np.abs(x)), False),
+    "Exp": (np.exp, False),
+    "Exp2": (lambda x, a: a * np.exp2(x), True),
+    "ExpMinus1": (np.expm1, False),
+    "Factorial": (special.factorial, False),
+    "Hypotenuse": (np.hypot, True),
+    "ImaginaryPart": (np.imag, False),
+    "Ln": (np.log, False),
+    "LnPlus1": (np.log1p, False),
+    "Log": (lambda x, base: np.log(x) / np.log(base), True),
+    "Log10": (np.log10, False),
+    "Log2": (np.log2, False),
+    "NthRoot": (_nth_root, True),
+    "Pow": (np.power, True),
+    "RealPart": (np.real, False),
+    "Sqrt": (np.sqrt, False),
+    "SqrtPi": (lambda x: np.sqrt(x * np.pi), False),
     "Square": (np.square, False),
 }
 COMPARE: dict[str, tuple[Fn, bool]] = {
-    "EqualTo": (np.equal, True), "GreaterThan": (np.greater, True),
-    "GreaterThanOrEqualTo": (np.greater_equal, True), "LessThan": (np.less, True),
-    "LessThanOrEqualTo": (np.less_equal, True), "NotEqualTo": (np.not_equal, True),
-    "PairMax": (np.maximum, True), "PairMin": (np.minimum, True),
+    "EqualTo": (np.equal, True),
+    "GreaterThan": (np.greater, True),
+    "GreaterThanOrEqualTo": (np.greater_equal, True),
+    "LessThan": (np.less, True),
+    "LessThanOrEqualTo": (np.less_equal, True),
+    "NotEqualTo": (np.not_equal, True),
+    "PairMax": (np.maximum, True),
+    "PairMin": (np.minimum, True),
 }
 OPERATIONS: dict[str, tuple[Fn, bool]] = {
-    "Add": (np.add, True), "Divide": (np.divide, True), "Multiply": (np.multiply, True),
+    "Add": (np.add, True),
+    "Divide": (np.divide, True),
+    "Multiply": (np.multiply, True),
     "Subtract": (np.subtract, True),
 }
 ROUNDING: dict[str, tuple[Fn, bool]] = {
@@ -112,11 +134,17 @@ ROUNDING: dict[str, tuple[Fn, bool]] = {
     "Truncate": (_digits(np.trunc), True),
 }
 SPECIAL: dict[str, tuple[Fn, bool]] = {
-    "Beta": (special.beta, True), "BetaLn": (special.betaln, True),
-    "EllipticIntegralE": (special.ellipe, False), "EllipticIntegralK": (special.ellipk, False),
-    "Erf": (special.erf, False), "Erfc": (special.erfc, False), "ErfcScaled": (special.erfcx, False),
-    "ErfInverse": (special.erfinv, False), "ExponentialIntegralEin": (special.expi, False),
-    "Gamma": (special.gamma, False), "GammaLn": (special.gammaln, False),
+    "Beta": (special.beta, True),
+    "BetaLn": (special.betaln, True),
+    "EllipticIntegralE": (special.ellipe, False),
+    "EllipticIntegralK": (special.ellipk, False),
+    "Erf": (special.erf, False),
+    "Erfc": (special.erfc, False),
+    "ErfcScaled": (special.erfcx, False),
+    "ErfInverse": (special.erfinv, False),
+    "ExponentialIntegralEin": (special.expi, False),
+    "Gamma": (special.gamma, False),
+    "GammaLn": (special.gammaln, False),
     "GammaRegularizedP": (lambda x, a: special.gammainc(a, x), True),
     "GammaRegularizedPInverse": (lambda y, a: special.gammaincinv(a, y), True),
     "GammaRegularizedQ": (lambda x, a: special.gammaincc(a, x), True),
@@ -124,7 +152,8 @@ SPECIAL: dict[str, tuple[Fn, bool]] = {
     "Polygamma": (lambda x, n: special.polygamma(n, x), True),
 }
 TRIGONOMETRIC: dict[str, tuple[Fn, bool]] = {
-    "Acos": (np.arccos, False), "AcosDegrees": (_degrees_out(np.arccos), False),
+    "Acos": (np.arccos, False),
+    "AcosDegrees": (_degrees_out(np.arccos), False),
     "Acosh": (np.arccosh, False),
     "Acot": (_of_reciprocal(np.arctan), False),
     "AcotDegrees": (_degrees_out(_of_reciprocal(np.arctan)), False),
@@ -136,49 +165,158 @@ TRIGONOMETRIC: dict[str, tuple[Fn, bool]] = {
     "Asec": (_of_reciprocal(np.arccos), False),
     "AsecDegrees": (_degrees_out(_of_reciprocal(np.arccos)), False),
     "Asech": (_of_reciprocal(np.arccosh), False),
-    "Asin": (np.arcsin, False), "AsinDegrees": (_degrees_out(np.arcsin), False), "Asinh": (np.arcsinh, False),
-    "Atan": (np.arctan, False), "AtanDegrees": (_degrees_out(np.arctan), False), "Atanh": (np.arctanh, False),
-    "Cos": (np.cos, False), "CosDegrees": (_degrees_in(np.cos), False), "Cosh": (np.cosh, False),
-    "Cot": (_reciprocal(np.tan), False), "CotDegrees": (_degrees_in(_reciprocal(np.tan)), False),
+    "Asin": (np.arcsin, False),
+    "AsinDegrees": (_degrees_out(np.arcsin), False),
+    "Asinh": (np.arcsinh, False),
+    "Atan": (np.arctan, False),
+    "AtanDegrees": (_degrees_out(np.arctan), False),
+    "Atanh": (np.arctanh, False),
+    "Cos": (np.cos, False),
+    "CosDegrees": (_degrees_in(np.cos), False),
+    "Cosh": (np.cosh, False),
+    "Cot": (_reciprocal(np.tan), False),
+    "CotDegrees": (_degrees_in(_reciprocal(np.tan)), False),
     "Coth": (_reciprocal(np.tanh), False),
-    "Csc": (_reciprocal(np.sin), False), "CscDegrees": (_degrees_in(_reciprocal(np.sin)), False),
+    "Csc": (_reciprocal(np.sin), False),
+    "CscDegrees": (_degrees_in(_reciprocal(np.sin)), False),
     "Csch": (_reciprocal(np.sinh), False),
-    "DegreesToRadians": (np.radians, False), "RadiansToDegrees": (np.degrees, False),
-    "Sec": (_reciprocal(np.cos), False), "SecDegrees": (_degrees_in(_reciprocal(np.cos)), False),
+    "DegreesToRadians": (np.radians, False),
+    "RadiansToDegrees": (np.degrees, False),
+    "Sec": (_reciprocal(np.cos), False),
+    "SecDegrees": (_degrees_in(_reciprocal(np.cos)), False),
     "Sech": (_reciprocal(np.cosh), False),
-    "Sign": (np.sign, False), "Sin": (np.sin, False), "Sinc": (np.sinc, False),
-    "SinDegrees": (_degrees_in(np.sin), False), "Sinh": (np.sinh, False),
-    "Tan": (np.tan, False), "TanDegrees": (_degrees_in(np.tan), False), "Tanh": (np.tanh, False),
+    "Sign": (np.sign, False),
+    "Sin": (np.sin, False),
+    "Sinc": (np.sinc, False),
+    "SinDegrees": (_degrees_in(np.sin), False),
+    "Sinh": (np.sinh, False),
+    "Tan": (np.tan, False),
+    "TanDegrees": (_degrees_in(np.tan), False),
+    "Tanh": (np.tanh, False),
 }
 # Cis (cos x + i sin x) has complex results, which a dataset column cannot hold here.
 UNSUPPORTED = {"Cis": "its results are complex numbers, which datasets here cannot hold"}
 
 BasicFunction = Literal[
-    "Abs", "Atan2", "Conj", "Cuberoot", "DoubleFactorial", "Eps", "Exp", "Exp2", "ExpMinus1", "Factorial",
-    "Hypotenuse", "ImaginaryPart", "Ln", "LnPlus1", "Log", "Log10", "Log2", "NthRoot", "Pow", "RealPart",
-    "Sqrt", "SqrtPi", "Square"]
-CompareFunction = Literal["EqualTo", "GreaterThan", "GreaterThanOrEqualTo", "LessThan", "LessThanOrEqualTo",
-                          "NotEqualTo", "PairMax", "PairMin"]
+    "Abs",
+    "Atan2",
+    "Conj",
+    "Cuberoot",
+    "DoubleFactorial",
+    "Eps",
+    "Exp",
+    "Exp2",
+    "ExpMinus1",
+    "Factorial",
+    "Hypotenuse",
+    "ImaginaryPart",
+    "Ln",
+    "LnPlus1",
+    "Log",
+    "Log10",
+    "Log2",
+    "NthRoot",
+    "Pow",
+    "RealPart",
+    "Sqrt",
+    "SqrtPi",
+    "Square",
+]
+CompareFunction = Literal[
+    "EqualTo",
+    "GreaterThan",
+    "GreaterThanOrEqualTo",
+    "LessThan",
+    "LessThanOrEqualTo",
+    "NotEqualTo",
+    "PairMax",
+    "PairMin",
+]
 ArithmeticOperation = Literal["Add", "Divide", "Multiply", "Subtract"]
-RoundingOperation = Literal["Ceiling", "CeilingPower2", "Floor", "Mod", "Quotient", "Remainder",
-                            "RoundDigits", "RoundDown", "RoundUp", "ToEven", "ToMultiple", "ToOdd",
-                            "Truncate"]
+RoundingOperation = Literal[
+    "Ceiling",
+    "CeilingPower2",
+    "Floor",
+    "Mod",
+    "Quotient",
+    "Remainder",
+    "RoundDigits",
+    "RoundDown",
+    "RoundUp",
+    "ToEven",
+    "ToMultiple",
+    "ToOdd",
+    "Truncate",
+]
 SpecialFunction = Literal[
-    "Beta", "BetaLn", "EllipticIntegralE", "EllipticIntegralK", "Erf", "Erfc", "ErfcScaled", "ErfInverse",
-    "ExponentialIntegralEin", "Gamma", "GammaLn", "GammaRegularizedP", "GammaRegularizedPInverse",
-    "GammaRegularizedQ", "GammaRegularizedQInverse", "Polygamma"]
+    "Beta",
+    "BetaLn",
+    "EllipticIntegralE",
+    "EllipticIntegralK",
+    "Erf",
+    "Erfc",
+    "ErfcScaled",
+    "ErfInverse",
+    "ExponentialIntegralEin",
+    "Gamma",
+    "GammaLn",
+    "GammaRegularizedP",
+    "GammaRegularizedPInverse",
+    "GammaRegularizedQ",
+    "GammaRegularizedQInverse",
+    "Polygamma",
+]
 TrigonometricFunction = Literal[
-    "Acos", "AcosDegrees", "Acosh", "Acot", "AcotDegrees", "Acoth", "Acsc", "AcscDegrees", "Acsch", "Arg",
-    "Asec", "AsecDegrees", "Asech", "Asin", "AsinDegrees", "Asinh", "Atan", "AtanDegrees", "Atanh", "Cis",
-    "Cos", "CosDegrees", "Cosh", "Cot", "CotDegrees", "Coth", "Csc", "CscDegrees", "Csch", "DegreesToRadians",
-    "RadiansToDegrees", "Sec", "SecDegrees", "Sech", "Sign", "Sin", "Sinc", "SinDegrees", "Sinh", "Tan",
-    "TanDegrees", "Tanh"]
+    "Acos",
+    "AcosDegrees",
+    "Acosh",
+    "Acot",
+    "AcotDegrees",
+    "Acoth",
+    "Acsc",
+    "AcscDegrees",
+    "Acsch",
+    "Arg",
+    "Asec",
+    "AsecDegrees",
+    "Asech",
+    "Asin",
+    "AsinDegrees",
+    "Asinh",
+    "Atan",
+    "AtanDegrees",
+    "Atanh",
+    "Cis",
+    "Cos",
+    "CosDegrees",
+    "Cosh",
+    "Cot",
+    "CotDegrees",
+    "Coth",
+    "Csc",
+    "CscDegrees",
+    "Csch",
+    "DegreesToRadians",
+    "RadiansToDegrees",
+    "Sec",
+    "SecDegrees",
+    "Sech",
+    "Sign",
+    "Sin",
+    "Sinc",
+    "SinDegrees",
+    "Sinh",
+    "Tan",
+    "TanDegrees",
+    "Tanh",
+]
 
 
 class ApplyMathOperationParams(Params):
     column_set: ColumnSelection = Field(alias="Column set")
     category: Literal["Basic", "Compare", "Operations", "Rounding", "Special", "Trigonometric"] = Field(
-        "Basic", alias="Category")
+        "Basic", alias="Category"
+    )
     basic_math_function: BasicFunction = Field("Abs", alias="Basic math function")
     comparison_function: CompareFunction = Field("EqualTo", alias="Comparison function")
     arithmetic_operation: ArithmeticOperation = Field("Add", alias="Arithmetic operation")
@@ -186,18 +324,25 @@ class ApplyMathOperationParams(Params):
     special_function: SpecialFunction = Field("Beta", alias="Special function")
     trigonometric_function: TrigonometricFunction = Field("Acos", alias="Trigonometric Function")
     second_argument_type: Literal["Constant", "ColumnSet"] = Field("Constant", alias="Second argument type")
-    second_argument: float = Field(1.0, alias="Second argument",
-                                   description="The constant second argument (the precision for rounding)")
+    second_argument: float = Field(
+        1.0, alias="Second argument", description="The constant second argument (the precision for rounding)"
+    )
     second_argument_column_set: ColumnSelection | None = Field(
-        None, alias="Second argument column set",
-        description="One column for every column of 'Column set', or a single column used for all")
+        None,
+        alias="Second argument column set",
+        description="One column for every column of 'Column set', or a single column used for all",
+    )
     output_mode: Literal["Append", "Inplace", "ResultOnly"] = Field("Append", alias="Output mode")
 
 
-_TABLES = {"Basic": ("basic_math_function", BASIC), "Compare": ("comparison_function", COMPARE),
-           "Operations": ("arithmetic_operation", OPERATIONS), "Rounding": ("rounding_operation", ROUNDING),
-           "Special": ("special_function", SPECIAL),
-           "Trigonometric": ("trigonometric_function", TRIGONOMETRIC)}
+_TABLES = {
+    "Basic": ("basic_math_function", BASIC),
+    "Compare": ("comparison_function", COMPARE),
+    "Operations": ("arithmetic_operation", OPERATIONS),
+    "Rounding": ("rounding_operation", ROUNDING),
+    "Special": ("special_function", SPECIAL),
+    "Trigonometric": ("trigonometric_function", TRIGONOMETRIC),
+}
 
 
 class ApplyMathOperation(Component):
@@ -207,14 +352,16 @@ class ApplyMathOperation(Component):
     name = "Apply Math Operation"
     category = "Data Transformation"
     version = "1.0"
-    description = ("Apply a basic, comparison, arithmetic, rounding, special or trigonometric function "
-                   "to columns.")
+    description = (
+        "Apply a basic, comparison, arithmetic, rounding, special or trigonometric function to columns."
+    )
     inputs = (Port("input", "Input", PortType.DATA),)
     outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
     Parameters = ApplyMathOperationParams
 
-    def run(self, inputs: Mapping[str, Any], params: ApplyMathOperationParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: ApplyMathOperationParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["input"]
         field, table = _TABLES[params.category]
         function: str = getattr(params, field)
@@ -233,27 +380,38 @@ class ApplyMathOperation(Component):
         return {"result_dataset": out}
 
 
-def _second_arguments(df: pd.DataFrame, columns: list[str],
-                      params: ApplyMathOperationParams) -> list[str | None]:
+def _second_arguments(
+    df: pd.DataFrame, columns: list[str], params: ApplyMathOperationParams
+) -> list[str | None]:
     """For each column, the column holding its second argument (None: the constant)."""
     if params.second_argument_type == "Constant":
         return [None] * len(columns)
     if params.second_argument_column_set is None:
-        raise ComponentError("Second argument type is ColumnSet, but 'Second argument column set' is empty",
-                             code="NullOrEmpty")
+        raise ComponentError(
+            "Second argument type is ColumnSet, but 'Second argument column set' is empty", code="NullOrEmpty"
+        )
     others = selected(params.second_argument_column_set, df, "Second argument column set")
     require_numeric(df, others, "the second argument")
     if len(others) == 1:
         return others * len(columns)
     if len(others) != len(columns):
-        raise ComponentError(f"'Second argument column set' selects {len(others)} columns; it needs one, "
-                             f"or as many as 'Column set' ({len(columns)})",
-                             code="BadNumberOfSelectedColumns")
+        raise ComponentError(
+            f"'Second argument column set' selects {len(others)} columns; it needs one, "
+            f"or as many as 'Column set' ({len(columns)})",
+            code="BadNumberOfSelectedColumns",
+        )
     return list(others)
 
 
-def _apply(df: pd.DataFrame, column: str, second: str | None, compute: Fn, binary: bool,
-           params: ApplyMathOperationParams, function: str) -> tuple[str, pd.Series]:
+def _apply(
+    df: pd.DataFrame,
+    column: str,
+    second: str | None,
+    compute: Fn,
+    binary: bool,
+    params: ApplyMathOperationParams,
+    function: str,
+) -> tuple[str, pd.Series]:
     x = df[column].astype("float64").to_numpy()
     args = [x]
     name = f"{function}({column})"
@@ -300,16 +458,19 @@ Substitute = Literal["Threshold", "Mean", "Median", "Missing"]
 
 class ClipValuesParams(Params):
     set_of_thresholds: Literal["ClipPeaks", "ClipSubPeaks", "ClipPeaksAndSubpeaks"] = Field(
-        "ClipPeaks", alias="Set of thresholds")
+        "ClipPeaks", alias="Set of thresholds"
+    )
     upper_threshold: ThresholdType = Field("Constant", alias="Upper threshold")
     constant_value_for_upper_threshold: float = Field(99.0, alias="Constant value for upper threshold")
-    percentile_value_for_upper_threshold: float = Field(99.0, ge=0.0, le=100.0,
-                                                        alias="Percentile value for upper threshold")
+    percentile_value_for_upper_threshold: float = Field(
+        99.0, ge=0.0, le=100.0, alias="Percentile value for upper threshold"
+    )
     substitute_value_for_peaks: Substitute = Field("Threshold", alias="Substitute value for peaks")
     lower_threshold: ThresholdType = Field("Constant", alias="Lower threshold")
     constant_value_for_lower_threshold: float = Field(1.0, alias="Constant value for lower threshold")
-    percentile_value_for_lower_threshold: float = Field(1.0, ge=0.0, le=100.0,
-                                                        alias="Percentile value for lower threshold")
+    percentile_value_for_lower_threshold: float = Field(
+        1.0, ge=0.0, le=100.0, alias="Percentile value for lower threshold"
+    )
     substitute_value_for_subpeaks: Substitute = Field("Threshold", alias="Substitute value for subpeaks")
     list_of_columns: ColumnSelection = Field(alias="List of columns")
     overwrite_flag: bool = Field(True, alias="Overwrite flag")
@@ -351,13 +512,32 @@ class ClipValues(Component):
 def _clip(series: pd.Series, params: ClipValuesParams) -> tuple[pd.Series, pd.Series]:
     x = series.astype("float64")
     mode = params.set_of_thresholds
-    upper = _threshold(x, params.upper_threshold, params.constant_value_for_upper_threshold,
-                       params.percentile_value_for_upper_threshold) if mode != "ClipSubPeaks" else None
-    lower = _threshold(x, params.lower_threshold, params.constant_value_for_lower_threshold,
-                       params.percentile_value_for_lower_threshold) if mode != "ClipPeaks" else None
+    upper = (
+        _threshold(
+            x,
+            params.upper_threshold,
+            params.constant_value_for_upper_threshold,
+            params.percentile_value_for_upper_threshold,
+        )
+        if mode != "ClipSubPeaks"
+        else None
+    )
+    lower = (
+        _threshold(
+            x,
+            params.lower_threshold,
+            params.constant_value_for_lower_threshold,
+            params.percentile_value_for_lower_threshold,
+        )
+        if mode != "ClipPeaks"
+        else None
+    )
     if upper is not None and lower is not None and lower > upper:
-        raise ComponentError(f"Column {series.name!r}: the lower threshold {lower:g} is above the upper "
-                             f"threshold {upper:g}", code="NotInRangeValue", column=str(series.name))
+        raise ComponentError(
+            f"Column {series.name!r}: the lower threshold {lower:g} is above the upper threshold {upper:g}",
+            code="NotInRangeValue",
+            column=str(series.name),
+        )
     above = (x > upper) if upper is not None else pd.Series(False, index=x.index)
     below = (x < lower) if lower is not None else pd.Series(False, index=x.index)
     out = x.copy()

@@ -12,6 +12,7 @@ Score columns per task:
 - multiclass: ``Scored Labels`` and one ``Scored Probabilities_<class>`` per class, in sorted order;
 - clustering: ``Assignments`` (zero-based cluster) and ``DistancesToClusterCenter no.<k>``.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -90,8 +91,12 @@ class TrainedModel:
             for i, cls in enumerate(self.classes):
                 scores[f"{SCORED_PROBABILITIES}_{cls}"] = proba[:, i]
         out = pd.concat([df, scores], axis=1) if append else scores
-        out.attrs = {**df.attrs, "label": self.label_column, "task": self.task,
-                     "score_columns": list(scores.columns)}
+        out.attrs = {
+            **df.attrs,
+            "label": self.label_column,
+            "task": self.task,
+            "score_columns": list(scores.columns),
+        }
         if self.classes:
             out.attrs["classes"] = list(self.classes)  # Evaluate Model's class list when the rows lack one
         return out
@@ -129,36 +134,48 @@ def fit(learner: Learner, df: pd.DataFrame, label: str) -> TrainedModel:
     by name rather than left to a scikit-learn message.
     """
     if learner.task == "clustering":
-        raise ComponentError("A clustering model is trained with Train Clustering Model",
-                             code="InvalidLearner")
+        raise ComponentError(
+            "A clustering model is trained with Train Clustering Model", code="InvalidLearner"
+        )
     if label not in df.columns:
         raise ColumnNotFound([label], [str(c) for c in df.columns])
     data = df[df[label].notna()]
     if data.empty:
-        raise ComponentError(f"Label column {label!r} has no values", code="TooFewRowsInDataset",
-                             column=label)
+        raise ComponentError(
+            f"Label column {label!r} has no values", code="TooFewRowsInDataset", column=label
+        )
     features = [str(c) for c in data.columns if c != label]
     if not features:
-        raise ComponentError("The dataset has no feature columns besides the label",
-                             code="TooFewColumnsInDataset")
+        raise ComponentError(
+            "The dataset has no feature columns besides the label", code="TooFewColumnsInDataset"
+        )
     _refuse_missing(data, features)
     y = data[label]
     classes: list[Any] = []
     if learner.task in ("binary", "multiclass"):
         classes = sorted(y.unique().tolist(), key=str)
         if learner.task == "binary" and len(classes) != 2:
-            raise ComponentError(f"A two-class learner needs exactly 2 label values in {label!r}, "
-                                 f"found {len(classes)}", code="InvalidLabel", column=label)
+            raise ComponentError(
+                f"A two-class learner needs exactly 2 label values in {label!r}, found {len(classes)}",
+                code="InvalidLabel",
+                column=label,
+            )
     elif not pd.api.types.is_numeric_dtype(y):
-        raise ComponentError(f"Label column {label!r} must be numeric for regression",
-                             code="InvalidColumnType", column=label)
+        raise ComponentError(
+            f"Label column {label!r} must be numeric for regression", code="InvalidColumnType", column=label
+        )
     pipeline = _fit_pipeline(learner, data, features, y)
     if classes:
         classes = list(pipeline.classes_)
-    return TrainedModel(pipeline=pipeline, task=learner.task, algorithm=learner.algorithm,
-                        label_column=label, feature_columns=features,
-                        feature_dtypes={c: str(data[c].dtype) for c in features},
-                        classes=[c.item() if isinstance(c, np.generic) else c for c in classes])
+    return TrainedModel(
+        pipeline=pipeline,
+        task=learner.task,
+        algorithm=learner.algorithm,
+        label_column=label,
+        feature_columns=features,
+        feature_dtypes={c: str(data[c].dtype) for c in features},
+        classes=[c.item() if isinstance(c, np.generic) else c for c in classes],
+    )
 
 
 def fit_clusters(learner: Learner, df: pd.DataFrame, columns: list[str]) -> TrainedClusterModel:
@@ -167,29 +184,51 @@ def fit_clusters(learner: Learner, df: pd.DataFrame, columns: list[str]) -> Trai
     A clustering estimator names its number of clusters ``n_clusters`` (possibly nested).
     """
     if learner.task != "clustering":
-        raise ComponentError(f"Train Clustering Model needs a clustering model, not a {learner.task} "
-                             f"one ({learner.algorithm})", code="InvalidLearner")
+        raise ComponentError(
+            f"Train Clustering Model needs a clustering model, not a {learner.task} "
+            f"one ({learner.algorithm})",
+            code="InvalidLearner",
+        )
     if not columns:
-        raise ComponentError("The column set selects no column to cluster on",
-                             code="TooFewColumnsInDataset")
+        raise ComponentError("The column set selects no column to cluster on", code="TooFewColumnsInDataset")
     _refuse_missing(df, columns)
     n_clusters = next(v for k, v in learner.estimator.get_params().items() if k.endswith("n_clusters"))
     if len(df) < n_clusters:
-        raise ComponentError(f"{n_clusters} clusters need at least {n_clusters} rows, found {len(df)}",
-                             code="TooFewRowsInDataset")
+        raise ComponentError(
+            f"{n_clusters} clusters need at least {n_clusters} rows, found {len(df)}",
+            code="TooFewRowsInDataset",
+        )
     pipeline = _fit_pipeline(learner, df, columns, None)
-    return TrainedClusterModel(pipeline=pipeline, algorithm=learner.algorithm, feature_columns=columns,
-                               feature_dtypes={c: str(df[c].dtype) for c in columns},
-                               n_clusters=n_clusters)
+    return TrainedClusterModel(
+        pipeline=pipeline,
+        algorithm=learner.algorithm,
+        feature_columns=columns,
+        feature_dtypes={c: str(df[c].dtype) for c in columns},
+        n_clusters=n_clusters,
+    )
 
 
 def _fit_pipeline(learner: Learner, data: pd.DataFrame, features: list[str], y: pd.Series | None) -> Pipeline:
-    categorical = [c for c in features if not pd.api.types.is_numeric_dtype(data[c])
-                   or pd.api.types.is_bool_dtype(data[c]) or c in data.attrs.get("categorical", ())]
+    categorical = [
+        c
+        for c in features
+        if not pd.api.types.is_numeric_dtype(data[c])
+        or pd.api.types.is_bool_dtype(data[c])
+        or c in data.attrs.get("categorical", ())
+    ]
     encoder = ColumnTransformer(
-        [("categorical", OneHotEncoder(handle_unknown="ignore" if learner.allow_unknown_levels else "error",
-                                       sparse_output=False), categorical)],
-        remainder="passthrough", verbose_feature_names_out=False)
+        [
+            (
+                "categorical",
+                OneHotEncoder(
+                    handle_unknown="ignore" if learner.allow_unknown_levels else "error", sparse_output=False
+                ),
+                categorical,
+            )
+        ],
+        remainder="passthrough",
+        verbose_feature_names_out=False,
+    )
     pipeline = Pipeline([("encode", encoder), ("model", clone(learner.estimator))])
     try:
         pipeline.fit(data[features], y)
@@ -203,7 +242,10 @@ def _refuse_missing(data: pd.DataFrame, features: list[str]) -> None:
     if with_missing:
         raise ComponentError(
             f"Feature column(s) {', '.join(with_missing)} have missing values; "
-            "clean them first (Clean Missing Data)", code="MissingValues", column=with_missing[0])
+            "clean them first (Clean Missing Data)",
+            code="MissingValues",
+            column=with_missing[0],
+        )
 
 
 def checked_features(pipeline: Pipeline, columns: list[str], df: pd.DataFrame) -> pd.DataFrame:
@@ -221,11 +263,15 @@ def checked_features(pipeline: Pipeline, columns: list[str], df: pd.DataFrame) -
             if unseen:
                 raise ComponentError(
                     f"Column {column!r} has level(s) {unseen[:5]} not seen in training, and the model "
-                    "does not allow unknown levels", code="InvalidDataset", column=str(column))
+                    "does not allow unknown levels",
+                    code="InvalidDataset",
+                    column=str(column),
+                )
     return features
 
 
 # ---- Estimators that learners put in their pipelines ------------------------------------------
+
 
 class _CappedRandomSplits:
     """The designer's "Number of random splits per node" is sklearn's ``max_features``, but the
@@ -295,8 +341,14 @@ class ElasticNetLogisticRegression(ClassifierMixin, BaseEstimator):
     passes took 8x longer for the same AUC.
     """
 
-    def __init__(self, l1_weight: float = 1.0, l2_weight: float = 1.0, tol: float = 1e-7,
-                 max_iter: int = 200, random_state: int | None = None) -> None:
+    def __init__(
+        self,
+        l1_weight: float = 1.0,
+        l2_weight: float = 1.0,
+        tol: float = 1e-7,
+        max_iter: int = 200,
+        random_state: int | None = None,
+    ) -> None:
         self.l1_weight = l1_weight
         self.l2_weight = l2_weight
         self.tol = tol
@@ -306,9 +358,13 @@ class ElasticNetLogisticRegression(ClassifierMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> ElasticNetLogisticRegression:
         total = self.l1_weight + self.l2_weight
         self.model_ = LogisticRegression(
-            C=1.0 / total if total else np.inf, l1_ratio=self.l1_weight / total if total else 0.0,
-            solver="saga" if self.l1_weight else "lbfgs", tol=self.tol, max_iter=self.max_iter,
-            random_state=self.random_state).fit(X, y)
+            C=1.0 / total if total else np.inf,
+            l1_ratio=self.l1_weight / total if total else 0.0,
+            solver="saga" if self.l1_weight else "lbfgs",
+            tol=self.tol,
+            max_iter=self.max_iter,
+            random_state=self.random_state,
+        ).fit(X, y)
         self.classes_ = self.model_.classes_
         return self
 
@@ -333,8 +389,14 @@ class PenalisedPoissonRegressor(RegressorMixin, BaseEstimator):
     With l1 = 0 this is sklearn's ``PoissonRegressor(alpha=l2 / n_samples)``.
     """
 
-    def __init__(self, l1_weight: float = 1.0, l2_weight: float = 1.0, tol: float = 1e-7,
-                 memory_size: int = 20, max_iter: int = 1000) -> None:
+    def __init__(
+        self,
+        l1_weight: float = 1.0,
+        l2_weight: float = 1.0,
+        tol: float = 1e-7,
+        memory_size: int = 20,
+        max_iter: int = 1000,
+    ) -> None:
         self.l1_weight = l1_weight
         self.l2_weight = l2_weight
         self.tol = tol
@@ -344,25 +406,33 @@ class PenalisedPoissonRegressor(RegressorMixin, BaseEstimator):
     def fit(self, X: Any, y: Any) -> PenalisedPoissonRegressor:
         X, y = np.asarray(X, dtype=float), np.asarray(y, dtype=float)
         if (y < 0).any():
-            raise ValueError(f"Poisson Regression needs non-negative label values (counts); the label "
-                             f"has {int((y < 0).sum())} negative value(s)")
+            raise ValueError(
+                f"Poisson Regression needs non-negative label values (counts); the label "
+                f"has {int((y < 0).sum())} negative value(s)"
+            )
         d = X.shape[1]
 
         def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-            w = theta[:d] - theta[d:2 * d]
+            w = theta[:d] - theta[d : 2 * d]
             eta = np.minimum(X @ w + theta[-1], 50.0)
             mu = np.exp(eta)
             residual = mu - y
             grad_w = X.T @ residual + self.l2_weight * w
-            loss = (np.sum(mu - y * eta) + self.l1_weight * np.sum(theta[:2 * d])
-                    + 0.5 * self.l2_weight * w @ w)
+            loss = (
+                np.sum(mu - y * eta) + self.l1_weight * np.sum(theta[: 2 * d]) + 0.5 * self.l2_weight * w @ w
+            )
             return loss, np.concatenate([grad_w + self.l1_weight, self.l1_weight - grad_w, [residual.sum()]])
 
         start = np.concatenate([np.zeros(2 * d), [np.log(max(y.mean(), 1e-12))]])
-        result = minimize(objective, start, jac=True, method="L-BFGS-B",
-                          bounds=[(0.0, None)] * (2 * d) + [(None, None)],
-                          options={"maxcor": self.memory_size, "ftol": self.tol, "maxiter": self.max_iter})
-        self.coef_ = result.x[:d] - result.x[d:2 * d]
+        result = minimize(
+            objective,
+            start,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=[(0.0, None)] * (2 * d) + [(None, None)],
+            options={"maxcor": self.memory_size, "ftol": self.tol, "maxiter": self.max_iter},
+        )
+        self.coef_ = result.x[:d] - result.x[d : 2 * d]
         self.intercept_ = float(result.x[-1])
         self.n_iter_ = int(result.nit)
         return self

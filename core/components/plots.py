@@ -8,6 +8,7 @@ which keeps reruns' artifacts identical (they are stored by content hash).
 Each function takes one series per scored dataset (Evaluate Model overlays its second input on
 the first), as ``(name, ...)`` tuples.
 """
+
 from __future__ import annotations
 
 import io
@@ -75,8 +76,14 @@ def lift_curve(series: Sequence[BinarySeries]) -> bytes:
         captured = np.concatenate([[0], np.cumsum(actual[order])])
         share = np.arange(len(actual) + 1) / len(actual)
         line = ax.plot(share, captured, label=name)[0]
-        ax.plot([0, 1], [0, captured[-1]], linestyle="--", linewidth=1, color=line.get_color(),
-                label=f"{name}: random")
+        ax.plot(
+            [0, 1],
+            [0, captured[-1]],
+            linestyle="--",
+            linewidth=1,
+            color=line.get_color(),
+            label=f"{name}: random",
+        )
     ax.set_xlim(0, 1)
     ax.legend(loc="lower right")
     return _png(fig)
@@ -104,8 +111,16 @@ def confusion_matrix(matrix: np.ndarray, classes: Sequence[str], title: str = "C
     for (row, col), count in np.ndenumerate(matrix):
         if count == 0 and len(classes) > 10:
             continue
-        ax.text(col, row, str(int(count)), ha="center", va="center", fontsize=fontsize,
-                color="white" if count > threshold else "black", in_layout=False)
+        ax.text(
+            col,
+            row,
+            str(int(count)),
+            ha="center",
+            va="center",
+            fontsize=fontsize,
+            color="white" if count > threshold else "black",
+            in_layout=False,
+        )
     return _png(fig)
 
 

@@ -3,6 +3,7 @@
 Both are bypassed by real-time inference (``pass_through_in_real_time``): they reshape training
 data, not the rows a web service scores.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -38,16 +39,19 @@ class PartitionAndSampleParams(Params):
     stratification_key_column: str | None = Field(None, alias="Stratification key column")
     proportions: str | None = Field(None, alias=PROPORTIONS)
     stratified_split_for_customized_fold_assignment: bool = Field(
-        False, alias="Stratified split for customized fold assignment")
+        False, alias="Stratified split for customized fold assignment"
+    )
     stratification_key_column_for_customized_fold_assignment: str | None = Field(
-        None, alias="Stratification key column for customized fold assignment")
+        None, alias="Stratification key column for customized fold assignment"
+    )
     fold_to_pick: int = Field(1, ge=1, alias=FOLD_TO_PICK)
     pick_complement_of_the_selected_fold: bool = Field(False, alias="Pick complement of the selected fold")
     rate_of_sampling: float = Field(0.01, ge=0.0, le=1.0, alias="Rate of sampling")
     random_seed_for_sampling: int = Field(0, ge=0, le=UINT32_MAX, alias="Random seed for sampling")
     stratified_split_for_sampling: bool = Field(False, alias="Stratified split for sampling")
     stratification_key_column_for_sampling: str | None = Field(
-        None, alias="Stratification key column for sampling")
+        None, alias="Stratification key column for sampling"
+    )
     number_of_rows_to_select: int = Field(10, ge=0, alias="Number of rows to select")
 
 
@@ -71,8 +75,9 @@ class PartitionAndSample(Component):
     Parameters = PartitionAndSampleParams
     pass_through_in_real_time = True
 
-    def run(self, inputs: Mapping[str, Any], params: PartitionAndSampleParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: PartitionAndSampleParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         mode = params.partition_or_sample_mode
         if mode == "Sampling":
@@ -90,8 +95,9 @@ class PartitionAndSample(Component):
         return {"odataset": out}
 
 
-def _stratum_positions(df: pd.DataFrame, stratified: bool, key: str | None,
-                       parameter: str) -> list[np.ndarray]:
+def _stratum_positions(
+    df: pd.DataFrame, stratified: bool, key: str | None, parameter: str
+) -> list[np.ndarray]:
     """Row positions per stratum (one stratum when not stratified), in a stable order."""
     if not stratified:
         return [np.arange(len(df))]
@@ -104,9 +110,12 @@ def _stratum_positions(df: pd.DataFrame, stratified: bool, key: str | None,
 
 def _sample(df: pd.DataFrame, params: PartitionAndSampleParams) -> pd.DataFrame:
     rng = np.random.default_rng(params.random_seed_for_sampling)
-    strata = _stratum_positions(df, params.stratified_split_for_sampling,
-                                params.stratification_key_column_for_sampling,
-                                "Stratification key column for sampling")
+    strata = _stratum_positions(
+        df,
+        params.stratified_split_for_sampling,
+        params.stratification_key_column_for_sampling,
+        "Stratification key column for sampling",
+    )
     kept = [rng.choice(p, size=round(len(p) * params.rate_of_sampling), replace=False) for p in strata]
     return df.iloc[np.sort(np.concatenate(kept))]
 
@@ -115,12 +124,16 @@ def _assign_to_folds(df: pd.DataFrame, params: PartitionAndSampleParams) -> pd.D
     shares = _fold_shares(params)
     custom = params.partitioner_method == "Partition with customized proportions"
     if custom:
-        strata = _stratum_positions(df, params.stratified_split_for_customized_fold_assignment,
-                                    params.stratification_key_column_for_customized_fold_assignment,
-                                    "Stratification key column for customized fold assignment")
+        strata = _stratum_positions(
+            df,
+            params.stratified_split_for_customized_fold_assignment,
+            params.stratification_key_column_for_customized_fold_assignment,
+            "Stratification key column for customized fold assignment",
+        )
     else:
-        strata = _stratum_positions(df, params.stratified_split, params.stratification_key_column,
-                                    "Stratification key column")
+        strata = _stratum_positions(
+            df, params.stratified_split, params.stratification_key_column, "Stratification key column"
+        )
     if len(df) < len(shares) and not params.use_replacement_in_the_partitioning:
         raise ComponentError(f"{len(df)} row(s) cannot fill {len(shares)} folds", code="TooFewRowsInDataset")
     rng = np.random.default_rng(params.random_seed)
@@ -145,16 +158,20 @@ def _fold_shares(params: PartitionAndSampleParams) -> np.ndarray:
         return np.full(params.number_of_folds, 1.0 / params.number_of_folds)
     text = (params.proportions or "").strip()
     if not text:
-        raise ComponentError(f"'{PROPORTIONS}' is empty; give fold proportions like 0.2,0.3,0.5",
-                             code="NullOrEmpty")
+        raise ComponentError(
+            f"'{PROPORTIONS}' is empty; give fold proportions like 0.2,0.3,0.5", code="NullOrEmpty"
+        )
     try:
         shares = np.array([float(part) for part in text.split(",")])
     except ValueError:
-        raise ComponentError(f"'{PROPORTIONS}' must be numbers separated by commas, like 0.2,0.3,0.5; "
-                             f"got {text!r}", code="ParameterParsing") from None
+        raise ComponentError(
+            f"'{PROPORTIONS}' must be numbers separated by commas, like 0.2,0.3,0.5; got {text!r}",
+            code="ParameterParsing",
+        ) from None
     if not np.all(np.isfinite(shares)) or np.any(shares <= 0):
-        raise ComponentError(f"'{PROPORTIONS}' must hold positive numbers; got {text!r}",
-                             code="NotInRangeValue")
+        raise ComponentError(
+            f"'{PROPORTIONS}' must hold positive numbers; got {text!r}", code="NotInRangeValue"
+        )
     return shares / shares.sum()
 
 
@@ -174,8 +191,9 @@ def _sizes(count: int, shares: np.ndarray) -> np.ndarray:
     return sizes
 
 
-def _draw_folds_with_replacement(strata: list[np.ndarray], shares: np.ndarray,
-                                 rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+def _draw_folds_with_replacement(
+    strata: list[np.ndarray], shares: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
     rows, folds = [], []
     for fold, share in enumerate(shares):
         for positions in strata:
@@ -188,12 +206,17 @@ def _draw_folds_with_replacement(strata: list[np.ndarray], shares: np.ndarray,
 def _pick_fold(df: pd.DataFrame, params: PartitionAndSampleParams) -> pd.DataFrame:
     column = df.attrs.get("fold_column") or FOLD_COLUMN
     if column not in df.columns:
-        raise ComponentError("Pick Fold needs a dataset partitioned by Partition and Sample's 'Assign to "
-                             f"Folds' mode: there is no fold column {column!r}", code="InvalidDataset")
+        raise ComponentError(
+            "Pick Fold needs a dataset partitioned by Partition and Sample's 'Assign to "
+            f"Folds' mode: there is no fold column {column!r}",
+            code="InvalidDataset",
+        )
     folds = sorted(df[column].dropna().unique())
     if params.fold_to_pick > len(folds):
-        raise ComponentError(f"'{FOLD_TO_PICK}' is {params.fold_to_pick}, but the dataset has {len(folds)} "
-                             "fold(s)", code="NotInRangeValue")
+        raise ComponentError(
+            f"'{FOLD_TO_PICK}' is {params.fold_to_pick}, but the dataset has {len(folds)} fold(s)",
+            code="NotInRangeValue",
+        )
     chosen = df[column] == folds[params.fold_to_pick - 1]
     picked = df[~chosen if params.pick_complement_of_the_selected_fold else chosen]
     return picked.drop(columns=[column])
@@ -233,31 +256,40 @@ class Smote(Component):
         minority = _minority_class(df[label], label)
         members = np.flatnonzero((df[label] == minority).to_numpy())
         if len(members) < 2:
-            raise ComponentError(f"Minority class {minority!r} of {label!r} has {len(members)} row; SMOTE "
-                                 "needs at least 2 to interpolate between", code="TooFewRowsInDataset",
-                                 column=label)
+            raise ComponentError(
+                f"Minority class {minority!r} of {label!r} has {len(members)} row; SMOTE "
+                "needs at least 2 to interpolate between",
+                code="TooFewRowsInDataset",
+                column=label,
+            )
         per_row = params.smote_percentage // 100
         neighbours = min(params.number_of_nearest_neighbors, len(members) - 1)
         rng = np.random.default_rng(params.random_seed)
         synthetic = _synthesize(df, label, members, per_row, neighbours, rng)
         out = pd.concat([df, synthetic], ignore_index=True)
         out.attrs = dict(df.attrs)
-        ctx.log(f"minority class {minority!r} of {label!r}: {len(members)} row(s); added {len(synthetic)} "
-                f"synthetic row(s) from {neighbours} nearest neighbour(s)")
+        ctx.log(
+            f"minority class {minority!r} of {label!r}: {len(members)} row(s); added {len(synthetic)} "
+            f"synthetic row(s) from {neighbours} nearest neighbour(s)"
+        )
         return {"table": out}
 
 
 def _minority_class(labels: pd.Series, column: str) -> Any:
     counts = labels.value_counts(dropna=True)
     if len(counts) < 2:
-        raise ComponentError(f"Label column {column!r} has {len(counts)} class(es); SMOTE needs at least 2",
-                             code="InvalidLabel", column=column)
+        raise ComponentError(
+            f"Label column {column!r} has {len(counts)} class(es); SMOTE needs at least 2",
+            code="InvalidLabel",
+            column=column,
+        )
     rarest = counts[counts == counts.min()].index
     return min(rarest, key=str)
 
 
-def _synthesize(df: pd.DataFrame, label: str, members: np.ndarray, per_row: int, neighbours: int,
-                rng: np.random.Generator) -> pd.DataFrame:
+def _synthesize(
+    df: pd.DataFrame, label: str, members: np.ndarray, per_row: int, neighbours: int, rng: np.random.Generator
+) -> pd.DataFrame:
     numeric = [c for c in df.columns if c != label and _is_number(df[c])]
     base = np.repeat(np.arange(len(members)), per_row)
     synthetic = df.iloc[members[base]].reset_index(drop=True)

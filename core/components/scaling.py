@@ -4,6 +4,7 @@ Each fits its statistics (means, bin edges, category levels) on the input datase
 outputs them as a transformation, so Apply Transformation treats test or scoring data with the
 training statistics instead of refitting on the new rows.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -18,7 +19,12 @@ from scipy import special
 from core.components.base import Component, Params, Port, PortType, RunContext
 from core.components.columns import ColumnSelection, require_columns
 from core.components.manipulation import (
-    carry_attrs, is_numeric, require_numeric, selected, set_categorical, unique_name,
+    carry_attrs,
+    is_numeric,
+    require_numeric,
+    selected,
+    set_categorical,
+    unique_name,
 )
 from core.errors import ComponentError
 
@@ -35,9 +41,11 @@ _FITTED = ("ZScore", "MinMax", "LogNormal")
 class NormalizeDataParams(Params):
     transformation_method: Method = Field("ZScore", alias="Transformation method")
     columns_to_transform: ColumnSelection | None = Field(
-        None, alias="Columns to transform", description="Empty: every numeric column")
+        None, alias="Columns to transform", description="Empty: every numeric column"
+    )
     use_0_for_constant_columns_when_checked: bool = Field(
-        True, alias="Use 0 for constant columns when checked")
+        True, alias="Use 0 for constant columns when checked"
+    )
 
 
 @dataclass
@@ -93,8 +101,13 @@ def fit_normalization(df: pd.DataFrame, params: NormalizeDataParams) -> Normaliz
     scales: dict[str, float] = {}
     for c in columns if method in _FITTED else []:
         centers[c], scales[c] = _statistics(df[c].astype("float64"), method, c)
-    return NormalizationTransform(method=method, columns=columns, centers=centers, scales=scales,
-                                  zero_for_constant=params.use_0_for_constant_columns_when_checked)
+    return NormalizationTransform(
+        method=method,
+        columns=columns,
+        centers=centers,
+        scales=scales,
+        zero_for_constant=params.use_0_for_constant_columns_when_checked,
+    )
 
 
 def _statistics(x: pd.Series, method: str, column: str) -> tuple[float, float]:
@@ -103,8 +116,11 @@ def _statistics(x: pd.Series, method: str, column: str) -> tuple[float, float]:
         return float(x.min()), float(x.max() - x.min())
     if method == "LogNormal":
         if (x <= 0).any():
-            raise ComponentError(f"LogNormal needs positive values, but column {column!r} holds "
-                                 f"{x[x <= 0].iloc[0]!r}", code="NotInRangeValue", column=column)
+            raise ComponentError(
+                f"LogNormal needs positive values, but column {column!r} holds {x[x <= 0].iloc[0]!r}",
+                code="NotInRangeValue",
+                column=column,
+            )
         x = np.log(x)
     return float(x.mean()), float(x.std(ddof=0))
 
@@ -114,20 +130,29 @@ class NormalizeData(Component):
     name = "Normalize Data"
     category = CATEGORY
     version = "2.0"
-    description = ("Rescale numeric columns (z-score, min-max, logistic, log-normal, tanh); "
-                   "outputs the fitted transform.")
+    description = (
+        "Rescale numeric columns (z-score, min-max, logistic, log-normal, tanh); "
+        "outputs the fitted transform."
+    )
     inputs = (DATASET_IN,)
-    outputs = (Port("transformed_dataset", "Transformed dataset", PortType.DATA),
-               Port("transformation_function", "Transformation function", PortType.TRANSFORM))
+    outputs = (
+        Port("transformed_dataset", "Transformed dataset", PortType.DATA),
+        Port("transformation_function", "Transformation function", PortType.TRANSFORM),
+    )
     Parameters = NormalizeDataParams
 
     def run(self, inputs: Mapping[str, Any], params: NormalizeDataParams, ctx: RunContext) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         transform = fit_normalization(df, params)
         constant = [c for c, s in transform.scales.items() if s == 0]
-        ctx.log(f"{transform.method} on {len(transform.columns)} column(s)"
-                + (f"; constant column(s) {constant} set to "
-                   f"{'0' if transform.zero_for_constant else 'missing'}" if constant else ""))
+        ctx.log(
+            f"{transform.method} on {len(transform.columns)} column(s)"
+            + (
+                f"; constant column(s) {constant} set to {'0' if transform.zero_for_constant else 'missing'}"
+                if constant
+                else ""
+            )
+        )
         return {"transformed_dataset": transform.apply(df), "transformation_function": transform}
 
 
@@ -145,7 +170,8 @@ class GroupDataIntoBinsParams(Params):
     tag_columns_as_categorical: bool = Field(True, alias="Tag columns as categorical")
     number_of_bins: int = Field(10, ge=1, alias="Number of bins")
     quantile_normalization: Literal["Percent", "PQuantile", "Quantile Index"] = Field(
-        "Percent", alias="Quantile normalization")
+        "Percent", alias="Quantile normalization"
+    )
     first_edge_position: float = Field(0.0, alias="First edge position")
     bin_width: float = Field(0.5, gt=0.0, alias="Bin width")
     last_edge_position: float = Field(1.0, alias="Last edge position")
@@ -193,8 +219,9 @@ class BinningTransform:
         x = series.astype("float64").to_numpy()
         codes = np.searchsorted(np.asarray(self.edges[column], dtype="float64"), x, side="left")
         codes[np.isnan(x)] = -1
-        binned = pd.Series(pd.Categorical.from_codes(codes, categories=self.labels[column]),
-                           index=series.index)
+        binned = pd.Series(
+            pd.Categorical.from_codes(codes, categories=self.labels[column]), index=series.index
+        )
         return binned if self.categorical else binned.astype(object).infer_objects()
 
 
@@ -203,8 +230,13 @@ def fit_binning(df: pd.DataFrame, params: GroupDataIntoBinsParams) -> BinningTra
     require_numeric(df, columns, "Group Data into Bins")
     edges = {c: _edges(df[c].astype("float64").dropna().to_numpy(), params) for c in columns}
     labels = {c: _labels(len(e) + 1, params) for c, e in edges.items()}
-    return BinningTransform(columns=columns, edges=edges, labels=labels, output_mode=params.output_mode,
-                            categorical=params.tag_columns_as_categorical)
+    return BinningTransform(
+        columns=columns,
+        edges=edges,
+        labels=labels,
+        output_mode=params.output_mode,
+        categorical=params.tag_columns_as_categorical,
+    )
 
 
 def _edges(x: np.ndarray, params: GroupDataIntoBinsParams) -> list[float]:
@@ -226,27 +258,35 @@ def _edges(x: np.ndarray, params: GroupDataIntoBinsParams) -> list[float]:
 def _custom_edges(text: str) -> list[float]:
     parameter = "Comma-separated list of bin edges"
     if not text.strip():
-        raise ComponentError(f"'{parameter}' is empty; give ascending numbers such as 1, 3, 5",
-                             code="NullOrEmpty")
+        raise ComponentError(
+            f"'{parameter}' is empty; give ascending numbers such as 1, 3, 5", code="NullOrEmpty"
+        )
     try:
         edges = [float(part) for part in text.split(",")]
     except ValueError as exc:
-        raise ComponentError(f"'{parameter}' must be numbers separated by commas, got {text!r}",
-                             code="ParameterParsing") from exc
+        raise ComponentError(
+            f"'{parameter}' must be numbers separated by commas, got {text!r}", code="ParameterParsing"
+        ) from exc
     if any(b <= a for a, b in zip(edges, edges[1:])):
-        raise ComponentError(f"'{parameter}' must be strictly ascending, got {text!r}",
-                             code="NotInRangeValue")
+        raise ComponentError(
+            f"'{parameter}' must be strictly ascending, got {text!r}", code="NotInRangeValue"
+        )
     return edges
 
 
 def _stepped_edges(first: float, width: float, last: float) -> list[float]:
     if last < first:
-        raise ComponentError(f"'Last edge position' ({last:g}) is below 'First edge position' ({first:g})",
-                             code="NotInRangeValue")
+        raise ComponentError(
+            f"'Last edge position' ({last:g}) is below 'First edge position' ({first:g})",
+            code="NotInRangeValue",
+        )
     count = int(np.floor((last - first) / width + 1e-9)) + 1
     if count > _MAX_EDGES:
-        raise ComponentError(f"'Bin width' {width:g} makes {count} edges between {first:g} and {last:g}; "
-                             f"at most {_MAX_EDGES} are allowed", code="NotInRangeValue")
+        raise ComponentError(
+            f"'Bin width' {width:g} makes {count} edges between {first:g} and {last:g}; "
+            f"at most {_MAX_EDGES} are allowed",
+            code="NotInRangeValue",
+        )
     return [float(first + i * width) for i in range(count)]
 
 
@@ -264,15 +304,19 @@ class GroupDataIntoBins(Component):
     name = "Group Data into Bins"
     category = CATEGORY
     version = "0.1"
-    description = ("Bin numeric columns by quantiles, equal width or custom edges; "
-                   "outputs the binning transform.")
+    description = (
+        "Bin numeric columns by quantiles, equal width or custom edges; outputs the binning transform."
+    )
     inputs = (DATASET_IN,)
-    outputs = (Port("quantized_dataset", "Quantized dataset", PortType.DATA),
-               Port("binning_transformation", "Binning transformation", PortType.TRANSFORM))
+    outputs = (
+        Port("quantized_dataset", "Quantized dataset", PortType.DATA),
+        Port("binning_transformation", "Binning transformation", PortType.TRANSFORM),
+    )
     Parameters = GroupDataIntoBinsParams
 
-    def run(self, inputs: Mapping[str, Any], params: GroupDataIntoBinsParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: GroupDataIntoBinsParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         transform = fit_binning(df, params)
         counts = {c: len(e) + 1 for c, e in transform.edges.items()}
@@ -281,6 +325,7 @@ class GroupDataIntoBins(Component):
 
 
 # ---- Convert to Indicator Values --------------------------------------------------------------------
+
 
 class ConvertToIndicatorValuesParams(Params):
     categorical_columns_to_convert: ColumnSelection = Field(alias="Categorical columns to convert")
@@ -316,8 +361,10 @@ class IndicatorTransform:
 
     def _indicators(self, series: pd.Series, column: str) -> dict[str, pd.Series]:
         values = series.astype(object)
-        found = {name: (values == value).fillna(False).astype("int64")
-                 for value, name in zip(self.values[column], self.names[column])}
+        found = {
+            name: (values == value).fillna(False).astype("int64")
+            for value, name in zip(self.values[column], self.names[column])
+        }
         missing_name = self.missing_names[column]
         if missing_name is not None:
             found[missing_name] = series.isna().astype("int64")
@@ -342,8 +389,11 @@ def fit_indicators(df: pd.DataFrame, params: ConvertToIndicatorValuesParams) -> 
     tagged = set(df.attrs.get("categorical", []))
     for c in columns:
         if not isinstance(df[c].dtype, pd.CategoricalDtype) and c not in tagged:
-            raise ComponentError(f"Column {c!r} is not categorical; mark it categorical with Edit Metadata "
-                                 "first", code="InvalidColumnCategorySelected", column=c)
+            raise ComponentError(
+                f"Column {c!r} is not categorical; mark it categorical with Edit Metadata first",
+                code="InvalidColumnCategorySelected",
+                column=c,
+            )
     overwrite = params.overwrite_categorical_columns
     taken = [str(c) for c in df.columns if not (overwrite and c in columns)]
     values: dict[str, list[Any]] = {}
@@ -358,8 +408,9 @@ def fit_indicators(df: pd.DataFrame, params: ConvertToIndicatorValuesParams) -> 
         missing_names[c] = unique_name(f"{c}-Missing", taken) if df[c].isna().any() else None
         if missing_names[c]:
             taken.append(missing_names[c])
-    return IndicatorTransform(columns=columns, values=values, names=names, missing_names=missing_names,
-                              overwrite=overwrite)
+    return IndicatorTransform(
+        columns=columns, values=values, names=names, missing_names=missing_names, overwrite=overwrite
+    )
 
 
 def _levels(series: pd.Series) -> list[Any]:
@@ -389,16 +440,21 @@ class ConvertToIndicatorValues(Component):
     version = "2.0"
     description = "Turn categorical columns into 0/1 indicator columns, one per value; outputs the transform."
     inputs = (DATASET_IN,)
-    outputs = (Port("results_dataset", "Results dataset", PortType.DATA),
-               Port("indicator_values_transformation", "Indicator values transformation", PortType.TRANSFORM))
+    outputs = (
+        Port("results_dataset", "Results dataset", PortType.DATA),
+        Port("indicator_values_transformation", "Indicator values transformation", PortType.TRANSFORM),
+    )
     Parameters = ConvertToIndicatorValuesParams
 
-    def run(self, inputs: Mapping[str, Any], params: ConvertToIndicatorValuesParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: ConvertToIndicatorValuesParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         transform = fit_indicators(df, params)
-        made = sum(len(n) + (m is not None) for n, m in zip(transform.names.values(),
-                                                              transform.missing_names.values()))
+        made = sum(
+            len(n) + (m is not None)
+            for n, m in zip(transform.names.values(), transform.missing_names.values())
+        )
         ctx.log(f"{made} indicator column(s) from {len(transform.columns)} column(s)")
         return {"results_dataset": transform.apply(df), "indicator_values_transformation": transform}
 

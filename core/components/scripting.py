@@ -3,8 +3,9 @@
 Both are off unless the service's administrator turns them on (``DESIGNER_ENABLE_SQL``,
 ``DESIGNER_ENABLE_PYTHON_SCRIPT``): whoever can edit a pipeline can then run code on the
 service's machine. SQL runs in a DuckDB database that can touch nothing but the input tables, and
-Python runs, both in a confined child process with a memory cap (see :mod:`core.sandbox`).
+Python runs, both in a confined child process with a memory cap (see :mod:`core.components.sandbox`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -14,7 +15,7 @@ import duckdb
 import pandas as pd
 from pydantic import Field
 
-from core import sandbox
+from core.components import sandbox
 from core.components.base import Component, Params, Port, PortType, RunContext
 from core.errors import ComponentError
 
@@ -29,9 +30,11 @@ MAX_LOGGED_LINES = 200
 
 def _require_feature(ctx: RunContext, feature: str, setting: str, component: str) -> None:
     if not ctx.features.get(feature):
-        raise ComponentError(f"{component} is turned off on this service: it runs user code. An "
-                             f"administrator can turn it on with the app setting {setting}=true",
-                             code="FeatureDisabled")
+        raise ComponentError(
+            f"{component} is turned off on this service: it runs user code. An "
+            f"administrator can turn it on with the app setting {setting}=true",
+            code="FeatureDisabled",
+        )
 
 
 # ---- Apply SQL Transformation ------------------------------------------------------------------
@@ -39,17 +42,31 @@ def _require_feature(ctx: RunContext, feature: str, setting: str, component: str
 # Statements a script may contain. Whatever reads or writes outside the database (COPY, ATTACH,
 # INSTALL/LOAD, EXPORT, SET, PRAGMA, CALL) is refused by type before it runs, and refused again
 # by the locked configuration if it hides inside a query (read_csv('/etc/passwd')).
-_ALLOWED_STATEMENTS = frozenset({
-    duckdb.StatementType.SELECT, duckdb.StatementType.CREATE, duckdb.StatementType.INSERT,
-    duckdb.StatementType.UPDATE, duckdb.StatementType.DELETE, duckdb.StatementType.DROP,
-    duckdb.StatementType.ALTER, duckdb.StatementType.MERGE_INTO})
+_ALLOWED_STATEMENTS = frozenset(
+    {
+        duckdb.StatementType.SELECT,
+        duckdb.StatementType.CREATE,
+        duckdb.StatementType.INSERT,
+        duckdb.StatementType.UPDATE,
+        duckdb.StatementType.DELETE,
+        duckdb.StatementType.DROP,
+        duckdb.StatementType.ALTER,
+        duckdb.StatementType.MERGE_INTO,
+    }
+)
 
 # No file system, no network, no extensions, no Python variables by name, no spilling to disk;
 # locked, so the script cannot SET any of it back.
-_LOCKED_CONFIG = {"enable_external_access": False, "autoload_known_extensions": False,
-                  "autoinstall_known_extensions": False, "allow_community_extensions": False,
-                  "allow_unsigned_extensions": False, "python_enable_replacements": False,
-                  "temp_directory": "", "lock_configuration": True}
+_LOCKED_CONFIG = {
+    "enable_external_access": False,
+    "autoload_known_extensions": False,
+    "autoinstall_known_extensions": False,
+    "allow_community_extensions": False,
+    "allow_unsigned_extensions": False,
+    "python_enable_replacements": False,
+    "temp_directory": "",
+    "lock_configuration": True,
+}
 
 
 class ApplySqlTransformationParams(Params):
@@ -69,15 +86,19 @@ class ApplySqlTransformation(Component):
     category = "Data Transformation"
     version = "1.0"
     description = "Query up to three datasets (tables t1, t2, t3) with SQL."
-    inputs = (Port("t1", "t1", PortType.DATA), Port("t2", "t2", PortType.DATA, optional=True),
-              Port("t3", "t3", PortType.DATA, optional=True))
+    inputs = (
+        Port("t1", "t1", PortType.DATA),
+        Port("t2", "t2", PortType.DATA, optional=True),
+        Port("t3", "t3", PortType.DATA, optional=True),
+    )
     outputs = (Port("result_dataset", "Result_dataset", PortType.DATA),)
     Parameters = ApplySqlTransformationParams
     deterministic = False  # user code: random(), now() and the like
     feature = ("enable_sql", "DESIGNER_ENABLE_SQL")
 
-    def run(self, inputs: Mapping[str, Any], params: ApplySqlTransformationParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: ApplySqlTransformationParams, ctx: RunContext
+    ) -> dict[str, Any]:
         _require_feature(ctx, "enable_sql", "DESIGNER_ENABLE_SQL", self.name)
         con = duckdb.connect(":memory:", config=_LOCKED_CONFIG)  # no data: only to check the script
         try:
@@ -86,9 +107,11 @@ class ApplySqlTransformation(Component):
             con.close()
         tables = {t: inputs[t] for t in ("t1", "t2", "t3") if inputs.get(t) is not None}
         result = _execute(params.sql_query_script, tables)
-        ctx.log(f"ran {len(statements)} SQL statement(s) on {', '.join(tables)} in a separate process "
-                f"({', '.join(result.confinement)}): {len(result.frames[0])} row(s), "
-                f"{result.frames[0].shape[1]} column(s)")
+        ctx.log(
+            f"ran {len(statements)} SQL statement(s) on {', '.join(tables)} in a separate process "
+            f"({', '.join(result.confinement)}): {len(result.frames[0])} row(s), "
+            f"{result.frames[0].shape[1]} column(s)"
+        )
         return {"result_dataset": result.frames[0]}
 
 
@@ -99,12 +122,17 @@ def _parse(con: duckdb.DuckDBPyConnection, script: str) -> list[Any]:
         raise ComponentError(f"The SQL query script does not parse: {exc}", code="InvalidSQLScript") from None
     refused = [s for s in statements if s.type not in _ALLOWED_STATEMENTS]
     if refused:
-        raise ComponentError(f"Not allowed in Apply SQL Transformation: {refused[0].query.strip()[:80]!r} "
-                             f"({refused[0].type.name}); scripts may only query and change the input "
-                             "tables, not files, extensions or settings", code="InvalidSQLScript")
+        raise ComponentError(
+            f"Not allowed in Apply SQL Transformation: {refused[0].query.strip()[:80]!r} "
+            f"({refused[0].type.name}); scripts may only query and change the input "
+            "tables, not files, extensions or settings",
+            code="InvalidSQLScript",
+        )
     if not statements or statements[-1].type != duckdb.StatementType.SELECT:
-        raise ComponentError("The last statement of the SQL query script must be a query (SELECT); "
-                             "its result is the output", code="InvalidSQLScript")
+        raise ComponentError(
+            "The last statement of the SQL query script must be a query (SELECT); its result is the output",
+            code="InvalidSQLScript",
+        )
     return statements
 
 
@@ -115,16 +143,23 @@ def _execute(script: str, tables: dict[str, pd.DataFrame]) -> sandbox.ScriptResu
     child's limit holds for all of them, and a runaway query takes only the child down.
     """
     try:
-        return sandbox.run_sql(script, tables, allowed=[t.name for t in _ALLOWED_STATEMENTS],
-                               config={**_LOCKED_CONFIG, "memory_limit": SQL_MEMORY_LIMIT,
-                                       "threads": SQL_THREADS},
-                               timeout=SQL_TIMEOUT_SECONDS, memory_bytes=SQL_MEMORY_BYTES)
+        return sandbox.run_sql(
+            script,
+            tables,
+            allowed=[t.name for t in _ALLOWED_STATEMENTS],
+            config={**_LOCKED_CONFIG, "memory_limit": SQL_MEMORY_LIMIT, "threads": SQL_THREADS},
+            timeout=SQL_TIMEOUT_SECONDS,
+            memory_bytes=SQL_MEMORY_BYTES,
+        )
     except sandbox.ScriptTimeout:
-        raise ComponentError(f"The SQL query script did not finish within {SQL_TIMEOUT_SECONDS:g} "
-                             "seconds and was stopped", code="InvalidSQLScript") from None
+        raise ComponentError(
+            f"The SQL query script did not finish within {SQL_TIMEOUT_SECONDS:g} seconds and was stopped",
+            code="InvalidSQLScript",
+        ) from None
     except sandbox.SandboxFailure as exc:
-        raise ComponentError(f"The SQL query script was stopped: {exc} (limit {SQL_MEMORY_LIMIT})",
-                             code="InvalidSQLScript") from None
+        raise ComponentError(
+            f"The SQL query script was stopped: {exc} (limit {SQL_MEMORY_LIMIT})", code="InvalidSQLScript"
+        ) from None
     except sandbox.ScriptError as exc:
         raise ComponentError(_sql_failure(str(exc)), code="InvalidSQLScript") from None
 
@@ -132,8 +167,10 @@ def _execute(script: str, tables: dict[str, pd.DataFrame]) -> sandbox.ScriptResu
 def _sql_failure(reason: str) -> str:
     kind, _, detail = reason.partition(": ")
     if kind == "PermissionException":
-        return (f"Not allowed in Apply SQL Transformation: {detail}. Scripts can only use the input "
-                "tables t1, t2, t3")
+        return (
+            f"Not allowed in Apply SQL Transformation: {detail}. Scripts can only use the input "
+            "tables t1, t2, t3"
+        )
     if kind in ("OutOfMemoryException", "MemoryError"):
         return f"The SQL query script needs more memory than the {SQL_MEMORY_LIMIT} it may use"
     return f"The SQL query script failed: {detail or reason}"
@@ -141,7 +178,7 @@ def _sql_failure(reason: str) -> str:
 
 # ---- Execute Python Script -----------------------------------------------------------------------
 
-DEFAULT_PYTHON_SCRIPT = '''\
+DEFAULT_PYTHON_SCRIPT = """\
 # The script MUST contain a function named azureml_main,
 # which is the entry point for this component.
 
@@ -164,7 +201,7 @@ def azureml_main(dataframe1 = None, dataframe2 = None):
     #   -  Single return value: return dataframe1,
     #   -  Two return values: return dataframe1, dataframe2
     return dataframe1,
-'''
+"""
 
 
 class ExecutePythonScriptParams(Params):
@@ -189,21 +226,27 @@ class ExecutePythonScript(Component):
     category = "Python Language"
     version = "1.1"
     description = "Run a Python function on up to two datasets and return up to two datasets."
-    inputs = (Port("dataset1", "Dataset1", PortType.DATA, optional=True),
-              Port("dataset2", "Dataset2", PortType.DATA, optional=True))
-    outputs = (Port("result_dataset", "Result Dataset", PortType.DATA),
-               Port("result_dataset2", "Result Dataset2", PortType.DATA))
+    inputs = (
+        Port("dataset1", "Dataset1", PortType.DATA, optional=True),
+        Port("dataset2", "Dataset2", PortType.DATA, optional=True),
+    )
+    outputs = (
+        Port("result_dataset", "Result Dataset", PortType.DATA),
+        Port("result_dataset2", "Result Dataset2", PortType.DATA),
+    )
     Parameters = ExecutePythonScriptParams
     deterministic = False  # user code: it may draw random numbers or read the clock
     feature = ("enable_python_script", "DESIGNER_ENABLE_PYTHON_SCRIPT")
 
-    def run(self, inputs: Mapping[str, Any], params: ExecutePythonScriptParams,
-            ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: ExecutePythonScriptParams, ctx: RunContext
+    ) -> dict[str, Any]:
         _require_feature(ctx, "enable_python_script", "DESIGNER_ENABLE_PYTHON_SCRIPT", self.name)
         frames = [inputs.get("dataset1"), inputs.get("dataset2")]
         try:
-            result = sandbox.run_script(params.python_script, frames, timeout=PYTHON_TIMEOUT_SECONDS,
-                                        memory_bytes=PYTHON_MEMORY_BYTES)
+            result = sandbox.run_script(
+                params.python_script, frames, timeout=PYTHON_TIMEOUT_SECONDS, memory_bytes=PYTHON_MEMORY_BYTES
+            )
         except sandbox.ScriptTimeout as exc:
             _log_output(ctx, exc.log, truncated=False)
             raise ComponentError(str(exc), code="UserScriptTimeout") from None

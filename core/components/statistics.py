@@ -1,4 +1,5 @@
 """Statistical Functions: Summarize Data and Compute Linear Correlation."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -12,16 +13,33 @@ from core.components.base import Component, Port, PortType, RunContext
 from core.errors import ComponentError
 
 PERCENTILES = {"P0.5": 0.005, "P1": 0.01, "P5": 0.05, "P95": 0.95, "P99": 0.99, "P99.5": 0.995}
-SUMMARY_COLUMNS = ("Feature", "Count", "Unique Value Count", "Missing Value Count", "Min", "Max", "Mean",
-                   "Mean Deviation", "1st quantile", "Median", "3rd quantile", "Mode", "Range",
-                   "Sample Variance", "Sample Standard Deviation", "Sample Skewness", "Sample Kurtosis",
-                   *PERCENTILES)
+SUMMARY_COLUMNS = (
+    "Feature",
+    "Count",
+    "Unique Value Count",
+    "Missing Value Count",
+    "Min",
+    "Max",
+    "Mean",
+    "Mean Deviation",
+    "1st quantile",
+    "Median",
+    "3rd quantile",
+    "Mode",
+    "Range",
+    "Sample Variance",
+    "Sample Standard Deviation",
+    "Sample Skewness",
+    "Sample Kurtosis",
+    *PERCENTILES,
+)
 
 
 def _numeric_values(series: pd.Series) -> pd.Series | None:
     """The column as floats when it is numeric (booleans count as 0/1), else None."""
-    if ptypes.is_bool_dtype(series) or (ptypes.is_numeric_dtype(series)
-                                        and not ptypes.is_complex_dtype(series)):
+    if ptypes.is_bool_dtype(series) or (
+        ptypes.is_numeric_dtype(series) and not ptypes.is_complex_dtype(series)
+    ):
         return series.dropna().astype(float)
     return None
 
@@ -52,21 +70,34 @@ class SummarizeData(Component):
 
 
 def _summary(name: str, series: pd.Series) -> dict[str, Any]:
-    row: dict[str, Any] = {"Feature": name, "Count": len(series), "Unique Value Count": int(series.nunique()),
-                           "Missing Value Count": int(series.isna().sum())}
+    row: dict[str, Any] = {
+        "Feature": name,
+        "Count": len(series),
+        "Unique Value Count": int(series.nunique()),
+        "Missing Value Count": int(series.isna().sum()),
+    }
     values = _numeric_values(series)
     if values is None or values.empty:
         return row
     quantiles = values.quantile([0.25, 0.5, 0.75, *PERCENTILES.values()]).to_numpy()
-    row.update({
-        "Min": values.min(), "Max": values.max(), "Mean": values.mean(),
-        "Mean Deviation": (values - values.mean()).abs().mean(),
-        "1st quantile": quantiles[0], "Median": quantiles[1], "3rd quantile": quantiles[2],
-        "Mode": values.mode().min(), "Range": values.max() - values.min(),
-        "Sample Variance": values.var(), "Sample Standard Deviation": values.std(),
-        "Sample Skewness": values.skew(), "Sample Kurtosis": values.kurt(),
-        **dict(zip(PERCENTILES, quantiles[3:])),
-    })
+    row.update(
+        {
+            "Min": values.min(),
+            "Max": values.max(),
+            "Mean": values.mean(),
+            "Mean Deviation": (values - values.mean()).abs().mean(),
+            "1st quantile": quantiles[0],
+            "Median": quantiles[1],
+            "3rd quantile": quantiles[2],
+            "Mode": values.mode().min(),
+            "Range": values.max() - values.min(),
+            "Sample Variance": values.var(),
+            "Sample Standard Deviation": values.std(),
+            "Sample Skewness": values.skew(),
+            "Sample Kurtosis": values.kurt(),
+            **dict(zip(PERCENTILES, quantiles[3:])),
+        }
+    )
     return row
 
 
@@ -92,8 +123,10 @@ class ComputeLinearCorrelation(Component):
         numeric = {str(c): df[c].astype(float) for c in df.columns if _numeric_values(df[c]) is not None}
         skipped = [str(c) for c in df.columns if str(c) not in numeric]
         if not numeric:
-            raise ComponentError("Compute Linear Correlation needs at least one numeric column; the "
-                                 "dataset has none", code="TooFewColumnsInDataset")
+            raise ComponentError(
+                "Compute Linear Correlation needs at least one numeric column; the dataset has none",
+                code="TooFewColumnsInDataset",
+            )
         with np.errstate(divide="ignore", invalid="ignore"):
             matrix = pd.DataFrame(numeric).corr(method="pearson")
         out = matrix.reset_index(names="Feature" if "Feature" not in numeric else "Feature name")

@@ -1,4 +1,5 @@
 """Train Model and Score Model."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -21,8 +22,10 @@ class TrainModel(Component):
     category = "Model Training"
     version = "2.0"
     description = "Fit an untrained model on a labelled dataset."
-    inputs = (Port("untrained_model", "Untrained model", PortType.UNTRAINED_MODEL),
-              Port("dataset", "Dataset", PortType.DATA))
+    inputs = (
+        Port("untrained_model", "Untrained model", PortType.UNTRAINED_MODEL),
+        Port("dataset", "Dataset", PortType.DATA),
+    )
     outputs = (Port("trained_model", "Trained model", PortType.MODEL),)
     Parameters = TrainModelParams
 
@@ -30,8 +33,10 @@ class TrainModel(Component):
         learner: Learner = inputs["untrained_model"]
         df: pd.DataFrame = inputs["dataset"]
         model = fit(learner, df, params.label_column)
-        ctx.log(f"trained {learner.algorithm} on {len(df)} rows, {len(model.feature_columns)} features, "
-                f"label {params.label_column!r}")
+        ctx.log(
+            f"trained {learner.algorithm} on {len(df)} rows, {len(model.feature_columns)} features, "
+            f"label {params.label_column!r}"
+        )
         return {"trained_model": model}
 
 
@@ -45,8 +50,10 @@ class ScoreModel(Component):
     category = "Model Scoring & Evaluation"
     version = "2.0"
     description = "Predict with a trained model; adds Scored Labels (and Scored Probabilities)."
-    inputs = (Port("trained_model", "Trained model", PortType.MODEL),
-              Port("dataset", "Dataset", PortType.DATA))
+    inputs = (
+        Port("trained_model", "Trained model", PortType.MODEL),
+        Port("dataset", "Dataset", PortType.DATA),
+    )
     outputs = (Port("scored_dataset", "Scored dataset", PortType.DATA),)
     Parameters = ScoreModelParams
 
@@ -55,5 +62,6 @@ class ScoreModel(Component):
         scored = model.score(inputs["dataset"], append=params.append_score_columns)
         ctx.log(f"scored {len(scored)} rows")
         return {"scored_dataset": scored}
+
 
 COMPONENTS = (TrainModel, ScoreModel)

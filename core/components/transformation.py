@@ -1,4 +1,5 @@
 """Data Transformation components: Select Columns in Dataset, Clean Missing Data, Split Data."""
+
 from __future__ import annotations
 
 import operator
@@ -44,21 +45,30 @@ class SelectColumnsInDataset(Component):
         return {"results_dataset": out}
 
 
-CleaningMode = Literal["Custom substitution value", "Replace with mean", "Replace with median",
-                       "Replace with mode", "Remove entire row", "Remove entire column"]
+CleaningMode = Literal[
+    "Custom substitution value",
+    "Replace with mean",
+    "Replace with median",
+    "Replace with mode",
+    "Remove entire row",
+    "Remove entire column",
+]
 
 
 class CleanMissingDataParams(Params):
-    columns_to_be_cleaned: ColumnSelection = Field(default_factory=ColumnSelection.all,
-                                                   alias="Columns to be cleaned")
+    columns_to_be_cleaned: ColumnSelection = Field(
+        default_factory=ColumnSelection.all, alias="Columns to be cleaned"
+    )
     minimum_missing_value_ratio: float = Field(0.0, ge=0.0, le=1.0, alias="Minimum missing value ratio")
     maximum_missing_value_ratio: float = Field(1.0, ge=0.0, le=1.0, alias="Maximum missing value ratio")
     cleaning_mode: CleaningMode = Field("Custom substitution value", alias="Cleaning mode")
     replacement_value: str = Field("0", alias="Replacement value")
     cols_with_all_missing_values: Literal["Remove", "Propagate"] = Field(
-        "Remove", alias="Cols with all missing values")
+        "Remove", alias="Cols with all missing values"
+    )
     generate_missing_value_indicator_column: bool = Field(
-        False, alias="Generate missing value indicator column")
+        False, alias="Generate missing value indicator column"
+    )
 
 
 @dataclass
@@ -108,15 +118,23 @@ def fit_cleaning(df: pd.DataFrame, params: CleanMissingDataParams) -> CleaningTr
                     drop.append(c)
                 continue
             fill[c] = _fill_value(series, mode, params.replacement_value)
-    return CleaningTransform(columns=columns, mode=mode, fill_values=fill, drop_columns=drop,
-                             indicator=params.generate_missing_value_indicator_column)
+    return CleaningTransform(
+        columns=columns,
+        mode=mode,
+        fill_values=fill,
+        drop_columns=drop,
+        indicator=params.generate_missing_value_indicator_column,
+    )
 
 
 def _fill_value(series: pd.Series, mode: str, replacement: str) -> Any:
     numeric = pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)
     if mode in ("Replace with mean", "Replace with median") and not numeric:
-        raise ComponentError(f"Column {series.name!r} is not numeric, so '{mode}' does not apply",
-                             code="InvalidColumnType", column=str(series.name))
+        raise ComponentError(
+            f"Column {series.name!r} is not numeric, so '{mode}' does not apply",
+            code="InvalidColumnType",
+            column=str(series.name),
+        )
     if mode == "Replace with mean":
         return float(series.mean())
     if mode == "Replace with median":
@@ -128,9 +146,11 @@ def _fill_value(series: pd.Series, mode: str, replacement: str) -> Any:
         try:
             return float(replacement)
         except ValueError as exc:
-            raise ComponentError(f"Replacement value {replacement!r} is not a number, but column "
-                                 f"{series.name!r} is numeric", code="ParameterParsing",
-                                 column=str(series.name)) from exc
+            raise ComponentError(
+                f"Replacement value {replacement!r} is not a number, but column {series.name!r} is numeric",
+                code="ParameterParsing",
+                column=str(series.name),
+            ) from exc
     return replacement
 
 
@@ -141,36 +161,47 @@ class CleanMissingData(Component):
     version = "0.1"
     description = "Remove or replace missing values; also outputs the cleaning as a transformation."
     inputs = (DATASET_IN,)
-    outputs = (Port("cleaned_dataset", "Cleaned dataset", PortType.DATA),
-               Port("cleaning_transformation", "Cleaning transformation", PortType.TRANSFORM))
+    outputs = (
+        Port("cleaned_dataset", "Cleaned dataset", PortType.DATA),
+        Port("cleaning_transformation", "Cleaning transformation", PortType.TRANSFORM),
+    )
     Parameters = CleanMissingDataParams
 
-    def run(self, inputs: Mapping[str, Any], params: CleanMissingDataParams, ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: CleanMissingDataParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df: pd.DataFrame = inputs["dataset"]
         transform = fit_cleaning(df, params)
         cleaned = transform.apply(df)
-        ctx.log(f"{params.cleaning_mode}: {len(transform.columns)} column(s) with missing values, "
-                f"{len(df) - len(cleaned)} row(s) removed, {len(transform.drop_columns)} column(s) removed")
+        ctx.log(
+            f"{params.cleaning_mode}: {len(transform.columns)} column(s) with missing values, "
+            f"{len(df) - len(cleaned)} row(s) removed, {len(transform.drop_columns)} column(s) removed"
+        )
         return {"cleaned_dataset": cleaned, "cleaning_transformation": transform}
 
 
 class SplitDataParams(Params):
     splitting_mode: Literal["Split Rows", "Regular Expression", "Relative Expression"] = Field(
-        "Split Rows", alias="Splitting mode")
+        "Split Rows", alias="Splitting mode"
+    )
     fraction: float = Field(0.5, ge=0.0, le=1.0, alias="Fraction of rows in the first output dataset")
     randomized_split: bool = Field(True, alias="Randomized split")
     random_seed: int = Field(0, ge=0, le=2**32 - 1, alias="Random seed")
     stratified_split: bool = Field(False, alias="Stratified split")
     stratification_key_column: str | None = Field(None, alias="Stratification key column")
     regular_expression: str = Field(
-        '\\"column name" ^start', alias="Regular expression",
+        '\\"column name" ^start',
+        alias="Regular expression",
         description='A column as \\"name" or (\\index) (0-based), a space, then a Python regular expression '
-                    'searched in its values')
+        "searched in its values",
+    )
     relational_expression: str = Field(
-        '\\"column name" > 3', alias="Relational expression",
+        '\\"column name" > 3',
+        alias="Relational expression",
         description='A column as \\"name" or (\\index), then comparisons < > <= >= == != joined by & and | '
-                    '(& binds first, no parentheses), e.g. \\"Year" > 2010 & <= 2020; a later comparison '
-                    'without a column uses the previous one')
+        '(& binds first, no parentheses), e.g. \\"Year" > 2010 & <= 2020; a later comparison '
+        "without a column uses the previous one",
+    )
 
 
 class SplitData(Component):
@@ -183,8 +214,10 @@ class SplitData(Component):
     version = "2.0"
     description = "Split rows into two datasets by fraction, regular expression or relational expression."
     inputs = (DATASET_IN,)
-    outputs = (Port("results_dataset1", "Results dataset1", PortType.DATA),
-               Port("results_dataset2", "Results dataset2", PortType.DATA))
+    outputs = (
+        Port("results_dataset1", "Results dataset1", PortType.DATA),
+        Port("results_dataset2", "Results dataset2", PortType.DATA),
+    )
     Parameters = SplitDataParams
     pass_through_in_real_time = True
 
@@ -206,12 +239,16 @@ def _rows_mask(df: pd.DataFrame, params: SplitDataParams) -> np.ndarray:
     if params.stratified_split:
         key = params.stratification_key_column
         if not key:
-            raise ComponentError("Stratified split needs a stratification key column",
-                                 code="NullOrEmpty")
+            raise ComponentError("Stratified split needs a stratification key column", code="NullOrEmpty")
         require_columns(df, [key])
-        first = np.concatenate([_first_part(idx, params) for _, idx in
-                                sorted(df.groupby(key, sort=True, dropna=False).indices.items(),
-                                       key=lambda kv: str(kv[0]))])
+        first = np.concatenate(
+            [
+                _first_part(idx, params)
+                for _, idx in sorted(
+                    df.groupby(key, sort=True, dropna=False).indices.items(), key=lambda kv: str(kv[0])
+                )
+            ]
+        )
         first.sort()
     else:
         first = _first_part(np.arange(len(df)), params)
@@ -232,8 +269,14 @@ def _first_part(positions: np.ndarray, params: SplitDataParams) -> np.ndarray:
 _REGEX_PARAM, _RELATION_PARAM = "Regular expression", "Relational expression"
 _INDEX_REF = re.compile(r"\(\\(\d+)\)")
 _OPERATOR = re.compile(r"<=|>=|==|!=|<|>")
-_COMPARE = {"<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge, "==": operator.eq,
-            "!=": operator.ne}
+_COMPARE = {
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 @dataclass(frozen=True)
@@ -245,8 +288,10 @@ class _Clause:
 
 
 def _syntax_error(parameter: str, text: str, position: int, problem: str) -> ComponentError:
-    return ComponentError(f"Cannot parse '{parameter}' at position {position + 1}: {problem} (in {text!r})",
-                          code="ParameterParsing")
+    return ComponentError(
+        f"Cannot parse '{parameter}' at position {position + 1}: {problem} (in {text!r})",
+        code="ParameterParsing",
+    )
 
 
 def _skip_spaces(text: str, pos: int) -> int:
@@ -261,7 +306,7 @@ def _column_at(df: pd.DataFrame, text: str, pos: int, parameter: str) -> tuple[s
         end = text.find('"', pos + 2)
         if end < 0:
             raise _syntax_error(parameter, text, pos, 'the column name has no closing " (write \\"name")')
-        name = text[pos + 2:end]
+        name = text[pos + 2 : end]
         require_columns(df, [name])
         return name, end + 1
     match = _INDEX_REF.match(text, pos)
@@ -269,8 +314,10 @@ def _column_at(df: pd.DataFrame, text: str, pos: int, parameter: str) -> tuple[s
         return None
     index = int(match.group(1))
     if index >= df.shape[1]:
-        raise ComponentError(f"'{parameter}' refers to column index {index}, but the dataset has columns "
-                             f"0-{df.shape[1] - 1}", code="NotInRangeValue")
+        raise ComponentError(
+            f"'{parameter}' refers to column index {index}, but the dataset has columns 0-{df.shape[1] - 1}",
+            code="NotInRangeValue",
+        )
     return str(df.columns[index]), match.end()
 
 
@@ -287,8 +334,9 @@ def _regex_mask(df: pd.DataFrame, text: str) -> np.ndarray:
     try:
         regex = re.compile(pattern)
     except re.error as exc:
-        raise _syntax_error(_REGEX_PARAM, text, pattern_at + (exc.pos or 0), f"invalid regular expression: "
-                            f"{exc.msg}") from exc
+        raise _syntax_error(
+            _REGEX_PARAM, text, pattern_at + (exc.pos or 0), f"invalid regular expression: {exc.msg}"
+        ) from exc
     return np.array([pd.notna(v) and regex.search(str(v)) is not None for v in df[column]], dtype=bool)
 
 
@@ -337,7 +385,7 @@ def _value_at(text: str, pos: int) -> tuple[str, int]:
         end = text.find(text[pos], pos + 1)
         if end < 0:
             raise _syntax_error(_RELATION_PARAM, text, pos, "the quoted value has no closing quote")
-        return text[pos + 1:end], end + 1
+        return text[pos + 1 : end], end + 1
     end = pos
     while end < len(text) and text[end] not in "&|":
         end += 1
@@ -358,9 +406,11 @@ def _satisfied(df: pd.DataFrame, clause: _Clause, text: str) -> np.ndarray:
     try:
         hits = compare(series, constant)
     except TypeError as exc:
-        raise ComponentError(f"'{_RELATION_PARAM}': cannot compare column {clause.column!r} with "
-                             f"{clause.value!r}: {exc}", code="InvalidColumnType",
-                             column=clause.column) from exc
+        raise ComponentError(
+            f"'{_RELATION_PARAM}': cannot compare column {clause.column!r} with {clause.value!r}: {exc}",
+            code="InvalidColumnType",
+            column=clause.column,
+        ) from exc
     return (hits.fillna(False) & series.notna()).to_numpy(dtype=bool)
 
 
@@ -380,9 +430,12 @@ def _constant(series: pd.Series, clause: _Clause, text: str) -> Any:
                 problem = f"column {clause.column!r} needs {expected}, got {clause.value!r}"
                 raise _syntax_error(_RELATION_PARAM, text, clause.position, problem) from exc
     if clause.op not in ("==", "!="):
-        raise ComponentError(f"'{_RELATION_PARAM}': column {clause.column!r} holds text, which only == "
-                             f"and != compare (position {clause.position + 1})", code="InvalidColumnType",
-                             column=clause.column)
+        raise ComponentError(
+            f"'{_RELATION_PARAM}': column {clause.column!r} holds text, which only == "
+            f"and != compare (position {clause.position + 1})",
+            code="InvalidColumnType",
+            column=clause.column,
+        )
     return clause.value
 
 

@@ -4,6 +4,7 @@ In a pipeline run, Web Service Input passes on the dataset connected to it (its 
 sample), minus the columns it drops (the label, so callers need not send it). In real-time
 scoring the request rows take the place of its output.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -17,8 +18,9 @@ from core.errors import ComponentError
 
 class WebServiceInputParams(Params):
     name: str = Field("WebServiceInput0", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
-    drop_columns: list[str] = Field(default_factory=list,
-                                    description="Columns callers need not send (e.g. the label)")
+    drop_columns: list[str] = Field(
+        default_factory=list, description="Columns callers need not send (e.g. the label)"
+    )
 
 
 class WebServiceInput(Component):
@@ -30,11 +32,16 @@ class WebServiceInput(Component):
     outputs = (Port("data", "Data", PortType.DATA),)
     Parameters = WebServiceInputParams
 
-    def run(self, inputs: Mapping[str, Any], params: WebServiceInputParams, ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: WebServiceInputParams, ctx: RunContext
+    ) -> dict[str, Any]:
         df = inputs.get("dataset")
         if df is None:
-            raise ComponentError("Web Service Input has no data in a pipeline run: connect a dataset "
-                                 "to it (it also defines the request schema)", code="NullOrEmpty")
+            raise ComponentError(
+                "Web Service Input has no data in a pipeline run: connect a dataset "
+                "to it (it also defines the request schema)",
+                code="NullOrEmpty",
+            )
         out = df.drop(columns=[c for c in params.drop_columns if c in df.columns])
         out.attrs = dict(df.attrs)
         return {"data": out}
@@ -53,7 +60,9 @@ class WebServiceOutput(Component):
     outputs = (Port("data", "Data", PortType.DATA),)
     Parameters = WebServiceOutputParams
 
-    def run(self, inputs: Mapping[str, Any], params: WebServiceOutputParams, ctx: RunContext) -> dict[str, Any]:
+    def run(
+        self, inputs: Mapping[str, Any], params: WebServiceOutputParams, ctx: RunContext
+    ) -> dict[str, Any]:
         return {"data": inputs["dataset"]}
 
 

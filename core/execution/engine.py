@@ -18,6 +18,7 @@ Failure semantics (the same everywhere):
 - a canceled run ends every unfinished node ``Canceled``; results arriving afterwards, or for
   a node that already timed out, are ignored.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -27,8 +28,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.execution.results import NodeResult
-from core.planner import Plan
-from core.runs import Status
+from core.pipelines.planner import Plan
+from core.registry.runs import Status
 
 ENDED = {Status.FINISHED, Status.FAILED, Status.SKIPPED, Status.CANCELED}
 
@@ -64,8 +65,11 @@ class NodeState(BaseModel):
     reused: bool = False
     cache_key: str | None = None
     attempts: int = 0
-    decided_here: bool = Field(False, description="Ended by the machine (skipped, timed out, a fault, "
-                                                  "canceled): no activity wrote this ending")
+    decided_here: bool = Field(
+        False,
+        description="Ended by the machine (skipped, timed out, a fault, "
+        "canceled): no activity wrote this ending",
+    )
     chunks: list[Any] = Field(default_factory=list)
     outcomes: dict[int, Any] = Field(default_factory=dict)
 
@@ -81,9 +85,14 @@ class RunOutcome(BaseModel):
 class RunMachine:
     """The state of one run; see the module docstring."""
 
-    def __init__(self, plan: Plan, *, continue_on_step_failure: bool = True,
-                 resolved: Mapping[str, Mapping[str, str]] | None = None,
-                 resolved_keys: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        *,
+        continue_on_step_failure: bool = True,
+        resolved: Mapping[str, Mapping[str, str]] | None = None,
+        resolved_keys: Mapping[str, str] | None = None,
+    ) -> None:
         self._continue = continue_on_step_failure
         self._order = [node_id for stage in plan.stages for node_id in stage]
         self._inputs = {node_id: dict(node.inputs) for node_id, node in plan.nodes.items()}
@@ -94,8 +103,13 @@ class RunMachine:
                     self._downstream[ref.node].append(node_id)
         self.nodes = {node_id: NodeState(node_id=node_id) for node_id in self._order}
         for node_id, outputs in (resolved or {}).items():
-            self.nodes[node_id] = NodeState(node_id=node_id, status=Status.FINISHED, outputs=dict(outputs),
-                                            reused=True, cache_key=(resolved_keys or {}).get(node_id))
+            self.nodes[node_id] = NodeState(
+                node_id=node_id,
+                status=Status.FINISHED,
+                outputs=dict(outputs),
+                reused=True,
+                cache_key=(resolved_keys or {}).get(node_id),
+            )
         self._queued: list[Step] = []
         self._in_flight: dict[str, Step] = {}
         self._failures: list[str] = []
@@ -152,11 +166,17 @@ class RunMachine:
             self.cancel(result.error or "canceled with the run")
         elif step.kind == StepKind.RUN and result.chunks:
             state.chunks = list(result.chunks)
-            self._queued += [Step(node_id=step.node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
-                             for i, chunk in enumerate(result.chunks)]
+            self._queued += [
+                Step(node_id=step.node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
+                for i, chunk in enumerate(result.chunks)
+            ]
         else:
-            self._fail(state, f"unexpected answer {result.status.value!r} without mini-batches",
-                       "InternalError", decided_here=True)
+            self._fail(
+                state,
+                f"unexpected answer {result.status.value!r} without mini-batches",
+                "InternalError",
+                decided_here=True,
+            )
         return True
 
     def split(self, node_id: str, chunks: list[Any]) -> None:
@@ -164,8 +184,10 @@ class RunMachine:
         step = Step(node_id=node_id)
         if self._accept(step):
             self.nodes[node_id].chunks = list(chunks)
-            self._queued += [Step(node_id=node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
-                             for i, chunk in enumerate(chunks)]
+            self._queued += [
+                Step(node_id=node_id, kind=StepKind.CHUNK, index=i, chunk=chunk)
+                for i, chunk in enumerate(chunks)
+            ]
 
     def record_chunk(self, step: Step, outcome: Any) -> bool:
         """One mini-batch's outcome (a model the join step reads); the join is queued after the last."""
@@ -198,8 +220,12 @@ class RunMachine:
         if state.status != Status.RUNNING:
             return False
         self._drop(node_id)
-        self._fail(state, f"Node {node_id!r} timed out after {seconds:g} s "
-                          "(run setting timeout_seconds); it was stopped", "Timeout", decided_here=True)
+        self._fail(
+            state,
+            f"Node {node_id!r} timed out after {seconds:g} s (run setting timeout_seconds); it was stopped",
+            "Timeout",
+            decided_here=True,
+        )
         return True
 
     def cancel(self, reason: str = "canceled") -> None:
@@ -217,8 +243,9 @@ class RunMachine:
             return RunOutcome(status=Status.CANCELED, error="The run was canceled", closing=closing)
         if self._failures:
             first = self.nodes[self._failures[0]]
-            return RunOutcome(status=Status.FAILED, failed_node=first.node_id, error=first.error,
-                              closing=closing)
+            return RunOutcome(
+                status=Status.FAILED, failed_node=first.node_id, error=first.error, closing=closing
+            )
         keys = {s.node_id: s.cache_key for s in self.nodes.values() if s.cache_key}
         return RunOutcome(status=Status.FINISHED, closing=closing, cache_keys=keys)
 
@@ -228,8 +255,13 @@ class RunMachine:
         for state in self.nodes.values():
             counts[state.status.value] = counts.get(state.status.value, 0) + 1
         ended = sum(1 for s in self.nodes.values() if s.status in ENDED)
-        return {"nodes_done": ended, "nodes_total": len(self.nodes), "running": self.running(),
-                "statuses": counts, "failed_nodes": list(self._failures)}
+        return {
+            "nodes_done": ended,
+            "nodes_total": len(self.nodes),
+            "running": self.running(),
+            "statuses": counts,
+            "failed_nodes": list(self._failures),
+        }
 
     # ---- internals ---------------------------------------------------------------------------
     def _accept(self, step: Step) -> bool:
@@ -256,8 +288,10 @@ class RunMachine:
             for other in self.nodes.values():
                 if other.status == Status.NOT_STARTED:
                     other.status, other.decided_here = Status.SKIPPED, True
-                    other.note = (f"skipped: node {state.node_id!r} failed and the run stops at the first "
-                                  "failure (continue_on_step_failure is off)")
+                    other.note = (
+                        f"skipped: node {state.node_id!r} failed and the run stops at the first "
+                        "failure (continue_on_step_failure is off)"
+                    )
 
     def _descendants(self, node_id: str) -> list[str]:
         seen: list[str] = []

@@ -1,10 +1,11 @@
 """The orchestration input of a pipeline run: its id, its plan, and what was resolved at submit."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from core.executor import NodeRequest
-from core.planner import Plan
+from core.execution.executor import NodeRequest
+from core.pipelines.planner import Plan
 
 
 class Job(BaseModel):
@@ -15,15 +16,22 @@ class Job(BaseModel):
     plan: Plan
     regenerate_outputs: bool = False
     continue_on_step_failure: bool = True
-    reused: dict[str, dict[str, str]] = Field(default_factory=dict,
-                                              description="node id -> outputs taken from an earlier run")
+    reused: dict[str, dict[str, str]] = Field(
+        default_factory=dict, description="node id -> outputs taken from an earlier run"
+    )
     reuse_keys: dict[str, str] = Field(default_factory=dict, description="node id -> reuse key, of those")
-    plan_key: str | None = Field(None, description="The plan's reuse fingerprint (see core.reuse.plan_key)")
+    plan_key: str | None = Field(
+        None, description="The plan's reuse fingerprint (see core.execution.reuse.plan_key)"
+    )
 
     def node_request(self, node_id: str, inputs: dict[str, str]) -> NodeRequest:
         node = self.plan.nodes[node_id]
-        return NodeRequest(run_id=self.run_id, node=node, inputs=inputs,
-                           regenerate=self.regenerate_outputs or node.regenerate)
+        return NodeRequest(
+            run_id=self.run_id,
+            node=node,
+            inputs=inputs,
+            regenerate=self.regenerate_outputs or node.regenerate,
+        )
 
     def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:
         """The request of a node, given every upstream node's outputs."""

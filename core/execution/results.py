@@ -2,11 +2,12 @@
 
 Only references travel here (artifact names, blob paths), never data.
 """
+
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from core.runs import Status
+from core.registry.runs import Status
 
 
 class NodeResult(BaseModel):

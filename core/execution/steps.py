@@ -6,6 +6,7 @@ it. The durable orchestrator and the in-process runner (:func:`run_in_process`) 
 step plans, so both call the same activities with the same payloads and read the answers the
 same way; they differ only in how they wait.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from typing import Any, Protocol
 from core.execution.engine import NodeState, RunMachine, Step, StepKind
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
-from core.execution.run_settings import RunSettings
+from core.pipelines.run_settings import RunSettings
 
 RUN_NODE, RUN_CHUNK, JOIN_CHUNKS, NODES_ENDED = "run_node", "run_chunk", "join_chunks", "nodes_ended"
 
@@ -48,8 +49,10 @@ class PipelineSteps:
             return RUN_NODE, request
         if step.kind == StepKind.CHUNK:
             return RUN_CHUNK, {"request": request, "chunk": step.chunk, "index": step.index}
-        return JOIN_CHUNKS, {"request": request,
-                             "outcomes": [o.model_dump(mode="json") for o in machine.outcomes(step.node_id)]}
+        return JOIN_CHUNKS, {
+            "request": request,
+            "outcomes": [o.model_dump(mode="json") for o in machine.outcomes(step.node_id)],
+        }
 
     def accept(self, machine: RunMachine, step: Step, answer: Any) -> None:
         if step.kind == StepKind.CHUNK:
@@ -88,9 +91,11 @@ def run_in_process(machine: RunMachine, steps: StepPlan, call: Callable[[str, An
             for attempt in range(1, attempts + 1):
                 try:
                     answer = call(name, payload)
-                except Exception as exc:  # noqa: BLE001 - the retry policy's job, as in the orchestrator
+                except Exception as exc:
                     if attempt == attempts:
-                        message = f"Activity function '{name}' failed: {type(exc).__name__}: {first_line(exc)}"
+                        message = (
+                            f"Activity function '{name}' failed: {type(exc).__name__}: {first_line(exc)}"
+                        )
                         steps.fault(machine, step, message)
                     continue
                 steps.accept(machine, step, answer)

@@ -5,6 +5,7 @@ Names are compared in their canonical (designer) form, so a document that spells
 differ. An input port fed from another output in the second document is *rewired*; an edge
 that appears (or disappears) with no such counterpart is added (or removed).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.components import lookup
-from core.graph import Pipeline
+from core.pipelines.document import Pipeline
 from core.pipelines.yaml_io import parameter_name, port_name
 
 
@@ -59,7 +60,8 @@ def diff(before: Pipeline, after: Pipeline) -> PipelineDiff:
     a, b = {n.id: n for n in before.nodes}, {n.id: n for n in after.nodes}
     result = PipelineDiff(
         nodes_added=[_summary(b[i].id, b[i].component) for i in b if i not in a],
-        nodes_removed=[_summary(a[i].id, a[i].component) for i in a if i not in b])
+        nodes_removed=[_summary(a[i].id, a[i].component) for i in a if i not in b],
+    )
     for node_id in (i for i in a if i in b):
         change = _node_change(node_id, a[node_id], b[node_id])
         if change is not None:
@@ -71,13 +73,16 @@ def diff(before: Pipeline, after: Pipeline) -> PipelineDiff:
         if sources_a[target] != sources_b[target]:
             result.rewired.append(Rewire(target=target, before=sources_a[target], after=sources_b[target]))
     rewired = {r.target for r in result.rewired}
-    result.edges_added = [{"source": s, "target": t} for s, t in edges_b if (s, t) not in edges_a
-                          and t not in rewired]
-    result.edges_removed = [{"source": s, "target": t} for s, t in edges_a if (s, t) not in edges_b
-                            and t not in rewired]
+    result.edges_added = [
+        {"source": s, "target": t} for s, t in edges_b if (s, t) not in edges_a and t not in rewired
+    ]
+    result.edges_removed = [
+        {"source": s, "target": t} for s, t in edges_a if (s, t) not in edges_b and t not in rewired
+    ]
     result.pipeline_parameters = _parameter_changes(
         {p.name: p.model_dump(mode="json", exclude={"name"}) for p in before.parameters},
-        {p.name: p.model_dump(mode="json", exclude={"name"}) for p in after.parameters})
+        {p.name: p.model_dump(mode="json", exclude={"name"}) for p in after.parameters},
+    )
     return result
 
 
@@ -104,11 +109,17 @@ def _node_change(node_id: str, a: Any, b: Any) -> NodeChange | None:
 
 def _parameter_changes(a: dict[str, Any], b: dict[str, Any]) -> list[ParameterChange]:
     keys = list(a) + [k for k in b if k not in a]
-    return [ParameterChange(parameter=k, before=a.get(k), after=b.get(k))
-            for k in keys if a.get(k) != b.get(k)]
+    return [
+        ParameterChange(parameter=k, before=a.get(k), after=b.get(k)) for k in keys if a.get(k) != b.get(k)
+    ]
 
 
 def _edges(pipeline: Pipeline) -> list[tuple[str, str]]:
     components = {n.id: lookup(n.component) for n in pipeline.nodes}
-    return [(port_name(e.source.model_dump(), components, output=True),
-             port_name(e.target.model_dump(), components, output=False)) for e in pipeline.edges]
+    return [
+        (
+            port_name(e.source.model_dump(), components, output=True),
+            port_name(e.target.model_dump(), components, output=False),
+        )
+        for e in pipeline.edges
+    ]

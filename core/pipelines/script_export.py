@@ -5,6 +5,7 @@ node, in dependency order (document order where the graph leaves a choice), with
 parameters by their designer names. It imports ``core`` from this project, so it runs from a
 checkout (or with the project's directory on ``PYTHONPATH``) with the project's requirements.
 """
+
 from __future__ import annotations
 
 import keyword
@@ -15,7 +16,7 @@ from typing import Any
 from core.components import Component, lookup
 from core.components.data import Dataset
 from core.errors import InvalidRequest, Problem
-from core.graph import Pipeline, canonical_parameter
+from core.pipelines.document import Pipeline, canonical_parameter
 from core.pipelines.yaml_io import parameter_name
 
 INDENT = " " * 4
@@ -30,24 +31,26 @@ def to_script(pipeline: Pipeline) -> str:
     names = _variable_names(resolved)
     body = [_call(resolved, node_id, names) for node_id in _order(resolved)]
     header = _docstring(resolved)
-    return "\n".join([
-        "#!/usr/bin/env python3",
-        header,
-        "from __future__ import annotations",
-        "",
-        "import sys",
-        "",
-        "from core.pipelines.script_runtime import LocalRun, main",
-        "",
-        "",
-        "def pipeline(run: LocalRun) -> None:",
-        *body,
-        "",
-        "",
-        'if __name__ == "__main__":',
-        f"{INDENT}sys.exit(main(pipeline, {resolved.name!r}))",
-        "",
-    ])
+    return "\n".join(
+        [
+            "#!/usr/bin/env python3",
+            header,
+            "from __future__ import annotations",
+            "",
+            "import sys",
+            "",
+            "from core.pipelines.script_runtime import LocalRun, main",
+            "",
+            "",
+            "def pipeline(run: LocalRun) -> None:",
+            *body,
+            "",
+            "",
+            'if __name__ == "__main__":',
+            f"{INDENT}sys.exit(main(pipeline, {resolved.name!r}))",
+            "",
+        ]
+    )
 
 
 def _local_problems(pipeline: Pipeline) -> list[Problem]:
@@ -55,9 +58,16 @@ def _local_problems(pipeline: Pipeline) -> list[Problem]:
     for node in pipeline.nodes:
         component = lookup(node.component)
         if component is not None and component is not Dataset and _is_source(component):
-            problems.append(Problem(code="not_exportable", node=node.id, message=(
-                f"{component.name} reads a model or transformation stored in the service; a script "
-                "runs training pipelines (export the model itself as MLflow or ONNX instead)")))
+            problems.append(
+                Problem(
+                    code="not_exportable",
+                    node=node.id,
+                    message=(
+                        f"{component.name} reads a model or transformation stored in the service; a script "
+                        "runs training pipelines (export the model itself as MLflow or ONNX instead)"
+                    ),
+                )
+            )
     return problems
 
 

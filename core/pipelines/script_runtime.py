@@ -6,6 +6,7 @@ the parameters, run the component, and hand its outputs on as the executor's sto
 (tables through Parquet, models through joblib), so the script's metrics are the service's
 to the last bit on the same data.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,12 +20,12 @@ from typing import Any
 import joblib
 import pandas as pd
 
-from core.artifacts import PICKLED, dataframe_to_parquet, parquet_to_dataframe
 from core.components import PortType, RunContext, lookup
 from core.components.data import Dataset
-from core.datasets import parse_csv
 from core.errors import ComponentError
-from core.graph import parse_parameters
+from core.pipelines.document import parse_parameters
+from core.registry.datasets import parse_csv
+from core.storage.artifacts import PICKLED, dataframe_to_parquet, parquet_to_dataframe
 
 SAMPLES_DIR = Path(__file__).resolve().parents[2] / "samples" / "datasets"
 
@@ -56,8 +57,12 @@ class _LocalData:
 class LocalRun:
     """One in-process run: node outputs by port id, and each node's metrics and logs."""
 
-    def __init__(self, files: dict[str, Path], features: dict[str, bool] | None = None,
-                 echo: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        files: dict[str, Path],
+        features: dict[str, bool] | None = None,
+        echo: Callable[[str], None] | None = None,
+    ) -> None:
         self.files = files
         self.features = dict(features or {})
         self.metrics: dict[str, dict[str, Any]] = {}
@@ -77,8 +82,9 @@ class LocalRun:
         self._echo(f"{node_id}: {name} from {path} ({len(table)} rows)")
         return {"dataset": table}
 
-    def node(self, node_id: str, component: str, parameters: dict[str, Any] | None = None,
-             **inputs: Any) -> dict[str, Any]:
+    def node(
+        self, node_id: str, component: str, parameters: dict[str, Any] | None = None, **inputs: Any
+    ) -> dict[str, Any]:
         """Run one node as the service's executor would; its outputs by port id."""
         found = lookup(component)
         if found is None:
@@ -100,8 +106,11 @@ class LocalRun:
         if ctx.metrics:
             self.metrics[node_id] = _plain(ctx.metrics)
         self._echo(f"{node_id}: {found.name} done")
-        return {port.id: _through_storage(port.type, produced[port.id]) for port in found.outputs
-                if port.id in produced}
+        return {
+            port.id: _through_storage(port.type, produced[port.id])
+            for port in found.outputs
+            if port.id in produced
+        }
 
 
 def _read_table(path: Path) -> pd.DataFrame:
@@ -128,16 +137,23 @@ def _through_storage(port_type: PortType, value: Any) -> Any:
 
 def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
     """As the executor records metrics: numpy numbers become floats."""
-    return {k: float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v
-            for k, v in metrics.items()}
+    return {
+        k: float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v
+        for k, v in metrics.items()
+    }
 
 
 def main(pipeline: Callable[[LocalRun], None], description: str, argv: Sequence[str] | None = None) -> int:
     """The exported script's command line: ``--data [NAME=]FILE`` per dataset, metrics as JSON."""
     parser = argparse.ArgumentParser(description=description)
-    parser.add_argument("--data", action="append", default=[], metavar="[NAME=]FILE",
-                        help="a CSV or Parquet file for a dataset (by dataset name or node id); one "
-                             "file without a name feeds every dataset node")
+    parser.add_argument(
+        "--data",
+        action="append",
+        default=[],
+        metavar="[NAME=]FILE",
+        help="a CSV or Parquet file for a dataset (by dataset name or node id); one "
+        "file without a name feeds every dataset node",
+    )
     parser.add_argument("--enable-python-script", action="store_true", help="allow Execute Python Script")
     parser.add_argument("--enable-sql", action="store_true", help="allow Apply SQL Transformation")
     parser.add_argument("--quiet", action="store_true", help="print only the metrics")
@@ -146,8 +162,11 @@ def main(pipeline: Callable[[LocalRun], None], description: str, argv: Sequence[
     for item in args.data:
         name, sep, path = item.partition("=")
         files[name if sep else ""] = Path(path if sep else name)
-    run = LocalRun(files, {"enable_python_script": args.enable_python_script, "enable_sql": args.enable_sql},
-                   echo=None if args.quiet else (lambda line: print(line, file=sys.stderr)))
+    run = LocalRun(
+        files,
+        {"enable_python_script": args.enable_python_script, "enable_sql": args.enable_sql},
+        echo=None if args.quiet else (lambda line: print(line, file=sys.stderr)),
+    )
     try:
         pipeline(run)
     except PipelineFailed as exc:
@@ -155,4 +174,3 @@ def main(pipeline: Callable[[LocalRun], None], description: str, argv: Sequence[
         return 1
     print(json.dumps(run.metrics, indent=2))
     return 0
-

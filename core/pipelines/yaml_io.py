@@ -9,6 +9,7 @@ save, export again gives the same bytes.
 
 Only ``yaml.safe_load`` reads YAML here: a document cannot construct Python objects.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -17,7 +18,7 @@ import yaml
 
 from core.components import Component, lookup
 from core.errors import InvalidRequest, Problem
-from core.graph import canonical_parameter
+from core.pipelines.document import canonical_parameter
 
 LAYOUT = "layout"
 NODE_LAYOUT_FIELDS = ("position",)
@@ -33,8 +34,9 @@ class _Dumper(yaml.SafeDumper):
     pass
 
 
-_Dumper.add_representer(_Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(),
-                                                                   flow_style=True))
+_Dumper.add_representer(
+    _Flow, lambda d, data: d.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=True)
+)
 
 
 def is_yaml(content_type: str | None) -> bool:
@@ -56,23 +58,32 @@ def to_yaml(document: dict[str, Any]) -> str:
     components = {n["id"]: lookup(n["component"]) for n in document.get("nodes", []) if "id" in n}
     out["nodes"] = [_node(n, components.get(n.get("id"))) for n in document.get("nodes", [])]
     if document.get("edges"):
-        out["edges"] = [_Flow(source=port_name(e["source"], components, output=True),
-                              target=port_name(e["target"], components, output=False))
-                        for e in document["edges"]]
+        out["edges"] = [
+            _Flow(
+                source=port_name(e["source"], components, output=True),
+                target=port_name(e["target"], components, output=False),
+            )
+            for e in document["edges"]
+        ]
     if document.get("parameters"):
         out["parameters"] = [_pipeline_parameter(p, components) for p in document["parameters"]]
     if document.get("outputs"):
         out["outputs"] = [port_name(ref, components, output=True) for ref in document["outputs"]]
-    layout = {n["id"]: _Flow(n[f]) for n in document.get("nodes", []) for f in NODE_LAYOUT_FIELDS
-              if isinstance(n.get(f), dict)}
+    layout = {
+        n["id"]: _Flow(n[f])
+        for n in document.get("nodes", [])
+        for f in NODE_LAYOUT_FIELDS
+        if isinstance(n.get(f), dict)
+    }
     if layout:
         out[LAYOUT] = layout
-    return yaml.dump(out, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    return yaml.dump(
+        out, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
 
 
 def from_yaml(text: str | bytes) -> dict[str, Any]:
-    """A pipeline document (to validate as :class:`core.graph.Pipeline`) from YAML text.
+    """A pipeline document (to validate as :class:`core.pipelines.document.Pipeline`) from YAML text.
 
     :class:`InvalidRequest` if the text is not YAML or not a mapping; the layout goes back
     onto its nodes (a layout entry for an unknown node is reported).
@@ -82,21 +93,39 @@ def from_yaml(text: str | bytes) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
-        raise InvalidRequest("The body is not valid YAML", [Problem(
-            code="invalid_yaml", field="body",
-            message=f"{getattr(exc, 'problem', None) or exc}{where}")]) from exc
+        raise InvalidRequest(
+            "The body is not valid YAML",
+            [
+                Problem(
+                    code="invalid_yaml",
+                    field="body",
+                    message=f"{getattr(exc, 'problem', None) or exc}{where}",
+                )
+            ],
+        ) from exc
     if not isinstance(data, dict):
-        raise InvalidRequest("The YAML must be a mapping", [Problem(
-            code="invalid_yaml", field="body", message="Send a pipeline: name, nodes, edges, ...")])
+        raise InvalidRequest(
+            "The YAML must be a mapping",
+            [Problem(code="invalid_yaml", field="body", message="Send a pipeline: name, nodes, edges, ...")],
+        )
     layout = data.pop(LAYOUT, None) or {}
     if not isinstance(layout, dict):
-        raise InvalidRequest("layout must map node ids to positions", [Problem(
-            code="invalid_layout", field=LAYOUT, message="layout: {node id: {x: .., y: ..}}")])
+        raise InvalidRequest(
+            "layout must map node ids to positions",
+            [Problem(code="invalid_layout", field=LAYOUT, message="layout: {node id: {x: .., y: ..}}")],
+        )
     nodes = data.get("nodes")
     by_id = {n.get("id"): n for n in nodes if isinstance(n, dict)} if isinstance(nodes, list) else {}
-    unknown = [Problem(code="unknown_node", node=str(node_id), field=f"{LAYOUT}.{node_id}",
-                       message=f"layout names no node {node_id!r}")
-               for node_id in layout if node_id not in by_id]
+    unknown = [
+        Problem(
+            code="unknown_node",
+            node=str(node_id),
+            field=f"{LAYOUT}.{node_id}",
+            message=f"layout names no node {node_id!r}",
+        )
+        for node_id in layout
+        if node_id not in by_id
+    ]
     if unknown:
         raise InvalidRequest("The layout names unknown nodes", unknown)
     for node_id, position in layout.items():
@@ -106,8 +135,10 @@ def from_yaml(text: str | bytes) -> dict[str, Any]:
 
 # ---- canonical names ---------------------------------------------------------------------------
 def _node(node: dict[str, Any], component: type[Component] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"id": node.get("id"),
-                           "component": component.name if component else node.get("component")}
+    out: dict[str, Any] = {
+        "id": node.get("id"),
+        "component": component.name if component else node.get("component"),
+    }
     if node.get("version") is not None:
         out["version"] = node["version"]
     if node.get("comment"):
@@ -118,9 +149,14 @@ def _node(node: dict[str, Any], component: type[Component] | None) -> dict[str, 
     if parameters:
         named = {parameter_name(component, k): v for k, v in parameters.items()}
         out["parameters"] = {k: _sorted(named[k]) for k in sorted(named)}
-    extra = {k: v for k, v in node.items() if k not in out and k not in ("parameters", "regenerate_output",
-                                                                          "comment", "version")
-             and k not in NODE_LAYOUT_FIELDS and v is not None}
+    extra = {
+        k: v
+        for k, v in node.items()
+        if k not in out
+        and k not in ("parameters", "regenerate_output", "comment", "version")
+        and k not in NODE_LAYOUT_FIELDS
+        and v is not None
+    }
     out.update(extra)  # fields a later document version adds travel too
     return out
 
@@ -156,14 +192,16 @@ def port_name(ref: Any, components: dict[str, type[Component] | None], output: b
     return f"{node_id}.{found.name if found else port}"
 
 
-def _pipeline_parameter(param: dict[str, Any],
-                        components: dict[str, type[Component] | None]) -> dict[str, Any]:
+def _pipeline_parameter(
+    param: dict[str, Any], components: dict[str, type[Component] | None]
+) -> dict[str, Any]:
     out: dict[str, Any] = {"name": param["name"]}
     if param.get("default") is not None:
         out["default"] = _sorted(param["default"])
     if param.get("description"):
         out["description"] = param["description"]
-    out["bindings"] = [_Flow(node=b["node"],
-                             parameter=parameter_name(components.get(b["node"]), b["parameter"]))
-                       for b in param.get("bindings", [])]
+    out["bindings"] = [
+        _Flow(node=b["node"], parameter=parameter_name(components.get(b["node"]), b["parameter"]))
+        for b in param.get("bindings", [])
+    ]
     return out

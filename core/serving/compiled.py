@@ -21,6 +21,7 @@ the DataFrame path, which scores it or raises its usual error. A step with no co
 (Execute Python Script, Join Data, a model ONNX cannot run...) makes the whole
 pipeline stay on the DataFrame path, and the endpoint says which step and why.
 """
+
 from __future__ import annotations
 
 import math
@@ -34,8 +35,8 @@ import pandas as pd
 from core.components.base import PortType, RunContext
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES
 from core.errors import ComponentError
-from core.realtime import ColumnSpec, Columns, frame
-from core.scoring import CompiledPipeline, _Step
+from core.serving.realtime import Columns, ColumnSpec, frame
+from core.serving.scoring import CompiledPipeline, _Step
 
 CHUNK_ROWS = 32  # verification chunks: below the DataFrame path's ONNX batch limit, so both use ONNX
 SINGLE_ROWS = 3  # first rows of each signature verified one by one too
@@ -117,17 +118,23 @@ def signature(columns: Columns, schema: list[ColumnSpec] | list[tuple[str, str]]
 
 def signature_schema(sig: tuple[tuple[str, str], ...], schema: list[ColumnSpec]) -> list[ColumnSpec]:
     specs = {s.name: s for s in schema}
-    return [specs[name].model_copy(update={"type": "number"}) if kind == "number!" else specs[name]
-            for name, kind in sig]
+    return [
+        specs[name].model_copy(update={"type": "number"}) if kind == "number!" else specs[name]
+        for name, kind in sig
+    ]
 
 
-def sample_columns(sample: pd.DataFrame, schema: list[ColumnSpec],
-                   sig: tuple[tuple[str, str], ...]) -> Columns:
+def sample_columns(
+    sample: pd.DataFrame, schema: list[ColumnSpec], sig: tuple[tuple[str, str], ...]
+) -> Columns:
     """The sample's rows that fit ``sig`` (no null in its integer columns), as request values."""
     frame_ = sample[[name for name, _ in sig]]
     columns = {name: [plain(v) for v in frame_[name].tolist()] for name, _ in sig}
-    keep = [i for i in range(len(frame_))
-            if all(columns[name][i] is not None for name, kind in sig if kind == "integer")]
+    keep = [
+        i
+        for i in range(len(frame_))
+        if all(columns[name][i] is not None for name, kind in sig if kind == "integer")
+    ]
     out: Columns = {}
     for name, kind in sig:
         values = [columns[name][i] for i in keep]
@@ -162,8 +169,9 @@ def table_columns(table: Table) -> Columns:
     out: Columns = {}
     for name, values in table.columns.items():
         kinds = set(map(type, values))
-        if not kinds <= _PLAIN or (float in kinds and not all(
-                math.isfinite(v) for v in values if type(v) is float)):
+        if not kinds <= _PLAIN or (
+            float in kinds and not all(math.isfinite(v) for v in values if type(v) is float)
+        ):
             values = [plain(v) for v in values]
         out[name] = values
     return out
@@ -187,8 +195,9 @@ class StepTrace:
     outputs: dict[str, Any]
 
 
-def trace(compiled: CompiledPipeline, rows: pd.DataFrame,
-          overrides: dict[str, Any] | None = None) -> tuple[pd.DataFrame, list[Drop], list[StepTrace]]:
+def trace(
+    compiled: CompiledPipeline, rows: pd.DataFrame, overrides: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, list[Drop], list[StepTrace]]:
     """``compiled.score(rows)`` with what each step saw, and the input rows steps removed."""
     values: dict[Ref, Any] = dict(compiled.static)
     values[(compiled.input_node, compiled.input_port)] = rows
@@ -206,8 +215,9 @@ def trace(compiled: CompiledPipeline, rows: pd.DataFrame,
     return values[(compiled.output_node, compiled.output_port)], drops, traces
 
 
-def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any],
-             static: dict[Ref, Any]) -> list[Drop]:
+def _removed(
+    step: _Step, inputs: dict[str, Any], outputs: dict[str, Any], static: dict[Ref, Any]
+) -> list[Drop]:
     """Rows of the step's data input missing from its data output (the index keeps row numbers)."""
     frames_in = [v for v in inputs.values() if isinstance(v, pd.DataFrame)]
     frames_out = [v for v in outputs.values() if isinstance(v, pd.DataFrame)]
@@ -221,9 +231,12 @@ def _removed(step: _Step, inputs: dict[str, Any], outputs: dict[str, Any],
     return [Drop(i, step.node_id, reason) for i in before if i not in kept]
 
 
-_TRANSFORM_LABELS = {"CleaningTransform": "Clean Missing Data", "NormalizationTransform": "Normalize Data",
-                     "BinningTransform": "Group Data into Bins",
-                     "IndicatorTransform": "Convert to Indicator Values"}
+_TRANSFORM_LABELS = {
+    "CleaningTransform": "Clean Missing Data",
+    "NormalizationTransform": "Normalize Data",
+    "BinningTransform": "Group Data into Bins",
+    "IndicatorTransform": "Convert to Indicator Values",
+}
 
 
 def step_label(step: _Step, inputs: dict[str, Any]) -> str:
@@ -236,8 +249,12 @@ def step_label(step: _Step, inputs: dict[str, Any]) -> str:
 
 
 # ---- compiling ---------------------------------------------------------------------------------------
-def compile_program(compiled: CompiledPipeline, schema: list[ColumnSpec], sig: tuple[tuple[str, str], ...],
-                    sample: pd.DataFrame) -> Program:
+def compile_program(
+    compiled: CompiledPipeline,
+    schema: list[ColumnSpec],
+    sig: tuple[tuple[str, str], ...],
+    sample: pd.DataFrame,
+) -> Program:
     """The verified program for ``sig``; :class:`NotCompilable` says why there is none."""
     columns = sample_columns(sample, schema, sig)
     n = len(next(iter(columns.values()), []))
@@ -256,8 +273,9 @@ def compile_program(compiled: CompiledPipeline, schema: list[ColumnSpec], sig: t
         if not data_ports:
             continue  # does not depend on the request (cannot happen for steps after the input)
         if len(data_ports) != 1 or t.step.inputs[data_ports[0]] != current:
-            raise NotCompilable(f"{t.step.node_id} ({t.step.component.name}): only a chain of steps "
-                                "is compiled")
+            raise NotCompilable(
+                f"{t.step.node_id} ({t.step.component.name}): only a chain of steps is compiled"
+            )
         outs = [p.id for p in t.step.component.outputs if p.type == PortType.DATA]
         if len(outs) != 1:
             raise NotCompilable(f"{t.step.node_id} ({t.step.component.name}) has several outputs")
@@ -305,6 +323,7 @@ def _select(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     def select(table: Table) -> Table:
         cols = table.columns
         return Table({n: cols[n] for n in names}, table.rows, table.drops)
+
     return select
 
 
@@ -319,6 +338,7 @@ def _edit_metadata(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> O
     def edit(table: Table) -> Table:
         cols = table.columns
         return Table({n: cols[o] for o, n in pairs}, table.rows, table.drops)
+
     return edit
 
 
@@ -326,8 +346,9 @@ def _apply_transformation(t: StepTrace, before: pd.DataFrame, after: pd.DataFram
     transform = t.inputs.get("transformation")
     compiler = _TRANSFORMS.get(type(transform).__name__)
     if compiler is None:
-        raise NotCompilable(f"{t.step.node_id} (Apply Transformation): a {type(transform).__name__} has no "
-                            "compiled form")
+        raise NotCompilable(
+            f"{t.step.node_id} (Apply Transformation): a {type(transform).__name__} has no compiled form"
+        )
     return compiler(t, transform, before, after)
 
 
@@ -357,8 +378,9 @@ def _cleaning(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.Data
             elif dtype in ("str", "string", "object") and isinstance(value, str):
                 fills.append((c, value))
             else:
-                raise NotCompilable(f"{t.step.node_id} (Clean Missing Data): filling a {dtype} column is not "
-                                    "compiled")
+                raise NotCompilable(
+                    f"{t.step.node_id} (Clean Missing Data): filling a {dtype} column is not compiled"
+                )
     expected = [c for c in expected if c not in set(transform.drop_columns)]
     if expected != _names(after):
         raise NotCompilable(f"{t.step.node_id} (Clean Missing Data): unexpected output columns")
@@ -385,6 +407,7 @@ def _cleaning(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.Data
         if drop_columns:
             cols = {n: v for n, v in cols.items() if n not in drop_columns}
         return Table(cols, rows, drops)
+
     return clean
 
 
@@ -414,6 +437,7 @@ def _normalization(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd
                 x = np.array([np.nan if v is None else v for v in cols[c]], dtype="float64")
                 cols[c] = [plain(v) for v in transform._scale(x, c).tolist()]
         return Table(cols, table.rows, table.drops)
+
     return normalize
 
 
@@ -451,6 +475,7 @@ def _indicators(t: StepTrace, transform: Any, before: pd.DataFrame, after: pd.Da
             if missing is not None:
                 out[missing] = [1 if v is None else 0 for v in values]
         return Table(out, table.rows, table.drops)
+
     return indicate
 
 
@@ -478,8 +503,8 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
         if new != old:
             raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): unexpected output columns")
     else:
-        targets = new[len(old):] if mode == "Append" else new
-        if len(targets) != len(columns) or (mode == "Append" and new[:len(old)] != old):
+        targets = new[len(old) :] if mode == "Append" else new
+        if len(targets) != len(columns) or (mode == "Append" and new[: len(old)] != old):
             raise NotCompilable(f"{t.step.node_id} (Apply Math Operation): unexpected output columns")
     constant = params.second_argument
 
@@ -507,6 +532,7 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             results[target] = [None if m else plain(v) for v, m in pairs]
         out = results if mode == "ResultOnly" else {**cols, **results}
         return Table(out, table.rows, table.drops)
+
     return math_op
 
 
@@ -524,8 +550,9 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             if str(dtype) not in ("str", "string", "object"):
                 raise NotCompilable(f"{t.step.node_id}: column {spec.column!r} is not a string column")
         elif not isinstance(dtype, np.dtype) or dtype.kind not in ("iuf" if spec.kind != "int64" else "iubf"):
-            raise NotCompilable(f"{t.step.node_id}: column {spec.column!r} ({dtype}) does not feed ONNX "
-                                "directly")
+            raise NotCompilable(
+                f"{t.step.node_id}: column {spec.column!r} ({dtype}) does not feed ONNX directly"
+            )
         dtypes[spec.column] = dtype
     append = t.step.params.append_score_columns
     score_names = [c for c in _names(after) if c not in set(_names(before))] if append else _names(after)
@@ -557,8 +584,11 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             elif target is not None:
                 if not all(map(math.isfinite, values)):
                     raise Fallback(column)
-                array = np.array(values, dtype=target) if direct else \
-                    np.array(values, dtype=dtype).astype(target, copy=False)
+                array = (
+                    np.array(values, dtype=target)
+                    if direct
+                    else np.array(values, dtype=dtype).astype(target, copy=False)
+                )
                 if not direct and not np.isfinite(array).all():
                     raise Fallback(column)  # e.g. beyond float32's range
             else:
@@ -584,6 +614,7 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             raise Fallback("score columns")
         cols = {**table.columns, **scores} if append else scores
         return Table(cols, table.rows, table.drops)
+
     return score
 
 
@@ -604,8 +635,9 @@ COMPILED_COMPONENTS = tuple(_COMPILERS)
 
 
 # ---- verification ---------------------------------------------------------------------------------
-def verify(program: Program, compiled: CompiledPipeline, columns: Columns,
-           schema: list[ColumnSpec]) -> str | None:
+def verify(
+    program: Program, compiled: CompiledPipeline, columns: Columns, schema: list[ColumnSpec]
+) -> str | None:
     """None if ``program`` answers as the DataFrame path on ``columns`` (in chunks of
     ``CHUNK_ROWS`` and the first rows one by one), else what differed."""
     n = len(next(iter(columns.values()), []))
@@ -618,15 +650,18 @@ def verify(program: Program, compiled: CompiledPipeline, columns: Columns,
         if problem is None:
             compared += 1
         elif problem != "fallback":
-            return f"the compiled path differs from the DataFrame path on training rows {rows.start}-" \
-                   f"{rows.stop - 1}: {problem}"
+            return (
+                f"the compiled path differs from the DataFrame path on training rows {rows.start}-"
+                f"{rows.stop - 1}: {problem}"
+            )
     if not compared:
         return "every training row took the DataFrame path, so nothing verifies the compiled one"
     return None
 
 
-def _compare(program: Program, compiled: CompiledPipeline, part: Columns, schema: list[ColumnSpec],
-             n: int) -> str | None:
+def _compare(
+    program: Program, compiled: CompiledPipeline, part: Columns, schema: list[ColumnSpec], n: int
+) -> str | None:
     try:
         out, drops, _ = trace(compiled, frame(part, schema))
     except ComponentError:
@@ -635,7 +670,7 @@ def _compare(program: Program, compiled: CompiledPipeline, part: Columns, schema
         table = program.run(part, n)
     except Fallback:
         return "fallback"
-    except Exception as exc:  # noqa: BLE001 - any failure here means "not the same"
+    except Exception as exc:
         return f"it failed ({type(exc).__name__})"
     if out is None:
         return "the DataFrame path refused rows the compiled path scored"

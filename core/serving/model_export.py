@@ -6,15 +6,16 @@ directory, as MLflow's pyfunc format defines it. The model file is a pickle of t
 ``TrainedModel`` (so MLflow scores with the same code as Score Model) or, for a real-time
 endpoint, of the endpoint's whole scoring path (its steps after Web Service Input with their
 fitted models and transformations), so MLflow answers what the endpoint answers. The modules of
-this project a pickle refers to (the component catalogue, ``core.errors``, ``core.sandbox``)
+this project a pickle refers to (the component catalogue, ``core.errors``, ``core.components.sandbox``)
 ship in ``code/`` too, and pickling refuses one that refers to any other. The signature comes
 from the captured schema (a real-time endpoint's input schema, or the columns the model was
 trained on), the input example from the training rows.
 
-The ONNX file is the conversion :mod:`core.onnx_acceleration` makes and verifies against
+The ONNX file is the conversion :mod:`core.serving.onnx` makes and verifies against
 scikit-learn, with its graph inputs renamed to the schema's column names (skl2onnx changes
 e.g. ``fuel-type`` to ``fuel_type``) and verified again after the renaming.
 """
+
 from __future__ import annotations
 
 import io
@@ -23,10 +24,10 @@ import pickle
 import platform
 import uuid
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -34,16 +35,20 @@ import yaml
 
 from core.components.models import TrainedModel
 from core.errors import Conflict
-from core.onnx_acceleration import OnnxModel, probe_rows, try_convert, verify
-from core.realtime import ColumnSpec, column_type
+from core.serving.onnx import OnnxModel, probe_rows, try_convert, verify
+from core.serving.realtime import ColumnSpec, column_type
 
 LOADER_MODULE = "designer_mlflow_model"
 MODEL_FILE = "model/model.pkl"
 EXAMPLE_ROWS = 5
 _CORE = Path(__file__).resolve().parents[1]
 # The project files an MLflow model carries in code/core/: the component catalogue and what it imports.
-SHIPPED_FILES = ("errors.py", "sandbox.py", "csvfile.py",
-                 *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")))
+SHIPPED_FILES = (
+    "errors.py",
+    "tables/__init__.py",
+    "tables/csvfile.py",
+    *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")),
+)
 SHIPPED_MODULES = {"core." + f[:-3].replace("/", ".").removesuffix(".__init__") for f in SHIPPED_FILES}
 _MLFLOW_TYPES = {"integer": "long", "number": "double", "string": "string", "boolean": "boolean"}
 _PINNED = ("scikit-learn", "pandas", "numpy", "scipy", "pydantic", "joblib", "matplotlib", "duckdb")
@@ -116,8 +121,14 @@ class ExportSource:
     def input_schema(self) -> list[ColumnSpec]:
         if self.schema is not None:
             return self.schema
-        return [ColumnSpec(name=c, type=column_type(self.model.feature_dtypes.get(c, "str")),
-                           dtype=self.model.feature_dtypes.get(c, "str")) for c in self.model.feature_columns]
+        return [
+            ColumnSpec(
+                name=c,
+                type=column_type(self.model.feature_dtypes.get(c, "str")),
+                dtype=self.model.feature_dtypes.get(c, "str"),
+            )
+            for c in self.model.feature_columns
+        ]
 
     def example(self) -> pd.DataFrame:
         names = [c.name for c in self.input_schema() if c.name in self.rows.columns]
@@ -144,18 +155,36 @@ def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
     serving = {"dataframe_split": json.loads(example.to_json(orient="split", index=False))}
     mlmodel = {
         "artifact_path": name,
-        "flavors": {"python_function": {
-            "code": "code", "data": MODEL_FILE, "env": {"virtualenv": "python_env.yaml"},
-            "loader_module": LOADER_MODULE, "python_version": python}},
-        "metadata": {"designer": {"description": source.description, "algorithm": source.model.algorithm,
-                                  "task": source.model.task, "label_column": source.model.label_column,
-                                  **source.details}},
+        "flavors": {
+            "python_function": {
+                "code": "code",
+                "data": MODEL_FILE,
+                "env": {"virtualenv": "python_env.yaml"},
+                "loader_module": LOADER_MODULE,
+                "python_version": python,
+            }
+        },
+        "metadata": {
+            "designer": {
+                "description": source.description,
+                "algorithm": source.model.algorithm,
+                "task": source.model.task,
+                "label_column": source.model.label_column,
+                **source.details,
+            }
+        },
         "model_uuid": uuid.uuid4().hex,
-        "saved_input_example_info": {"artifact_path": "input_example.json", "type": "dataframe",
-                                     "pandas_orient": "split",
-                                     "serving_input_path": "serving_input_example.json"},
-        "signature": {"inputs": json.dumps(_mlflow_columns(source.input_schema())),
-                      "outputs": json.dumps(_output_columns(outputs)), "params": None},
+        "saved_input_example_info": {
+            "artifact_path": "input_example.json",
+            "type": "dataframe",
+            "pandas_orient": "split",
+            "serving_input_path": "serving_input_example.json",
+        },
+        "signature": {
+            "inputs": json.dumps(_mlflow_columns(source.input_schema())),
+            "outputs": json.dumps(_output_columns(outputs)),
+            "params": None,
+        },
         "utc_time_created": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
     }
     requirements = "mlflow\n" + "".join(f"{pkg}=={versions[pkg]}\n" for pkg in _PINNED if pkg in versions)
@@ -167,9 +196,10 @@ def mlflow_model_files(source: ExportSource, name: str) -> dict[str, bytes]:
         "input_example.json": example.to_json(orient="split", index=False).encode(),
         "serving_input_example.json": json.dumps(serving).encode(),
         "requirements.txt": requirements.encode(),
-        "python_env.yaml": yaml.safe_dump({"python": python, "build_dependencies": ["pip"],
-                                           "dependencies": ["-r requirements.txt"]},
-                                          sort_keys=False).encode(),
+        "python_env.yaml": yaml.safe_dump(
+            {"python": python, "build_dependencies": ["pip"], "dependencies": ["-r requirements.txt"]},
+            sort_keys=False,
+        ).encode(),
     }
     for path in SHIPPED_FILES:
         files[f"code/core/{path}"] = (_CORE / path).read_bytes()
@@ -196,8 +226,15 @@ def pickle_model(model: Any) -> bytes:
     pickler.dump(model)
     foreign = sorted(pickler.modules - set(SHIPPED_MODULES))
     if foreign:
-        raise Conflict("This model cannot be exported as an MLflow model", [_problem(
-            "not_exportable", f"the model uses code from {foreign}, which an MLflow model does not carry")])
+        raise Conflict(
+            "This model cannot be exported as an MLflow model",
+            [
+                _problem(
+                    "not_exportable",
+                    f"the model uses code from {foreign}, which an MLflow model does not carry",
+                )
+            ],
+        )
     return buffer.getvalue()
 
 
@@ -206,8 +243,10 @@ def _mlflow_columns(schema: list[ColumnSpec]) -> list[dict[str, Any]]:
 
 
 def _output_columns(outputs: pd.DataFrame) -> list[dict[str, Any]]:
-    return [{"type": _MLFLOW_TYPES[column_type(str(t))], "name": str(c), "required": True}
-            for c, t in outputs.dtypes.items()]
+    return [
+        {"type": _MLFLOW_TYPES[column_type(str(t))], "name": str(c), "required": True}
+        for c, t in outputs.dtypes.items()
+    ]
 
 
 def _versions() -> dict[str, str]:
@@ -229,21 +268,25 @@ def onnx_model_bytes(source: ExportSource) -> tuple[bytes, dict[str, Any]]:
     import onnx
 
     if source.onnx_refusal:
-        raise Conflict("This model is not exported as ONNX from here",
-                       [_problem("not_convertible", source.onnx_refusal)])
+        raise Conflict(
+            "This model is not exported as ONNX from here", [_problem("not_convertible", source.onnx_refusal)]
+        )
     rows = source.rows[[c for c in source.model.feature_columns if c in source.rows.columns]]
     conversion = try_convert(source.model, rows)
     if conversion.onnx is None:
-        raise Conflict("This model does not convert to ONNX",
-                       [_problem("not_convertible", conversion.reason)])
+        raise Conflict(
+            "This model does not convert to ONNX", [_problem("not_convertible", conversion.reason)]
+        )
     converted = conversion.onnx
     graph = onnx.load_from_string(converted.onnx_bytes)
     renames = {spec.name: spec.column for spec in converted.inputs if spec.name != spec.column}
     internal = {name for node in graph.graph.node for name in node.output}
     clashes = sorted(set(renames.values()) & internal)
     if clashes:
-        raise Conflict("The ONNX inputs cannot take the column names", [_problem(
-            "not_convertible", f"column name(s) {clashes} are taken by tensors inside the graph")])
+        raise Conflict(
+            "The ONNX inputs cannot take the column names",
+            [_problem("not_convertible", f"column name(s) {clashes} are taken by tensors inside the graph")],
+        )
     for value in graph.graph.input:
         value.name = renames.get(value.name, value.name)
     for node in graph.graph.node:
@@ -253,8 +296,11 @@ def onnx_model_bytes(source: ExportSource) -> tuple[bytes, dict[str, Any]]:
     inputs = [_renamed(spec) for spec in converted.inputs]
     description = {
         "inputs": [{"name": s.column, "type": s.kind, "shape": [None, 1]} for s in inputs],
-        "outputs": [o.name for o in graph.graph.output], "task": source.model.task,
-        "classes": [_plain(c) for c in source.model.classes], "verified": conversion.reason}
+        "outputs": [o.name for o in graph.graph.output],
+        "task": source.model.task,
+        "classes": [_plain(c) for c in source.model.classes],
+        "verified": conversion.reason,
+    }
     entry = graph.metadata_props.add()
     entry.key, entry.value = "designer", json.dumps(description)
     data = graph.SerializeToString()

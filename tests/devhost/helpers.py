@@ -1,10 +1,12 @@
 """Shared by the devhost tests (kept out of conftest.py so tests can import it)."""
+
 from __future__ import annotations
 
 import asyncio
 import threading
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from devhost.server import DevHost
 
@@ -35,7 +37,7 @@ class LiveServer:
         self._ready = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True, name="devhost-test-server")
 
-    def __enter__(self) -> "LiveServer":
+    def __enter__(self) -> LiveServer:
         self._thread.start()
         if not self._ready.wait(30) or not self.base_url:
             raise RuntimeError("devhost did not start")
@@ -50,5 +52,6 @@ class LiveServer:
         def ready(url: str) -> None:
             self.base_url = url
             self._ready.set()
+
         asyncio.run(self.host.serve(on_ready=ready))
         self._ready.set()  # start-up failed: do not keep the fixture waiting

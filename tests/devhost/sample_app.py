@@ -1,5 +1,6 @@
 """A small Functions app exercising what devhost must serve (imported by name by the
 activity worker processes, so it lives in a module, not inside a test)."""
+
 from __future__ import annotations
 
 import datetime as dt
@@ -26,9 +27,9 @@ _FLIP = {"value": False}
 @bp.durable_client_input(client_name="client")
 async def start_orchestration(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     body = req.get_json() if req.get_body() else None
-    instance_id = await client.start_new(req.route_params["name"],
-                                         instance_id=req.params.get("instanceId"),
-                                         client_input=body)
+    instance_id = await client.start_new(
+        req.route_params["name"], instance_id=req.params.get("instanceId"), client_input=body
+    )
     return client.create_check_status_response(req, instance_id)
 
 
@@ -41,8 +42,9 @@ async def orchestration_status(req: func.HttpRequest, client: df.DurableOrchestr
     return func.HttpResponse(json.dumps(status.to_json()), mimetype="application/json")
 
 
-@bp.route(route="orchestrations/{instance_id}/terminate", methods=["POST"],
-          auth_level=func.AuthLevel.ANONYMOUS)
+@bp.route(
+    route="orchestrations/{instance_id}/terminate", methods=["POST"], auth_level=func.AuthLevel.ANONYMOUS
+)
 @bp.durable_client_input(client_name="client")
 async def terminate_orchestration(req: func.HttpRequest, client: df.DurableOrchestrationClient):
     await client.terminate(req.route_params["instance_id"], req.params.get("reason", ""))
@@ -51,15 +53,21 @@ async def terminate_orchestration(req: func.HttpRequest, client: df.DurableOrche
 
 @bp.route(route="hello/{name}", methods=["GET", "POST"])  # FUNCTION auth level (the app default)
 def hello(req: func.HttpRequest, context: func.Context) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps({
-        "name": req.route_params["name"],
-        "params": dict(req.params),
-        "method": req.method,
-        "url": req.url,
-        "agent": req.headers.get("x-test-agent"),
-        "body": req.get_body().decode(),
-        "function": context.function_name,
-    }), mimetype="application/json", headers={"x-served-by": "hello"})
+    return func.HttpResponse(
+        json.dumps(
+            {
+                "name": req.route_params["name"],
+                "params": dict(req.params),
+                "method": req.method,
+                "url": req.url,
+                "agent": req.headers.get("x-test-agent"),
+                "body": req.get_body().decode(),
+                "function": context.function_name,
+            }
+        ),
+        mimetype="application/json",
+        headers={"x-served-by": "hello"},
+    )
 
 
 @bp.route(route="public/ping", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
@@ -111,8 +119,10 @@ def fan_out(context: df.DurableOrchestrationContext):
     job = context.get_input()
     context.set_custom_status({"stage": "fan-out", "total": len(job["items"])})
     retry = df.RetryOptions(first_retry_interval_in_milliseconds=100, max_number_of_attempts=2)
-    tasks = [context.call_activity_with_retry("sleepy", retry, {"item": item, "seconds": job["seconds"]})
-             for item in job["items"]]
+    tasks = [
+        context.call_activity_with_retry("sleepy", retry, {"item": item, "seconds": job["seconds"]})
+        for item in job["items"]
+    ]
     results = yield context.task_all(tasks)
     context.set_custom_status({"stage": "done", "total": len(results)})
     return results
@@ -169,8 +179,10 @@ def timeout_race(context: df.DurableOrchestrationContext):
         timer.cancel()
     started = context.current_utc_datetime
     yield context.create_timer(started + dt.timedelta(hours=1))
-    return {"winner": winner.result,
-            "slept_seconds": (context.current_utc_datetime - started).total_seconds()}
+    return {
+        "winner": winner.result,
+        "slept_seconds": (context.current_utc_datetime - started).total_seconds(),
+    }
 
 
 @bp.orchestration_trigger(context_name="context")

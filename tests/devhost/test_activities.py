@@ -1,4 +1,5 @@
 """Activity worker processes end with their host, however the host ends."""
+
 import os
 import signal
 import subprocess
@@ -32,8 +33,13 @@ def running(pid: int) -> bool:
 
 
 def test_workers_exit_when_their_host_is_killed():
-    host = subprocess.Popen([sys.executable, "-c", HOST], cwd=REPO_ROOT, stdout=subprocess.PIPE,
-                            text=True, env={**os.environ, "PYTHONPATH": REPO_ROOT})
+    host = subprocess.Popen(
+        [sys.executable, "-c", HOST],
+        cwd=REPO_ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": REPO_ROOT},
+    )
     try:
         assert host.stdout.readline().strip() == "ready"
         workers = wait_until(lambda: [p for p in child_pids(host.pid) if running(p)], timeout=30)

@@ -1,4 +1,5 @@
 """Indexing a v2-model app: HTTP routes, durable functions and blob triggers."""
+
 import logging
 
 import azure.durable_functions as df
@@ -12,11 +13,17 @@ def test_http_functions_are_indexed_with_route_methods_auth_and_bindings(index):
     http = {f.name: f for f in index.http}
     starter = http["start_orchestration"]
     assert (starter.route, starter.methods, starter.auth_level) == (
-        "orchestrators/{name}", frozenset({"POST"}), "anonymous")
+        "orchestrators/{name}",
+        frozenset({"POST"}),
+        "anonymous",
+    )
     assert (starter.trigger_arg, starter.durable_client_arg) == ("req", "client")
     hello = http["hello"]
     assert (hello.methods, hello.auth_level, hello.durable_client_arg) == (
-        frozenset({"GET", "POST"}), "function", None)
+        frozenset({"GET", "POST"}),
+        "function",
+        None,
+    )
     assert http["admin_only"].auth_level == "admin"
 
 
@@ -26,9 +33,17 @@ def test_durable_functions_and_blob_triggers_are_indexed(index):
     assert index.activities["always_fails"].input_arg == "message"
     batch, start = index.blob_triggers
     assert (batch.name, batch.container, batch.blob_pattern, batch.connection, batch.arg) == (
-        "on_batch_input", "batch-input", "{endpoint}/{name}", "AzureWebJobsStorage", "blob")
+        "on_batch_input",
+        "batch-input",
+        "{endpoint}/{name}",
+        "AzureWebJobsStorage",
+        "blob",
+    )
     assert (start.container, start.blob_pattern, start.durable_client_arg) == (
-        "start-input", "{name}.json", "client")
+        "start-input",
+        "{name}.json",
+        "client",
+    )
 
 
 def test_an_app_can_be_indexed_again():

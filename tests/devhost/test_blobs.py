@@ -1,4 +1,5 @@
 """The blob trigger poller against a real Azurite."""
+
 import asyncio
 import logging
 
@@ -31,6 +32,7 @@ def new_poller(index, azurite):
         settings = {"AzureWebJobsStorage": azurite} if settings is None else settings
         pollers.append(BlobPoller(index.blob_triggers, settings, **options))
         return pollers[-1]
+
     yield make
     for poller in pollers:
         asyncio.run(poller.stop())

@@ -1,4 +1,5 @@
 """The local durable runtime, driving the sample orchestrators through the SDK's replay engine."""
+
 import json
 import os
 import time
@@ -27,8 +28,16 @@ def test_fan_out_returns_results_in_order_with_custom_status(thread_runtime):
     assert [r["item"] for r in status["output"]] == ["a", "b", "c", "d"]
     assert status["customStatus"] == {"stage": "done", "total": 4}
     assert status["input"] == {"items": ["a", "b", "c", "d"], "seconds": 0}
-    assert set(status) == {"name", "instanceId", "runtimeStatus", "input", "customStatus", "output",
-                           "createdTime", "lastUpdatedTime"}
+    assert set(status) == {
+        "name",
+        "instanceId",
+        "runtimeStatus",
+        "input",
+        "customStatus",
+        "output",
+        "createdTime",
+        "lastUpdatedTime",
+    }
 
 
 def test_fan_out_runs_activities_in_parallel_worker_processes(process_runtime):
@@ -49,8 +58,7 @@ def test_retry_succeeds_after_failures(workers, thread_runtime, process_runtime,
     status = run(runtime, "with_retry", job)
     assert status["output"] == "ok after 3 attempts"
     # each failed attempt is followed by a retry timer, then a new TaskScheduled
-    assert event_types(runtime, status["instanceId"], 4, 5, 6, 10, 11) == [
-        4, 6, 10, 11, 4, 6, 10, 11, 4, 5]
+    assert event_types(runtime, status["instanceId"], 4, 5, 6, 10, 11) == [4, 6, 10, 11, 4, 6, 10, 11, 4, 5]
 
 
 def test_retry_gives_up_after_max_attempts(thread_runtime, tmp_path):
@@ -60,23 +68,23 @@ def test_retry_gives_up_after_max_attempts(thread_runtime, tmp_path):
     assert "Activity function 'flaky' failed: RuntimeError: flaky failure 2" in status["output"]
     assert (tmp_path / "attempts").read_text() == "xx"
     # DTFx waits for one more retry timer after the last failed attempt
-    assert event_types(thread_runtime, status["instanceId"], 4, 5, 6, 10, 11) == [
-        4, 6, 10, 11, 4, 6, 10, 11]
+    assert event_types(thread_runtime, status["instanceId"], 4, 5, 6, 10, 11) == [4, 6, 10, 11, 4, 6, 10, 11]
 
 
 def test_activity_failure_can_be_caught(thread_runtime):
     status = run(thread_runtime, "catches_failure")
     assert status["runtimeStatus"] == "Completed"
-    assert status["output"] == ("Activity function 'always_fails' failed: "
-                                "ValueError: always fails: caught ")
+    assert status["output"] == ("Activity function 'always_fails' failed: ValueError: always fails: caught ")
 
 
 def test_uncaught_activity_failure_fails_the_orchestration(thread_runtime):
     status = run(thread_runtime, "lets_failure_through")
     assert status["runtimeStatus"] == "Failed"
-    assert status["output"].startswith("Orchestrator function 'lets_failure_through' failed: "
-                                       "Activity function 'always_fails' failed: "
-                                       "ValueError: always fails: uncaught")
+    assert status["output"].startswith(
+        "Orchestrator function 'lets_failure_through' failed: "
+        "Activity function 'always_fails' failed: "
+        "ValueError: always fails: uncaught"
+    )
     assert "Traceback" in status["output"]  # TaskFailed Details carry the activity's traceback
 
 
@@ -85,7 +93,9 @@ def test_non_determinism_is_detected(thread_runtime):
     assert status["runtimeStatus"] == "Failed"
     assert "Non-deterministic workflow detected" in status["output"]
     assert event_types(thread_runtime, status["instanceId"])[-2:] == [
-        EventType.EXECUTION_COMPLETED, EventType.ORCHESTRATOR_COMPLETED]
+        EventType.EXECUTION_COMPLETED,
+        EventType.ORCHESTRATOR_COMPLETED,
+    ]
 
 
 def test_timers_run_in_virtual_time(thread_runtime):

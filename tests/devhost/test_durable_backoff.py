@@ -1,4 +1,5 @@
 """Retry back-offs are waited for in real time, even when nothing else is running."""
+
 import json
 import time
 

@@ -1,4 +1,5 @@
 """Orchestration state in storage (Azurite): statuses, histories, and resuming after a crash."""
+
 import json
 import threading
 import time
@@ -9,8 +10,14 @@ from azure.core.exceptions import ServiceRequestError
 
 from devhost.durable import InstanceExistsError, LocalDurableRuntime
 from devhost.history import EventType
-from devhost.history_store import (BlobHistoryStore, StopRetrying, container_name, retry_until,
-                                   split_episodes, trusted_prefix)
+from devhost.history_store import (
+    BlobHistoryStore,
+    StopRetrying,
+    container_name,
+    retry_until,
+    split_episodes,
+    trusted_prefix,
+)
 from tests.devhost.helpers import wait_until
 
 TIMEOUT = 20
@@ -54,8 +61,10 @@ def test_an_interrupted_orchestration_resumes_and_finishes(index, store):
     results and dispatches again what had none."""
     first = runtime_on(index, store)
     instance_id = first.start_new("steps", json.dumps({"items": ["a", "b", "c"], "seconds": 0.4}))
-    recorded = wait_until(lambda: [e for e in store.load_history(instance_id)
-                                   if e["EventType"] == EventType.TASK_COMPLETED], timeout=TIMEOUT)
+    recorded = wait_until(
+        lambda: [e for e in store.load_history(instance_id) if e["EventType"] == EventType.TASK_COMPLETED],
+        timeout=TIMEOUT,
+    )
     first.shutdown()  # the orchestration is abandoned: storage still says Running
     assert store.load_status(instance_id)["runtimeStatus"] == "Running"
     first_result = json.loads(recorded[0]["Result"])
@@ -107,7 +116,9 @@ def test_continue_as_new_keeps_only_the_latest_execution(index, store):
 def test_a_start_that_storage_refuses_is_not_acknowledged(index):
     unreachable = BlobHistoryStore(
         "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
-        "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;", "Hub")
+        "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+        "Hub",
+    )
     runtime = runtime_on(index, unreachable)
     try:
         with pytest.raises(Exception) as raised:
@@ -122,9 +133,15 @@ def test_a_start_that_storage_refuses_is_not_acknowledged(index):
 def test_only_whole_episodes_are_trusted():
     def ev(kind, **fields):
         return {"EventType": int(kind), "EventId": -1, **fields}
-    history = [ev(EventType.ORCHESTRATOR_STARTED), ev(EventType.EXECUTION_STARTED),
-               ev(EventType.TASK_SCHEDULED, EventId=0), ev(EventType.ORCHESTRATOR_COMPLETED),
-               ev(EventType.ORCHESTRATOR_STARTED), ev(EventType.TASK_COMPLETED, TaskScheduledId=0)]
+
+    history = [
+        ev(EventType.ORCHESTRATOR_STARTED),
+        ev(EventType.EXECUTION_STARTED),
+        ev(EventType.TASK_SCHEDULED, EventId=0),
+        ev(EventType.ORCHESTRATOR_COMPLETED),
+        ev(EventType.ORCHESTRATOR_STARTED),
+        ev(EventType.TASK_COMPLETED, TaskScheduledId=0),
+    ]
     kept = trusted_prefix(history)
     assert kept == history[:4]
     episodes = split_episodes(history)
@@ -132,8 +149,14 @@ def test_only_whole_episodes_are_trusted():
     assert [len(e.produced) for e in episodes] == [2, 0]
 
 
-@pytest.mark.parametrize("hub, name", [("DesignerLocalHub", "designerlocalhub-durable"),
-                                       ("a_b--c", "ab-c-durable"), ("", "devhosthub-durable")])
+@pytest.mark.parametrize(
+    "hub, name",
+    [
+        ("DesignerLocalHub", "designerlocalhub-durable"),
+        ("a_b--c", "ab-c-durable"),
+        ("", "devhosthub-durable"),
+    ],
+)
 def test_container_names_are_valid(hub, name):
     assert container_name(hub) == name
 
@@ -163,6 +186,7 @@ def test_retry_until_waits_for_storage_and_gives_up_only_at_shutdown():
         if len(calls) < 3:
             raise ServiceRequestError("connection refused")
         return "written"
+
     assert retry_until(flaky, threading.Event(), "testing", first_delay=0.01) == "written"
     assert len(calls) == 3
 
@@ -197,8 +221,9 @@ def test_only_one_runtime_resumes_a_hub_and_the_next_takes_over_when_it_stops(in
     first = runtime_on(index, first_store)
     first.recover()  # holds the hub
     instance_id = first.start_new("steps", json.dumps({"items": ["a", "b", "c"], "seconds": 2}))
-    wait_until(lambda: types(first_store.load_history(instance_id), EventType.TASK_SCHEDULED),
-               timeout=TIMEOUT)
+    wait_until(
+        lambda: types(first_store.load_history(instance_id), EventType.TASK_SCHEDULED), timeout=TIMEOUT
+    )
     second = runtime_on(index, second_store)
     try:
         second.start_recovery()

@@ -1,4 +1,5 @@
 """The HTTP side of devhost, against a real uvicorn server on a loopback port."""
+
 import asyncio
 import json
 import threading
@@ -22,9 +23,11 @@ def http(live_server):
 
 def wait_for_completion(http, url):
     """GET a durable status URL until it stops answering 202 (still running)."""
+
     def finished():
         response = http.get(url, headers=KEY)
         return response if response.status_code != 202 else None
+
     return wait_until(finished)
 
 
@@ -47,15 +50,21 @@ def test_admin_level_needs_a_key(http):
 
 
 def test_request_is_built_like_the_worker_builds_it(http, live_server):
-    response = http.post("/api/hello/ann", params={"q": "1"}, content=b"payload",
-                         headers={**KEY, "x-test-agent": "pytest"})
+    response = http.post(
+        "/api/hello/ann", params={"q": "1"}, content=b"payload", headers={**KEY, "x-test-agent": "pytest"}
+    )
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
     assert response.headers["x-served-by"] == "hello"
     assert response.json() == {
-        "name": "ann", "params": {"q": "1"}, "method": "POST",
-        "url": f"{live_server.base_url}/api/hello/ann?q=1", "agent": "pytest",
-        "body": "payload", "function": "hello"}
+        "name": "ann",
+        "params": {"q": "1"},
+        "method": "POST",
+        "url": f"{live_server.base_url}/api/hello/ann?q=1",
+        "agent": "pytest",
+        "body": "payload",
+        "function": "hello",
+    }
 
 
 def test_anonymous_async_function_returning_str(http):
@@ -64,12 +73,15 @@ def test_anonymous_async_function_returning_str(http):
     assert response.headers["content-type"] == "text/plain; charset=utf-8"
 
 
-@pytest.mark.parametrize("path, body", [
-    ("/api/items/7", "item 7"),
-    ("/api/items/special", "special"),
-    ("/api/items/abc", "named abc"),
-    ("/api/files/a/b/c.txt", "a/b/c.txt"),
-])
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        ("/api/items/7", "item 7"),
+        ("/api/items/special", "special"),
+        ("/api/items/abc", "named abc"),
+        ("/api/files/a/b/c.txt", "a/b/c.txt"),
+    ],
+)
 def test_routing(http, path, body):
     response = http.get(path)
     assert (response.status_code, response.text) == (200, body)
@@ -88,8 +100,11 @@ def test_a_failing_function_gives_500_and_the_server_keeps_serving(http):
     response = http.get("/api/boom")
     assert response.status_code == 500
     assert response.json()["error"] == {
-        "code": "FunctionError", "message": "Exception while executing function: Functions.boom",
-        "type": "ValueError", "detail": "kaboom"}
+        "code": "FunctionError",
+        "message": "Exception while executing function: Functions.boom",
+        "type": "ValueError",
+        "detail": "kaboom",
+    }
     assert http.get("/api/public/ping").text == "pong"
 
 
@@ -157,14 +172,16 @@ def test_durable_client_terminates_and_lists(http):
     assert (status["runtimeStatus"], status["output"]) == ("Terminated", "stop")
     assert http.post("/api/orchestrations/unknown/terminate").status_code == 500  # client raised
 
-    listed = http.get("/runtime/webhooks/durabletask/instances/", headers=KEY,
-                      params={"runtimeStatus": "Terminated"}).json()
+    listed = http.get(
+        "/runtime/webhooks/durabletask/instances/", headers=KEY, params={"runtimeStatus": "Terminated"}
+    ).json()
     assert [s["instanceId"] for s in listed] == [instance_id]
 
 
 def test_public_durable_api_accepts_plain_json_and_reports_failures(http):
-    started = http.post("/runtime/webhooks/durabletask/orchestrators/lets_failure_through",
-                        headers=KEY, json="ignored")
+    started = http.post(
+        "/runtime/webhooks/durabletask/orchestrators/lets_failure_through", headers=KEY, json="ignored"
+    )
     assert started.status_code == 202
     url = started.json()["statusQueryGetUri"]
     failed = wait_for_completion(http, url)
@@ -182,19 +199,23 @@ def test_rpc_endpoint_refuses_remote_callers(live_server):
         transport = httpx.ASGITransport(app=live_server.host.asgi, client=(client_address, 40000))
         async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:7071") as client:
             return (await client.get(path, headers=headers)).status_code
+
     assert asyncio.run(call_as("10.1.2.3")) == 403
     assert asyncio.run(call_as("127.0.0.1")) == 200
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/durabletask/instances/"),
-    ("GET", "/durabletask/instances/some-id"),
-    ("POST", "/durabletask/orchestrators/fan_out"),
-    ("POST", "/durabletask/instances/some-id/terminate?reason=x"),
-    ("GET", "/durabletask/not-the-token/instances/"),
-    ("GET", "/runtime/webhooks/durabletask/instances/"),
-    ("POST", "/runtime/webhooks/durabletask/orchestrators/fan_out"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/durabletask/instances/"),
+        ("GET", "/durabletask/instances/some-id"),
+        ("POST", "/durabletask/orchestrators/fan_out"),
+        ("POST", "/durabletask/instances/some-id/terminate?reason=x"),
+        ("GET", "/durabletask/not-the-token/instances/"),
+        ("GET", "/runtime/webhooks/durabletask/instances/"),
+        ("POST", "/runtime/webhooks/durabletask/orchestrators/fan_out"),
+    ],
+)
 def test_durable_routes_need_a_key_even_from_loopback(http, method, path):
     refused = http.request(method, path, json={"items": ["a"], "seconds": 0})
     assert refused.status_code == 401 and refused.json()["error"]["code"] == "Unauthorized"

@@ -1,4 +1,5 @@
 """`python -m devhost` end to end: a real process, Azurite, worker processes, signals."""
+
 import json
 import os
 import signal
@@ -20,15 +21,37 @@ ENV_KEY, FILE_KEY = "key-from-environment", "key-from-local-settings"
 def devhost_process(azurite, tmp_path):
     """devhost started from an app folder whose local.settings.json holds the
     storage connection; the environment overrides its function key."""
-    (tmp_path / "local.settings.json").write_text(json.dumps({"IsEncrypted": False, "Values": {
-        "AzureWebJobsStorage": azurite, "DEVHOST_FUNCTION_KEY": FILE_KEY}}))
+    (tmp_path / "local.settings.json").write_text(
+        json.dumps(
+            {
+                "IsEncrypted": False,
+                "Values": {"AzureWebJobsStorage": azurite, "DEVHOST_FUNCTION_KEY": FILE_KEY},
+            }
+        )
+    )
     env = {**os.environ, "PYTHONPATH": REPO_ROOT, "DEVHOST_FUNCTION_KEY": ENV_KEY}
     env.pop("AzureWebJobsStorage", None)
     stderr = open(tmp_path / "stderr.log", "w+")
     process = subprocess.Popen(
-        [sys.executable, "-m", "devhost", "--app", APP_MODULE, "--port", "0", "--workers", "2",
-         "--poll-interval", "0.2"],
-        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=stderr, text=True)
+        [
+            sys.executable,
+            "-m",
+            "devhost",
+            "--app",
+            APP_MODULE,
+            "--port",
+            "0",
+            "--workers",
+            "2",
+            "--poll-interval",
+            "0.2",
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
         assert line.startswith("devhost listening on http://127.0.0.1:"), read(stderr)
@@ -47,9 +70,11 @@ def read(stderr) -> str:
 
 def final_status(http: httpx.Client, status_url: str) -> dict:
     """Poll a durable status URL until the instance exists and has ended."""
+
     def ended():
         response = http.get(status_url)
         return response.json() if response.status_code == 200 else None
+
     return wait_until(ended)
 
 
@@ -96,7 +121,8 @@ def test_serves_runs_orchestrations_fires_blob_triggers_and_stops_cleanly(devhos
 
     # a blob trigger that starts an orchestration through its durable client binding
     container(storage, "start-input").upload_blob(
-        "job-1.json", json.dumps({"items": ["p", "q"], "seconds": 0}), overwrite=True)
+        "job-1.json", json.dumps({"items": ["p", "q"], "seconds": 0}), overwrite=True
+    )
     by_blob = final_status(http, "/runtime/webhooks/durabletask/instances/job-1")
     assert [result["item"] for result in by_blob["output"]] == ["p", "q"]
     storage.close()

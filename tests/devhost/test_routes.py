@@ -1,34 +1,41 @@
 """Functions route templates: syntax, constraints and which template wins."""
+
 import pytest
 
-from devhost.routes import RouteTemplate, Router
+from devhost.routes import Router, RouteTemplate
 
 
-@pytest.mark.parametrize("template, path, expected", [
-    ("health", "health", {}),
-    ("health", "HEALTH", {}),
-    ("health", "health/x", None),
-    ("users/{id}", "users/42", {"id": "42"}),
-    ("users/{id}", "users", None),
-    ("users/{id:int}", "users/42", {"id": "42"}),
-    ("users/{id:int}", "users/abc", None),
-    ("users/{id:int}", "users/99999999999", None),  # beyond Int32
-    ("users/{id:long:min(10)}", "users/9", None),
-    ("users/{id:long:min(10)}", "users/10", {"id": "10"}),
-    ("users/{id:guid}", "users/0f8fad5b-d9cb-469f-a165-70867728950e",
-     {"id": "0f8fad5b-d9cb-469f-a165-70867728950e"}),
-    ("users/{flag:bool}", "users/True", {"flag": "True"}),
-    ("users/{name:alpha}", "users/ab1", None),
-    ("users/{name:maxlength(3)}", "users/abcd", None),
-    ("docs/{name?}", "docs", {}),
-    ("docs/{name?}", "docs/readme", {"name": "readme"}),
-    ("docs/{name=index}", "docs", {"name": "index"}),
-    ("files/{*path}", "files/a/b/c.txt", {"path": "a/b/c.txt"}),
-    ("files/{*path}", "files", {}),
-    ("reports/{name}.csv", "reports/q1.csv", {"name": "q1"}),
-    ("reports/{name}.csv", "reports/q1.json", None),
-    ("", "", {}),
-])
+@pytest.mark.parametrize(
+    "template, path, expected",
+    [
+        ("health", "health", {}),
+        ("health", "HEALTH", {}),
+        ("health", "health/x", None),
+        ("users/{id}", "users/42", {"id": "42"}),
+        ("users/{id}", "users", None),
+        ("users/{id:int}", "users/42", {"id": "42"}),
+        ("users/{id:int}", "users/abc", None),
+        ("users/{id:int}", "users/99999999999", None),  # beyond Int32
+        ("users/{id:long:min(10)}", "users/9", None),
+        ("users/{id:long:min(10)}", "users/10", {"id": "10"}),
+        (
+            "users/{id:guid}",
+            "users/0f8fad5b-d9cb-469f-a165-70867728950e",
+            {"id": "0f8fad5b-d9cb-469f-a165-70867728950e"},
+        ),
+        ("users/{flag:bool}", "users/True", {"flag": "True"}),
+        ("users/{name:alpha}", "users/ab1", None),
+        ("users/{name:maxlength(3)}", "users/abcd", None),
+        ("docs/{name?}", "docs", {}),
+        ("docs/{name?}", "docs/readme", {"name": "readme"}),
+        ("docs/{name=index}", "docs", {"name": "index"}),
+        ("files/{*path}", "files/a/b/c.txt", {"path": "a/b/c.txt"}),
+        ("files/{*path}", "files", {}),
+        ("reports/{name}.csv", "reports/q1.csv", {"name": "q1"}),
+        ("reports/{name}.csv", "reports/q1.json", None),
+        ("", "", {}),
+    ],
+)
 def test_template_matching(template, path, expected):
     assert RouteTemplate.parse(template).match(path) == expected
 
@@ -44,8 +51,9 @@ def test_catch_all_must_be_last():
 
 
 def test_most_specific_template_wins():
-    router = Router([(t, t) for t in
-                     ["{*any}", "items/{name}", "items/{id:int}", "items/special", "items/{*rest}"]])
+    router = Router(
+        [(t, t) for t in ["{*any}", "items/{name}", "items/{id:int}", "items/special", "items/{*rest}"]]
+    )
     first = lambda path: router.match(path)[0][0]  # noqa: E731
     assert first("items/special") == "items/special"
     assert first("items/7") == "items/{id:int}"
@@ -53,7 +61,11 @@ def test_most_specific_template_wins():
     assert first("items/a/b") == "items/{*rest}"
     assert first("other") == "{*any}"
     assert [payload for payload, _ in router.match("items/7")] == [
-        "items/{id:int}", "items/{name}", "items/{*rest}", "{*any}"]
+        "items/{id:int}",
+        "items/{name}",
+        "items/{*rest}",
+        "{*any}",
+    ]
 
 
 def test_router_ignores_surrounding_slashes():

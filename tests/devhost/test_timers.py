@@ -1,4 +1,5 @@
 """Timer triggers of the local host: schedule expressions, and calls with a TimerRequest."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,14 @@ def test_invoke_passes_a_timer_request_and_fires_on_schedule():
     async def on_timer(timer: func.TimerRequest) -> None:
         calls.append(timer)
 
-    trigger = TimerTriggerFunction(name="tick", schedule="%TICK_SCHEDULE%", run_on_startup=True, arg="timer",
-                                   durable_client_arg=None, func=on_timer)
+    trigger = TimerTriggerFunction(
+        name="tick",
+        schedule="%TICK_SCHEDULE%",
+        run_on_startup=True,
+        arg="timer",
+        durable_client_arg=None,
+        func=on_timer,
+    )
     service = TimerService([trigger], {"TICK_SCHEDULE": "00:00:01"})
 
     async def scenario() -> bool:
@@ -63,12 +70,23 @@ def test_the_admin_api_fires_a_timer_function_now():
     from tests.devhost import timer_app
     from tests.devhost.helpers import FUNCTION_KEY, LiveServer
 
-    config = DevHostConfig(app="tests.devhost.timer_app", port=0, workers="thread", max_workers=1,
-                           function_key=FUNCTION_KEY, app_dir=Path(__file__).parent, log_level="warning")
+    config = DevHostConfig(
+        app="tests.devhost.timer_app",
+        port=0,
+        workers="thread",
+        max_workers=1,
+        function_key=FUNCTION_KEY,
+        app_dir=Path(__file__).parent,
+        log_level="warning",
+    )
     with LiveServer(DevHost(config, settings={})) as server:
         url = f"{server.base_url}/admin/functions/yearly"
         assert httpx.post(url, json={"input": ""}).status_code == 401
-        assert httpx.post(url, json={"input": ""}, headers={"x-functions-key": FUNCTION_KEY}).status_code == 202
-        missing = httpx.post(f"{server.base_url}/admin/functions/nope", headers={"x-functions-key": FUNCTION_KEY})
+        assert (
+            httpx.post(url, json={"input": ""}, headers={"x-functions-key": FUNCTION_KEY}).status_code == 202
+        )
+        missing = httpx.post(
+            f"{server.base_url}/admin/functions/nope", headers={"x-functions-key": FUNCTION_KEY}
+        )
         assert missing.status_code == 404
     assert len(timer_app.CALLS) == 1 and isinstance(timer_app.CALLS[0], func.TimerRequest)

@@ -1,4 +1,5 @@
 """A Functions app with one timer function, for the local host's timer tests."""
+
 import azure.functions as func
 
 app = func.FunctionApp()

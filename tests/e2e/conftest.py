@@ -1,8 +1,8 @@
 """The local host as a real subprocess, serving the function app over loopback HTTP."""
+
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -26,17 +26,27 @@ def host_clock(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def host_url(azurite: str, tmp_path_factory, host_clock: Path) -> Iterator[str]:
     port = _free_port()
-    env = {**os.environ, "DESIGNER_STORAGE_CONNECTION_STRING": azurite, "AzureWebJobsStorage": azurite,
-           "DESIGNER_STORAGE": azurite,
-           # Small mini-batches, so scoring nodes of these small pipelines fan out for real.
-           "DESIGNER_MINI_BATCH_ROWS": "25",
-           # Slow nodes for the timeout and cancel tests are Execute Python Script nodes.
-           "DESIGNER_ENABLE_PYTHON_SCRIPT": "true",
-           "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
-           "DESIGNER_CLOCK_FILE": str(host_clock)}
+    env = {
+        **os.environ,
+        "DESIGNER_STORAGE_CONNECTION_STRING": azurite,
+        "AzureWebJobsStorage": azurite,
+        "DESIGNER_STORAGE": azurite,
+        # Small mini-batches, so scoring nodes of these small pipelines fan out for real.
+        "DESIGNER_MINI_BATCH_ROWS": "25",
+        # Slow nodes for the timeout and cancel tests are Execute Python Script nodes.
+        "DESIGNER_ENABLE_PYTHON_SCRIPT": "true",
+        "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY,
+        "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+        "DESIGNER_CLOCK_FILE": str(host_clock),
+    }
     log = tmp_path_factory.mktemp("devhost") / "devhost.log"
-    proc = subprocess.Popen([sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],
-                            cwd=ROOT, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log.open("w"),
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180  # a loaded 2-core machine starts it slowly
     while True:
@@ -59,8 +69,9 @@ def host_url(azurite: str, tmp_path_factory, host_clock: Path) -> Iterator[str]:
 
 @pytest.fixture
 def api(host_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY},
-                      timeout=60) as client:
+    with httpx.Client(
+        base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+    ) as client:
         yield client
 
 

@@ -1,4 +1,5 @@
 """Upload a file to batch-input/{endpoint}/ and get predictions in batch-output/, over the local host."""
+
 from __future__ import annotations
 
 import io
@@ -33,16 +34,22 @@ def test_uploaded_file_is_scored_in_mini_batches_and_bad_files_are_reported(api:
     draft_id = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "batch"}).json()["id"]
     endpoint = f"blob-{uuid.uuid4().hex[:6]}"
     api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": draft_id}).raise_for_status()
-    api.put(f"/pipelineendpoints/{endpoint}/batch-settings",
-            json={"mini_batch_rows": 40, "output": "ids", "id_column": "car_id"}).raise_for_status()
+    api.put(
+        f"/pipelineendpoints/{endpoint}/batch-settings",
+        json={"mini_batch_rows": 40, "output": "ids", "id_column": "car_id"},
+    ).raise_for_status()
 
     cars = pd.read_csv(ROOT / "samples/datasets/automobile-price-raw.csv").drop(columns=["price"])
     cars.insert(0, "car_id", range(1000, 1000 + len(cars)))
     blobs = BlobServiceClient.from_connection_string(azurite)
-    blobs.get_blob_client("batch-input", f"{endpoint}/cars.csv").upload_blob(cars.to_csv(index=False).encode())
+    blobs.get_blob_client("batch-input", f"{endpoint}/cars.csv").upload_blob(
+        cars.to_csv(index=False).encode()
+    )
     blobs.get_blob_client("batch-input", f"{endpoint}/notes.txt").upload_blob(b"not a table")
 
-    scored = pd.read_csv(io.BytesIO(wait_for_blob(blobs, "batch-output", f"{endpoint}/cars.csv.predictions.csv")))
+    scored = pd.read_csv(
+        io.BytesIO(wait_for_blob(blobs, "batch-output", f"{endpoint}/cars.csv.predictions.csv"))
+    )
     assert list(scored.columns) == ["car_id", "Scored Labels"]
     assert scored["car_id"].is_monotonic_increasing and len(scored) > 180
     report = json.loads(wait_for_blob(blobs, "batch-output", f"{endpoint}/notes.txt.error.json"))

@@ -1,4 +1,5 @@
 """What the canvas needs of the API, over HTTP: empty drafts, positions, cheap run polling."""
+
 from __future__ import annotations
 
 import json
@@ -21,8 +22,9 @@ def test_an_empty_draft_is_saved_read_edited_and_refused_for_runs(api: httpx.Cli
     assert read.json()["pipeline"]["nodes"] == []
     assert [p["code"] for p in read.json()["problems"]] == ["no_nodes"]
 
-    renamed = api.put(f"/pipelines/{draft_id}", json={"name": "My canvas"},
-                      headers={"If-Match": read.headers["etag"]})
+    renamed = api.put(
+        f"/pipelines/{draft_id}", json={"name": "My canvas"}, headers={"If-Match": read.headers["etag"]}
+    )
     assert renamed.status_code == 200 and renamed.json()["name"] == "My canvas"
 
     experiment = f"e2e-{uuid.uuid4().hex[:8]}"

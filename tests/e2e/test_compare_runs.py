@@ -1,4 +1,5 @@
 """Comparing two runs of the german credit pipeline over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -15,7 +16,8 @@ GERMAN = Path(__file__).resolve().parents[2] / "samples" / "pipelines" / "german
 def run_german(api: httpx.Client, experiment: str, fraction: float) -> str:
     doc = json.loads(GERMAN.read_text())
     next(n for n in doc["nodes"] if n["id"] == "split")["parameters"][
-        "Fraction of rows in the first output dataset"] = fraction
+        "Fraction of rows in the first output dataset"
+    ] = fraction
     doc["nodes"] = [n for n in doc["nodes"] if n["id"] != "cross_validate"]  # not needed here
     doc["edges"] = [e for e in doc["edges"] if not e["target"].startswith("cross_validate.")]
     submitted = api.post(f"/experiments/{experiment}/runs", json={"pipeline": doc})

@@ -1,4 +1,5 @@
 """End to end over HTTP: train, convert to batch inference, publish versions, submit by REST."""
+
 from __future__ import annotations
 
 import io
@@ -28,8 +29,12 @@ def predictions(api: httpx.Client, run_id: str) -> pd.Series:
 
 
 def submit(api: httpx.Client, endpoint: str, dataset: str, **query) -> dict:
-    body = {"ExperimentName": "e2e-scoring", "RunSource": "API", "ParameterAssignments": {},
-            "DataSetDefinitionValueAssignments": {"input_data": {"SavedDataSetReference": {"Id": dataset}}}}
+    body = {
+        "ExperimentName": "e2e-scoring",
+        "RunSource": "API",
+        "ParameterAssignments": {},
+        "DataSetDefinitionValueAssignments": {"input_data": {"SavedDataSetReference": {"Id": dataset}}},
+    }
     response = api.post(f"/pipelineendpoints/{endpoint}/submit", json=body, params=query)
     assert response.status_code == 202, response.text
     run = wait_for_run(api, response.json()["Id"])
@@ -55,13 +60,17 @@ def test_publish_versions_submit_by_rest_swap_model_and_roll_back(api: httpx.Cli
     assert len(first) > 30 and first.between(3_000, 60_000).mean() > 0.9
 
     second_training = train(api, 0.5)
-    registered = api.post(f"/runs/{second_training}/nodes/train/outputs/trained_model/register",
-                          json={"name": model, "description": "trained on half"})
+    registered = api.post(
+        f"/runs/{second_training}/nodes/train/outputs/trained_model/register",
+        json={"name": model, "description": "trained on half"},
+    )
     assert registered.status_code == 201 and registered.json()["version"] == 1
     swapped = api.put(f"/pipelines/{draft_id}/nodes/MD-train/asset", json={"asset": model})
     assert swapped.status_code == 200 and swapped.json()["valid"], swapped.text
-    v2 = api.post(f"/pipelineendpoints/{endpoint}/versions",
-                  json={"draft_id": draft_id, "description": "v2", "set_default": True})
+    v2 = api.post(
+        f"/pipelineendpoints/{endpoint}/versions",
+        json={"draft_id": draft_id, "description": "v2", "set_default": True},
+    )
     assert v2.json()["version"] == 2
 
     default_run = submit(api, endpoint, new_data)
@@ -75,7 +84,9 @@ def test_publish_versions_submit_by_rest_swap_model_and_roll_back(api: httpx.Cli
     view = api.get(f"/pipelineendpoints/{endpoint}").json()
     assert view["default_version"] == 1 and [v["version"] for v in view["versions"]] == [1, 2]
     assert [(h["action"], h["from_version"], h["to_version"]) for h in view["default_history"]][:2] == [
-        ("rollback", 2, 1), ("set_default", 1, 2)]
+        ("rollback", 2, 1),
+        ("set_default", 1, 2),
+    ]
     assert view["default_history"][0]["by"] == "function-key"
 
 
@@ -86,21 +97,43 @@ def test_bad_submissions_say_what_is_wrong_and_create_no_run(api: httpx.Client, 
     api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": draft_id}).raise_for_status()
     before = api.get("/experiments/e2e-bad/runs").json()["value"]
 
-    bad = api.post(f"/pipelineendpoints/{endpoint}/submit", json={
-        "ExperimentName": "e2e-bad", "ParameterAssignments": {"nope": 1},
-        "DataSetDefinitionValueAssignments": {"input_data": {"SavedDataSetReference": {"Id": "no-such-data"}}}})
+    bad = api.post(
+        f"/pipelineendpoints/{endpoint}/submit",
+        json={
+            "ExperimentName": "e2e-bad",
+            "ParameterAssignments": {"nope": 1},
+            "DataSetDefinitionValueAssignments": {
+                "input_data": {"SavedDataSetReference": {"Id": "no-such-data"}}
+            },
+        },
+    )
     assert bad.status_code == 400
     problems = bad.json()["error"]["problems"]
     assert {"ParameterAssignments.nope"} <= {p.get("field") for p in problems}
     assert any(p["code"] == "unknown_dataset" for p in problems)
-    unknown_field = api.post(f"/pipelineendpoints/{endpoint}/submit", json={"ExperimentName": "e2e-bad", "Bogus": 1})
+    unknown_field = api.post(
+        f"/pipelineendpoints/{endpoint}/submit", json={"ExperimentName": "e2e-bad", "Bogus": 1}
+    )
     assert unknown_field.status_code == 400
-    assert api.post(f"/pipelineendpoints/{endpoint}/submit", json={"ExperimentName": "e2e-bad"},
-                    params={"pipelineVersion": 5}).status_code == 404
-    assert api.post(f"/pipelineendpoints/nope-{endpoint}/submit", json={"ExperimentName": "e2e-bad"}).status_code == 404
+    assert (
+        api.post(
+            f"/pipelineendpoints/{endpoint}/submit",
+            json={"ExperimentName": "e2e-bad"},
+            params={"pipelineVersion": 5},
+        ).status_code
+        == 404
+    )
+    assert (
+        api.post(f"/pipelineendpoints/nope-{endpoint}/submit", json={"ExperimentName": "e2e-bad"}).status_code
+        == 404
+    )
     api.put(f"/pipelineendpoints/{endpoint}/status", json={"status": "Disabled"}).raise_for_status()
     disabled = api.post(f"/pipelineendpoints/{endpoint}/submit", json={"ExperimentName": "e2e-bad"})
     assert disabled.status_code == 409 and "disabled" in disabled.json()["error"]["message"]
-    assert httpx.post(f"{host_url}/api/pipelineendpoints/{endpoint}/submit",
-                      json={"ExperimentName": "e2e-bad"}).status_code == 401
+    assert (
+        httpx.post(
+            f"{host_url}/api/pipelineendpoints/{endpoint}/submit", json={"ExperimentName": "e2e-bad"}
+        ).status_code
+        == 401
+    )
     assert api.get("/experiments/e2e-bad/runs").json()["value"] == before

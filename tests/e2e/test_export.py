@@ -1,4 +1,5 @@
 """Over HTTP: pipelines as YAML and Python, version diffs, model downloads and lineage."""
+
 from __future__ import annotations
 
 import io
@@ -12,7 +13,7 @@ import onnxruntime as ort
 import pytest
 import yaml
 
-from core.graph import Pipeline
+from core.pipelines.document import Pipeline
 from core.pipelines.yaml_io import to_yaml
 from tests.e2e.conftest import FUNCTION_KEY, wait_for_run
 
@@ -23,8 +24,14 @@ YAML = {"Content-Type": "application/yaml"}
 
 @pytest.fixture(scope="module")
 def trained(host_url: str) -> str:
-    with httpx.Client(base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60) as api:
-        run_id = api.post("/experiments/e2e-export/runs", json={"pipeline": TUTORIAL}).raise_for_status().json()["Id"]
+    with httpx.Client(
+        base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+    ) as api:
+        run_id = (
+            api.post("/experiments/e2e-export/runs", json={"pipeline": TUTORIAL})
+            .raise_for_status()
+            .json()["Id"]
+        )
         assert wait_for_run(api, run_id)["status"] == "Finished"
         return run_id
 
@@ -40,7 +47,9 @@ def test_a_draft_posted_as_yaml_comes_back_as_the_same_yaml(api: httpx.Client):
     assert script.status_code == 200 and "def pipeline(run: LocalRun)" in script.text
     compile(script.text, "pipeline.py", "exec")
     assert script.headers["content-disposition"].endswith('.py"')
-    updated = api.put(f"/pipelines/{created.json()['id']}", content=text.replace(": 0.7", ": 0.6").encode(), headers=YAML)
+    updated = api.put(
+        f"/pipelines/{created.json()['id']}", content=text.replace(": 0.7", ": 0.6").encode(), headers=YAML
+    )
     assert updated.status_code == 200, updated.text
     split = next(n for n in updated.json()["pipeline"]["nodes"] if n["id"] == "split")
     assert split["parameters"]["Fraction of rows in the first output dataset"] == 0.6
@@ -52,12 +61,18 @@ def test_bad_yaml_and_bad_formats_are_refused_and_store_nothing(api: httpx.Clien
     assert bad.status_code == 400 and bad.json()["error"]["problems"][0]["code"] == "invalid_yaml"
     unsafe = api.post("/pipelines", content=b"!!python/object/apply:os.system ['true']\n", headers=YAML)
     assert unsafe.status_code == 400
-    invalid = api.post("/pipelines", content=b"name: x\nnodes: [{id: 'no spaces here', component: Split Data}]\n",
-                       headers=YAML)
+    invalid = api.post(
+        "/pipelines",
+        content=b"name: x\nnodes: [{id: 'no spaces here', component: Split Data}]\n",
+        headers=YAML,
+    )
     assert invalid.status_code == 400 and invalid.json()["error"]["problems"][0]["field"].startswith("nodes")
     assert len(api.get("/pipelines").json()["value"]) == before
     draft = api.post("/pipelines", json=TUTORIAL).json()["id"]
-    assert api.get(f"/pipelines/{draft}", params={"format": "xml"}).json()["error"]["problems"][0]["code"] == "invalid_format"
+    assert (
+        api.get(f"/pipelines/{draft}", params={"format": "xml"}).json()["error"]["problems"][0]["code"]
+        == "invalid_format"
+    )
 
 
 def test_a_runs_pipeline_and_a_published_version_export_and_diff(api: httpx.Client, trained: str):
@@ -79,8 +94,13 @@ def test_a_runs_pipeline_and_a_published_version_export_and_diff(api: httpx.Clie
     assert [c["node"] for c in found["nodes_changed"]] == ["select"]
     assert found["nodes_added"] == found["nodes_removed"] == found["rewired"] == []
     assert api.get(f"/pipelineendpoints/{endpoint}/versions/1/diff/9").status_code == 404
-    posted = api.post("/diff", json={"before": TUTORIAL, "after": {**TUTORIAL, "nodes": TUTORIAL["nodes"][:-1],
-                                                                   "edges": TUTORIAL["edges"][:-1]}}).json()
+    posted = api.post(
+        "/diff",
+        json={
+            "before": TUTORIAL,
+            "after": {**TUTORIAL, "nodes": TUTORIAL["nodes"][:-1], "edges": TUTORIAL["edges"][:-1]},
+        },
+    ).json()
     assert [n["node"] for n in posted["nodes_removed"]] == ["evaluate"]
 
 
@@ -96,7 +116,9 @@ def test_models_download_as_mlflow_and_onnx_and_say_where_they_came_from(api: ht
     assert api.get(f"/runs/{trained}/nodes/train/model", params={"format": "pmml"}).status_code == 400
 
     asset = f"export-model-{uuid.uuid4().hex[:6]}"
-    api.post(f"/runs/{trained}/nodes/train/outputs/trained_model/register", json={"name": asset}).raise_for_status()
+    api.post(
+        f"/runs/{trained}/nodes/train/outputs/trained_model/register", json={"name": asset}
+    ).raise_for_status()
     assert api.get(f"/assets/{asset}/model", params={"format": "onnx"}).status_code == 200
     draft = api.post(f"/runs/{trained}/inference-pipelines", json={"kind": "realtime"}).json()
     name = f"exp-{uuid.uuid4().hex[:6]}"

@@ -1,4 +1,5 @@
 """File-drop scoring through the API (what the browser uses), over the local host."""
+
 from __future__ import annotations
 
 import io
@@ -34,7 +35,9 @@ def test_a_file_put_through_the_api_is_scored_and_its_predictions_downloaded(api
     api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": draft_id}).raise_for_status()
 
     cars = pd.read_csv(ROOT / "samples/datasets/automobile-price-raw.csv").drop(columns=["price"])
-    put = api.put(f"/pipelineendpoints/{endpoint}/files/my cars.csv", content=cars.to_csv(index=False).encode())
+    put = api.put(
+        f"/pipelineendpoints/{endpoint}/files/my cars.csv", content=cars.to_csv(index=False).encode()
+    )
     assert put.status_code == 202, put.text
     assert put.json()["status"] in ("Waiting", "NotStarted", "Running", "Finished")
 

@@ -3,6 +3,7 @@
 Each test runs real hosts (``python -m devhost``) on an Azurite of this module that
 keeps its data on disk, so it can be stopped and started again on the same ports.
 """
+
 from __future__ import annotations
 
 import os
@@ -18,11 +19,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from core import runs
-from core.graph import Pipeline
-from core.service import Service, Submission
+from core.pipelines.document import Pipeline
+from core.registry import runs
+from core.service.facade import Service, Submission
 from core.settings import Settings
-from core.store import Store
+from core.storage.store import Store
 from devhost.activities import child_pids
 from devhost.azurite import Azurite, start_azurite, stop_azurite
 from tests.conftest import ROOT, SIGNING_KEY, _free_port
@@ -38,11 +39,18 @@ def azureml_main(dataframe1=None, dataframe2=None):
 
 
 def slow_pipeline(seconds: float) -> dict:
-    return {"name": "slow", "nodes": [
-        {"id": "automobile", "component": "Dataset", "parameters": {"name": "automobile-price-raw"}},
-        {"id": "script", "component": "Execute Python Script",
-         "parameters": {"Python Script": SLOW_SCRIPT.format(seconds=seconds)}}],
-        "edges": [{"source": "automobile.dataset", "target": "script.dataset1"}]}
+    return {
+        "name": "slow",
+        "nodes": [
+            {"id": "automobile", "component": "Dataset", "parameters": {"name": "automobile-price-raw"}},
+            {
+                "id": "script",
+                "component": "Execute Python Script",
+                "parameters": {"Python Script": SLOW_SCRIPT.format(seconds=seconds)},
+            },
+        ],
+        "edges": [{"source": "automobile.dataset", "target": "script.dataset1"}],
+    }
 
 
 class Storage:
@@ -72,15 +80,24 @@ class Host:
         self.log = log
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        env = {**os.environ, "DESIGNER_STORAGE_CONNECTION_STRING": storage.connection_string,
-               "AzureWebJobsStorage": storage.connection_string, "DESIGNER_STORAGE": storage.connection_string,
-               "DESIGNER_TASK_HUB": task_hub,
-               "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY, "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
-               "DESIGNER_ENABLE_PYTHON_SCRIPT": "true"}
+        env = {
+            **os.environ,
+            "DESIGNER_STORAGE_CONNECTION_STRING": storage.connection_string,
+            "AzureWebJobsStorage": storage.connection_string,
+            "DESIGNER_STORAGE": storage.connection_string,
+            "DESIGNER_TASK_HUB": task_hub,
+            "DESIGNER_ARTIFACT_SIGNING_KEY": SIGNING_KEY,
+            "DEVHOST_FUNCTION_KEY": FUNCTION_KEY,
+            "DESIGNER_ENABLE_PYTHON_SCRIPT": "true",
+        }
         with log.open("a") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "devhost", "--app", "function_app", "--port", str(self.port)],
-                cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -92,8 +109,9 @@ class Host:
                 self.process.kill()
                 raise RuntimeError(f"local host did not start:\n{log.read_text()[-5000:]}")
             time.sleep(0.1)
-        self.api = httpx.Client(base_url=f"{self.url}/api", headers={"x-functions-key": FUNCTION_KEY},
-                                timeout=60)
+        self.api = httpx.Client(
+            base_url=f"{self.url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+        )
 
     def stop(self) -> None:
         self.api.close()
@@ -120,6 +138,7 @@ def new_host(storage: Storage, tmp_path: Path) -> Iterator:
     def start(task_hub: str) -> Host:
         hosts.append(Host(storage, task_hub, tmp_path / "devhost.log"))
         return hosts[-1]
+
     yield start
     for host in hosts:
         host.stop()
@@ -222,9 +241,11 @@ def test_a_run_whose_orchestration_is_gone_ends_failed(new_host, storage):
     host = new_host(hub())
     run_id = submit(host.api, slow_pipeline(30))
     wait_for_node(host.api, run_id, "script", "Running")
-    terminated = httpx.post(f"{host.url}/runtime/webhooks/durabletask/instances/{run_id}/terminate",
-                            params={"reason": "stopped by an operator"},
-                            headers={"x-functions-key": FUNCTION_KEY})
+    terminated = httpx.post(
+        f"{host.url}/runtime/webhooks/durabletask/instances/{run_id}/terminate",
+        params={"reason": "stopped by an operator"},
+        headers={"x-functions-key": FUNCTION_KEY},
+    )
     assert terminated.status_code == 202
     run = wait_for_run(host.api, run_id, timeout=30)
     assert run["status"] == "Failed"
@@ -232,18 +253,23 @@ def test_a_run_whose_orchestration_is_gone_ends_failed(new_host, storage):
     assert run["nodes"]["script"]["status"] == "Failed"
 
     # a run recorded a while ago whose orchestration does not exist (purged, never started)
-    settings = Settings(storage_connection_string=storage.connection_string, artifact_signing_key=SIGNING_KEY,
-                        enable_python_script=True)  # as the host runs: the slow node is a script
+    settings = Settings(
+        storage_connection_string=storage.connection_string,
+        artifact_signing_key=SIGNING_KEY,
+        enable_python_script=True,
+    )  # as the host runs: the slow node is a script
     store = Store.from_settings(settings)
     service = Service(store, settings, ROOT / "samples" / "datasets")
     experiment = f"faults-{uuid.uuid4().hex[:8]}"
 
     def orphan() -> str:
-        run, _ = service.submit(Submission(experiment=experiment,
-                                           pipeline=Pipeline.model_validate(slow_pipeline(1))))
+        run, _ = service.submit(
+            Submission(experiment=experiment, pipeline=Pipeline.model_validate(slow_pipeline(1)))
+        )
         run.created_at -= timedelta(minutes=10)
         runs.update_run(store, run, "created_at")
         return run.run_id
+
     gone = "The run's orchestration no longer exists (purged, or lost with its host)."
     read = orphan()
     view = host.api.get(f"/runs/{read}").json()

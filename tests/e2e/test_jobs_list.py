@@ -1,4 +1,5 @@
 """The runs of every experiment, newest first, filtered and paged (the studio's Jobs list)."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,9 @@ import httpx
 
 from tests.e2e.conftest import wait_for_run
 
-TUTORIAL = json.loads((Path(__file__).resolve().parents[2] / "samples/pipelines/automobile-price-training.json")
-                      .read_text())
+TUTORIAL = json.loads(
+    (Path(__file__).resolve().parents[2] / "samples/pipelines/automobile-price-training.json").read_text()
+)
 
 
 def test_runs_of_every_experiment_newest_first_filtered_and_paged(api: httpx.Client):

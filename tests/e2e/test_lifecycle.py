@@ -1,4 +1,5 @@
 """End to end over HTTP: the model-update flow by clone, edits, deletes and their refusals, clean-up."""
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,11 @@ def unique(prefix: str) -> str:
 
 
 def train(api: httpx.Client, experiment: str) -> str:
-    run_id = api.post(f"/experiments/{experiment}/runs", json={"pipeline": TUTORIAL}).raise_for_status().json()["Id"]
+    run_id = (
+        api.post(f"/experiments/{experiment}/runs", json={"pipeline": TUTORIAL})
+        .raise_for_status()
+        .json()["Id"]
+    )
     assert wait_for_run(api, run_id)["status"] == "Finished"
     return run_id
 
@@ -35,32 +40,48 @@ def test_clone_swap_the_model_publish_again_then_delete_everything(api: httpx.Cl
     assert register(api, first, model)["version"] == 1
     assert register(api, first, model)["version"] == 1  # the same output again: the same version
     draft = api.post(f"/runs/{first}/inference-pipelines", json={"kind": "batch"}).raise_for_status().json()
-    api.put(f"/pipelines/{draft['id']}/nodes/MD-train/asset", json={"asset": model, "version": 1}).raise_for_status()
+    api.put(
+        f"/pipelines/{draft['id']}/nodes/MD-train/asset", json={"asset": model, "version": 1}
+    ).raise_for_status()
     api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": draft["id"]}).raise_for_status()
     v1 = api.get(f"/pipelineendpoints/{endpoint}/versions/1").json()
     md = next(n for n in v1["pipeline"]["nodes"] if n["id"] == "MD-train")
     assert md["parameters"]["source_asset"] == f"{model}:1"
 
     # The update flow: clone v1, point its MD- node at the new model, publish v2.
-    second = api.post(f"/experiments/{experiment}/runs", json={
-        "pipeline": TUTORIAL, "parameter_assignments": {"training_fraction": 0.5}}).raise_for_status().json()["Id"]
+    second = (
+        api.post(
+            f"/experiments/{experiment}/runs",
+            json={"pipeline": TUTORIAL, "parameter_assignments": {"training_fraction": 0.5}},
+        )
+        .raise_for_status()
+        .json()["Id"]
+    )
     assert wait_for_run(api, second)["status"] == "Finished"
     assert register(api, second, model)["version"] == 2
     clone = api.post(f"/pipelineendpoints/{endpoint}/versions/1/clone")
     assert clone.status_code == 201 and clone.json()["valid"], clone.text
     clone_md = next(n for n in clone.json()["pipeline"]["nodes"] if n["id"] == "MD-train")
     assert clone_md["parameters"] == {"asset": model, "version": 1}
-    api.put(f"/pipelines/{clone.json()['id']}/nodes/MD-train/asset",
-            json={"asset": model, "version": 2}).raise_for_status()
-    v2 = api.post(f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": clone.json()["id"], "set_default": True})
+    api.put(
+        f"/pipelines/{clone.json()['id']}/nodes/MD-train/asset", json={"asset": model, "version": 2}
+    ).raise_for_status()
+    v2 = api.post(
+        f"/pipelineendpoints/{endpoint}/versions", json={"draft_id": clone.json()["id"], "set_default": True}
+    )
     assert v2.status_code == 201 and v2.json()["version"] == 2
 
     # Edits: description, batch settings read back, a disabled version cannot become the default.
-    assert api.put(f"/pipelineendpoints/{endpoint}/description", json={"description": "car prices"}).status_code == 200
+    assert (
+        api.put(f"/pipelineendpoints/{endpoint}/description", json={"description": "car prices"}).status_code
+        == 200
+    )
     api.put(f"/pipelineendpoints/{endpoint}/batch-settings", json={"mini_batch_rows": 50}).raise_for_status()
     assert api.get(f"/pipelineendpoints/{endpoint}/batch-settings").json()["mini_batch_rows"] == 50
     assert api.get(f"/pipelineendpoints/{endpoint}").json()["description"] == "car prices"
-    api.put(f"/pipelineendpoints/{endpoint}/versions/1/status", json={"status": "Disabled"}).raise_for_status()
+    api.put(
+        f"/pipelineendpoints/{endpoint}/versions/1/status", json={"status": "Disabled"}
+    ).raise_for_status()
     refused = api.post(f"/pipelineendpoints/{endpoint}/rollback")
     assert refused.status_code == 409 and refused.json()["error"]["problems"][0]["code"] == "version_disabled"
     assert api.put(f"/pipelineendpoints/{endpoint}/default", json={"version": 1}).status_code == 409
@@ -69,16 +90,26 @@ def test_clone_swap_the_model_publish_again_then_delete_everything(api: httpx.Cl
     # Deletes and their refusals.
     in_use = api.delete(f"/assets/{model}/versions/2")
     assert in_use.status_code == 409
-    assert f"pipeline_endpoint_version {endpoint}/2" in {p["field"] for p in in_use.json()["error"]["problems"]}
+    assert f"pipeline_endpoint_version {endpoint}/2" in {
+        p["field"] for p in in_use.json()["error"]["problems"]
+    }
     assert api.get(f"/assets/{model}").json()["version"] == 2  # refused: nothing deleted
-    api.post(f"/pipelineendpoints/{endpoint}/schedules", json={
-        "name": "nightly", "submission": {"ExperimentName": experiment},
-        "recurrence": {"cron": "0 2 * * *"}}).raise_for_status()
+    api.post(
+        f"/pipelineendpoints/{endpoint}/schedules",
+        json={
+            "name": "nightly",
+            "submission": {"ExperimentName": experiment},
+            "recurrence": {"cron": "0 2 * * *"},
+        },
+    ).raise_for_status()
     blocked = api.delete(f"/pipelineendpoints/{endpoint}")
     assert blocked.status_code == 409 and blocked.json()["error"]["problems"][0]["code"] == "has_schedules"
     gone = api.delete(f"/pipelineendpoints/{endpoint}", params={"force": "true"})
-    assert gone.status_code == 200 and gone.json() == {"deleted": f"pipeline endpoint {endpoint}",
-                                                       "versions": 2, "schedules": 1}
+    assert gone.status_code == 200 and gone.json() == {
+        "deleted": f"pipeline endpoint {endpoint}",
+        "versions": 2,
+        "schedules": 1,
+    }
     assert api.get(f"/pipelineendpoints/{endpoint}").status_code == 404
     assert api.get(f"/pipelineendpoints/{endpoint}/versions/1").status_code == 404
     # Now only the drafts name the asset; it goes with force.
@@ -90,7 +121,10 @@ def test_clone_swap_the_model_publish_again_then_delete_everything(api: httpx.Cl
         assert api.get(f"/pipelines/{draft_id}").status_code == 404
     assert api.delete(f"/runs/{first}").status_code == 204
     assert api.get(f"/runs/{first}").status_code == 404
-    assert api.delete(f"/experiments/{experiment}").json() == {"deleted": f"experiment {experiment}", "runs": 1}
+    assert api.delete(f"/experiments/{experiment}").json() == {
+        "deleted": f"experiment {experiment}",
+        "runs": 1,
+    }
     assert api.get(f"/experiments/{experiment}/runs").json()["value"] == []
     assert api.delete(f"/experiments/{experiment}").status_code == 404
 
@@ -109,7 +143,8 @@ def test_a_dataset_version_a_published_version_pins_is_refused_unless_forced(api
     assert refused.status_code == 409
     problems = refused.json()["error"]["problems"]
     assert [(p["code"], p["field"], p["node"]) for p in problems] == [
-        ("used_by_pipeline_endpoint_version", f"pipeline_endpoint_version {endpoint}/1", "automobile")]
+        ("used_by_pipeline_endpoint_version", f"pipeline_endpoint_version {endpoint}/1", "automobile")
+    ]
     assert api.get(f"/datasets/{name}/versions/1").status_code == 200
     assert api.delete(f"/datasets/{name}/versions/2").json()["versions"] == [2]  # nobody pins 2
     assert api.delete(f"/datasets/{name}", params={"force": "true"}).json()["versions"] == [1]
@@ -136,7 +171,9 @@ def test_garbage_collection_over_http_keeps_everything_readable(api: httpx.Clien
                 for plot in node["plots"]:
                     api.get(f"/runs/{run['run_id']}/nodes/{node_id}/plots/{plot}").raise_for_status()
                 for port in node["outputs"]:
-                    answer = api.get(f"/runs/{run['run_id']}/nodes/{node_id}/outputs/{port}", params={"rows": 1})
+                    answer = api.get(
+                        f"/runs/{run['run_id']}/nodes/{node_id}/outputs/{port}", params={"rows": 1}
+                    )
                     # Models and transformations are not downloadable (400); every dataset is (200).
                     # A file-drop run's result file lives in batch-output, outside what the
                     # collector manages: a later upload or an endpoint delete may replace it (404).

@@ -7,6 +7,7 @@ examples per route, no shrinking) so it adds a minute or two on two cores.
 The routes are collected from the document the app builds (collection comes before the host
 starts); the first test checks that the host serves exactly that document.
 """
+
 from __future__ import annotations
 
 import httpx
@@ -39,8 +40,14 @@ def test_the_host_serves_the_document_that_is_fuzzed(host_url: str):
 
 
 @schema.parametrize()
-@settings(max_examples=EXAMPLES_PER_ROUTE, deadline=None, derandomize=True, database=None,
-          phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=EXAMPLES_PER_ROUTE,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 def test_every_route_answers_as_documented_and_never_fails(case, host_url: str):
     case.call_and_validate(base_url=f"{host_url}/api", headers=KEY, excluded_checks=NOT_CHECKED)
 
@@ -61,8 +68,14 @@ def test_a_real_time_endpoint_answers_as_its_own_document(host_url: str):
     operation = schemathesis.openapi.from_dict(own)[deployed["scoring_uri"]]["POST"]
 
     @given(case=operation.as_strategy())
-    @settings(max_examples=40, deadline=None, derandomize=True, database=None,
-              phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
+    @settings(
+        max_examples=40,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        phases=[Phase.explicit, Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
     def score(case):
         case.call_and_validate(base_url=host_url, headers=key, excluded_checks=NOT_CHECKED)
 

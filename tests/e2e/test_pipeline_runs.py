@@ -1,4 +1,5 @@
 """End to end over HTTP: the local host, the durable orchestrator and Azurite, all real."""
+
 from __future__ import annotations
 
 import io
@@ -26,8 +27,9 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
     draft = api.post("/pipelines", json=tutorial())
     assert draft.status_code == 201 and draft.json()["valid"] is True
     exp = experiment()
-    submitted = api.post(f"/experiments/{exp}/runs", json={"draft_id": draft.json()["id"],
-                                                          "regenerate_outputs": True})
+    submitted = api.post(
+        f"/experiments/{exp}/runs", json={"draft_id": draft.json()["id"], "regenerate_outputs": True}
+    )
     assert submitted.status_code == 202
     body = submitted.json()
     assert body["Status"]["StatusCode"] == "NotStarted"
@@ -38,8 +40,13 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
     assert {n["status"] for n in run["nodes"].values()} == {"Finished"}
     assert not any(n["reused"] for n in run["nodes"].values())
     metrics = run["metrics"]["evaluate"]
-    assert set(metrics) == {"Mean_Absolute_Error", "Root_Mean_Squared_Error", "Relative_Absolute_Error",
-                            "Relative_Squared_Error", "Coefficient_of_Determination"}
+    assert set(metrics) == {
+        "Mean_Absolute_Error",
+        "Root_Mean_Squared_Error",
+        "Relative_Absolute_Error",
+        "Relative_Squared_Error",
+        "Coefficient_of_Determination",
+    }
     assert metrics["Coefficient_of_Determination"] > 0.8
     assert 0 < metrics["Mean_Absolute_Error"] < metrics["Root_Mean_Squared_Error"]
     for node in run["nodes"].values():
@@ -56,14 +63,16 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
 
 def test_invalid_pipeline_is_refused_with_each_problem_and_no_run(api: httpx.Client):
     doc = tutorial()
-    doc["nodes"].append({"id": "select", "component": "Split Data"})     # duplicate id
-    doc["nodes"][5]["parameters"] = {}                                     # train: no label column
+    doc["nodes"].append({"id": "select", "component": "Split Data"})  # duplicate id
+    doc["nodes"][5]["parameters"] = {}  # train: no label column
     doc["edges"].append({"source": "score.scored_dataset", "target": "train.untrained_model"})
     exp = experiment()
     response = api.post(f"/experiments/{exp}/runs", json={"pipeline": doc})
     assert response.status_code == 400
-    problems = {(p["code"], p.get("node"), p.get("port") or p.get("parameter"))
-                for p in response.json()["error"]["problems"]}
+    problems = {
+        (p["code"], p.get("node"), p.get("port") or p.get("parameter"))
+        for p in response.json()["error"]["problems"]
+    }
     assert ("duplicate_node_id", "select", None) in problems
     assert ("missing_parameter", "train", "label_column") in problems
     assert ("port_type_mismatch", "train", "untrained_model") in problems
@@ -102,12 +111,18 @@ def test_dataset_upload_and_bad_input(api: httpx.Client):
 
 
 def test_convert_to_csv_output_downloads_as_csv_by_default(api: httpx.Client):
-    doc = {"nodes": [{"id": "data", "component": "Enter Data Manually", "parameters": {"Data": "a,b\n1,x\n2,y\n"}},
-                     {"id": "csv", "component": "Convert to CSV"}],
-           "edges": [{"source": "data.dataset", "target": "csv.dataset"}]}
+    doc = {
+        "nodes": [
+            {"id": "data", "component": "Enter Data Manually", "parameters": {"Data": "a,b\n1,x\n2,y\n"}},
+            {"id": "csv", "component": "Convert to CSV"},
+        ],
+        "edges": [{"source": "data.dataset", "target": "csv.dataset"}],
+    }
     run_id = api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"]
     assert wait_for_run(api, run_id)["status"] == "Finished"
     converted = api.get(f"/runs/{run_id}/nodes/csv/outputs/results_dataset")
-    assert converted.headers["content-type"].startswith("text/csv") and converted.text.splitlines()[0] == "a,b"
+    assert (
+        converted.headers["content-type"].startswith("text/csv") and converted.text.splitlines()[0] == "a,b"
+    )
     plain = api.get(f"/runs/{run_id}/nodes/data/outputs/dataset")
     assert plain.headers["content-type"].startswith("application/json")

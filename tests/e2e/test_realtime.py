@@ -1,4 +1,5 @@
 """Real-time endpoint over loopback HTTP: deploy, score with keys, swagger, and a bounded load test."""
+
 from __future__ import annotations
 
 import json
@@ -21,17 +22,22 @@ CARS = pd.read_csv(ROOT / "samples/datasets/automobile-price-raw.csv")
 @pytest.fixture(scope="module")
 def endpoint(host_url: str) -> dict:
     from tests.e2e.conftest import FUNCTION_KEY
-    with httpx.Client(base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60) as api:
+
+    with httpx.Client(
+        base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+    ) as api:
         run_id = api.post("/experiments/e2e-realtime/runs", json={"pipeline": TUTORIAL}).json()["Id"]
         assert wait_for_run(api, run_id)["status"] == "Finished"
         draft = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "realtime"}).json()
-        deployed = api.post("/realtime", json={"name": f"cars-{uuid.uuid4().hex[:6]}", "draft_id": draft["id"]})
+        deployed = api.post(
+            "/realtime", json={"name": f"cars-{uuid.uuid4().hex[:6]}", "draft_id": draft["id"]}
+        )
         assert deployed.status_code == 201, deployed.text
         return {**deployed.json(), "run_id": run_id}
 
 
 def rows(n: int, start: int = 0) -> list[dict]:
-    return json.loads(CARS.drop(columns=["price"]).iloc[start:start + n].to_json(orient="records"))
+    return json.loads(CARS.drop(columns=["price"]).iloc[start : start + n].to_json(orient="records"))
 
 
 def test_scoring_with_either_key_header(host_url: str, endpoint: dict):
@@ -50,8 +56,9 @@ def test_scoring_refuses_missing_or_wrong_keys_and_bad_rows(host_url: str, endpo
     body = {"dataframe_records": rows(1)}
     assert httpx.post(url, json=body).status_code == 401
     assert httpx.post(url, json=body, headers={"api-key": "wrong"}).status_code == 401
-    bad = httpx.post(url, json={"dataframe_records": [{"make": 3}]},
-                     headers={"api-key": endpoint["keys"]["primary"]})
+    bad = httpx.post(
+        url, json={"dataframe_records": [{"make": 3}]}, headers={"api-key": endpoint["keys"]["primary"]}
+    )
     assert bad.status_code == 400
     problems = bad.json()["error"]["problems"]
     assert ("wrong_type", "make") in {(p["code"], p.get("column")) for p in problems}
@@ -90,7 +97,9 @@ def test_load_on_loopback_shows_no_errors(host_url: str, endpoint: dict):
             for j in range(50):
                 if time.monotonic() > deadline:
                     break
-                codes.append(client.post(url, json={"dataframe_records": rows(1, (i * 50 + j) % 190)}).status_code)
+                codes.append(
+                    client.post(url, json={"dataframe_records": rows(1, (i * 50 + j) % 190)}).status_code
+                )
         return codes
 
     with ThreadPoolExecutor(8) as pool:
@@ -108,15 +117,19 @@ def scored_output(api: httpx.Client, run_id: str, node: str) -> pd.DataFrame:
     return pd.DataFrame(split["data"], columns=split["columns"])
 
 
-def test_the_tutorial_endpoint_is_compiled_and_answers_as_its_training_run(host_url: str, endpoint: dict, api):
+def test_the_tutorial_endpoint_is_compiled_and_answers_as_its_training_run(
+    host_url: str, endpoint: dict, api
+):
     assert endpoint["serving"]["path"] == "compiled", endpoint["serving"]
     batch = scored_output(api, endpoint["run_id"], "score")
     inputs = json.loads(batch.drop(columns=["price", "Scored Labels"]).head(25).to_json(orient="records"))
     url = f"{host_url}{endpoint['scoring_uri']}"
     headers = {"api-key": endpoint["keys"]["primary"]}
     together = httpx.post(url, json={"Inputs": {"WebServiceInput0": inputs}}, headers=headers).json()
-    alone = [httpx.post(url, json={"dataframe_records": [row]}, headers=headers).json()["predictions"][0]
-             for row in inputs[:10]]
+    alone = [
+        httpx.post(url, json={"dataframe_records": [row]}, headers=headers).json()["predictions"][0]
+        for row in inputs[:10]
+    ]
     labels = [r["Scored Labels"] for r in together["Results"]["WebServiceOutput0"]]
     assert labels == pytest.approx(batch["Scored Labels"].head(25).tolist(), rel=1e-9)
     assert [r["Scored Labels"] for r in alone] == pytest.approx(labels[:10], rel=1e-9)
@@ -152,7 +165,8 @@ def test_the_german_credit_endpoint_answers_as_its_training_run(host_url: str, a
     answer = httpx.post(url, json={"dataframe_records": rows_}, headers=headers).json()["predictions"]
     assert [a["Scored Labels"] for a in answer] == batch["Scored Labels"].head(20).tolist()
     assert [a["Scored Probabilities"] for a in answer] == pytest.approx(
-        batch["Scored Probabilities"].head(20).tolist(), abs=1e-6)  # ONNX Runtime within its checked tolerance
+        batch["Scored Probabilities"].head(20).tolist(), abs=1e-6
+    )  # ONNX Runtime within its checked tolerance
 
 
 def keep_one_output(api: httpx.Client, draft_id: str, scorer: str) -> str:
@@ -164,7 +178,9 @@ def keep_one_output(api: httpx.Client, draft_id: str, scorer: str) -> str:
     outputs = [n["id"] for n in doc["nodes"] if n["component"] == "web_service_output"]
     drop = {o for o in outputs if fed_by[o] != scorer} | {fed_by[o] for o in outputs if fed_by[o] != scorer}
     doc["nodes"] = [n for n in doc["nodes"] if n["id"] not in drop]
-    doc["edges"] = [e for e in doc["edges"] if e["source"]["node"] not in drop and e["target"]["node"] not in drop]
+    doc["edges"] = [
+        e for e in doc["edges"] if e["source"]["node"] not in drop and e["target"]["node"] not in drop
+    ]
     doc["outputs"] = [o for o in doc["outputs"] if o["node"] not in drop]
     put = api.put(f"/pipelines/{draft_id}", json=doc, headers={"If-Match": got.headers["etag"]})
     assert put.status_code == 200, put.text
@@ -175,7 +191,9 @@ def test_rows_the_pipeline_removes_are_reported(host_url: str, endpoint: dict):
     url = f"{host_url}{endpoint['scoring_uri']}"
     sample = rows(3, 10)
     sample[1]["horsepower"] = None  # Clean Missing Data removes rows missing it
-    answer = httpx.post(url, json={"dataframe_records": sample}, headers={"api-key": endpoint["keys"]["primary"]})
+    answer = httpx.post(
+        url, json={"dataframe_records": sample}, headers={"api-key": endpoint["keys"]["primary"]}
+    )
     assert answer.status_code == 200
     body = answer.json()
     assert len(body["predictions"]) == 2
@@ -193,14 +211,22 @@ def test_errors_keep_their_shape(host_url: str, endpoint: dict):
     url = f"{host_url}{endpoint['scoring_uri']}"
     headers = {"api-key": endpoint["keys"]["primary"]}
     [row] = rows(1)
-    wrong = assert_error_shape(httpx.post(url, json={"dataframe_records": [{**row, "make": 3}]}, headers=headers), 400)
+    wrong = assert_error_shape(
+        httpx.post(url, json={"dataframe_records": [{**row, "make": 3}]}, headers=headers), 400
+    )
     assert [(p["code"], p["column"]) for p in wrong["problems"]] == [("wrong_type", "make")]
     for value in (9223372036854775808, 1e30):
-        big = httpx.post(url, content=json.dumps({"dataframe_records": [{**row, "curb-weight": value}]}),
-                         headers={**headers, "content-type": "application/json"})
+        big = httpx.post(
+            url,
+            content=json.dumps({"dataframe_records": [{**row, "curb-weight": value}]}),
+            headers={**headers, "content-type": "application/json"},
+        )
         assert [(p["code"], p["column"]) for p in assert_error_shape(big, 400)["problems"]] == [
-            ("wrong_type", "curb-weight")]
-    null = assert_error_shape(httpx.post(url, json={"dataframe_records": [{**row, "make": None}]}, headers=headers), 400)
+            ("wrong_type", "curb-weight")
+        ]
+    null = assert_error_shape(
+        httpx.post(url, json={"dataframe_records": [{**row, "make": None}]}, headers=headers), 400
+    )
     assert [(p["code"], p["column"]) for p in null["problems"]] == [("missing_value", "make")]
 
 
@@ -208,10 +234,15 @@ def test_deep_json_and_unknown_endpoints(host_url: str, endpoint: dict):
     url = f"{host_url}{endpoint['scoring_uri']}"
     deep = b"[" * 1000 + b"]" * 1000
     assert_error_shape(httpx.post(url, content=deep), 401)  # no key: the body is never parsed
-    too_deep = assert_error_shape(httpx.post(url, content=deep, headers={"api-key": endpoint["keys"]["primary"]}), 400)
+    too_deep = assert_error_shape(
+        httpx.post(url, content=deep, headers={"api-key": endpoint["keys"]["primary"]}), 400
+    )
     assert too_deep["problems"][0]["code"] == "too_deep"
-    unknown = httpx.post(f"{host_url}/api/realtime/no-such-endpoint/score", json={"dataframe_records": rows(1)},
-                         headers={"api-key": endpoint["keys"]["primary"]})
+    unknown = httpx.post(
+        f"{host_url}/api/realtime/no-such-endpoint/score",
+        json={"dataframe_records": rows(1)},
+        headers={"api-key": endpoint["keys"]["primary"]},
+    )
     wrong_key = httpx.post(url, json={"dataframe_records": rows(1)}, headers={"api-key": "wrong"})
     assert_error_shape(unknown, 401)
     assert unknown.json() == wrong_key.json()
@@ -221,16 +252,20 @@ def test_deep_json_and_unknown_endpoints(host_url: str, endpoint: dict):
 
 def test_the_test_route_scores_as_score_does_with_the_function_key(host_url: str, endpoint: dict, api):
     body = {"Inputs": {"WebServiceInput0": rows(3)}}
-    scored = httpx.post(f"{host_url}{endpoint['scoring_uri']}", json=body,
-                        headers={"api-key": endpoint["keys"]["primary"]})
+    scored = httpx.post(
+        f"{host_url}{endpoint['scoring_uri']}", json=body, headers={"api-key": endpoint["keys"]["primary"]}
+    )
     tested = api.post(f"/realtime/{endpoint['name']}/test", json=body)
     assert tested.status_code == 200, tested.text
     assert tested.json() == scored.json()
     mlflow = api.post(f"/realtime/{endpoint['name']}/test", json={"dataframe_records": rows(1)})
     assert mlflow.json()["predictions"] == scored.json()["Results"]["WebServiceOutput0"][:1]
     # the endpoint's own key is not the management key, and a name nobody deployed is a 404
-    refused = httpx.post(f"{host_url}/api/realtime/{endpoint['name']}/test", json=body,
-                         headers={"api-key": endpoint["keys"]["primary"]})
+    refused = httpx.post(
+        f"{host_url}/api/realtime/{endpoint['name']}/test",
+        json=body,
+        headers={"api-key": endpoint["keys"]["primary"]},
+    )
     assert refused.status_code == 401
     assert api.post("/realtime/no-such-endpoint/test", json=body).status_code == 404
     bad = api.post(f"/realtime/{endpoint['name']}/test", json={"Inputs": {}})

@@ -1,4 +1,5 @@
 """The run engine over HTTP on the local host: timeouts, retries, cancel, skips, reuse at submit."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,14 @@ from azure.storage.blob import BlobServiceClient
 from tests.e2e.conftest import wait_for_run
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "pipelines"
-SLEEP_SCRIPT = '''
+SLEEP_SCRIPT = """
 import time
 import pandas as pd
 
 def azureml_main(dataframe1=None, dataframe2=None):
     time.sleep({seconds})
     return pd.DataFrame({{"slept": [{seconds}]}}),
-'''
+"""
 
 
 def experiment() -> str:
@@ -27,8 +28,11 @@ def experiment() -> str:
 
 
 def sleeper(node_id: str, seconds: float, **run_settings) -> dict:
-    node = {"id": node_id, "component": "Execute Python Script",
-            "parameters": {"Python Script": SLEEP_SCRIPT.format(seconds=seconds)}}
+    node = {
+        "id": node_id,
+        "component": "Execute Python Script",
+        "parameters": {"Python Script": SLEEP_SCRIPT.format(seconds=seconds)},
+    }
     if run_settings:
         node["run_settings"] = run_settings
     return node
@@ -61,24 +65,37 @@ def test_a_node_past_its_timeout_fails_saying_so(api: httpx.Client):
 def test_a_node_succeeds_on_its_second_attempt(api: httpx.Client, azurite: str):
     """Import Data of a file that arrives after the first attempt failed: the retry reads it."""
     path = f"exports/late-{uuid.uuid4().hex[:8]}.csv"
-    doc = {"name": "retry", "nodes": [{
-        "id": "load", "component": "Import Data",
-        "parameters": {"Data source": "Blob path", "Path": path},
-        "run_settings": {"max_retries": 2, "retry_backoff_seconds": 3}}]}
+    doc = {
+        "name": "retry",
+        "nodes": [
+            {
+                "id": "load",
+                "component": "Import Data",
+                "parameters": {"Data source": "Blob path", "Path": path},
+                "run_settings": {"max_retries": 2, "retry_backoff_seconds": 3},
+            }
+        ],
+    }
     run_id = api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"]
-    first = wait_for_node(api, run_id, "load", lambda n: any("attempt 1 of 3 failed" in line for line in n["logs"]))
+    first = wait_for_node(
+        api, run_id, "load", lambda n: any("attempt 1 of 3 failed" in line for line in n["logs"])
+    )
     assert first["status"] == "Running" and first["attempts"] == 1
     container, name = path.split("/", 1)
     BlobServiceClient.from_connection_string(azurite).get_blob_client(container, name).upload_blob(
-        b"a,b\n1,2\n3,4\n", overwrite=True)
+        b"a,b\n1,2\n3,4\n", overwrite=True
+    )
     run = wait_for_run(api, run_id, timeout=60)
     assert run["status"] == "Finished", run
     assert run["nodes"]["load"]["attempts"] == 2
 
 
 def test_cancel_ends_a_running_run_and_the_clone_can_run_again(api: httpx.Client):
-    doc = {"name": "cancel me", "nodes": [sleeper("slow", 15), sleeper("after", 0)],
-           "edges": [{"source": "slow.result_dataset", "target": "after.dataset1"}]}
+    doc = {
+        "name": "cancel me",
+        "nodes": [sleeper("slow", 15), sleeper("after", 0)],
+        "edges": [{"source": "slow.result_dataset", "target": "after.dataset1"}],
+    }
     run_id = api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"]
     wait_for_node(api, run_id, "slow", lambda n: n["status"] == "Running")
     canceled = api.post(f"/runs/{run_id}/cancel")
@@ -106,8 +123,9 @@ def test_a_failure_skips_its_descendants_while_the_sibling_branch_finishes(api: 
     doc = json.loads((SAMPLES / "german-credit-classification.json").read_text())
     train_boosted = next(n for n in doc["nodes"] if n["id"] == "train_boosted")
     train_boosted["parameters"] = {"Label column": "no-such-column"}
-    run = wait_for_run(api, api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"],
-                       timeout=180)
+    run = wait_for_run(
+        api, api.post(f"/experiments/{experiment()}/runs", json={"pipeline": doc}).json()["Id"], timeout=180
+    )
     assert run["status"] == "Failed" and run["failed_node"] == "train_boosted"
     states = {n: v["status"] for n, v in run["nodes"].items()}
     assert states["train_boosted"] == "Failed"
@@ -141,4 +159,7 @@ def test_run_settings_are_validated_and_described(api: httpx.Client):
     catalogue = {c["id"]: c for c in api.get("/components").json()["value"]}
     assert "mini_batch_rows" in catalogue["score_model"]["run_settings"]["properties"]
     assert set(catalogue["train_model"]["run_settings"]["properties"]) == {
-        "timeout_seconds", "max_retries", "retry_backoff_seconds"}
+        "timeout_seconds",
+        "max_retries",
+        "retry_backoff_seconds",
+    }

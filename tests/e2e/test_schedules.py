@@ -4,6 +4,7 @@ The host reads the time for schedules from the file ``host_clock``; its timer tr
 fired through the host's admin API (``POST /admin/functions/schedule_tick``), twice at once
 where the test checks that a due time starts one run only.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -14,7 +15,7 @@ import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from tests.core.scheduling_helpers import DOC
+from tests.core.schedules.helpers import DOC
 from tests.e2e.conftest import FUNCTION_KEY, wait_for_run
 
 T0 = datetime(2032, 5, 3, 10, 0, 30, tzinfo=UTC)
@@ -28,6 +29,7 @@ def unique(prefix: str) -> str:
 def at(host_clock):
     def move(moment: datetime) -> None:
         host_clock.write_text(moment.isoformat())
+
     move(T0)
     yield move
     host_clock.write_text("")
@@ -35,9 +37,15 @@ def at(host_clock):
 
 def fire_timer(host_url: str, times: int = 2) -> None:
     """The timer trigger, ``times`` calls at once (as several instances would)."""
+
     def call(_: int) -> int:
-        return httpx.post(f"{host_url}/admin/functions/schedule_tick", json={"input": ""},
-                          headers={"x-functions-key": FUNCTION_KEY}, timeout=60).status_code
+        return httpx.post(
+            f"{host_url}/admin/functions/schedule_tick",
+            json={"input": ""},
+            headers={"x-functions-key": FUNCTION_KEY},
+            timeout=60,
+        ).status_code
+
     with ThreadPoolExecutor(times) as pool:
         assert set(pool.map(call, range(times))) == {202}
 
@@ -59,9 +67,14 @@ def submitted(view: dict) -> list[dict]:
 def test_a_recurrence_runs_once_per_due_time_and_pauses_with_its_endpoint(api, host_url, at):
     endpoint = endpoint_with_a_version(api)
     experiment = unique("nightly")
-    created = api.post(f"/pipelineendpoints/{endpoint}/schedules", json={
-        "name": "hourly", "submission": {"ExperimentName": experiment},
-        "recurrence": {"frequency": "Hour", "interval": 1, "start_time": "2032-05-03T09:00:00Z"}})
+    created = api.post(
+        f"/pipelineendpoints/{endpoint}/schedules",
+        json={
+            "name": "hourly",
+            "submission": {"ExperimentName": experiment},
+            "recurrence": {"frequency": "Hour", "interval": 1, "start_time": "2032-05-03T09:00:00Z"},
+        },
+    )
     assert created.status_code == 201, created.text
     schedule = created.json()
     url = f"/pipelineendpoints/{endpoint}/schedules/{schedule['id']}"
@@ -98,10 +111,24 @@ def test_a_data_change_schedule_runs_once_per_new_blob_with_its_path(api, host_u
     prefix = f"{unique('drop')}/"
     exports = BlobServiceClient.from_connection_string(azurite).get_container_client("exports")
     exports.upload_blob(f"{prefix}before.csv", b"a,b,c\n0,0,0\n")
-    created = api.post(f"/pipelineendpoints/{endpoint}/schedules", json={
-        "name": "on new files", "submission": {"ExperimentName": unique("files")}, "max_concurrent_runs": 4,
-        "data_change": {"datastore": "exports", "path_on_datastore": prefix, "polling_interval": 5,
-                        "data_path_parameter_name": "input_data"}}).raise_for_status().json()
+    created = (
+        api.post(
+            f"/pipelineendpoints/{endpoint}/schedules",
+            json={
+                "name": "on new files",
+                "submission": {"ExperimentName": unique("files")},
+                "max_concurrent_runs": 4,
+                "data_change": {
+                    "datastore": "exports",
+                    "path_on_datastore": prefix,
+                    "polling_interval": 5,
+                    "data_path_parameter_name": "input_data",
+                },
+            },
+        )
+        .raise_for_status()
+        .json()
+    )
     url = f"/pipelineendpoints/{endpoint}/schedules/{created['id']}"
     fire_timer(host_url)
     assert api.get(url).json()["last_runs"] == []  # the blob that was there is not new
@@ -122,23 +149,48 @@ def test_a_data_change_schedule_runs_once_per_new_blob_with_its_path(api, host_u
 def test_schedule_crud_and_refusals(api, at):
     endpoint = endpoint_with_a_version(api)
     base = f"/pipelineendpoints/{endpoint}/schedules"
-    bad = api.post(base, json={"name": "x", "submission": {"ExperimentName": "e"},
-                               "recurrence": {"frequency": "Fortnight"}})
-    assert bad.status_code == 400 and any("recurrence.frequency" in p["field"]
-                                          for p in bad.json()["error"]["problems"])
-    both = api.post(base, json={"name": "x", "submission": {"ExperimentName": "e"},
-                                "recurrence": {"cron": "0 2 * * *"},
-                                "data_change": {"datastore": "exports", "data_path_parameter_name": "input_data"}})
+    bad = api.post(
+        base,
+        json={"name": "x", "submission": {"ExperimentName": "e"}, "recurrence": {"frequency": "Fortnight"}},
+    )
+    assert bad.status_code == 400 and any(
+        "recurrence.frequency" in p["field"] for p in bad.json()["error"]["problems"]
+    )
+    both = api.post(
+        base,
+        json={
+            "name": "x",
+            "submission": {"ExperimentName": "e"},
+            "recurrence": {"cron": "0 2 * * *"},
+            "data_change": {"datastore": "exports", "data_path_parameter_name": "input_data"},
+        },
+    )
     assert both.status_code == 400
-    assert api.post(f"/pipelineendpoints/{unique('none')}/schedules", json={
-        "name": "x", "submission": {"ExperimentName": "e"}, "recurrence": {"cron": "0 2 * * *"}}).status_code == 404
-    made = api.post(base, json={"name": "nightly", "submission": {"ExperimentName": "e"},
-                                "recurrence": {"cron": "0 2 * * *", "time_zone": "Europe/Paris"}}).json()
+    assert (
+        api.post(
+            f"/pipelineendpoints/{unique('none')}/schedules",
+            json={"name": "x", "submission": {"ExperimentName": "e"}, "recurrence": {"cron": "0 2 * * *"}},
+        ).status_code
+        == 404
+    )
+    made = api.post(
+        base,
+        json={
+            "name": "nightly",
+            "submission": {"ExperimentName": "e"},
+            "recurrence": {"cron": "0 2 * * *", "time_zone": "Europe/Paris"},
+        },
+    ).json()
     url = f"{base}/{made['id']}"
     assert made["next_due"] == "2032-05-04T00:00:00+00:00"  # 02:00 in Paris (summer time)
-    replaced = api.put(url, json={"name": "weekly", "submission": {"ExperimentName": "e"},
-                                  "recurrence": {"frequency": "Week", "week_days": ["Friday"],
-                                                 "time_of_day": "06:00"}}).json()
+    replaced = api.put(
+        url,
+        json={
+            "name": "weekly",
+            "submission": {"ExperimentName": "e"},
+            "recurrence": {"frequency": "Week", "week_days": ["Friday"], "time_of_day": "06:00"},
+        },
+    ).json()
     assert replaced["name"] == "weekly" and replaced["next_due"] == "2032-05-07T06:00:00+00:00"
     disabled = api.post(f"{url}/disable").json()
     assert disabled["status"] == "Disabled" and disabled["next_due"] is None

@@ -1,4 +1,5 @@
 """Dataset previews and profiles, and node output profiles, over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,10 @@ def test_a_dataset_version_previews_its_first_rows_and_profiles_its_columns(api:
     assert price["kind"] == "Numeric" and price["missing"] == int(expected["price"].isna().sum())
     assert abs(price["mean"] - expected["price"].mean()) < 1e-9
     make = next(c for c in found["columns"] if c["name"] == "make")
-    assert make["top_values"][0] == {"value": expected["make"].value_counts().index[0],
-                                     "count": int(expected["make"].value_counts().iloc[0])}
+    assert make["top_values"][0] == {
+        "value": expected["make"].value_counts().index[0],
+        "count": int(expected["make"].value_counts().iloc[0]),
+    }
 
 
 def test_bad_preview_requests_get_a_clear_4xx(api: httpx.Client):
@@ -46,7 +49,9 @@ def test_bad_preview_requests_get_a_clear_4xx(api: httpx.Client):
 def test_a_node_output_is_profiled(api: httpx.Client):
     doc = json.loads((ROOT / "samples" / "pipelines" / "automobile-price-training.json").read_text())
     draft = api.post("/pipelines", json=doc).json()
-    run_id = api.post(f"/experiments/e2e-{uuid.uuid4().hex[:8]}/runs", json={"draft_id": draft["id"]}).json()["Id"]
+    run_id = api.post(f"/experiments/e2e-{uuid.uuid4().hex[:8]}/runs", json={"draft_id": draft["id"]}).json()[
+        "Id"
+    ]
     assert wait_for_run(api, run_id)["status"] == "Finished"
     found = api.get(f"/runs/{run_id}/nodes/score/outputs/scored_dataset/profile").json()
     scored = next(c for c in found["columns"] if c["name"] == "Scored Labels")

@@ -1,4 +1,5 @@
 """The blob trigger's duplicate check, with a mocked durable client and a real Azurite."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,11 +27,13 @@ def upload(store) -> str:
 
 def test_a_new_upload_starts_one_run_named_after_blob_and_etag(trigger, store):
     name = upload(store)
-    client = SimpleNamespace(get_status=AsyncMock(return_value=SimpleNamespace(runtime_status=None)),
-                             start_new=AsyncMock(return_value="id"))
+    client = SimpleNamespace(
+        get_status=AsyncMock(return_value=SimpleNamespace(runtime_status=None)),
+        start_new=AsyncMock(return_value="id"),
+    )
     asyncio.run(trigger(blob=InputStream(name=name, data=b"", length=0), client=client))
     client.start_new.assert_awaited_once()
-    orchestrator, = client.start_new.await_args.args
+    (orchestrator,) = client.start_new.await_args.args
     kwargs = client.start_new.await_args.kwargs
     assert orchestrator == "score_file" and kwargs["instance_id"].startswith("batch-")
     assert kwargs["client_input"]["blob"] == name
@@ -38,8 +41,9 @@ def test_a_new_upload_starts_one_run_named_after_blob_and_etag(trigger, store):
 
 def test_a_second_delivery_starts_nothing(trigger, store):
     name = upload(store)
-    client = SimpleNamespace(get_status=AsyncMock(return_value=SimpleNamespace(runtime_status="Completed")),
-                             start_new=AsyncMock())
+    client = SimpleNamespace(
+        get_status=AsyncMock(return_value=SimpleNamespace(runtime_status="Completed")), start_new=AsyncMock()
+    )
     asyncio.run(trigger(blob=InputStream(name=name, data=b"", length=0), client=client))
     client.start_new.assert_not_awaited()
 

@@ -1,4 +1,5 @@
 """Caller identity and error mapping of the HTTP layer."""
+
 from __future__ import annotations
 
 import json
@@ -17,15 +18,18 @@ def request(headers: dict[str, str] | None = None, body: bytes = b"") -> func.Ht
 
 @pytest.mark.parametrize("trusted, expected", [(False, "function-key"), (True, "alice@contoso.com")])
 def test_the_principal_header_counts_only_behind_app_service_authentication(monkeypatch, trusted, expected):
-    monkeypatch.setattr(common, "service", lambda: SimpleNamespace(
-        settings=SimpleNamespace(trust_client_principal=trusted)))
+    monkeypatch.setattr(
+        common, "service", lambda: SimpleNamespace(settings=SimpleNamespace(trust_client_principal=trusted))
+    )
     assert common.caller(request({"x-ms-client-principal-name": "alice@contoso.com"})) == expected
 
 
 def test_refusals_become_4xx_with_every_problem_and_faults_a_bare_500():
     @common.json_errors
     def refuse(req):
-        raise InvalidRequest("bad", [Problem(code="a", node="n", message="m1"), Problem(code="b", field="f", message="m2")])
+        raise InvalidRequest(
+            "bad", [Problem(code="a", node="n", message="m1"), Problem(code="b", field="f", message="m2")]
+        )
 
     @common.json_errors
     def crash(req):
@@ -44,8 +48,9 @@ def test_bodies_must_be_json_objects():
     assert err.value.problems[0].field == "body"
 
 
-@pytest.mark.parametrize("body", [b"[" * 1000 + b"]" * 1000, b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}",
-                                  b"[" * 100_000])
+@pytest.mark.parametrize(
+    "body", [b"[" * 1000 + b"]" * 1000, b'{"a": ' + b"[" * 65 + b"]" * 65 + b"}", b"[" * 100_000]
+)
 def test_json_nested_deeper_than_64_levels_is_refused(body):
     with pytest.raises(DesignerError) as err:
         common.load_json(body)

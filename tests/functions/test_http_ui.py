@@ -1,4 +1,5 @@
 """The designer's static files: content types, caching, the app shell, refusals."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -29,13 +30,16 @@ def get(dist: Path, path: str) -> func.HttpResponse:
     return serve(path, f"http://127.0.0.1/api/ui/{path}", dist)
 
 
-@pytest.mark.parametrize("name, content_type", [
-    ("app-ABC123.js", "text/javascript; charset=utf-8"),
-    ("app-ABC123.js.map", "application/json; charset=utf-8"),
-    ("app-DEF456.css", "text/css; charset=utf-8"),
-    ("logo-1A2B.svg", "image/svg+xml"),
-    ("shot-9Z.png", "image/png"),
-])
+@pytest.mark.parametrize(
+    "name, content_type",
+    [
+        ("app-ABC123.js", "text/javascript; charset=utf-8"),
+        ("app-ABC123.js.map", "application/json; charset=utf-8"),
+        ("app-DEF456.css", "text/css; charset=utf-8"),
+        ("logo-1A2B.svg", "image/svg+xml"),
+        ("shot-9Z.png", "image/png"),
+    ],
+)
 def test_hashed_assets_have_their_type_and_are_cached_for_a_year(dist, name, content_type):
     r = get(dist, f"assets/{name}")
     assert r.status_code == 200
@@ -61,12 +65,13 @@ def test_a_missing_hashed_asset_is_404_not_the_shell(dist):
     assert r.get_body() != SHELL
 
 
-@pytest.mark.parametrize("path", ["../secret.txt", "assets/../../secret.txt", "a/./b", "assets\\..\\x",
-                                  "/etc/passwd", "C:/x"])
+@pytest.mark.parametrize(
+    "path", ["../secret.txt", "assets/../../secret.txt", "a/./b", "assets\\..\\x", "/etc/passwd", "C:/x"]
+)
 def test_path_traversal_is_refused(dist, path):
     r = get(dist, path)
     assert r.status_code == 404
-    assert b"no" != r.get_body()
+    assert r.get_body() != b"no"
 
 
 def test_the_bare_prefix_redirects_to_the_slash(dist):

@@ -1,4 +1,5 @@
 """The API document: every route declared, request schemas taken from the parsing models."""
+
 from __future__ import annotations
 
 import azure.functions as func
@@ -6,12 +7,14 @@ import pytest
 
 import function_app  # noqa: F401 - registers every blueprint
 from core import names
-from core.graph import Pipeline
+from core.pipelines.document import Pipeline
 from functions import openapi
 
 
 def test_every_http_route_declares_its_contract():
-    undeclared = [(route, method, name) for route, method, name, _ in openapi.routes() if name not in openapi.REGISTRY]
+    undeclared = [
+        (route, method, name) for route, method, name, _ in openapi.routes() if name not in openapi.REGISTRY
+    ]
     assert undeclared == [], "add @api(...) under @bp.route for these"
 
 

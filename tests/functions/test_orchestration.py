@@ -3,6 +3,7 @@
 The fake context hands out task objects; at each ``task_any`` the test picks the winner (the
 order activities "finish" in) and gives it its answer, as the durable runtime would.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -14,9 +15,9 @@ from unittest.mock import Mock
 
 import pytest
 
-from core.graph import Pipeline
-from core.planner import plan
-from core.service import Job
+from core.pipelines.document import Pipeline
+from core.pipelines.planner import plan
+from core.service.facade import Job
 from functions.orchestration import run_pipeline, score_file
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "pipelines"
@@ -69,16 +70,31 @@ def job_of(path: Path = SAMPLE, **changes: Any) -> Job:
     doc = json.loads(path.read_text())
     for node in doc["nodes"]:
         node.update(changes.get(node["id"], {}))
-    return Job(run_id="r1", experiment="e", plan=plan(Pipeline.model_validate(doc)),
-               continue_on_step_failure=changes.get("continue_on_step_failure", True),
-               reused=changes.get("reused", {}))
+    return Job(
+        run_id="r1",
+        experiment="e",
+        plan=plan(Pipeline.model_validate(doc)),
+        continue_on_step_failure=changes.get("continue_on_step_failure", True),
+        reused=changes.get("reused", {}),
+    )
 
 
 def outputs_of(node_id: str) -> dict[str, str]:
-    return {port: f"artifacts/{node_id}-{port}" for port in
-            ("dataset", "results_dataset", "cleaned_dataset", "cleaning_transformation",
-             "results_dataset1", "results_dataset2", "untrained_model", "trained_model",
-             "scored_dataset", "evaluation_results")}
+    return {
+        port: f"artifacts/{node_id}-{port}"
+        for port in (
+            "dataset",
+            "results_dataset",
+            "cleaned_dataset",
+            "cleaning_transformation",
+            "results_dataset1",
+            "results_dataset2",
+            "untrained_model",
+            "trained_model",
+            "scored_dataset",
+            "evaluation_results",
+        )
+    }
 
 
 def finished(call: Call) -> dict[str, Any]:
@@ -92,6 +108,7 @@ def first_activity(answer: Callable[[Call], Any] = finished) -> Pick:
     def pick(any_of: AnyOf) -> tuple[Any, Any]:
         call = next(t for t in any_of.tasks if isinstance(t, Call))
         return call, answer(call)
+
     return pick
 
 
@@ -109,7 +126,11 @@ class Run:
             while True:
                 if isinstance(task, AnyOf):
                     self.waits.append(task)
-                    side = [t for t in task.tasks if isinstance(t, Call) and t.name in ("run_started", "nodes_ended")]
+                    side = [
+                        t
+                        for t in task.tasks
+                        if isinstance(t, Call) and t.name in ("run_started", "nodes_ended")
+                    ]
                     winner, result = (side[0], None) if side else pick(task)  # bookkeeping ends first
                     winner.result = result
                     answer = winner
@@ -130,7 +151,11 @@ class Run:
 def test_independent_nodes_start_together_and_each_node_as_soon_as_its_inputs_exist():
     run = Run(run_pipeline, job_of().model_dump(mode="json"), first_activity())
     first = [t.name if not t.node else t.node for t in run.waits[0].tasks]
-    assert sorted(first) == ["automobile", "learner", "run_started"]  # the run opens alongside its first nodes
+    assert sorted(first) == [
+        "automobile",
+        "learner",
+        "run_started",
+    ]  # the run opens alongside its first nodes
     started = [p["node"]["id"] for p in run.activity("run_node")]
     assert sorted(started) == sorted(job_of().plan.nodes) and len(started) == 8
     assert run.value == {"run_id": "r1", "status": "Finished", "failed_node": None}
@@ -150,28 +175,38 @@ def test_a_slow_learner_holds_back_only_its_own_branch():
     # score_logistic was dispatched while train_boosted was still in flight: no stage barrier
     assert order.index("score_logistic") < order.index("score_boosted")
     in_flight_when_scoring = next(w for w in run.waits if "score_logistic" in [t.node for t in w.tasks])
-    assert "train_boosted" in [t.node for t in in_flight_when_scoring.tasks] or \
-        "boosted" in [t.node for t in in_flight_when_scoring.tasks]
+    assert "train_boosted" in [t.node for t in in_flight_when_scoring.tasks] or "boosted" in [
+        t.node for t in in_flight_when_scoring.tasks
+    ]
     assert run.value["status"] == "Finished"
 
 
 def test_each_node_receives_references_to_its_upstream_outputs():
     run = Run(run_pipeline, job_of().model_dump(mode="json"), first_activity())
     requests = {p["node"]["id"]: p for p in run.activity("run_node")}
-    assert requests["train"]["inputs"] == {"untrained_model": "artifacts/learner-untrained_model",
-                                           "dataset": "artifacts/split-results_dataset1"}
+    assert requests["train"]["inputs"] == {
+        "untrained_model": "artifacts/learner-untrained_model",
+        "dataset": "artifacts/split-results_dataset1",
+    }
     assert requests["score"]["inputs"]["dataset"] == "artifacts/split-results_dataset2"
 
 
 def test_each_node_gets_its_own_retry_policy():
     job = job_of(train={"run_settings": {"max_retries": 5, "retry_backoff_seconds": 0.5}})
     run = Run(run_pipeline, job.model_dump(mode="json"), first_activity())
-    policies = {c.args[2]["node"]["id"]: c.args[1] for c in run.ctx.call_activity_with_retry.call_args_list
-                if "node" in c.args[2]}
-    assert (policies["train"].max_number_of_attempts, policies["train"].first_retry_interval_in_milliseconds) == \
-        (6, 500)
-    assert (policies["split"].max_number_of_attempts, policies["split"].first_retry_interval_in_milliseconds) == \
-        (3, 2000)  # infrastructure faults are retried even without run settings
+    policies = {
+        c.args[2]["node"]["id"]: c.args[1]
+        for c in run.ctx.call_activity_with_retry.call_args_list
+        if "node" in c.args[2]
+    }
+    assert (
+        policies["train"].max_number_of_attempts,
+        policies["train"].first_retry_interval_in_milliseconds,
+    ) == (6, 500)
+    assert (
+        policies["split"].max_number_of_attempts,
+        policies["split"].first_retry_interval_in_milliseconds,
+    ) == (3, 2000)  # infrastructure faults are retried even without run settings
 
 
 def test_run_is_opened_and_closed_by_activities():
@@ -191,9 +226,15 @@ def test_a_failed_node_skips_what_depends_on_it_and_the_run_fails_naming_it():
     ran = [p["node"]["id"] for p in run.activity("run_node")]
     assert "score" not in ran and "evaluate" not in ran
     outcome = run.finished_payload["outcome"]
-    assert (outcome["status"], outcome["failed_node"], outcome["error"]) == ("Failed", "train",
-                                                                             "Column 'price' not found")
-    assert {c["node_id"]: c["status"] for c in outcome["closing"]} == {"score": "Skipped", "evaluate": "Skipped"}
+    assert (outcome["status"], outcome["failed_node"], outcome["error"]) == (
+        "Failed",
+        "train",
+        "Column 'price' not found",
+    )
+    assert {c["node_id"]: c["status"] for c in outcome["closing"]} == {
+        "score": "Skipped",
+        "evaluate": "Skipped",
+    }
     assert run.value["status"] == "Failed"
 
 
@@ -207,8 +248,10 @@ def test_a_failed_branch_lets_the_sibling_branch_finish():
     ran = [p["node"]["id"] for p in run.activity("run_node")]
     assert "score_logistic" in ran and "cross_validate" in ran and "score_boosted" not in ran
     closing = {c["node_id"]: c["note"] for c in run.finished_payload["outcome"]["closing"]}
-    assert closing == {"score_boosted": "skipped: upstream node 'train_boosted' failed",
-                       "evaluate": "skipped: upstream node 'train_boosted' failed"}
+    assert closing == {
+        "score_boosted": "skipped: upstream node 'train_boosted' failed",
+        "evaluate": "skipped: upstream node 'train_boosted' failed",
+    }
 
 
 def test_exhausted_retries_fail_the_node_with_the_activity_error():
@@ -306,10 +349,17 @@ def test_a_split_scoring_node_fans_out_its_mini_batches_then_joins_them():
         if call.name == "run_node" and call.node == "score":
             return {"node_id": "score", "status": "Running", "chunks": ["artifacts/c0", "artifacts/c1"]}
         if call.name == "run_chunk":
-            return {"index": call.payload["index"], "outputs": {"scored_dataset": f"artifacts/s{call.payload['index']}"}}
+            return {
+                "index": call.payload["index"],
+                "outputs": {"scored_dataset": f"artifacts/s{call.payload['index']}"},
+            }
         if call.name == "join_chunks":
             assert [o["index"] for o in call.payload["outcomes"]] == [0, 1]
-            return {"node_id": "score", "status": "Finished", "outputs": {"scored_dataset": "artifacts/joined"}}
+            return {
+                "node_id": "score",
+                "status": "Finished",
+                "outputs": {"scored_dataset": "artifacts/joined"},
+            }
         return finished(call)
 
     run = Run(run_pipeline, job_of().model_dump(mode="json"), first_activity(answer))
@@ -348,13 +398,23 @@ def test_an_untyped_answer_is_refused():
 
 
 # ---- score_file ---------------------------------------------------------------------------------
-REQUEST = {"instance_id": "batch-1", "blob": "batch-input/ep/f.csv", "etag": "e", "endpoint": "ep", "file": "f.csv"}
+REQUEST = {
+    "instance_id": "batch-1",
+    "blob": "batch-input/ep/f.csv",
+    "etag": "e",
+    "endpoint": "ep",
+    "file": "f.csv",
+}
 
 
 def prepared(n: int) -> dict:
-    return {"status": "Ready", "run_id": "batch-1", "pipeline_ref": "artifacts/p",
-            "settings": {"mini_batch_rows": 10, "output": "all", "id_column": None, "error_threshold": 0},
-            "chunks": [{"index": i, "ref": f"artifacts/c{i}"} for i in range(n)]}
+    return {
+        "status": "Ready",
+        "run_id": "batch-1",
+        "pipeline_ref": "artifacts/p",
+        "settings": {"mini_batch_rows": 10, "output": "all", "id_column": None, "error_threshold": 0},
+        "chunks": [{"index": i, "ref": f"artifacts/c{i}"} for i in range(n)],
+    }
 
 
 def batch_answers(prepare: dict, fail_index: int | None = None) -> Pick:
@@ -371,6 +431,7 @@ def batch_answers(prepare: dict, fail_index: int | None = None) -> Pick:
     def pick(any_of: AnyOf) -> tuple[Any, Any]:
         call = any_of.tasks[-1]  # the last one first: answers arrive out of order
         return call, answer(call)
+
     return pick
 
 
@@ -394,7 +455,11 @@ def test_score_file_stops_after_prepare_for_duplicates_and_bad_files():
 def test_score_file_counts_a_mini_batch_that_kept_failing_as_a_failed_mini_batch():
     run = Run(score_file, REQUEST, batch_answers(prepared(3), fail_index=1))
     results = run.activity("batch_finish")[0]["results"]
-    assert [r["error"] for r in results] == [None, "Activity function 'batch_score' failed: OSError: gone", None]
+    assert [r["error"] for r in results] == [
+        None,
+        "Activity function 'batch_score' failed: OSError: gone",
+        None,
+    ]
 
 
 def test_skipped_and_timed_out_nodes_are_recorded_as_they_happen_not_only_at_the_end():
@@ -413,6 +478,8 @@ def test_skipped_and_timed_out_nodes_are_recorded_as_they_happen_not_only_at_the
     names = [c.name for c in run.calls]
     ended = [{n["node_id"]: n["status"] for n in p["nodes"]} for p in run.activity("nodes_ended")]
     # the skip is written when train_boosted fails, before train_logistic's timer fires
-    assert ended == [{"score_boosted": "Skipped", "evaluate": "Skipped"},
-                     {"train_logistic": "Failed", "score_logistic": "Skipped"}]
+    assert ended == [
+        {"score_boosted": "Skipped", "evaluate": "Skipped"},
+        {"train_logistic": "Failed", "score_logistic": "Skipped"},
+    ]
     assert names.index("nodes_ended") < names.index("run_finished")

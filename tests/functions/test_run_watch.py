@@ -1,4 +1,5 @@
 """Which orchestration states mean a still-active run can never finish."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
@@ -18,15 +19,25 @@ def status(runtime: str | None, output=None) -> DurableOrchestrationStatus:
     return DurableOrchestrationStatus.from_json({"runtimeStatus": runtime, "output": output})
 
 
-@pytest.mark.parametrize("runtime, output, expected", [
-    ("Terminated", "operator said stop", "The run's orchestration was terminated: operator said stop"),
-    ("Failed", "Orchestrator function 'run_pipeline' failed: boom\nTraceback", "The run's orchestration failed: "
-     "Orchestrator function 'run_pipeline' failed: boom"),
-    ("Completed", {"status": "Finished"}, "The run's orchestration ended without recording the run's end."),
-    (None, None, "The run's orchestration no longer exists (purged, or lost with its host)."),
-    ("Running", None, None),
-    ("Pending", None, None),
-])
+@pytest.mark.parametrize(
+    "runtime, output, expected",
+    [
+        ("Terminated", "operator said stop", "The run's orchestration was terminated: operator said stop"),
+        (
+            "Failed",
+            "Orchestrator function 'run_pipeline' failed: boom\nTraceback",
+            "The run's orchestration failed: Orchestrator function 'run_pipeline' failed: boom",
+        ),
+        (
+            "Completed",
+            {"status": "Finished"},
+            "The run's orchestration ended without recording the run's end.",
+        ),
+        (None, None, "The run's orchestration no longer exists (purged, or lost with its host)."),
+        ("Running", None, None),
+        ("Pending", None, None),
+    ],
+)
 def test_reasons(runtime, output, expected):
     assert gone_reason(status(runtime, output), OLD, NOW) == expected
 

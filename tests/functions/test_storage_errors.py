@@ -1,12 +1,18 @@
 """Storage that does not answer gives 503 with Retry-After and the error shape, not 500."""
+
 from __future__ import annotations
 
 import json
 
 import azure.functions as func
 import pytest
-from azure.core.exceptions import (HttpResponseError, ResourceNotFoundError, ServiceRequestError,
-                                   ServiceRequestTimeoutError, ServiceResponseError)
+from azure.core.exceptions import (
+    HttpResponseError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceRequestTimeoutError,
+    ServiceResponseError,
+)
 
 from functions import common
 
@@ -19,6 +25,7 @@ def raising(error: Exception):
     @common.json_errors
     def handler(req):
         raise error
+
     return handler
 
 
@@ -38,9 +45,16 @@ def busy() -> HttpResponseError:
     return error
 
 
-@pytest.mark.parametrize("error", [
-    ServiceRequestError("connection refused"), ServiceResponseError("connection reset"),
-    ServiceRequestTimeoutError("timed out"), busy(), wrapped(ServiceRequestError("refused"))])
+@pytest.mark.parametrize(
+    "error",
+    [
+        ServiceRequestError("connection refused"),
+        ServiceResponseError("connection reset"),
+        ServiceRequestTimeoutError("timed out"),
+        busy(),
+        wrapped(ServiceRequestError("refused")),
+    ],
+)
 def test_storage_outages_answer_503_with_retry_after(error):
     response = raising(error)(request())
     assert response.status_code == 503
@@ -61,4 +75,5 @@ def test_async_handlers_too():
     @common.json_errors
     async def handler(req):
         raise ServiceRequestError("refused")
+
     assert asyncio.run(handler(request())).status_code == 503

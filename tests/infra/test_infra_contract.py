@@ -46,10 +46,10 @@ def test_layout_lists_are_unique_and_valid_names():
 
 
 def test_code_uses_exactly_the_containers_and_tables_the_template_creates():
-    import core.store  # the lead's core package; this test fails until it exists
+    import core.storage.store  # the lead's core package; this test fails until it exists
 
-    assert sorted(core.store.CONTAINERS) == sorted(LAYOUT["containers"])
-    assert sorted(core.store.TABLES) == sorted(LAYOUT["tables"])
+    assert sorted(core.storage.store.CONTAINERS) == sorted(LAYOUT["containers"])
+    assert sorted(core.storage.store.TABLES) == sorted(LAYOUT["tables"])
 
 
 def test_storage_module_creates_every_layout_container_and_table_privately():

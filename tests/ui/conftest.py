@@ -1,5 +1,6 @@
 """The designer in a real Chromium (the OS's: Playwright downloads no browser) against the
 real local host and Azurite."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,14 @@ SCREENSHOTS = ROOT / ".local" / "screenshots"
 # Assertions wait for the UI; on two shared cores the first sample registration alone can take
 # several seconds, so allow more than Playwright's default 5 s.
 expect.set_options(timeout=20_000)
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -36,8 +43,11 @@ def built_ui() -> None:
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"the UI tests need Chromium at {CHROMIUM}: run `bash scripts/test.sh` as root (it installs "
-                    "it) or `apt-get install -y chromium fonts-dejavu-core`", pytrace=False)
+        pytest.fail(
+            f"the UI tests need Chromium at {CHROMIUM}: run `bash scripts/test.sh` as root (it installs "
+            "it) or `apt-get install -y chromium fonts-dejavu-core`",
+            pytrace=False,
+        )
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
@@ -48,7 +58,9 @@ def browser_context_args(browser_context_args):
 
 @pytest.fixture
 def api(host_url: str) -> Iterator[httpx.Client]:  # noqa: F811
-    with httpx.Client(base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60) as client:
+    with httpx.Client(
+        base_url=f"{host_url}/api", headers={"x-functions-key": FUNCTION_KEY}, timeout=60
+    ) as client:
         yield client
 
 
@@ -71,6 +83,7 @@ def shot(request):
         path = folder / f"{count[0]:02d}-{step}.png"
         page.screenshot(path=path)
         return path
+
     return take
 
 
@@ -78,16 +91,17 @@ def shot(request):
 def docs_shot():
     """docs_shot(page, "canvas") writes docs/canvas.png for the README when
     UPDATE_DOCS_SCREENSHOTS=1 (the images are committed; a normal run leaves them alone)."""
+
     def take(page, name: str) -> None:
         if os.environ.get("UPDATE_DOCS_SCREENSHOTS") == "1":
             (ROOT / "docs").mkdir(exist_ok=True)
             page.screenshot(path=ROOT / "docs" / f"{name}.png")
+
     return take
 
 
 def signed_in(path: str = "/") -> str:
     return f"{path}#key={FUNCTION_KEY}"
-
 
 
 @pytest.fixture(autouse=True)
@@ -100,7 +114,10 @@ def browser_log(request):
     lines: list[str] = []
     page.on("console", lambda m: lines.append(f"console.{m.type}: {m.text}"))
     page.on("pageerror", lambda e: lines.append(f"pageerror: {e}"))
-    page.on("response", lambda r: lines.append(f"{r.request.method} {r.url} {r.status}") if "/api/ui" not in r.url else None)
+    page.on(
+        "response",
+        lambda r: lines.append(f"{r.request.method} {r.url} {r.status}") if "/api/ui" not in r.url else None,
+    )
     yield
     folder = SCREENSHOTS / request.node.name.replace("/", "_")
     folder.mkdir(parents=True, exist_ok=True)

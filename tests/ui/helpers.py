@@ -1,4 +1,5 @@
 """Real mouse gestures on the canvas, and finding things by role and name."""
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,9 @@ def library_entry(page: Page, tab: str, name: str) -> Locator:
     page.get_by_role("tab", name=tab).click()
     search = page.get_by_role("searchbox", name="Search the asset library")
     search.fill(name)
-    return page.get_by_role("complementary", name="Asset library").get_by_role("button", name=name, exact=True)
+    return page.get_by_role("complementary", name="Asset library").get_by_role(
+        "button", name=name, exact=True
+    )
 
 
 def add_from_library(page: Page, tab: str, name: str, dx: float, dy: float) -> Locator:
@@ -63,4 +66,6 @@ def connect(page: Page, out_port: str, out_node: str, in_port: str, in_node: str
 
 
 def saved(page: Page) -> None:
-    expect(page.get_by_role("status").filter(has_text=re.compile("All changes saved"))).to_be_visible(timeout=15000)
+    expect(page.get_by_role("status").filter(has_text=re.compile("All changes saved"))).to_be_visible(
+        timeout=15000
+    )

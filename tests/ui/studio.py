@@ -1,4 +1,5 @@
 """Runs made over the API for the studio's pages, shared by a test module's tests."""
+
 from __future__ import annotations
 
 import json
@@ -20,7 +21,8 @@ def german(fraction: float = 0.7, cross_validate: bool = False) -> dict:
     """The german credit sample with this split fraction (Cross Validate dropped unless asked)."""
     doc = deepcopy(GERMAN)
     next(n for n in doc["nodes"] if n["id"] == "split")["parameters"][
-        "Fraction of rows in the first output dataset"] = fraction
+        "Fraction of rows in the first output dataset"
+    ] = fraction
     if not cross_validate:
         doc["nodes"] = [n for n in doc["nodes"] if n["id"] != "cross_validate"]
         doc["edges"] = [e for e in doc["edges"] if not e["target"].startswith("cross_validate.")]

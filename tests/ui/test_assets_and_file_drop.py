@@ -1,5 +1,6 @@
 """File-drop scoring from the browser (upload, watch, download the predictions, read an error
 report) and an asset's lineage."""
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,10 @@ def batch_endpoint(host_url: str) -> dict:
     with studio.client(host_url) as api:
         run_id = studio.finished(api, "ui-file-drop", {"pipeline": TRAINING})
         model = f"ui-car-model-{suffix}"
-        api.post(f"/runs/{run_id}/nodes/train/outputs/trained_model/register",
-                 json={"name": model, "description": "<b>price</b> model"}).raise_for_status()
+        api.post(
+            f"/runs/{run_id}/nodes/train/outputs/trained_model/register",
+            json={"name": model, "description": "<b>price</b> model"},
+        ).raise_for_status()
         draft = api.post(f"/runs/{run_id}/inference-pipelines", json={"kind": "batch"}).raise_for_status()
         draft = draft.json()
         endpoint = f"ui-drop-{suffix}"
@@ -34,8 +37,9 @@ def batch_endpoint(host_url: str) -> dict:
         return {"run_id": run_id, "model": model, "endpoint": endpoint}
 
 
-def test_drop_a_file_and_download_its_predictions(page: Page, ui: str, batch_endpoint: dict, tmp_path,
-                                                  shot) -> None:
+def test_drop_a_file_and_download_its_predictions(
+    page: Page, ui: str, batch_endpoint: dict, tmp_path, shot
+) -> None:
     endpoint = batch_endpoint["endpoint"]
     path = tmp_path / "new-cars.csv"
     CARS.drop(columns=["price"]).head(20).to_csv(path, index=False)
@@ -67,8 +71,9 @@ def test_drop_a_file_and_download_its_predictions(page: Page, ui: str, batch_end
     shot(page, "error-report")
 
 
-def test_an_asset_shows_where_it_came_from_and_who_uses_it(page: Page, ui: str, batch_endpoint: dict,
-                                                            shot) -> None:
+def test_an_asset_shows_where_it_came_from_and_who_uses_it(
+    page: Page, ui: str, batch_endpoint: dict, shot
+) -> None:
     model = batch_endpoint["model"]
     page.goto(ui + signed_in("/registry"))  # /api/ui/assets/ holds the bundle's files
     page.get_by_role("table", name="Assets").get_by_role("link", name=model).click()

@@ -1,4 +1,5 @@
 """Datasets in the browser: upload a CSV (picked, then dropped), its versions, first rows, profile."""
+
 from __future__ import annotations
 
 import re
@@ -9,13 +10,17 @@ from playwright.sync_api import Page, expect
 from tests.ui.conftest import signed_in
 
 CSV = "age,city,income\n" + "".join(
-    f"{20 + i % 40},{'<b>Paris</b>' if i % 3 else 'Oslo'},{1000 + 37 * i}\n" for i in range(300))
+    f"{20 + i % 40},{'<b>Paris</b>' if i % 3 else 'Oslo'},{1000 + 37 * i}\n" for i in range(300)
+)
 
 
 def drop_file(page: Page, target, name: str, text: str) -> None:
     """A real drop event carrying a File, as the OS hands one to the page."""
-    data = page.evaluate_handle("""([name, text]) => { const dt = new DataTransfer();
-        dt.items.add(new File([text], name, { type: "text/csv" })); return dt; }""", [name, text])
+    data = page.evaluate_handle(
+        """([name, text]) => { const dt = new DataTransfer();
+        dt.items.add(new File([text], name, { type: "text/csv" })); return dt; }""",
+        [name, text],
+    )
     target.dispatch_event("drop", {"dataTransfer": data})
 
 

@@ -1,5 +1,6 @@
 """Editing on the canvas: refused connections, undo/redo, an autosave conflict, problems on
 nodes, markup shown as text."""
+
 from __future__ import annotations
 
 import re
@@ -32,10 +33,14 @@ def edges(page: Page):
 
 
 def test_a_refused_connection_says_why(page: Page, ui: str, api: httpx.Client, shot) -> None:
-    draft_id = draft(api, "refused", [
-        {"id": "linear_regression", "component": "Linear Regression", "position": at(40, 60)},
-        {"id": "split_data", "component": "Split Data", "position": at(340, 60)},
-    ])
+    draft_id = draft(
+        api,
+        "refused",
+        [
+            {"id": "linear_regression", "component": "Linear Regression", "position": at(40, 60)},
+            {"id": "split_data", "component": "Split Data", "position": at(340, 60)},
+        ],
+    )
     open_draft(page, ui, draft_id)
     connect(page, "Untrained model", "Linear Regression", "Dataset", "Split Data")
     alert = page.get_by_role("alert").filter(has_text="Connection refused")
@@ -45,10 +50,19 @@ def test_a_refused_connection_says_why(page: Page, ui: str, api: httpx.Client, s
 
 
 def test_undo_and_redo_an_add_a_connect_and_a_paste(page: Page, ui: str, api: httpx.Client, shot) -> None:
-    draft_id = draft(api, "undo", [
-        {"id": "linear_regression", "component": "Linear Regression", "position": at(30, 40)},
-        {"id": "train_model", "component": "Train Model", "parameters": {"label_column": "price"}, "position": at(330, 40)},
-    ])
+    draft_id = draft(
+        api,
+        "undo",
+        [
+            {"id": "linear_regression", "component": "Linear Regression", "position": at(30, 40)},
+            {
+                "id": "train_model",
+                "component": "Train Model",
+                "parameters": {"label_column": "price"},
+                "position": at(330, 40),
+            },
+        ],
+    )
     open_draft(page, ui, draft_id)
     nodes = page.locator(".react-flow__node")
     expect(nodes).to_have_count(2)
@@ -91,8 +105,14 @@ def test_undo_and_redo_an_add_a_connect_and_a_paste(page: Page, ui: str, api: ht
     assert all(n["position"] for n in saved_doc["nodes"])
 
 
-def test_an_autosave_conflict_from_a_second_tab_offers_a_reload(page: Page, ui: str, api: httpx.Client, shot) -> None:
-    draft_id = draft(api, "conflict", [{"id": "linear_regression", "component": "Linear Regression", "position": at(40, 40)}])
+def test_an_autosave_conflict_from_a_second_tab_offers_a_reload(
+    page: Page, ui: str, api: httpx.Client, shot
+) -> None:
+    draft_id = draft(
+        api,
+        "conflict",
+        [{"id": "linear_regression", "component": "Linear Regression", "position": at(40, 40)}],
+    )
     open_draft(page, ui, draft_id)
     second = page.context.new_page()
     open_draft(second, ui, draft_id)
@@ -112,12 +132,25 @@ def test_an_autosave_conflict_from_a_second_tab_offers_a_reload(page: Page, ui: 
 
 
 def test_a_draft_with_problems_shows_each_on_its_node(page: Page, ui: str, api: httpx.Client, shot) -> None:
-    draft_id = draft(api, "<img src=x onerror=alert(1)> problems", [
-        {"id": "split_data", "component": "Split Data", "position": at(40, 40)},
-        {"id": "train_model", "component": "Train Model", "position": at(340, 40),
-         "comment": "<b>not bold</b>"},
-        {"id": "nope", "component": "Dataset", "parameters": {"name": "no-such-dataset"}, "position": at(40, 220)},
-    ])
+    draft_id = draft(
+        api,
+        "<img src=x onerror=alert(1)> problems",
+        [
+            {"id": "split_data", "component": "Split Data", "position": at(40, 40)},
+            {
+                "id": "train_model",
+                "component": "Train Model",
+                "position": at(340, 40),
+                "comment": "<b>not bold</b>",
+            },
+            {
+                "id": "nope",
+                "component": "Dataset",
+                "parameters": {"name": "no-such-dataset"},
+                "position": at(40, 220),
+            },
+        ],
+    )
     problems = api.get(f"/pipelines/{draft_id}").json()["problems"]
     assert {p["node"] for p in problems if p.get("node")} >= {"split_data", "train_model"}
     open_draft(page, ui, draft_id)

@@ -1,5 +1,6 @@
 """Pipeline endpoints in the browser: publish two versions from a run's page, change the
 default, roll back, read the history, and submit from the generated form."""
+
 from __future__ import annotations
 
 import json

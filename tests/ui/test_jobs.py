@@ -1,4 +1,5 @@
 """Jobs and run comparison: two german credit runs with different split fractions."""
+
 from __future__ import annotations
 
 import re

@@ -1,5 +1,6 @@
 """Real-time endpoints in the browser: deploy from a real-time inference draft, keys shown once,
 regenerate one, score the prefilled sample row from the Test tab, copy calls from Consume."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """The run view draws the pipeline that ran (not the draft as it is now) and cancels a run."""
+
 from __future__ import annotations
 
 import re
@@ -21,11 +22,15 @@ def edited_draft_run(host_url: str) -> tuple[str, str]:
         draft = api.post("/pipelines", json=doc)
         assert draft.status_code == 201, draft.text
         draft_id = draft.json()["id"]
-        run_id = studio.finished(api, f"ui-run-{uuid.uuid4().hex[:6]}",
-                                 {"draft_id": draft_id, "regenerate_outputs": True})
+        run_id = studio.finished(
+            api, f"ui-run-{uuid.uuid4().hex[:6]}", {"draft_id": draft_id, "regenerate_outputs": True}
+        )
         current = api.get(f"/pipelines/{draft_id}")
-        edited = {**doc, "nodes": [n for n in doc["nodes"] if n["id"] != "evaluate"],
-                  "edges": [e for e in doc["edges"] if not e["target"].startswith("evaluate.")]}
+        edited = {
+            **doc,
+            "nodes": [n for n in doc["nodes"] if n["id"] != "evaluate"],
+            "edges": [e for e in doc["edges"] if not e["target"].startswith("evaluate.")],
+        }
         put = api.put(f"/pipelines/{draft_id}", json=edited, headers={"if-match": current.headers["etag"]})
         assert put.status_code == 200, put.text
         return run_id, draft_id

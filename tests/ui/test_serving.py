@@ -1,5 +1,6 @@
 """The real local host serves the designer: anonymous static files under /api/ui/, the API
 still behind the key, same origin."""
+
 from __future__ import annotations
 
 import re

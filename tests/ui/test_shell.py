@@ -1,4 +1,5 @@
 """Signing in, the key kept out of the address bar, and the canvas by keyboard alone."""
+
 from __future__ import annotations
 
 import re

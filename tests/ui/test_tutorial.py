@@ -1,5 +1,6 @@
 """The designer tutorial from an empty canvas, entirely in the browser: build, set
 parameters, save, submit, watch, inspect Evaluate Model, create the real-time pipeline."""
+
 from __future__ import annotations
 
 import re
@@ -54,8 +55,9 @@ def test_build_and_run_the_tutorial(page: Page, ui: str, shot, docs_shot) -> Non
     pane.get_by_role("combobox", name="Column selection mode").select_option("exclude")
     pane.get_by_role("checkbox", name="normalized-losses").check()
     node_named(page, "Clean Missing Data").click()
-    page.get_by_role("complementary", name="Properties of Clean Missing Data") \
-        .get_by_label(re.compile("^Cleaning mode", re.I)).select_option("Remove entire row")
+    page.get_by_role("complementary", name="Properties of Clean Missing Data").get_by_label(
+        re.compile("^Cleaning mode", re.I)
+    ).select_option("Remove entire row")
     node_named(page, "Split Data").click()
     split = page.get_by_role("complementary", name="Properties of Split Data")
     fraction = split.get_by_role("textbox", name=re.compile("^Fraction", re.I))
@@ -88,7 +90,11 @@ def test_build_and_run_the_tutorial(page: Page, ui: str, shot, docs_shot) -> Non
     details = page.get_by_role("complementary", name="Details of Evaluate Model")
     metrics = details.get_by_role("region", name="Metrics")
     expect(metrics.get_by_role("rowheader", name="Coefficient of Determination")).to_be_visible()
-    r2 = float(metrics.get_by_role("row", name=re.compile("Coefficient of Determination")).get_by_role("cell").inner_text())
+    r2 = float(
+        metrics.get_by_role("row", name=re.compile("Coefficient of Determination"))
+        .get_by_role("cell")
+        .inner_text()
+    )
     assert 0.5 < r2 <= 1
     plot = details.get_by_role("img", name=re.compile("^Plot: "))
     expect(plot.first).to_be_visible()

@@ -1,4 +1,5 @@
 """Apply Transformation: transforms fitted on training data replayed on new data, unchanged."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,12 @@ from core.components import lookup
 from core.components.apply_transformation import ApplyTransformation
 from core.components.base import PortType, RunContext
 from core.components.scaling import (
-    ConvertToIndicatorValues, ConvertToIndicatorValuesParams, GroupDataIntoBins, GroupDataIntoBinsParams,
-    NormalizeData, NormalizeDataParams,
+    ConvertToIndicatorValues,
+    ConvertToIndicatorValuesParams,
+    GroupDataIntoBins,
+    GroupDataIntoBinsParams,
+    NormalizeData,
+    NormalizeDataParams,
 )
 from core.components.transformation import CleanMissingData, CleanMissingDataParams
 from core.errors import ComponentError
@@ -43,9 +48,12 @@ def fresh() -> pd.DataFrame:
 def test_ports_match_the_designer() -> None:
     assert lookup("Apply Transformation") is ApplyTransformation
     assert [(p.id, p.name, p.type) for p in ApplyTransformation.inputs] == [
-        ("transformation", "Transformation", PortType.TRANSFORM), ("dataset", "Dataset", PortType.DATA)]
+        ("transformation", "Transformation", PortType.TRANSFORM),
+        ("dataset", "Dataset", PortType.DATA),
+    ]
     assert [(p.id, p.name) for p in ApplyTransformation.outputs] == [
-        ("transformed_dataset", "Transformed dataset")]
+        ("transformed_dataset", "Transformed dataset")
+    ]
     assert ApplyTransformation.describe()["category"] == "Model Scoring & Evaluation"
 
 
@@ -65,24 +73,28 @@ def test_normalization_uses_the_training_mean_and_std(train: pd.DataFrame, fresh
 def test_binning_and_indicators_chain(train: pd.DataFrame, fresh: pd.DataFrame) -> None:
     params = GroupDataIntoBinsParams.model_validate({"Columns to bin": ["x"], "Number of bins": 2})
     binning = GroupDataIntoBins().run({"dataset": train}, params, RunContext())["binning_transformation"]
-    assert apply(binning, fresh)["x_quantized"].tolist()[0] == 100.0       # above the training range: top bin
+    assert apply(binning, fresh)["x_quantized"].tolist()[0] == 100.0  # above the training range: top bin
     choice = ConvertToIndicatorValuesParams.model_validate({"Categorical columns to convert": ["c"]})
-    indicator = ConvertToIndicatorValues().run({"dataset": train}, choice,
-                                               RunContext())["indicator_values_transformation"]
+    indicator = ConvertToIndicatorValues().run({"dataset": train}, choice, RunContext())[
+        "indicator_values_transformation"
+    ]
     out = apply(indicator, fresh)
     assert out["c-a"].tolist() == [0, 0] and out["c-b"].tolist() == [1, 0]
 
 
 def test_cleaning_transformation_from_clean_missing_data(train: pd.DataFrame, fresh: pd.DataFrame) -> None:
-    params = CleanMissingDataParams.model_validate({"Columns to be cleaned": ["x"],
-                                                    "Cleaning mode": "Replace with mean"})
+    params = CleanMissingDataParams.model_validate(
+        {"Columns to be cleaned": ["x"], "Cleaning mode": "Replace with mean"}
+    )
     cleaning = CleanMissingData().run({"dataset": train}, params, RunContext())["cleaning_transformation"]
-    assert apply(cleaning, fresh)["x"].tolist() == [100.0, 10.0]           # the training mean
+    assert apply(cleaning, fresh)["x"].tolist() == [100.0, 10.0]  # the training mean
 
 
 def test_missing_columns_are_named(train: pd.DataFrame) -> None:
     choice = ConvertToIndicatorValuesParams.model_validate({"Categorical columns to convert": ["c"]})
-    fitted = ConvertToIndicatorValues().run({"dataset": train}, choice, RunContext())["indicator_values_transformation"]
+    fitted = ConvertToIndicatorValues().run({"dataset": train}, choice, RunContext())[
+        "indicator_values_transformation"
+    ]
     with pytest.raises(ComponentError) as info:
         apply(fitted, pd.DataFrame({"y": [1.0]}))
     assert info.value.code == "ColumnNotFound" and info.value.column == "c"

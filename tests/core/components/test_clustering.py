@@ -1,4 +1,5 @@
 """K-Means Clustering, Train Clustering Model and Assign Data to Clusters (clustering.py, models.py)."""
+
 from __future__ import annotations
 
 import pickle
@@ -13,8 +14,12 @@ from sklearn.datasets import make_blobs
 
 from core.components.base import RunContext
 from core.components.clustering import (
-    AssignDataToClusters, AssignDataToClustersParams, KMeansClustering, KMeansClusteringParams,
-    TrainClusteringModel, TrainClusteringModelParams,
+    AssignDataToClusters,
+    AssignDataToClustersParams,
+    KMeansClustering,
+    KMeansClusteringParams,
+    TrainClusteringModel,
+    TrainClusteringModelParams,
 )
 from core.components.learners import LinearRegression, LinearRegressionParams
 from core.components.models import ASSIGNMENTS, Learner, TrainedClusterModel, fit
@@ -31,8 +36,13 @@ def kmeans(**params: Any) -> Learner:
     return out["untrained_model"]
 
 
-def train(learner: Learner, df: pd.DataFrame, columns: Any = ("p", "q"), append: bool = True,
-          ctx: RunContext | None = None) -> tuple[TrainedClusterModel, pd.DataFrame]:
+def train(
+    learner: Learner,
+    df: pd.DataFrame,
+    columns: Any = ("p", "q"),
+    append: bool = True,
+    ctx: RunContext | None = None,
+) -> tuple[TrainedClusterModel, pd.DataFrame]:
     params = TrainClusteringModelParams.model_validate({"Column Set": list(columns), APPEND: append})
     out = TrainClusteringModel().run({"untrained_model": learner, "dataset": df}, params, ctx or RunContext())
     return out["trained_model"], out["results_dataset"]
@@ -60,11 +70,19 @@ def one_cluster_per_blob(assignments: pd.Series, truth: np.ndarray) -> bool:
 
 def test_k_means_defaults_are_the_designers() -> None:
     dumped = KMeansClusteringParams().model_dump(by_alias=True)
-    assert dumped == {"Create trainer mode": "SingleParameter", "Number of Centroids": 2,
-                      "Range for Number of Centroids": "2; 3; 4; 5", "Metric": "Euclidean",
-                      "Should input instances be normalized": True, "Initialization": "K-Means++",
-                      "Initialization for sweep": "K-Means++", "Iterations": 100, "Random number seed": None,
-                      "Random number seed for sweep": None, "Assign Label Mode": "Ignore label column"}
+    assert dumped == {
+        "Create trainer mode": "SingleParameter",
+        "Number of Centroids": 2,
+        "Range for Number of Centroids": "2; 3; 4; 5",
+        "Metric": "Euclidean",
+        "Should input instances be normalized": True,
+        "Initialization": "K-Means++",
+        "Initialization for sweep": "K-Means++",
+        "Iterations": 100,
+        "Random number seed": None,
+        "Random number seed for sweep": None,
+        "Assign Label Mode": "Ignore label column",
+    }
     learner = KMeansClustering().run({}, KMeansClusteringParams(), RunContext())["untrained_model"]
     assert (learner.task, learner.algorithm, learner.param_grid) == ("clustering", "K-Means Clustering", {})
     model = learner.estimator.named_steps["kmeans"]
@@ -75,8 +93,13 @@ def test_k_means_defaults_are_the_designers() -> None:
 
 
 def test_parameters_and_describe() -> None:
-    for bad in ({"Number of Centroids": 1}, {"Metric": "Manhattan"}, {"Iterations": 0},
-                {"Range for Number of Centroids": "1; 2"}, {"Initialization": "Smart"}):
+    for bad in (
+        {"Number of Centroids": 1},
+        {"Metric": "Manhattan"},
+        {"Iterations": 0},
+        {"Range for Number of Centroids": "1; 2"},
+        {"Initialization": "Smart"},
+    ):
         with pytest.raises(ValidationError):
             KMeansClusteringParams.model_validate(bad)
     with pytest.raises(ValidationError):
@@ -86,13 +109,21 @@ def test_parameters_and_describe() -> None:
     for component in (KMeansClustering, TrainClusteringModel, AssignDataToClusters):
         assert component.describe()["id"] == component.id
     assert KMeansClustering.describe()["outputs"][0]["type"] == "UntrainedClusterModelDirectory"
-    assert [p["type"] for p in TrainClusteringModel.describe()["outputs"]] == ["ClusterModelDirectory",
-                                                                            "DataFrameDirectory"]
+    assert [p["type"] for p in TrainClusteringModel.describe()["outputs"]] == [
+        "ClusterModelDirectory",
+        "DataFrameDirectory",
+    ]
 
 
 def test_range_mode_keeps_a_grid_of_centroids() -> None:
-    learner = kmeans(**{"Create trainer mode": "ParameterRange", "Range for Number of Centroids": "2; 4",
-                        "Initialization for sweep": "Evenly", "Random number seed for sweep": 5})
+    learner = kmeans(
+        **{
+            "Create trainer mode": "ParameterRange",
+            "Range for Number of Centroids": "2; 4",
+            "Initialization for sweep": "Evenly",
+            "Random number seed for sweep": 5,
+        }
+    )
     assert learner.param_grid == {"kmeans__n_clusters": [2, 4]}
     model = learner.estimator.named_steps["kmeans"]
     assert (model.n_clusters, model.init.__name__, model.random_state) == (3, "evenly_spaced_init", 5)
@@ -108,8 +139,11 @@ def test_train_clustering_model_finds_the_blobs(blobs: tuple[pd.DataFrame, np.nd
     distances = results[DISTANCES].to_numpy()
     assert (results[ASSIGNMENTS].to_numpy() == distances.argmin(axis=1)).all()
     assert (distances >= 0).all()
-    assert results.attrs == {"source": "blobs", "task": "clustering",
-                             "score_columns": [ASSIGNMENTS, *DISTANCES]}
+    assert results.attrs == {
+        "source": "blobs",
+        "task": "clustering",
+        "score_columns": [ASSIGNMENTS, *DISTANCES],
+    }
     assert "3 clusters over 150 rows" in ctx.logs[0]
     assert list(df.columns) == ["p", "q", "name"]  # input untouched
 
@@ -127,19 +161,25 @@ def test_assign_data_to_clusters_agrees_with_training(blobs: tuple[pd.DataFrame,
     model, results = train(kmeans(), df)
     again = assign(model, df)
     pd.testing.assert_frame_equal(again, results)
-    cluster_of = {tuple(c): results.loc[np.linalg.norm(df[["p", "q"]] - c, axis=1).argmin(), ASSIGNMENTS]
-                  for c in CENTRES}
+    cluster_of = {
+        tuple(c): results.loc[np.linalg.norm(df[["p", "q"]] - c, axis=1).argmin(), ASSIGNMENTS]
+        for c in CENTRES
+    }
     new = pd.DataFrame({"q": [0.3, 9.6, 10.2], "p": [0.2, 10.1, -0.4], "extra": ["a", "b", "c"]})
     assigned = assign(model, new, append=False)
-    assert assigned[ASSIGNMENTS].tolist() == [cluster_of[(0.0, 0.0)], cluster_of[(10.0, 10.0)],
-                                              cluster_of[(0.0, 10.0)]]
+    assert assigned[ASSIGNMENTS].tolist() == [
+        cluster_of[(0.0, 0.0)],
+        cluster_of[(10.0, 10.0)],
+        cluster_of[(0.0, 10.0)],
+    ]
     nearest = assigned[DISTANCES].to_numpy().min(axis=1)
     assert (nearest < assigned[DISTANCES].to_numpy().max(axis=1)).all()
 
 
 @pytest.mark.parametrize("initialization", ["Random", "Default", "Evenly", "K-Means++ Fast"])
 def test_every_supported_initialization_separates_the_blobs(
-        initialization: str, blobs: tuple[pd.DataFrame, np.ndarray]) -> None:
+    initialization: str, blobs: tuple[pd.DataFrame, np.ndarray]
+) -> None:
     df, truth = blobs
     firsts = [int(np.flatnonzero(truth == k)[0]) for k in range(3)]
     order = firsts + [i for i in range(len(df)) if i not in firsts]  # "Default" starts from the first rows
@@ -149,8 +189,9 @@ def test_every_supported_initialization_separates_the_blobs(
 
 def test_default_initialization_starts_from_the_first_rows(blobs: tuple[pd.DataFrame, np.ndarray]) -> None:
     df, _ = blobs
-    learner = kmeans(Initialization="Default", Iterations=1,
-                     **{"Should input instances be normalized": False})
+    learner = kmeans(
+        Initialization="Default", Iterations=1, **{"Should input instances be normalized": False}
+    )
     model, results = train(learner, df.head(3))
     centres = model.pipeline.named_steps["model"].named_steps["kmeans"].cluster_centers_
     assert np.allclose(centres, df[["p", "q"]].head(3).to_numpy())
@@ -163,8 +204,12 @@ def test_cosine_metric_clusters_by_direction() -> None:
     angles = np.concatenate([rng.normal(0.2, 0.05, 40), rng.normal(1.3, 0.05, 40)])
     lengths = rng.uniform(1, 50, 80)  # magnitudes vary wildly within each direction
     df = pd.DataFrame({"p": lengths * np.cos(angles), "q": lengths * np.sin(angles)})
-    _, results = train(kmeans(**{"Number of Centroids": 2, "Metric": "Cosine",
-                                 "Should input instances be normalized": False}), df)
+    _, results = train(
+        kmeans(
+            **{"Number of Centroids": 2, "Metric": "Cosine", "Should input instances be normalized": False}
+        ),
+        df,
+    )
     assignments = results[ASSIGNMENTS].to_numpy()
     assert len(set(assignments[:40])) == 1 and len(set(assignments[40:])) == 1
     assert assignments[0] != assignments[40]

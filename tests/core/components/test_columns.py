@@ -1,4 +1,5 @@
 """The designer's column picker (core/components/columns.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -14,14 +15,16 @@ from core.errors import ColumnNotFound, ComponentError
 
 @pytest.fixture
 def df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "id": [1, 2, 3],                       # integer
-        "make": ["audi", "bmw", "audi"],       # string
-        "price": [1.5, np.nan, 3.0],           # float
-        "turbo": [True, False, True],          # boolean
-        "sold": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
-        "body": pd.Categorical(["sedan", "wagon", "sedan"]),
-    })
+    return pd.DataFrame(
+        {
+            "id": [1, 2, 3],  # integer
+            "make": ["audi", "bmw", "audi"],  # string
+            "price": [1.5, np.nan, 3.0],  # float
+            "turbo": [True, False, True],  # boolean
+            "sold": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+            "body": pd.Categorical(["sedan", "wagon", "sedan"]),
+        }
+    )
 
 
 def pick(df: pd.DataFrame, value: Any) -> list[str]:
@@ -33,6 +36,7 @@ def rules(start: str, *rs: tuple[str, str, list[Any]]) -> dict[str, Any]:
 
 
 # ---- by name --------------------------------------------------------------------------------------
+
 
 def test_shorthand_name_and_list(df: pd.DataFrame) -> None:
     assert pick(df, "price") == ["price"]
@@ -73,15 +77,19 @@ def test_names_are_case_sensitive(df: pd.DataFrame) -> None:
 
 # ---- by type --------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("kind, expected", [
-    ("numeric", ["id", "price"]),      # booleans are not numeric
-    ("integer", ["id"]),
-    ("float", ["price"]),
-    ("string", ["make", "body"]),   # a categorical of strings is still a string column
-    ("boolean", ["turbo"]),
-    ("datetime", ["sold"]),
-    ("categorical", ["body"]),
-])
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        ("numeric", ["id", "price"]),  # booleans are not numeric
+        ("integer", ["id"]),
+        ("float", ["price"]),
+        ("string", ["make", "body"]),  # a categorical of strings is still a string column
+        ("boolean", ["turbo"]),
+        ("datetime", ["sold"]),
+        ("categorical", ["body"]),
+    ],
+)
 def test_include_by_type(df: pd.DataFrame, kind: str, expected: list[str]) -> None:
     assert pick(df, rules("none", ("include", "type", [kind]))) == expected
 
@@ -98,6 +106,7 @@ def test_unknown_type_is_refused(df: pd.DataFrame) -> None:
 
 
 # ---- by index -------------------------------------------------------------------------------------
+
 
 def test_indices_start_at_one_and_take_ranges(df: pd.DataFrame) -> None:
     assert pick(df, rules("none", ("include", "index", [1]))) == ["id"]
@@ -130,6 +139,7 @@ def test_reversed_index_range_is_refused(df: pd.DataFrame) -> None:
 
 # ---- rule order -----------------------------------------------------------------------------------
 
+
 def test_rules_apply_in_order(df: pd.DataFrame) -> None:
     include_then_exclude = rules("none", ("include", "type", ["numeric"]), ("exclude", "name", ["id"]))
     exclude_then_include = rules("none", ("exclude", "name", ["id"]), ("include", "type", ["numeric"]))
@@ -138,20 +148,28 @@ def test_rules_apply_in_order(df: pd.DataFrame) -> None:
 
 
 def test_mixed_rules_from_all(df: pd.DataFrame) -> None:
-    value = rules("all", ("exclude", "type", ["string", "datetime"]), ("exclude", "index", ["1"]),
-                  ("include", "name", ["make"]))
+    value = rules(
+        "all",
+        ("exclude", "type", ["string", "datetime"]),
+        ("exclude", "index", ["1"]),
+        ("include", "name", ["make"]),
+    )
     assert pick(df, value) == ["make", "price", "turbo"]
 
 
 # ---- the value itself -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bad", [
-    {"start": "some"},
-    {"rules": [{"action": "keep", "by": "name", "values": ["a"]}]},
-    {"rules": [{"action": "include", "by": "regex", "values": ["a"]}]},
-    {"rules": [{"action": "include", "by": "name", "values": []}]},
-    {"start": "all", "columns": ["a"]},
-])
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"start": "some"},
+        {"rules": [{"action": "keep", "by": "name", "values": ["a"]}]},
+        {"rules": [{"action": "include", "by": "regex", "values": ["a"]}]},
+        {"rules": [{"action": "include", "by": "name", "values": []}]},
+        {"start": "all", "columns": ["a"]},
+    ],
+)
 def test_malformed_selection_is_refused(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         ColumnSelection.model_validate(bad)

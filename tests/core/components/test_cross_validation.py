@@ -1,4 +1,5 @@
 """Cross Validate Model (core/components/cross_validation.py)."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -7,28 +8,52 @@ import pytest
 from pydantic import ValidationError
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from core.artifacts import dataframe_to_parquet, parquet_to_dataframe
 from core.components import lookup
 from core.components.base import RunContext
 from core.components.cross_validation import (
-    CrossValidateModel, CrossValidateModelParams, assign_folds, given_folds,
+    CrossValidateModel,
+    CrossValidateModelParams,
+    assign_folds,
+    given_folds,
 )
 from core.components.evaluation import evaluate
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES, Learner, fit
 from core.errors import ComponentError
+from core.storage.artifacts import dataframe_to_parquet, parquet_to_dataframe
 
-BINARY_NAMES = ["AUC", "Accuracy", "Precision", "Recall", "F1_Score", "Average_Log_Loss",
-                "True Negative", "False Positive", "False Negative", "True Positive"]
-REGRESSION_NAMES = ["Mean_Absolute_Error", "Root_Mean_Squared_Error", "Relative_Absolute_Error",
-                    "Relative_Squared_Error", "Coefficient_of_Determination"]
-MULTICLASS_NAMES = ["Overall_Accuracy", "Average_Accuracy", "Micro_Precision", "Macro_Precision",
-                    "Micro_Recall", "Macro_Recall"]
+BINARY_NAMES = [
+    "AUC",
+    "Accuracy",
+    "Precision",
+    "Recall",
+    "F1_Score",
+    "Average_Log_Loss",
+    "True Negative",
+    "False Positive",
+    "False Negative",
+    "True Positive",
+]
+REGRESSION_NAMES = [
+    "Mean_Absolute_Error",
+    "Root_Mean_Squared_Error",
+    "Relative_Absolute_Error",
+    "Relative_Squared_Error",
+    "Coefficient_of_Determination",
+]
+MULTICLASS_NAMES = [
+    "Overall_Accuracy",
+    "Average_Accuracy",
+    "Micro_Precision",
+    "Macro_Precision",
+    "Micro_Recall",
+    "Macro_Recall",
+]
 
 
 class TwoFeatureLogistic(LogisticRegression):
     """Fails if it is trained on anything but the two features ``a`` and ``b``."""
 
-    def fit(self, X, y, sample_weight=None):  # noqa: N803 (sklearn's name)
+    def fit(self, X, y, sample_weight=None):
         assert X.shape[1] == 2, f"trained on {X.shape[1]} columns"
         return super().fit(X, y, sample_weight)
 
@@ -48,10 +73,12 @@ def params(label: str = "y", **more: object) -> CrossValidateModelParams:
     return CrossValidateModelParams.model_validate({"Label column": label, **more})
 
 
-def cross_validate(df: pd.DataFrame, learner: Learner | None = None, ctx: RunContext | None = None,
-                   **more: object) -> tuple[pd.DataFrame, pd.DataFrame]:
-    out = CrossValidateModel().run({"untrained_model": learner or logistic(), "dataset": df},
-                                   params(**more), ctx or RunContext())
+def cross_validate(
+    df: pd.DataFrame, learner: Learner | None = None, ctx: RunContext | None = None, **more: object
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    out = CrossValidateModel().run(
+        {"untrained_model": learner or logistic(), "dataset": df}, params(**more), ctx or RunContext()
+    )
     return out["scored_results"], out["evaluation_results_by_fold"]
 
 
@@ -99,9 +126,11 @@ def test_table_has_model_and_metric_columns_with_mean_and_standard_deviation(bin
     part.attrs = dict(scored.attrs)
     assert folds.iloc[0][BINARY_NAMES].to_dict() == pytest.approx(evaluate(part))
     assert table.iloc[10][BINARY_NAMES].to_numpy(dtype=float) == pytest.approx(
-        folds[BINARY_NAMES].mean().to_numpy())
+        folds[BINARY_NAMES].mean().to_numpy()
+    )
     assert table.iloc[11][BINARY_NAMES].to_numpy(dtype=float) == pytest.approx(
-        folds[BINARY_NAMES].std(ddof=1).to_numpy())
+        folds[BINARY_NAMES].std(ddof=1).to_numpy()
+    )
     assert ctx.metrics == pytest.approx(folds[BINARY_NAMES].mean().to_dict())
     assert folds["AUC"].min() > 0.7
 
@@ -185,8 +214,9 @@ def test_regression_uses_random_folds_and_regression_metrics_and_skips_unlabelle
     df["price"] = 4 * df["x"] + (df["colour"] == "red") + rng.normal(scale=0.3, size=57)
     df.loc[[3, 7], "price"] = np.nan
     ctx = RunContext()
-    scored, table = cross_validate(df, Learner(LinearRegression(), "regression", "Linear Regression"), ctx,
-                                   label="price")
+    scored, table = cross_validate(
+        df, Learner(LinearRegression(), "regression", "Linear Regression"), ctx, label="price"
+    )
     assert len(scored) == 55
     assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model"] + REGRESSION_NAMES
     assert table["Number of examples in fold"].iloc[:10].tolist() == [6] * 5 + [5] * 5
@@ -221,8 +251,13 @@ def test_parameters_defaults_and_validation() -> None:
     p = CrossValidateModelParams.model_validate({"Label column": "income"})
     assert (p.label_column, p.random_seed) == ("income", 0)
     assert CrossValidateModelParams.model_validate({"label_column": "y", "random_seed": 7}).random_seed == 7
-    for bad in ({}, {"Label column": ""}, {"Label column": "y", "Random seed": -1},
-                {"Label column": "y", "Random seed": 2**32}, {"Label column": "y", "Folds": 5}):
+    for bad in (
+        {},
+        {"Label column": ""},
+        {"Label column": "y", "Random seed": -1},
+        {"Label column": "y", "Random seed": 2**32},
+        {"Label column": "y", "Folds": 5},
+    ):
         with pytest.raises(ValidationError):
             CrossValidateModelParams.model_validate(bad)
 

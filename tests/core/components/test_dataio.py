@@ -1,4 +1,5 @@
 """Enter Data Manually, Import Data, Export Data and Convert to CSV, with a dictionary for storage."""
+
 from __future__ import annotations
 
 import io
@@ -31,8 +32,9 @@ class FakeDataAccess:
     def read_dataset(self, name: str, version: int | None) -> pd.DataFrame:
         versions = sorted(v for n, v in self.datasets if n == name)
         if not versions or (version is not None and version not in versions):
-            raise NotFound(f"No dataset named {name!r}" if not versions
-                           else f"{name!r} has no version {version}")
+            raise NotFound(
+                f"No dataset named {name!r}" if not versions else f"{name!r} has no version {version}"
+            )
         return self.datasets[(name, version or versions[-1])]
 
     def read_blob(self, path: str) -> bytes:
@@ -81,17 +83,20 @@ def test_catalogue_entries() -> None:
     defaults = EnterDataManuallyParams.model_validate({"Data": "a\n1"})
     assert (defaults.data_format, defaults.has_header) == ("CSV", True)
     assert ExportDataParams.model_validate({"Path": "x"}).file_format == "CSV"
-    for model, bad in ((EnterDataManuallyParams, {}),
-                       (EnterDataManuallyParams, {"Data": "a", "DataFormat": "JSON"}),
-                       (ImportDataParams, {"Data source": "URL via HTTP"}),
-                       (ImportDataParams, {"Dataset version": 0}),
-                       (ExportDataParams, {"Path": ""}),
-                       (ExportDataParams, {"Path": "x", "File format": "xlsx"})):
+    for model, bad in (
+        (EnterDataManuallyParams, {}),
+        (EnterDataManuallyParams, {"Data": "a", "DataFormat": "JSON"}),
+        (ImportDataParams, {"Data source": "URL via HTTP"}),
+        (ImportDataParams, {"Dataset version": 0}),
+        (ExportDataParams, {"Path": ""}),
+        (ExportDataParams, {"Path": "x", "File format": "xlsx"}),
+    ):
         with pytest.raises(ValidationError):
             model.model_validate(bad)
 
 
 # ---- Enter Data Manually -------------------------------------------------------------------------
+
 
 def test_enter_csv_with_header() -> None:
     df = enter(Data="make,price\naudi,13950\nbmw,16430\n")
@@ -104,9 +109,13 @@ def test_enter_tsv_without_header() -> None:
 
 
 def test_enter_arff() -> None:
-    df = enter(DataFormat="ARFF", Data=(
-        "% cars\n@relation cars\n@attribute 'make name' {audi,bmw}\n@attribute price numeric\n"
-        "@attribute note string\n@data\naudi,13950,'very fast'\nbmw,?,?\n"))
+    df = enter(
+        DataFormat="ARFF",
+        Data=(
+            "% cars\n@relation cars\n@attribute 'make name' {audi,bmw}\n@attribute price numeric\n"
+            "@attribute note string\n@data\naudi,13950,'very fast'\nbmw,?,?\n"
+        ),
+    )
     assert list(df.columns) == ["make name", "price", "note"]
     assert df["price"].tolist()[0] == 13950 and pd.isna(df["price"].tolist()[1])
     assert df["note"].tolist()[0] == "very fast" and pd.isna(df["note"].tolist()[1])
@@ -119,10 +128,16 @@ def test_enter_svmlight() -> None:
     assert df.attrs["label"] == "Label"
 
 
-@pytest.mark.parametrize("data_format, data", [
-    ("CSV", "   \n"), ("CSV", 'a,b\n1,"unterminated\n'), ("ARFF", "just text"),
-    ("ARFF", "@attribute x numeric\n@data\nabc\n"), ("SvmLight", "x y z"),
-])
+@pytest.mark.parametrize(
+    "data_format, data",
+    [
+        ("CSV", "   \n"),
+        ("CSV", 'a,b\n1,"unterminated\n'),
+        ("ARFF", "just text"),
+        ("ARFF", "@attribute x numeric\n@data\nabc\n"),
+        ("SvmLight", "x y z"),
+    ],
+)
 def test_enter_refuses_unreadable_data(data_format: str, data: str) -> None:
     with pytest.raises(ComponentError, match="'Data'") as caught:
         enter(DataFormat=data_format, Data=data)
@@ -130,6 +145,7 @@ def test_enter_refuses_unreadable_data(data_format: str, data: str) -> None:
 
 
 # ---- Import Data ---------------------------------------------------------------------------------
+
 
 def test_import_registered_dataset_latest_or_pinned(storage: FakeDataAccess, cars: pd.DataFrame) -> None:
     storage.datasets[("cars", 1)] = cars.head(1)
@@ -164,9 +180,12 @@ def test_import_blob_by_extension(storage: FakeDataAccess, cars: pd.DataFrame, p
 
 def test_import_blob_refusals(storage: FakeDataAccess) -> None:
     storage.blobs["exports/bad.parquet"] = b"not parquet"
-    cases = [({"Path": "exports/cars.xlsx"}, "NotSupported"), ({}, "NullOrEmpty"),
-             ({"Path": "exports/bad.parquet"}, "InvalidDataset"),
-             ({"Path": "exports/missing.csv"}, "InvalidDataset")]
+    cases = [
+        ({"Path": "exports/cars.xlsx"}, "NotSupported"),
+        ({}, "NullOrEmpty"),
+        ({"Path": "exports/bad.parquet"}, "InvalidDataset"),
+        ({"Path": "exports/missing.csv"}, "InvalidDataset"),
+    ]
     for params, code in cases:
         with pytest.raises(ComponentError) as caught:
             import_data(storage, **{"Data source": "Blob path", **params})
@@ -174,6 +193,7 @@ def test_import_blob_refusals(storage: FakeDataAccess) -> None:
 
 
 # ---- Export Data ---------------------------------------------------------------------------------
+
 
 def test_export_csv_under_exports(storage: FakeDataAccess, cars: pd.DataFrame) -> None:
     ctx = RunContext()
@@ -183,8 +203,9 @@ def test_export_csv_under_exports(storage: FakeDataAccess, cars: pd.DataFrame) -
     assert ctx.logs == ["exported 2 row(s) and 2 column(s) as CSV to exports/reports/cars.csv"]
 
 
-def test_export_parquet_keeps_a_given_prefix_and_extension(storage: FakeDataAccess,
-                                                           cars: pd.DataFrame) -> None:
+def test_export_parquet_keeps_a_given_prefix_and_extension(
+    storage: FakeDataAccess, cars: pd.DataFrame
+) -> None:
     export(storage, cars, **{"Path": "/exports/cars.parquet", "File format": "Parquet"})
     pd.testing.assert_frame_equal(pd.read_parquet(io.BytesIO(storage.blobs["exports/cars.parquet"])), cars)
 
@@ -198,6 +219,7 @@ def test_export_refuses_paths_outside_exports(storage: FakeDataAccess, cars: pd.
 
 
 # ---- Convert to CSV ------------------------------------------------------------------------------
+
 
 def test_convert_to_csv_tags_the_same_table(cars: pd.DataFrame) -> None:
     cars.attrs["label"] = "price"

@@ -1,4 +1,5 @@
 """Evaluate Model (core/components/evaluation.py) and the whole tutorial chain."""
+
 from __future__ import annotations
 
 import math
@@ -14,14 +15,23 @@ from core.components.learners import LinearRegression, LinearRegressionParams
 from core.components.models import SCORED_LABELS
 from core.components.training import ScoreModel, ScoreModelParams, TrainModel, TrainModelParams
 from core.components.transformation import (
-    CleanMissingData, CleanMissingDataParams, SelectColumnsInDataset, SelectColumnsParams, SplitData,
+    CleanMissingData,
+    CleanMissingDataParams,
+    SelectColumnsInDataset,
+    SelectColumnsParams,
+    SplitData,
     SplitDataParams,
 )
 from core.errors import ComponentError
 
 AUTOMOBILE = Path(__file__).resolve().parents[3] / "samples" / "datasets" / "automobile-price-raw.csv"
-DESIGNER_REGRESSION_METRICS = ["Mean_Absolute_Error", "Root_Mean_Squared_Error", "Relative_Absolute_Error",
-                               "Relative_Squared_Error", "Coefficient_of_Determination"]
+DESIGNER_REGRESSION_METRICS = [
+    "Mean_Absolute_Error",
+    "Root_Mean_Squared_Error",
+    "Relative_Absolute_Error",
+    "Relative_Squared_Error",
+    "Coefficient_of_Determination",
+]
 
 
 def scored(y: list[float], pred: list[float], label: str = "y") -> pd.DataFrame:
@@ -36,8 +46,13 @@ def scored(y: list[float], pred: list[float], label: str = "y") -> pd.DataFrame:
 #   RAE  = 2 / (1.5 + 0.5 + 0.5 + 1.5)     = 2 / 4      = 0.5
 #   RSE  = 1.5 / (2.25 + 0.25 + 0.25 + 2.25) = 1.5 / 5  = 0.3
 #   R²   = 1 - RSE                                       = 0.7
-HAND = {"Mean_Absolute_Error": 0.5, "Root_Mean_Squared_Error": math.sqrt(0.375),
-        "Relative_Absolute_Error": 0.5, "Relative_Squared_Error": 0.3, "Coefficient_of_Determination": 0.7}
+HAND = {
+    "Mean_Absolute_Error": 0.5,
+    "Root_Mean_Squared_Error": math.sqrt(0.375),
+    "Relative_Absolute_Error": 0.5,
+    "Relative_Squared_Error": 0.3,
+    "Coefficient_of_Determination": 0.7,
+}
 
 
 def test_regression_metrics_match_a_hand_computation() -> None:
@@ -49,9 +64,15 @@ def test_regression_metrics_match_a_hand_computation() -> None:
 
 def test_perfect_predictions() -> None:
     got = regression_metrics(np.array([1.0, 2, 3]), np.array([1.0, 2, 3]))
-    assert got == pytest.approx({"Mean_Absolute_Error": 0, "Root_Mean_Squared_Error": 0,
-                                 "Relative_Absolute_Error": 0, "Relative_Squared_Error": 0,
-                                 "Coefficient_of_Determination": 1})
+    assert got == pytest.approx(
+        {
+            "Mean_Absolute_Error": 0,
+            "Root_Mean_Squared_Error": 0,
+            "Relative_Absolute_Error": 0,
+            "Relative_Squared_Error": 0,
+            "Coefficient_of_Determination": 1,
+        }
+    )
 
 
 def test_evaluate_model_outputs_the_designer_metric_names_and_logs_them() -> None:
@@ -69,8 +90,9 @@ def test_evaluate_model_compares_a_second_scored_dataset() -> None:
     ctx = RunContext()
     left = scored([1, 2, 3, 4], [1.5, 2, 2.5, 5])
     right = scored([10, 20, 30], [10, 20, 30], label="price")
-    table = EvaluateModel().run({"scored_dataset": left, "scored_dataset_to_compare": right},
-                                None, ctx)["evaluation_results"]
+    table = EvaluateModel().run({"scored_dataset": left, "scored_dataset_to_compare": right}, None, ctx)[
+        "evaluation_results"
+    ]
     assert table["Dataset"].tolist() == ["Scored dataset", "Scored dataset to compare"]
     assert table.iloc[0][DESIGNER_REGRESSION_METRICS].to_dict() == pytest.approx(HAND)
     assert table.iloc[1]["Mean_Absolute_Error"] == 0
@@ -79,8 +101,11 @@ def test_evaluate_model_compares_a_second_scored_dataset() -> None:
 
 
 def test_evaluate_model_ignores_an_absent_compare_input() -> None:
-    out = EvaluateModel().run({"scored_dataset": scored([1, 2, 3, 4], [1.5, 2, 2.5, 5]),
-                               "scored_dataset_to_compare": None}, None, RunContext())
+    out = EvaluateModel().run(
+        {"scored_dataset": scored([1, 2, 3, 4], [1.5, 2, 2.5, 5]), "scored_dataset_to_compare": None},
+        None,
+        RunContext(),
+    )
     assert len(out["evaluation_results"]) == 1
 
 
@@ -106,8 +131,14 @@ def test_dataset_without_score_tags_is_refused() -> None:
 
 def test_unscored_compare_dataset_is_refused() -> None:
     with pytest.raises(ComponentError) as info:
-        EvaluateModel().run({"scored_dataset": scored([1, 2], [1, 2]),
-                             "scored_dataset_to_compare": pd.DataFrame({"y": [1.0]})}, None, RunContext())
+        EvaluateModel().run(
+            {
+                "scored_dataset": scored([1, 2], [1, 2]),
+                "scored_dataset_to_compare": pd.DataFrame({"y": [1.0]}),
+            },
+            None,
+            RunContext(),
+        )
     assert info.value.code == "NotScoredDataset"
 
 
@@ -138,21 +169,42 @@ def test_the_tutorial_chain_on_automobile_price_data() -> None:
     ctx = RunContext()
     raw = pd.read_csv(AUTOMOBILE)
     assert raw.shape == (205, 26)
-    selected = SelectColumnsInDataset().run({"dataset": raw}, SelectColumnsParams.model_validate(
-        {"Select Columns": {"start": "all", "rules": [
-            {"action": "exclude", "by": "name", "values": ["normalized-losses"]}]}}), ctx)["results_dataset"]
-    cleaned = CleanMissingData().run({"dataset": selected}, CleanMissingDataParams.model_validate(
-        {"Cleaning mode": "Remove entire row"}), ctx)["cleaned_dataset"]
+    selected = SelectColumnsInDataset().run(
+        {"dataset": raw},
+        SelectColumnsParams.model_validate(
+            {
+                "Select Columns": {
+                    "start": "all",
+                    "rules": [{"action": "exclude", "by": "name", "values": ["normalized-losses"]}],
+                }
+            }
+        ),
+        ctx,
+    )["results_dataset"]
+    cleaned = CleanMissingData().run(
+        {"dataset": selected},
+        CleanMissingDataParams.model_validate({"Cleaning mode": "Remove entire row"}),
+        ctx,
+    )["cleaned_dataset"]
     assert not cleaned.isna().any().any()
-    parts = SplitData().run({"dataset": cleaned}, SplitDataParams.model_validate(
-        {"Fraction of rows in the first output dataset": 0.7, "Random seed": 0}), ctx)
+    parts = SplitData().run(
+        {"dataset": cleaned},
+        SplitDataParams.model_validate(
+            {"Fraction of rows in the first output dataset": 0.7, "Random seed": 0}
+        ),
+        ctx,
+    )
     train_rows, test_rows = parts["results_dataset1"], parts["results_dataset2"]
     assert len(train_rows) == round(0.7 * len(cleaned))
     lrn = LinearRegression().run({}, LinearRegressionParams(), ctx)["untrained_model"]
-    model = TrainModel().run({"untrained_model": lrn, "dataset": train_rows},
-                             TrainModelParams.model_validate({"Label column": "price"}), ctx)["trained_model"]
-    scored_test = ScoreModel().run({"trained_model": model, "dataset": test_rows},
-                                   ScoreModelParams(), ctx)["scored_dataset"]
+    model = TrainModel().run(
+        {"untrained_model": lrn, "dataset": train_rows},
+        TrainModelParams.model_validate({"Label column": "price"}),
+        ctx,
+    )["trained_model"]
+    scored_test = ScoreModel().run({"trained_model": model, "dataset": test_rows}, ScoreModelParams(), ctx)[
+        "scored_dataset"
+    ]
     results = EvaluateModel().run({"scored_dataset": scored_test}, None, ctx)["evaluation_results"]
     r2 = results.iloc[0]["Coefficient_of_Determination"]
     assert r2 > 0.8

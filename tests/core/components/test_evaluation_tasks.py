@@ -1,4 +1,5 @@
 """Evaluate Model for two-class, multiclass and clustering results (core/components/evaluation.py)."""
+
 from __future__ import annotations
 
 import math
@@ -9,22 +10,47 @@ import pytest
 from sklearn import metrics
 from sklearn.linear_model import LinearRegression, LogisticRegression
 
-from core.artifacts import dataframe_to_parquet, parquet_to_dataframe
 from core.components import lookup
 from core.components.base import RunContext
 from core.components.evaluation import (
-    EvaluateModel, binary_metrics, class_metrics, clustering_evaluation, confusion_matrix, evaluate,
+    EvaluateModel,
+    binary_metrics,
+    class_metrics,
+    clustering_evaluation,
+    confusion_matrix,
+    evaluate,
     multiclass_metrics,
 )
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES, Learner, fit
 from core.errors import ComponentError
+from core.storage.artifacts import dataframe_to_parquet, parquet_to_dataframe
 
-BINARY_NAMES = ["AUC", "Accuracy", "Precision", "Recall", "F1_Score", "Average_Log_Loss",
-                "True Negative", "False Positive", "False Negative", "True Positive"]
-MULTICLASS_NAMES = ["Overall_Accuracy", "Average_Accuracy", "Micro_Precision", "Macro_Precision",
-                    "Micro_Recall", "Macro_Recall"]
-CLUSTER_NAMES = ["Average Distance to Other Center", "Average Distance to Cluster Center",
-                 "Number of Points", "Maximal Distance to Cluster Center"]
+BINARY_NAMES = [
+    "AUC",
+    "Accuracy",
+    "Precision",
+    "Recall",
+    "F1_Score",
+    "Average_Log_Loss",
+    "True Negative",
+    "False Positive",
+    "False Negative",
+    "True Positive",
+]
+MULTICLASS_NAMES = [
+    "Overall_Accuracy",
+    "Average_Accuracy",
+    "Micro_Precision",
+    "Macro_Precision",
+    "Micro_Recall",
+    "Macro_Recall",
+]
+CLUSTER_NAMES = [
+    "Average Distance to Other Center",
+    "Average Distance to Cluster Center",
+    "Number of Points",
+    "Maximal Distance to Cluster Center",
+]
 
 # Classes "a" < "b", so "b" is positive. Actual and P(b):
 #   b 0.9 | b 0.4 | a 0.6 | a 0.2 | b 0.5 | a 0.1
@@ -35,9 +61,18 @@ CLUSTER_NAMES = ["Average Distance to Other Center", "Average Distance to Cluste
 # Log loss = -mean(ln .9, ln .4, ln .4, ln .8, ln .5, ln .9).
 ACTUAL = ["b", "b", "a", "a", "b", "a"]
 PROBABILITY = [0.9, 0.4, 0.6, 0.2, 0.5, 0.1]
-BINARY_HAND = {"AUC": 7 / 9, "Accuracy": 4 / 6, "Precision": 2 / 3, "Recall": 2 / 3, "F1_Score": 2 / 3,
-               "Average_Log_Loss": -np.mean(np.log([0.9, 0.4, 0.4, 0.8, 0.5, 0.9])),
-               "True Negative": 2, "False Positive": 1, "False Negative": 1, "True Positive": 2}
+BINARY_HAND = {
+    "AUC": 7 / 9,
+    "Accuracy": 4 / 6,
+    "Precision": 2 / 3,
+    "Recall": 2 / 3,
+    "F1_Score": 2 / 3,
+    "Average_Log_Loss": -np.mean(np.log([0.9, 0.4, 0.4, 0.8, 0.5, 0.9])),
+    "True Negative": 2,
+    "False Positive": 1,
+    "False Negative": 1,
+    "True Positive": 2,
+}
 
 # Multiclass: actual a a b b c c c, predicted a b b b c a c.
 MC_ACTUAL = ["a", "a", "b", "b", "c", "c", "c"]
@@ -46,11 +81,17 @@ MC_PREDICTED = ["a", "b", "b", "b", "c", "a", "c"]
 
 def binary_scored(actual: list, probability: list, label: str = "y") -> pd.DataFrame:
     ordered = sorted(set(actual))
-    df = pd.DataFrame({"x": range(len(actual)), label: actual,
-                       SCORED_LABELS: [ordered[-1] if p >= 0.5 else ordered[0] for p in probability],
-                       SCORED_PROBABILITIES: probability})
-    df.attrs.update({"label": label, "task": "binary",
-                     "score_columns": [SCORED_LABELS, SCORED_PROBABILITIES]})
+    df = pd.DataFrame(
+        {
+            "x": range(len(actual)),
+            label: actual,
+            SCORED_LABELS: [ordered[-1] if p >= 0.5 else ordered[0] for p in probability],
+            SCORED_PROBABILITIES: probability,
+        }
+    )
+    df.attrs.update(
+        {"label": label, "task": "binary", "score_columns": [SCORED_LABELS, SCORED_PROBABILITIES]}
+    )
     return df
 
 
@@ -61,8 +102,13 @@ def multiclass_scored(actual: list, predicted: list) -> pd.DataFrame:
 
 
 def clusters(assignments: list[int], *distances: list[float]) -> pd.DataFrame:
-    df = pd.DataFrame({"f": range(len(assignments)), "Assignments": assignments,
-                       **{f"DistancesToClusterCenter no.{k}": d for k, d in enumerate(distances)}})
+    df = pd.DataFrame(
+        {
+            "f": range(len(assignments)),
+            "Assignments": assignments,
+            **{f"DistancesToClusterCenter no.{k}": d for k, d in enumerate(distances)},
+        }
+    )
     df.attrs["task"] = "clustering"
     return df
 
@@ -73,6 +119,7 @@ def run(*scored: pd.DataFrame, ctx: RunContext | None = None) -> pd.DataFrame:
 
 
 # --- two-class ------------------------------------------------------------------------------------
+
 
 def test_binary_metrics_match_a_hand_computation() -> None:
     got = binary_metrics(np.array(ACTUAL) == "b", np.array(PROBABILITY))
@@ -163,6 +210,7 @@ def test_known_classes_in_attrs_fix_the_positive_class_when_one_is_absent() -> N
 
 # --- multiclass -----------------------------------------------------------------------------------
 
+
 def test_multiclass_metrics_match_sklearn_and_a_hand_average_accuracy() -> None:
     matrix = confusion_matrix(MC_ACTUAL, MC_PREDICTED, ["a", "b", "c"])
     assert matrix.tolist() == [[1, 1, 0], [0, 2, 0], [1, 0, 2]]
@@ -171,9 +219,11 @@ def test_multiclass_metrics_match_sklearn_and_a_hand_average_accuracy() -> None:
     assert got["Overall_Accuracy"] == pytest.approx(metrics.accuracy_score(MC_ACTUAL, MC_PREDICTED))
     for average in ("micro", "macro"):
         assert got[f"{average.title()}_Precision"] == pytest.approx(
-            metrics.precision_score(MC_ACTUAL, MC_PREDICTED, average=average))
+            metrics.precision_score(MC_ACTUAL, MC_PREDICTED, average=average)
+        )
         assert got[f"{average.title()}_Recall"] == pytest.approx(
-            metrics.recall_score(MC_ACTUAL, MC_PREDICTED, average=average))
+            metrics.recall_score(MC_ACTUAL, MC_PREDICTED, average=average)
+        )
     # One-vs-rest accuracies: a 5/7, b 6/7, c 6/7.
     assert class_metrics(matrix)["Accuracy"].tolist() == pytest.approx([5 / 7, 6 / 7, 6 / 7])
     assert got["Average_Accuracy"] == pytest.approx(17 / 21)
@@ -182,19 +232,28 @@ def test_multiclass_metrics_match_sklearn_and_a_hand_average_accuracy() -> None:
 def test_evaluate_model_multiclass_layout() -> None:
     ctx = RunContext()
     table = run(multiclass_scored(MC_ACTUAL, MC_PREDICTED), ctx=ctx)
-    assert list(table.columns) == (["Dataset", "Class"] + MULTICLASS_NAMES
-                                   + ["Accuracy", "Precision", "Recall"]
-                                   + ["Predicted_a", "Predicted_b", "Predicted_c"])
+    assert list(table.columns) == (
+        ["Dataset", "Class"]
+        + MULTICLASS_NAMES
+        + ["Accuracy", "Precision", "Recall"]
+        + ["Predicted_a", "Predicted_b", "Predicted_c"]
+    )
     assert table["Class"].tolist() == ["Overall", "a", "b", "c"]
     overall, per_class = table.iloc[0], table.iloc[1:]
-    assert overall[MULTICLASS_NAMES].to_dict() == pytest.approx(multiclass_metrics(
-        confusion_matrix(MC_ACTUAL, MC_PREDICTED, ["a", "b", "c"])))
+    assert overall[MULTICLASS_NAMES].to_dict() == pytest.approx(
+        multiclass_metrics(confusion_matrix(MC_ACTUAL, MC_PREDICTED, ["a", "b", "c"]))
+    )
     assert per_class["Precision"].tolist() == pytest.approx(
-        metrics.precision_score(MC_ACTUAL, MC_PREDICTED, average=None).tolist())
+        metrics.precision_score(MC_ACTUAL, MC_PREDICTED, average=None).tolist()
+    )
     assert per_class["Recall"].tolist() == pytest.approx(
-        metrics.recall_score(MC_ACTUAL, MC_PREDICTED, average=None).tolist())
-    assert per_class[["Predicted_a", "Predicted_b", "Predicted_c"]].to_numpy().tolist() == \
-        [[1, 1, 0], [0, 2, 0], [1, 0, 2]]
+        metrics.recall_score(MC_ACTUAL, MC_PREDICTED, average=None).tolist()
+    )
+    assert per_class[["Predicted_a", "Predicted_b", "Predicted_c"]].to_numpy().tolist() == [
+        [1, 1, 0],
+        [0, 2, 0],
+        [1, 0, 2],
+    ]
     assert per_class[MULTICLASS_NAMES].isna().all().all()
     assert list(ctx.metrics) == MULTICLASS_NAMES
     assert "confusion_matrix" in ctx.plots
@@ -212,14 +271,18 @@ def test_multiclass_classes_only_predicted_still_count() -> None:
 
 # --- clustering -----------------------------------------------------------------------------------
 
+
 def test_clustering_evaluation_matches_a_hand_computation() -> None:
     # Cluster 0 = rows 0-1 (own 1, 2; other centre 4, 5); cluster 1 = rows 2-4 (own 1, .5, 2; other 5, 6, 7).
     df = clusters([0, 0, 1, 1, 1], [1.0, 2, 5, 6, 7], [4.0, 5, 1, 0.5, 2])
     ctx = RunContext()
     table = run(df, ctx=ctx)
     assert list(table.columns) == ["Dataset", "Result Description"] + CLUSTER_NAMES
-    assert table["Result Description"].tolist() == ["Combined Evaluation", "Evaluation For Cluster No.0",
-                                                    "Evaluation For Cluster No.1"]
+    assert table["Result Description"].tolist() == [
+        "Combined Evaluation",
+        "Evaluation For Cluster No.0",
+        "Evaluation For Cluster No.1",
+    ]
     rows = table.set_index("Result Description")[CLUSTER_NAMES]
     assert rows.loc["Evaluation For Cluster No.0"].tolist() == pytest.approx([4.5, 1.5, 2, 2.0])
     assert rows.loc["Evaluation For Cluster No.1"].tolist() == pytest.approx([6.0, 3.5 / 3, 3, 2.0])
@@ -246,6 +309,7 @@ def test_clustering_without_assignments_or_with_unknown_clusters_is_refused() ->
 
 
 # --- comparing two inputs -------------------------------------------------------------------------
+
 
 def test_a_second_two_class_result_is_a_second_row_and_only_the_first_is_logged() -> None:
     ctx = RunContext()
@@ -281,14 +345,21 @@ def test_regression_plots_and_metrics() -> None:
     run(scored, ctx=ctx)
     assert set(ctx.plots) == {"residual_histogram", "predicted_vs_actual"}
     assert ctx.metrics["Coefficient_of_Determination"] == pytest.approx(
-        metrics.r2_score(df["y"], scored[SCORED_LABELS]))
+        metrics.r2_score(df["y"], scored[SCORED_LABELS])
+    )
 
 
 # --- storage and catalogue ------------------------------------------------------------------------
 
-@pytest.mark.parametrize("scored", [binary_scored(ACTUAL, PROBABILITY),
-                                    multiclass_scored(MC_ACTUAL, MC_PREDICTED),
-                                    clusters([0, 0, 1], [1.0, 2, 3], [3.0, 2, 1])])
+
+@pytest.mark.parametrize(
+    "scored",
+    [
+        binary_scored(ACTUAL, PROBABILITY),
+        multiclass_scored(MC_ACTUAL, MC_PREDICTED),
+        clusters([0, 0, 1], [1.0, 2, 3], [3.0, 2, 1]),
+    ],
+)
 def test_evaluation_tables_survive_parquet(scored: pd.DataFrame) -> None:
     table = run(scored)
     back = parquet_to_dataframe(dataframe_to_parquet(table))

@@ -1,4 +1,5 @@
 """Filter Based Feature Selection: every scoring method ranks an informative feature first."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,12 +13,19 @@ from core.components.base import RunContext
 from core.components.feature_selection import FilterBasedFeatureSelection, FilterBasedFeatureSelectionParams
 from core.errors import ColumnNotFound, ComponentError
 
-METHODS = ["PearsonCorrelation", "MutualInformation", "KendallCorrelation", "SpearmanCorrelation",
-           "ChiSquared", "FisherScore"]
+METHODS = [
+    "PearsonCorrelation",
+    "MutualInformation",
+    "KendallCorrelation",
+    "SpearmanCorrelation",
+    "ChiSquared",
+    "FisherScore",
+]
 
 
-def select(df: pd.DataFrame, ctx: RunContext | None = None,
-           **params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
+def select(
+    df: pd.DataFrame, ctx: RunContext | None = None, **params: Any
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     model = FilterBasedFeatureSelectionParams.model_validate(params)
     out = FilterBasedFeatureSelection().run({"dataset": df}, model, ctx or RunContext())
     return out["filtered_dataset"], out["features"]
@@ -27,13 +35,15 @@ def select(df: pd.DataFrame, ctx: RunContext | None = None,
 def cars() -> pd.DataFrame:
     rng = np.random.default_rng(0)
     label = np.repeat([0, 1], 30)
-    return pd.DataFrame({
-        "noise": rng.normal(size=60),
-        "strong": label * 4.0 + rng.normal(size=60) * 0.5,
-        "weak": label + rng.normal(size=60) * 0.8,
-        "brand": np.where(rng.random(60) < 0.5, "x", "y"),
-        "label": label,
-    })
+    return pd.DataFrame(
+        {
+            "noise": rng.normal(size=60),
+            "strong": label * 4.0 + rng.normal(size=60) * 0.5,
+            "weak": label + rng.normal(size=60) * 0.8,
+            "brand": np.where(rng.random(60) < 0.5, "x", "y"),
+            "label": label,
+        }
+    )
 
 
 def test_defaults_and_validation() -> None:
@@ -41,8 +51,11 @@ def test_defaults_and_validation() -> None:
     assert defaults.operate_on_feature_columns_only is True
     assert defaults.number_of_desired_features == 1
     assert defaults.feature_scoring_method == "PearsonCorrelation"
-    for bad in ({}, {"Target column": "y", "Number of desired features": 0},
-                {"Target column": "y", "Feature scoring method": "Pearson"}):
+    for bad in (
+        {},
+        {"Target column": "y", "Number of desired features": 0},
+        {"Target column": "y", "Feature scoring method": "Pearson"},
+    ):
         with pytest.raises(ValidationError):
             FilterBasedFeatureSelectionParams.model_validate(bad)
     assert FilterBasedFeatureSelection.describe()["parameters"]["required"] == ["target_column"]
@@ -62,8 +75,9 @@ def test_pearson_keeps_the_best_feature_and_the_target(cars: pd.DataFrame) -> No
 
 @pytest.mark.parametrize("method", METHODS)
 def test_every_method_ranks_the_informative_feature_first(cars: pd.DataFrame, method: str) -> None:
-    filtered, features = select(cars, **{"Target column": "label", "Feature scoring method": method,
-                                         "Number of desired features": 2})
+    filtered, features = select(
+        cars, **{"Target column": "label", "Feature scoring method": method, "Number of desired features": 2}
+    )
     assert features.loc[0, "Feature"] == "strong"
     assert list(filtered.columns)[:2] == ["label", "strong"] and filtered.shape[1] == 3
     assert set(features["Feature"]) == {"noise", "strong", "weak", "brand"}

@@ -1,4 +1,5 @@
 """Permutation Feature Importance (core/components/importance.py)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -23,19 +24,28 @@ def trained(component: type[Component], df: pd.DataFrame, **params: Any) -> Trai
     return fit(learner, df, "y")
 
 
-def importance(model: TrainedModel, test: pd.DataFrame, ctx: RunContext | None = None,
-               **params: Any) -> pd.DataFrame:
-    out = PermutationFeatureImportance().run({"trained_model": model, "test_data": test},
-                                             PermutationFeatureImportanceParams.model_validate(params),
-                                             ctx or RunContext())
+def importance(
+    model: TrainedModel, test: pd.DataFrame, ctx: RunContext | None = None, **params: Any
+) -> pd.DataFrame:
+    out = PermutationFeatureImportance().run(
+        {"trained_model": model, "test_data": test},
+        PermutationFeatureImportanceParams.model_validate(params),
+        ctx or RunContext(),
+    )
     return out["feature_importance"]
 
 
 def signal_and_noise(rows: int = 400) -> pd.DataFrame:
     """``y`` depends strongly on ``signal``, weakly on ``hint``, and not at all on ``noise`` or ``tag``."""
     rng = np.random.default_rng(0)
-    df = pd.DataFrame({"noise": rng.normal(size=rows), "signal": rng.normal(size=rows),
-                       "hint": rng.normal(size=rows), "tag": rng.choice(["x", "y", "z"], rows)})
+    df = pd.DataFrame(
+        {
+            "noise": rng.normal(size=rows),
+            "signal": rng.normal(size=rows),
+            "hint": rng.normal(size=rows),
+            "tag": rng.choice(["x", "y", "z"], rows),
+        }
+    )
     df["y"] = 5.0 * df["signal"] + 1.0 * df["hint"] + rng.normal(scale=0.1, size=rows)
     return df
 
@@ -51,9 +61,16 @@ def test_defaults_and_options() -> None:
     assert described["outputs"][0]["name"] == "Feature importance"
 
 
-@pytest.mark.parametrize("metric", ["Mean Absolute Error", "Root Mean Squared Error",
-                                    "Relative Absolute Error", "Relative Squared Error",
-                                    "Coefficient of Determination"])
+@pytest.mark.parametrize(
+    "metric",
+    [
+        "Mean Absolute Error",
+        "Root Mean Squared Error",
+        "Relative Absolute Error",
+        "Relative Squared Error",
+        "Coefficient of Determination",
+    ],
+)
 def test_regression_ranks_informative_features_above_noise(metric: str) -> None:
     df = signal_and_noise()
     model = trained(L.LinearRegression, df.iloc[:300])

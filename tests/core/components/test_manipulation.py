@@ -1,4 +1,5 @@
 """Join Data, Add Columns, Add Rows, Remove Duplicate Rows and Edit Metadata on small frames."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,16 @@ from pydantic import ValidationError
 
 from core.components.base import Component, Params, RunContext
 from core.components.manipulation import (
-    AddColumns, AddRows, EditMetadata, EditMetadataParams, JoinData, JoinDataParams, RemoveDuplicateRows,
-    RemoveDuplicateRowsParams, carry_attrs, unique_name,
+    AddColumns,
+    AddRows,
+    EditMetadata,
+    EditMetadataParams,
+    JoinData,
+    JoinDataParams,
+    RemoveDuplicateRows,
+    RemoveDuplicateRowsParams,
+    carry_attrs,
+    unique_name,
 )
 from core.errors import ColumnNotFound, ComponentError
 
@@ -23,25 +32,32 @@ def run(component: type[Component], inputs: dict[str, Any], **params: Any) -> di
 
 @pytest.fixture
 def cars() -> pd.DataFrame:
-    df = pd.DataFrame({"id": [1, 2, 3, 4], "make": ["audi", "BMW", "vw", None],
-                       "price": [10.0, 20.0, 30.0, 40.0]}, index=[7, 8, 9, 10])
+    df = pd.DataFrame(
+        {"id": [1, 2, 3, 4], "make": ["audi", "BMW", "vw", None], "price": [10.0, 20.0, 30.0, 40.0]},
+        index=[7, 8, 9, 10],
+    )
     df.attrs = {"label": "price", "source": "cars"}
     return df
 
 
 @pytest.fixture
 def makers() -> pd.DataFrame:
-    return pd.DataFrame({"make": ["bmw", "audi", "audi", "fiat", None],
-                         "country": ["DE", "DE", "DE2", "IT", "?"]})
+    return pd.DataFrame(
+        {"make": ["bmw", "audi", "audi", "fiat", None], "country": ["DE", "DE", "DE2", "IT", "?"]}
+    )
 
 
 def join(left: pd.DataFrame, right: pd.DataFrame, lkeys: Any, rkeys: Any, **params: Any) -> pd.DataFrame:
-    params = {"Comma-separated case-sensitive names of join key columns for L": lkeys,
-              "Comma-separated case-sensitive names of join key columns for R": rkeys, **params}
+    params = {
+        "Comma-separated case-sensitive names of join key columns for L": lkeys,
+        "Comma-separated case-sensitive names of join key columns for R": rkeys,
+        **params,
+    }
     return run(JoinData, {"dataset1": left, "dataset2": right}, **params)["results_dataset"]
 
 
 # ---- helpers --------------------------------------------------------------------------------------
+
 
 def test_unique_name_suffixes_like_the_designer() -> None:
     assert unique_name("a", ["b"]) == "a"
@@ -52,15 +68,24 @@ def test_unique_name_suffixes_like_the_designer() -> None:
 def test_carry_attrs_follows_renames_and_forgets_dropped_columns() -> None:
     attrs = {"label": "y", "features": ["a", "b"], "categorical": ["b"], "task": "binary"}
     assert carry_attrs(attrs, ["a2", "y"], {"a": "a2"}) == {
-        "label": "y", "features": ["a2"], "categorical": [], "task": "binary"}
+        "label": "y",
+        "features": ["a2"],
+        "categorical": [],
+        "task": "binary",
+    }
     assert "label" not in carry_attrs(attrs, ["a"])
 
 
 # ---- Join Data --------------------------------------------------------------------------------------
 
+
 def test_join_defaults_match_the_designer() -> None:
-    p = JoinDataParams.model_validate({"Comma-separated case-sensitive names of join key columns for L": "a",
-                                       "Comma-separated case-sensitive names of join key columns for R": "b"})
+    p = JoinDataParams.model_validate(
+        {
+            "Comma-separated case-sensitive names of join key columns for L": "a",
+            "Comma-separated case-sensitive names of join key columns for R": "b",
+        }
+    )
     assert (p.match_case, p.join_type, p.keep_right_key_columns_in_joined_table) == (True, "Inner Join", True)
 
 
@@ -68,17 +93,22 @@ def test_join_keys_are_required_and_options_checked() -> None:
     with pytest.raises(ValidationError):
         JoinDataParams.model_validate({})
     with pytest.raises(ValidationError):
-        JoinDataParams.model_validate({"Comma-separated case-sensitive names of join key columns for L": "a",
-                                       "Comma-separated case-sensitive names of join key columns for R": "b",
-                                       "Join type": "Right Outer Join"})
+        JoinDataParams.model_validate(
+            {
+                "Comma-separated case-sensitive names of join key columns for L": "a",
+                "Comma-separated case-sensitive names of join key columns for R": "b",
+                "Join type": "Right Outer Join",
+            }
+        )
 
 
-def test_inner_join_matches_case_sensitively_and_keeps_right_keys(cars: pd.DataFrame,
-                                                                  makers: pd.DataFrame) -> None:
+def test_inner_join_matches_case_sensitively_and_keeps_right_keys(
+    cars: pd.DataFrame, makers: pd.DataFrame
+) -> None:
     out = join(cars, makers, "make", "make")
     assert list(out.columns) == ["id", "make", "price", "make (2)", "country"]
-    assert out["id"].tolist() == [1, 1]                      # "BMW" != "bmw"; missing keys never match
-    assert out["country"].tolist() == ["DE", "DE2"]          # one row per match, right order kept
+    assert out["id"].tolist() == [1, 1]  # "BMW" != "bmw"; missing keys never match
+    assert out["country"].tolist() == ["DE", "DE2"]  # one row per match, right order kept
     assert out.index.tolist() == [0, 1]
     assert out.attrs == {"label": "price", "source": "cars"}
 
@@ -86,21 +116,31 @@ def test_inner_join_matches_case_sensitively_and_keeps_right_keys(cars: pd.DataF
 def test_inner_join_ignoring_case(cars: pd.DataFrame, makers: pd.DataFrame) -> None:
     out = join(cars, makers, "make", "make", **{"Match case": False})
     assert out["id"].tolist() == [1, 1, 2]
-    assert out["make"].tolist() == ["audi", "audi", "BMW"]   # original values, not lower-cased
+    assert out["make"].tolist() == ["audi", "audi", "BMW"]  # original values, not lower-cased
     assert out["make (2)"].tolist() == ["audi", "audi", "bmw"]
 
 
 def test_left_outer_join_keeps_every_left_row_in_order(cars: pd.DataFrame, makers: pd.DataFrame) -> None:
-    out = join(cars, makers, "make", "make", **{"Join type": "Left Outer Join",
-                                                 "Keep right key columns in joined table": False})
+    out = join(
+        cars,
+        makers,
+        "make",
+        "make",
+        **{"Join type": "Left Outer Join", "Keep right key columns in joined table": False},
+    )
     assert list(out.columns) == ["id", "make", "price", "country"]
     assert out["id"].tolist() == [1, 1, 2, 3, 4]
     assert out["country"].fillna("-").tolist() == ["DE", "DE2", "-", "-", "-"]
 
 
 def test_full_outer_join_adds_right_only_rows_last(cars: pd.DataFrame, makers: pd.DataFrame) -> None:
-    out = join(cars, makers, "make", "make", **{"Join type": "Full Outer Join",
-                                                 "Keep right key columns in joined table": False})
+    out = join(
+        cars,
+        makers,
+        "make",
+        "make",
+        **{"Join type": "Full Outer Join", "Keep right key columns in joined table": False},
+    )
     assert out["id"].fillna(-1).tolist() == [1, 1, 2, 3, 4, -1, -1, -1]
     # with the right key dropped, right-only rows keep their key in the left key column
     assert out["make"].fillna("-").tolist() == ["audi", "audi", "BMW", "vw", "-", "bmw", "fiat", "-"]
@@ -117,7 +157,7 @@ def test_left_semi_join_keeps_matching_left_rows_once(cars: pd.DataFrame, makers
 def test_join_on_several_keys_pairs_them_in_typed_order() -> None:
     left = pd.DataFrame({"a": [1, 1, 2], "b": ["x", "y", "x"], "v": [1, 2, 3]})
     right = pd.DataFrame({"k2": ["x", "y"], "k1": [1.0, 1.0], "w": ["first", "second"]})
-    out = join(left, right, ["a", "b"], ["k1", "k2"])       # int key meets float key: same kind
+    out = join(left, right, ["a", "b"], ["k1", "k2"])  # int key meets float key: same kind
     assert out[["v", "w"]].values.tolist() == [[1, "first"], [2, "second"]]
 
 
@@ -148,12 +188,13 @@ def test_join_categorical_key_with_string_key(cars: pd.DataFrame, makers: pd.Dat
 
 # ---- Add Columns ------------------------------------------------------------------------------------
 
+
 def test_add_columns_side_by_side_with_suffixed_duplicates(cars: pd.DataFrame) -> None:
     right = pd.DataFrame({"price": [1, 2, 3, 4], "color": list("rgbk")})
     right.attrs = {"categorical": ["color"]}
     out = run(AddColumns, {"left_dataset": cars, "right_dataset": right})["combined_dataset"]
     assert list(out.columns) == ["id", "make", "price", "price (2)", "color"]
-    assert out["price (2)"].tolist() == [1, 2, 3, 4]          # row by row, whatever the indices
+    assert out["price (2)"].tolist() == [1, 2, 3, 4]  # row by row, whatever the indices
     assert out.index.tolist() == [0, 1, 2, 3]
     assert out.attrs == {"label": "price", "source": "cars", "categorical": ["color"]}
 
@@ -165,6 +206,7 @@ def test_add_columns_needs_equal_row_counts(cars: pd.DataFrame) -> None:
 
 
 # ---- Add Rows ---------------------------------------------------------------------------------------
+
 
 def test_add_rows_matches_columns_by_name(cars: pd.DataFrame) -> None:
     more = pd.DataFrame({"price": [50.0], "make": ["kia"], "id": [5]})
@@ -200,6 +242,7 @@ def test_add_rows_keeps_categorical_columns_categorical() -> None:
 
 # ---- Remove Duplicate Rows --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def dupes() -> pd.DataFrame:
     df = pd.DataFrame({"k": ["a", "b", "a", "b", "c"], "j": [1, 1, 1, 2, 1], "v": [1, 2, 3, 4, 5]})
@@ -223,25 +266,42 @@ def test_remove_duplicates_keeps_first_or_last(dupes: pd.DataFrame) -> None:
 
 
 def test_remove_duplicates_on_several_keys(dupes: pd.DataFrame) -> None:
-    out = run(RemoveDuplicateRows, {"dataset": dupes},
-              **{"Key column selection filter expression": ["k", "j"]})
+    out = run(
+        RemoveDuplicateRows, {"dataset": dupes}, **{"Key column selection filter expression": ["k", "j"]}
+    )
     assert out["results_dataset"]["v"].tolist() == [1, 2, 4, 5]
 
 
 def test_remove_duplicates_empty_selection(dupes: pd.DataFrame) -> None:
     with pytest.raises(ComponentError) as info:
-        run(RemoveDuplicateRows, {"dataset": dupes}, **{"Key column selection filter expression": {
-            "start": "all", "rules": [{"action": "exclude", "by": "name", "values": ["k", "j", "v"]}]}})
+        run(
+            RemoveDuplicateRows,
+            {"dataset": dupes},
+            **{
+                "Key column selection filter expression": {
+                    "start": "all",
+                    "rules": [{"action": "exclude", "by": "name", "values": ["k", "j", "v"]}],
+                }
+            },
+        )
     assert info.value.code == "NoColumnsSelected"
 
 
 # ---- Edit Metadata ----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def raw() -> pd.DataFrame:
-    df = pd.DataFrame({"n": ["1", "2", None], "x": ["1.5", "2", "3e2"], "flag": ["yes", "No", "TRUE"],
-                       "when": ["2020-01-02", "2021-03-04", None], "d": ["01:30:00", "00:00:10", "2 days"],
-                       "y": [0, 1, 1]})
+    df = pd.DataFrame(
+        {
+            "n": ["1", "2", None],
+            "x": ["1.5", "2", "3e2"],
+            "flag": ["yes", "No", "TRUE"],
+            "when": ["2020-01-02", "2021-03-04", None],
+            "d": ["01:30:00", "00:00:10", "2 days"],
+            "y": [0, 1, 1],
+        }
+    )
     df.attrs = {"features": ["n", "x", "y"], "source": "raw"}
     return df
 
@@ -253,7 +313,11 @@ def edit(df: pd.DataFrame, column: Any, **params: Any) -> pd.DataFrame:
 def test_edit_metadata_defaults() -> None:
     p = EditMetadataParams.model_validate({"Column": ["a"]})
     assert (p.data_type, p.categorical, p.fields, p.new_column_name) == (
-        "Unchanged", "Unchanged", "Unchanged", "")
+        "Unchanged",
+        "Unchanged",
+        "Unchanged",
+        "",
+    )
     with pytest.raises(ValidationError):
         EditMetadataParams.model_validate({"Column": ["a"], "Data Type": "Float"})
 
@@ -274,7 +338,7 @@ def test_edit_metadata_type_conversions(raw: pd.DataFrame) -> None:
     assert out["d"].tolist() == [pd.Timedelta(minutes=90), pd.Timedelta(seconds=10), pd.Timedelta(days=2)]
     out = edit(raw, ["y"], **{"Data Type": "String"})
     assert out["y"].tolist() == ["0", "1", "1"] and pd.api.types.is_string_dtype(out["y"])
-    assert raw["y"].tolist() == [0, 1, 1]                       # input untouched
+    assert raw["y"].tolist() == [0, 1, 1]  # input untouched
     assert out.attrs["source"] == "raw"
 
 
@@ -286,11 +350,19 @@ def test_edit_metadata_formats() -> None:
     assert out["d"].tolist() == [pd.Timedelta(hours=1, minutes=2, seconds=3), pd.Timedelta(hours=10)]
 
 
-@pytest.mark.parametrize("column, data_type, example", [
-    ("x", "Integer", "'1.5'"), ("flag", "Double", "'yes'"), ("n", "Boolean", "'2'"),
-    ("flag", "DateTime", "'yes'"), ("flag", "TimeSpan", "'yes'")])
-def test_edit_metadata_failed_conversion_names_column_and_value(raw: pd.DataFrame, column: str,
-                                                                data_type: str, example: str) -> None:
+@pytest.mark.parametrize(
+    "column, data_type, example",
+    [
+        ("x", "Integer", "'1.5'"),
+        ("flag", "Double", "'yes'"),
+        ("n", "Boolean", "'2'"),
+        ("flag", "DateTime", "'yes'"),
+        ("flag", "TimeSpan", "'yes'"),
+    ],
+)
+def test_edit_metadata_failed_conversion_names_column_and_value(
+    raw: pd.DataFrame, column: str, data_type: str, example: str
+) -> None:
     with pytest.raises(ComponentError) as info:
         edit(raw, [column], **{"Data Type": data_type})
     assert info.value.code == "ParameterParsing" and info.value.column == column

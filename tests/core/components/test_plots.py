@@ -1,4 +1,5 @@
 """Evaluation plots (core/components/plots.py): valid, non-trivial PNGs, identical for identical data."""
+
 from __future__ import annotations
 
 import io
@@ -24,13 +25,15 @@ PREDICTED = ACTUAL + RNG.normal(0, 1, size=60)
 
 DRAWINGS: dict[str, Callable[[], bytes]] = {
     "roc": lambda: plots.roc_curve([("Scored dataset", POSITIVE, PROBABILITY)]),
-    "roc_two": lambda: plots.roc_curve([("Scored dataset", POSITIVE, PROBABILITY),
-                                        ("Scored dataset to compare", POSITIVE, PROBABILITY ** 2)]),
+    "roc_two": lambda: plots.roc_curve(
+        [("Scored dataset", POSITIVE, PROBABILITY), ("Scored dataset to compare", POSITIVE, PROBABILITY**2)]
+    ),
     "precision_recall": lambda: plots.precision_recall_curve([("Scored dataset", POSITIVE, PROBABILITY)]),
     "lift": lambda: plots.lift_curve([("Scored dataset", POSITIVE, PROBABILITY)]),
     "confusion_2": lambda: plots.confusion_matrix(np.array([[30, 5], [8, 37]]), ["<=50K", ">50K"]),
-    "confusion_26": lambda: plots.confusion_matrix(np.diag(np.arange(26) + 10) + np.eye(26, k=1, dtype=int),
-                                                   [chr(65 + i) for i in range(26)]),
+    "confusion_26": lambda: plots.confusion_matrix(
+        np.diag(np.arange(26) + 10) + np.eye(26, k=1, dtype=int), [chr(65 + i) for i in range(26)]
+    ),
     "residuals": lambda: plots.residual_histogram([("Scored dataset", ACTUAL, PREDICTED)]),
     "predicted_vs_actual": lambda: plots.predicted_vs_actual([("Scored dataset", ACTUAL, PREDICTED)]),
 }
@@ -62,8 +65,13 @@ def test_different_data_gives_a_different_picture() -> None:
 
 
 def test_evaluate_model_plots_are_deterministic_across_runs() -> None:
-    df = pd.DataFrame({"y": np.where(POSITIVE, "yes", "no"), SCORED_PROBABILITIES: PROBABILITY,
-                       SCORED_LABELS: np.where(PROBABILITY >= 0.5, "yes", "no")})
+    df = pd.DataFrame(
+        {
+            "y": np.where(POSITIVE, "yes", "no"),
+            SCORED_PROBABILITIES: PROBABILITY,
+            SCORED_LABELS: np.where(PROBABILITY >= 0.5, "yes", "no"),
+        }
+    )
     df.attrs.update({"label": "y", "task": "binary"})
     runs = [RunContext(), RunContext()]
     for ctx in runs:
@@ -75,8 +83,9 @@ def test_evaluate_model_plots_are_deterministic_across_runs() -> None:
 
 
 def test_one_class_results_skip_the_curves_but_keep_the_confusion_matrix() -> None:
-    df = pd.DataFrame({"y": ["no", "no", "no"], SCORED_PROBABILITIES: [0.1, 0.7, 0.2],
-                       SCORED_LABELS: ["no", "yes", "no"]})
+    df = pd.DataFrame(
+        {"y": ["no", "no", "no"], SCORED_PROBABILITIES: [0.1, 0.7, 0.2], SCORED_LABELS: ["no", "yes", "no"]}
+    )
     df.attrs.update({"label": "y", "task": "binary"})
     ctx = RunContext()
     EvaluateModel().run({"scored_dataset": df}, None, ctx)

@@ -1,4 +1,5 @@
 """Partition and Sample (all four modes) and SMOTE on small hand-made frames."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -43,32 +44,49 @@ def test_defaults_are_the_designers() -> None:
     assert (defaults.fold_to_pick, defaults.pick_complement_of_the_selected_fold) == (1, False)
     assert defaults.number_of_rows_to_select == 10
     smote_defaults = SmoteParams.model_validate({"Label column": "y"})
-    assert (smote_defaults.smote_percentage, smote_defaults.number_of_nearest_neighbors,
-            smote_defaults.random_seed) == (100, 1, 0)
+    assert (
+        smote_defaults.smote_percentage,
+        smote_defaults.number_of_nearest_neighbors,
+        smote_defaults.random_seed,
+    ) == (100, 1, 0)
     assert PartitionAndSample.pass_through_in_real_time and Smote.pass_through_in_real_time
     for component in (PartitionAndSample, Smote):
         assert component.describe()["parameters"]["properties"]
 
 
-@pytest.mark.parametrize("params", [
-    {"Partition or sample mode": "Shuffle"}, {"Rate of sampling": 1.5}, {"Random seed": -1},
-    {"Specify how many folds do you want to split evenly into": 0}, {"Number of rows to select": -1},
-    {"Specify which fold to be sampled from": 0}, {"Unknown": 1},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"Partition or sample mode": "Shuffle"},
+        {"Rate of sampling": 1.5},
+        {"Random seed": -1},
+        {"Specify how many folds do you want to split evenly into": 0},
+        {"Number of rows to select": -1},
+        {"Specify which fold to be sampled from": 0},
+        {"Unknown": 1},
+    ],
+)
 def test_partition_parameters_are_validated(params: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         PartitionAndSampleParams.model_validate(params)
 
 
-@pytest.mark.parametrize("params", [
-    {"SMOTE percentage": 150}, {"SMOTE percentage": -100}, {"Number of nearest neighbors": 0}, {},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"SMOTE percentage": 150},
+        {"SMOTE percentage": -100},
+        {"Number of nearest neighbors": 0},
+        {},
+    ],
+)
 def test_smote_parameters_are_validated(params: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         SmoteParams.model_validate({"Label column": "y", **params} if params else {})
 
 
 # ---- Sampling and Head ---------------------------------------------------------------------------
+
 
 def test_sampling_takes_the_rate_in_original_order_and_is_seeded(rows: pd.DataFrame) -> None:
     ctx = RunContext()
@@ -84,8 +102,14 @@ def test_sampling_takes_the_rate_in_original_order_and_is_seeded(rows: pd.DataFr
 
 
 def test_stratified_sampling_keeps_each_groups_share(rows: pd.DataFrame) -> None:
-    out = partition(rows, **{"Rate of sampling": 0.25, "Stratified split for sampling": True,
-                             "Stratification key column for sampling": "group"})
+    out = partition(
+        rows,
+        **{
+            "Rate of sampling": 0.25,
+            "Stratified split for sampling": True,
+            "Stratification key column for sampling": "group",
+        },
+    )
     assert out["group"].value_counts().to_dict() == {"a": 20, "b": 5}
 
 
@@ -94,8 +118,9 @@ def test_stratified_sampling_needs_a_known_key(rows: pd.DataFrame) -> None:
         partition(rows, **{"Stratified split for sampling": True})
     assert caught.value.code == "NullOrEmpty"
     with pytest.raises(ColumnNotFound) as missing:
-        partition(rows, **{"Stratified split for sampling": True,
-                           "Stratification key column for sampling": "x"})
+        partition(
+            rows, **{"Stratified split for sampling": True, "Stratification key column for sampling": "x"}
+        )
     assert missing.value.column == "x"
 
 
@@ -105,6 +130,7 @@ def test_head_returns_the_first_rows(rows: pd.DataFrame) -> None:
 
 
 # ---- Assign to Folds and Pick Fold ---------------------------------------------------------------
+
 
 def folds(df: pd.DataFrame, **params: Any) -> pd.DataFrame:
     return partition(df, **{"Partition or sample mode": "Assign to Folds", **params})
@@ -120,8 +146,9 @@ def test_assign_to_folds_adds_a_zero_based_fold_column(rows: pd.DataFrame) -> No
 
 
 def test_assign_to_folds_in_order_and_randomized(rows: pd.DataFrame) -> None:
-    ordered = folds(rows, **{"Randomized Split": False,
-                             "Specify how many folds do you want to split evenly into": 3})
+    ordered = folds(
+        rows, **{"Randomized Split": False, "Specify how many folds do you want to split evenly into": 3}
+    )
     assert ordered["Fold"].tolist()[:6] == [0, 1, 2, 0, 1, 2]
     first, second = folds(rows, **{"Random seed": 1}), folds(rows, **{"Random seed": 2})
     assert first["Fold"].tolist() != second["Fold"].tolist()
@@ -134,20 +161,37 @@ def test_stratified_folds_share_each_group(rows: pd.DataFrame) -> None:
 
 
 def test_custom_proportions(rows: pd.DataFrame) -> None:
-    out = folds(rows, **{"Specify the partitioner method": "Partition with customized proportions",
-                         "Proportion list of customized folds separated by comma": "0.2, 0.3, 0.5"})
+    out = folds(
+        rows,
+        **{
+            "Specify the partitioner method": "Partition with customized proportions",
+            "Proportion list of customized folds separated by comma": "0.2, 0.3, 0.5",
+        },
+    )
     assert out["Fold"].value_counts().sort_index().to_dict() == {0: 20, 1: 30, 2: 50}
-    scaled = folds(rows, **{"Specify the partitioner method": "Partition with customized proportions",
-                            "Proportion list of customized folds separated by comma": "1,1,2"})
+    scaled = folds(
+        rows,
+        **{
+            "Specify the partitioner method": "Partition with customized proportions",
+            "Proportion list of customized folds separated by comma": "1,1,2",
+        },
+    )
     assert scaled["Fold"].value_counts().sort_index().to_dict() == {0: 25, 1: 25, 2: 50}
 
 
-@pytest.mark.parametrize("proportions, code", [(None, "NullOrEmpty"), ("0.5,x", "ParameterParsing"),
-                                               ("0.5,-0.5", "NotInRangeValue")])
+@pytest.mark.parametrize(
+    "proportions, code",
+    [(None, "NullOrEmpty"), ("0.5,x", "ParameterParsing"), ("0.5,-0.5", "NotInRangeValue")],
+)
 def test_bad_proportions_name_the_parameter(rows: pd.DataFrame, proportions: str | None, code: str) -> None:
     with pytest.raises(ComponentError, match="Proportion list of customized folds") as caught:
-        folds(rows, **{"Specify the partitioner method": "Partition with customized proportions",
-                       "Proportion list of customized folds separated by comma": proportions})
+        folds(
+            rows,
+            **{
+                "Specify the partitioner method": "Partition with customized proportions",
+                "Proportion list of customized folds separated by comma": proportions,
+            },
+        )
     assert caught.value.code == code
 
 
@@ -180,29 +224,35 @@ def test_pick_fold_needs_folds_in_range(rows: pd.DataFrame) -> None:
         partition(rows, **{"Partition or sample mode": "Pick Fold"})
     assert caught.value.code == "InvalidDataset"
     with pytest.raises(ComponentError, match="Specify which fold to be sampled from") as out_of_range:
-        partition(folds(rows), **{"Partition or sample mode": "Pick Fold",
-                                  "Specify which fold to be sampled from": 6})
+        partition(
+            folds(rows),
+            **{"Partition or sample mode": "Pick Fold", "Specify which fold to be sampled from": 6},
+        )
     assert out_of_range.value.code == "NotInRangeValue"
 
 
 # ---- SMOTE ---------------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def unbalanced() -> pd.DataFrame:
-    df = pd.DataFrame({
-        "x": [0.0, 1.0, 2.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0],
-        "n": [0, 10, 20, 5, 5, 5, 5, 5, 5, 5],
-        "color": ["red", "green", "blue", "red", "red", "red", "red", "red", "red", "red"],
-        "y": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
-    })
+    df = pd.DataFrame(
+        {
+            "x": [0.0, 1.0, 2.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0, 16.0],
+            "n": [0, 10, 20, 5, 5, 5, 5, 5, 5, 5],
+            "color": ["red", "green", "blue", "red", "red", "red", "red", "red", "red", "red"],
+            "y": [1, 1, 1, 0, 0, 0, 0, 0, 0, 0],
+        }
+    )
     df.attrs["label"] = "y"
     return df
 
 
 def test_smote_adds_interpolated_minority_rows(unbalanced: pd.DataFrame) -> None:
     ctx = RunContext()
-    out = smote(unbalanced, ctx, **{"Label column": "y", "SMOTE percentage": 200,
-                                    "Number of nearest neighbors": 2})
+    out = smote(
+        unbalanced, ctx, **{"Label column": "y", "SMOTE percentage": 200, "Number of nearest neighbors": 2}
+    )
     pd.testing.assert_frame_equal(out.iloc[:10], unbalanced, check_dtype=True)
     synthetic = out.iloc[10:]
     assert len(synthetic) == 6 and (synthetic["y"] == 1).all()

@@ -1,4 +1,5 @@
 """Normalize Data, Group Data into Bins and Convert to Indicator Values, and their transforms."""
+
 from __future__ import annotations
 
 import pickle
@@ -12,16 +13,30 @@ from scipy import stats
 
 from core.components.base import RunContext
 from core.components.scaling import (
-    BinningTransform, ConvertToIndicatorValues, ConvertToIndicatorValuesParams, GroupDataIntoBins,
-    GroupDataIntoBinsParams, IndicatorTransform, NormalizationTransform, NormalizeData, NormalizeDataParams,
+    BinningTransform,
+    ConvertToIndicatorValues,
+    ConvertToIndicatorValuesParams,
+    GroupDataIntoBins,
+    GroupDataIntoBinsParams,
+    IndicatorTransform,
+    NormalizationTransform,
+    NormalizeData,
+    NormalizeDataParams,
 )
 from core.errors import ColumnNotFound, ComponentError
 
 
 @pytest.fixture
 def train() -> pd.DataFrame:
-    df = pd.DataFrame({"a": [1.0, 2.0, 3.0, 4.0], "b": [10, 10, 10, 10], "c": [1.0, np.e, np.e ** 2, np.nan],
-                       "t": ["x", "y", "x", "z"], "flag": [True, False, True, True]})
+    df = pd.DataFrame(
+        {
+            "a": [1.0, 2.0, 3.0, 4.0],
+            "b": [10, 10, 10, 10],
+            "c": [1.0, np.e, np.e**2, np.nan],
+            "t": ["x", "y", "x", "z"],
+            "flag": [True, False, True, True],
+        }
+    )
     df.attrs = {"label": "flag", "source": "train"}
     return df
 
@@ -33,28 +48,33 @@ def normalize(df: pd.DataFrame, **params: Any) -> tuple[pd.DataFrame, Normalizat
 
 # ---- Normalize Data ---------------------------------------------------------------------------------
 
+
 def test_normalize_defaults_match_the_designer() -> None:
     p = NormalizeDataParams()
     assert (p.transformation_method, p.columns_to_transform, p.use_0_for_constant_columns_when_checked) == (
-        "ZScore", None, True)
+        "ZScore",
+        None,
+        True,
+    )
     with pytest.raises(ValidationError):
         NormalizeDataParams.model_validate({"Transformation method": "Tanh"})
 
 
 def test_zscore_uses_the_population_std_on_all_numeric_columns_by_default(train: pd.DataFrame) -> None:
     out, t = normalize(train)
-    assert t.columns == ["a", "b", "c"]                          # text and boolean columns are left alone
-    std = np.std([1.0, 2.0, 3.0, 4.0])                           # ddof=0
+    assert t.columns == ["a", "b", "c"]  # text and boolean columns are left alone
+    std = np.std([1.0, 2.0, 3.0, 4.0])  # ddof=0
     np.testing.assert_allclose(out["a"], (np.array([1, 2, 3, 4]) - 2.5) / std)
-    assert out["b"].tolist() == [0.0] * 4                        # constant column -> 0
+    assert out["b"].tolist() == [0.0] * 4  # constant column -> 0
     assert np.isnan(out["c"].iloc[3])
     assert out["t"].tolist() == train["t"].tolist() and out.attrs == train.attrs
-    assert train["a"].tolist() == [1.0, 2.0, 3.0, 4.0]           # input untouched
+    assert train["a"].tolist() == [1.0, 2.0, 3.0, 4.0]  # input untouched
 
 
 def test_constant_columns_become_missing_when_unchecked(train: pd.DataFrame) -> None:
-    out, _ = normalize(train, **{"Columns to transform": ["b"],
-                                 "Use 0 for constant columns when checked": False})
+    out, _ = normalize(
+        train, **{"Columns to transform": ["b"], "Use 0 for constant columns when checked": False}
+    )
     assert out["b"].isna().all()
 
 
@@ -73,9 +93,9 @@ def test_logistic_and_tanh(train: pd.DataFrame) -> None:
 
 def test_lognormal_is_the_fitted_lognormal_cdf(train: pd.DataFrame) -> None:
     out, t = normalize(train, **{"Transformation method": "LogNormal", "Columns to transform": ["c"]})
-    mu, sigma = 1.0, np.std([0.0, 1.0, 2.0])                     # of ln(c), missing ignored
+    mu, sigma = 1.0, np.std([0.0, 1.0, 2.0])  # of ln(c), missing ignored
     assert t.centers["c"] == pytest.approx(mu) and t.scales["c"] == pytest.approx(sigma)
-    expected = stats.lognorm.cdf([1.0, np.e, np.e ** 2], s=sigma, scale=np.exp(mu))
+    expected = stats.lognorm.cdf([1.0, np.e, np.e**2], s=sigma, scale=np.exp(mu))
     np.testing.assert_allclose(out["c"].iloc[:3], expected)
     assert out["c"].iloc[1] == pytest.approx(0.5)
 
@@ -103,8 +123,8 @@ def test_normalization_transform_reapplies_training_statistics(train: pd.DataFra
     new = pd.DataFrame({"a": [2.5, 100.0], "b": [3, 3], "other": ["p", "q"]})
     out = pickle.loads(pickle.dumps(t)).apply(new)
     std = np.std([1.0, 2.0, 3.0, 4.0])
-    assert out["a"].tolist() == pytest.approx([0.0, (100.0 - 2.5) / std])   # not refitted on the new rows
-    assert out["b"].tolist() == [0.0, 0.0]                                    # constant in training -> 0
+    assert out["a"].tolist() == pytest.approx([0.0, (100.0 - 2.5) / std])  # not refitted on the new rows
+    assert out["b"].tolist() == [0.0, 0.0]  # constant in training -> 0
     assert out["other"].tolist() == ["p", "q"]
 
 
@@ -116,6 +136,7 @@ def test_normalization_transform_skips_columns_the_data_lacks(train: pd.DataFram
 
 
 # ---- Group Data into Bins ---------------------------------------------------------------------------
+
 
 @pytest.fixture
 def spread() -> pd.DataFrame:
@@ -133,11 +154,20 @@ def bins(df: pd.DataFrame, **params: Any) -> tuple[pd.DataFrame, BinningTransfor
 
 def test_binning_defaults_match_the_designer() -> None:
     p = GroupDataIntoBinsParams.model_validate({"Columns to bin": ["x"]})
-    assert (p.binning_mode, p.output_mode, p.tag_columns_as_categorical, p.number_of_bins,
-            p.quantile_normalization) == ("Quantiles", "Append", True, 10, "Percent")
+    assert (
+        p.binning_mode,
+        p.output_mode,
+        p.tag_columns_as_categorical,
+        p.number_of_bins,
+        p.quantile_normalization,
+    ) == ("Quantiles", "Append", True, 10, "Percent")
     assert (p.first_edge_position, p.bin_width, p.last_edge_position) == (0.0, 0.5, 1.0)
-    for bad in ({"Number of bins": 0}, {"Output mode": "ResultOnly"}, {"Binning mode": "Entropy MDL"},
-                {"Bin width": 0}):
+    for bad in (
+        {"Number of bins": 0},
+        {"Output mode": "ResultOnly"},
+        {"Binning mode": "Entropy MDL"},
+        {"Bin width": 0},
+    ):
         with pytest.raises(ValidationError):
             GroupDataIntoBinsParams.model_validate({"Columns to bin": ["x"], **bad})
 
@@ -154,38 +184,62 @@ def test_quantiles_append_a_categorical_column(spread: pd.DataFrame) -> None:
 
 def test_quantile_normalizations(spread: pd.DataFrame) -> None:
     out, _ = bins(spread, **{"Number of bins": 4, "Tag columns as categorical": False})
-    assert out["x_quantized"].tolist()[:4] == [25.0, 25.0, 25.0, 50.0]   # Percent
-    out, _ = bins(spread, **{"Number of bins": 4, "Quantile normalization": "PQuantile",
-                             "Tag columns as categorical": False})
+    assert out["x_quantized"].tolist()[:4] == [25.0, 25.0, 25.0, 50.0]  # Percent
+    out, _ = bins(
+        spread,
+        **{"Number of bins": 4, "Quantile normalization": "PQuantile", "Tag columns as categorical": False},
+    )
     assert out["x_quantized"].tolist()[-2] == 1.0 and out["x_quantized"].dtype == np.float64
 
 
 def test_equal_width_inplace(spread: pd.DataFrame) -> None:
-    out, t = bins(spread, **{"Binning mode": "Equal Width", "Number of bins": 3, "Output mode": "Inplace",
-                             "Tag columns as categorical": False})
+    out, t = bins(
+        spread,
+        **{
+            "Binning mode": "Equal Width",
+            "Number of bins": 3,
+            "Output mode": "Inplace",
+            "Tag columns as categorical": False,
+        },
+    )
     assert t.edges["x"] == pytest.approx([4.0, 7.0])
     assert out["x"].tolist()[:10] == [1, 1, 1, 1, 2, 2, 2, 3, 3, 3]
     assert list(out.columns) == ["x", "k"] and "categorical" not in out.attrs
 
 
 def test_custom_edges_result_only(spread: pd.DataFrame) -> None:
-    out, _ = bins(spread, **{"Binning mode": "Custom Edges", "Comma-separated list of bin edges": "0, 5",
-                             "Output mode": "Result Only", "Tag columns as categorical": False})
+    out, _ = bins(
+        spread,
+        **{
+            "Binning mode": "Custom Edges",
+            "Comma-separated list of bin edges": "0, 5",
+            "Output mode": "Result Only",
+            "Tag columns as categorical": False,
+        },
+    )
     assert list(out.columns) == ["x_quantized"]
-    assert out["x_quantized"].tolist()[:10] == [2, 2, 2, 2, 2, 3, 3, 3, 3, 3]   # 5 is in the lower bin
-    assert out.attrs == {"source": "spread"}                     # the label column is not in the result
+    assert out["x_quantized"].tolist()[:10] == [2, 2, 2, 2, 2, 3, 3, 3, 3, 3]  # 5 is in the lower bin
+    assert out.attrs == {"source": "spread"}  # the label column is not in the result
 
 
 def test_equal_width_with_custom_start_and_stop(spread: pd.DataFrame) -> None:
-    out, t = bins(spread, **{"Binning mode": "Equal Width With Custom Start and Stop",
-                             "First edge position": 2, "Bin width": 3, "Last edge position": 8,
-                             "Tag columns as categorical": False})
+    out, t = bins(
+        spread,
+        **{
+            "Binning mode": "Equal Width With Custom Start and Stop",
+            "First edge position": 2,
+            "Bin width": 3,
+            "Last edge position": 8,
+            "Tag columns as categorical": False,
+        },
+    )
     assert t.edges["x"] == [2.0, 5.0, 8.0]
     assert out["x_quantized"].tolist()[:10] == [1, 1, 2, 2, 2, 3, 3, 3, 4, 4]
 
 
-@pytest.mark.parametrize("edges, code", [("", "NullOrEmpty"), ("1, x", "ParameterParsing"),
-                                         ("3, 1", "NotInRangeValue")])
+@pytest.mark.parametrize(
+    "edges, code", [("", "NullOrEmpty"), ("1, x", "ParameterParsing"), ("3, 1", "NotInRangeValue")]
+)
 def test_custom_edges_are_checked(spread: pd.DataFrame, edges: str, code: str) -> None:
     with pytest.raises(ComponentError) as info:
         bins(spread, **{"Binning mode": "Custom Edges", "Comma-separated list of bin edges": edges})
@@ -202,7 +256,7 @@ def test_binning_transform_reuses_training_edges(spread: pd.DataFrame) -> None:
     _, t = bins(spread, **{"Number of bins": 4, "Quantile normalization": "Quantile Index"})
     new = pd.DataFrame({"x": [-100.0, 3.0, 6.0, 1000.0], "k": ["n"] * 4})
     out = pickle.loads(pickle.dumps(t)).apply(new)
-    assert out["x_quantized"].tolist() == [1, 1, 3, 4]          # training edges 3.25, 5.5, 7.75
+    assert out["x_quantized"].tolist() == [1, 1, 3, 4]  # training edges 3.25, 5.5, 7.75
     assert list(out["x_quantized"].dtype.categories) == [1, 2, 3, 4]
     with pytest.raises(ColumnNotFound) as info:
         t.apply(pd.DataFrame({"k": ["n"]}))
@@ -211,11 +265,17 @@ def test_binning_transform_reuses_training_edges(spread: pd.DataFrame) -> None:
 
 # ---- Convert to Indicator Values --------------------------------------------------------------------
 
+
 @pytest.fixture
 def servers() -> pd.DataFrame:
-    df = pd.DataFrame({"id": [1, 2, 3, 4], "score": pd.Categorical(["Low", "High", None, "Low"],
-                                                                   categories=["Low", "Medium", "High"]),
-                       "mpg": [25, 26, 25, 30], "label": [0, 1, 0, 1]})
+    df = pd.DataFrame(
+        {
+            "id": [1, 2, 3, 4],
+            "score": pd.Categorical(["Low", "High", None, "Low"], categories=["Low", "Medium", "High"]),
+            "mpg": [25, 26, 25, 30],
+            "label": [0, 1, 0, 1],
+        }
+    )
     df.attrs = {"label": "label", "features": ["id", "score", "mpg"], "categorical": ["mpg"]}
     return df
 
@@ -242,8 +302,9 @@ def test_indicators_follow_their_source_column(servers: pd.DataFrame) -> None:
 
 
 def test_overwrite_replaces_the_source_column(servers: pd.DataFrame) -> None:
-    out, _ = indicators(servers, **{"Categorical columns to convert": ["mpg"],
-                                    "Overwrite categorical columns": True})
+    out, _ = indicators(
+        servers, **{"Categorical columns to convert": ["mpg"], "Overwrite categorical columns": True}
+    )
     assert list(out.columns) == ["id", "score", "mpg-25", "mpg-26", "mpg-30", "label"]
     assert out["mpg-25"].tolist() == [1, 0, 1, 0]
     assert out.attrs["categorical"] == [] and out.attrs["label"] == "label"
@@ -264,15 +325,24 @@ def test_indicator_names_avoid_existing_columns(servers: pd.DataFrame) -> None:
 
 
 def test_indicator_transform_gives_zeros_for_unseen_values(servers: pd.DataFrame) -> None:
-    _, t = indicators(servers, **{"Categorical columns to convert": ["score", "mpg"],
-                                  "Overwrite categorical columns": True})
+    _, t = indicators(
+        servers, **{"Categorical columns to convert": ["score", "mpg"], "Overwrite categorical columns": True}
+    )
     new = pd.DataFrame({"id": [9, 8], "score": ["Medium", "High"], "mpg": [99, 30], "label": [0, 0]})
     out = pickle.loads(pickle.dumps(t)).apply(new)
-    assert list(out.columns) == ["id", "score-Low", "score-High", "score-Missing",
-                                 "mpg-25", "mpg-26", "mpg-30", "label"]
-    assert out.loc[0, ["score-Low", "score-High", "score-Missing"]].tolist() == [0, 0, 0]   # unseen "Medium"
+    assert list(out.columns) == [
+        "id",
+        "score-Low",
+        "score-High",
+        "score-Missing",
+        "mpg-25",
+        "mpg-26",
+        "mpg-30",
+        "label",
+    ]
+    assert out.loc[0, ["score-Low", "score-High", "score-Missing"]].tolist() == [0, 0, 0]  # unseen "Medium"
     assert out.loc[1, ["score-High", "mpg-30"]].tolist() == [1, 1]
-    assert out.loc[0, ["mpg-25", "mpg-26", "mpg-30"]].tolist() == [0, 0, 0]                # unseen 99
+    assert out.loc[0, ["mpg-25", "mpg-26", "mpg-30"]].tolist() == [0, 0, 0]  # unseen 99
     with pytest.raises(ColumnNotFound) as info:
         t.apply(new.drop(columns=["mpg"]))
     assert info.value.column == "mpg"

@@ -1,5 +1,6 @@
 """Apply SQL Transformation and Execute Python Script: off by default, useful when on, and
 unable to reach files, the network, processes or the service's secrets."""
+
 from __future__ import annotations
 
 import os
@@ -59,6 +60,7 @@ def test_catalogue_entries_and_defaults() -> None:
 
 # ---- Apply SQL Transformation ------------------------------------------------------------------
 
+
 def test_sql_is_off_by_default(t1: pd.DataFrame) -> None:
     with pytest.raises(ComponentError) as caught:
         sql("select * from t1", RunContext(), t1=t1)
@@ -72,31 +74,41 @@ def test_sql_default_returns_t1(t1: pd.DataFrame) -> None:
 
 def test_sql_joins_t1_and_t2_and_logs(t1: pd.DataFrame, t2: pd.DataFrame) -> None:
     ctx = RunContext(features=SQL_ON)
-    out = sql("select t1.id, make, price * 2 as double_price from t1 join t2 on t1.id = t2.id order by t1.id",
-              ctx, t1=t1, t2=t2)
+    out = sql(
+        "select t1.id, make, price * 2 as double_price from t1 join t2 on t1.id = t2.id order by t1.id",
+        ctx,
+        t1=t1,
+        t2=t2,
+    )
     assert out.to_dict("list") == {"id": [1, 3], "make": ["audi", "bmw"], "double_price": [20.0, 60.0]}
     assert "t1, t2" in ctx.logs[0]
 
 
 def test_sql_script_with_several_statements(t1: pd.DataFrame) -> None:
-    out = sql("create table cheap as select * from t1 where price < 25; "
-              "insert into cheap values (9, 1.0); select count(*) as n from cheap", t1=t1)
+    out = sql(
+        "create table cheap as select * from t1 where price < 25; "
+        "insert into cheap values (9, 1.0); select count(*) as n from cheap",
+        t1=t1,
+    )
     assert out["n"].tolist() == [3]
 
 
-@pytest.mark.parametrize("query", [
-    "select * from read_csv('/etc/passwd')",
-    "select * from read_text('/etc/passwd')",
-    "create table leak as select * from read_csv_auto('/etc/passwd'); select * from leak",
-    "select * from 'https://example.com/data.csv'",
-    "copy t1 to '/tmp/designer-sql-leak.csv'",
-    "attach '/tmp/designer-sql.db' as other; select 1",
-    "install httpfs; select 1",
-    "load httpfs; select 1",
-    "set enable_external_access = true; select 1",
-    "pragma enable_profiling; select 1",
-    "export database '/tmp/designer-sql-export'; select 1",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "select * from read_csv('/etc/passwd')",
+        "select * from read_text('/etc/passwd')",
+        "create table leak as select * from read_csv_auto('/etc/passwd'); select * from leak",
+        "select * from 'https://example.com/data.csv'",
+        "copy t1 to '/tmp/designer-sql-leak.csv'",
+        "attach '/tmp/designer-sql.db' as other; select 1",
+        "install httpfs; select 1",
+        "load httpfs; select 1",
+        "set enable_external_access = true; select 1",
+        "pragma enable_profiling; select 1",
+        "export database '/tmp/designer-sql-export'; select 1",
+    ],
+)
 def test_sql_cannot_touch_files_network_extensions_or_settings(t1: pd.DataFrame, query: str) -> None:
     with pytest.raises(ComponentError, match="Not allowed") as caught:
         sql(query, t1=t1)
@@ -105,12 +117,15 @@ def test_sql_cannot_touch_files_network_extensions_or_settings(t1: pd.DataFrame,
     assert not Path("/tmp/designer-sql.db").exists()
 
 
-@pytest.mark.parametrize("query, message", [
-    ("selec * from t1", "does not parse"),
-    ("create table x as select * from t1", "last statement .* must be a query"),
-    ("select * from t2", "failed: .*t2"),
-    ("select missing_column from t1", "failed"),
-])
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("selec * from t1", "does not parse"),
+        ("create table x as select * from t1", "last statement .* must be a query"),
+        ("select * from t2", "failed: .*t2"),
+        ("select missing_column from t1", "failed"),
+    ],
+)
 def test_sql_errors_are_component_errors(t1: pd.DataFrame, query: str, message: str) -> None:
     with pytest.raises(ComponentError, match=message) as caught:
         sql(query, t1=t1)
@@ -124,6 +139,7 @@ def test_sql_timeout_interrupts_the_query(t1: pd.DataFrame, monkeypatch: pytest.
 
 
 # ---- Execute Python Script -----------------------------------------------------------------------
+
 
 def test_python_is_off_by_default(t1: pd.DataFrame) -> None:
     with pytest.raises(ComponentError) as caught:
@@ -140,9 +156,16 @@ def test_python_transforms_data_and_logs_prints(t1: pd.DataFrame, t2: pd.DataFra
         "    print('joining', len(dataframe1), 'and', len(dataframe2))\n"
         "    joined = dataframe1.merge(dataframe2, on='id')\n"
         "    joined['price'] = joined['price'] * 2\n"
-        "    return joined,\n", ctx, dataset1=t1, dataset2=t2)
-    assert out["result_dataset"].to_dict("list") == {"id": [1, 3], "price": [20.0, 60.0],
-                                                     "make": ["audi", "bmw"]}
+        "    return joined,\n",
+        ctx,
+        dataset1=t1,
+        dataset2=t2,
+    )
+    assert out["result_dataset"].to_dict("list") == {
+        "id": [1, 3],
+        "price": [20.0, 60.0],
+        "make": ["audi", "bmw"],
+    }
     assert out["result_dataset2"].empty
     assert "[script] joining 3 and 2" in ctx.logs
     assert any("separate process" in line for line in ctx.logs)
@@ -151,10 +174,14 @@ def test_python_transforms_data_and_logs_prints(t1: pd.DataFrame, t2: pd.DataFra
 def test_python_error_reports_the_users_traceback(t1: pd.DataFrame) -> None:
     ctx = RunContext(features=PYTHON_ON)
     with pytest.raises(ComponentError) as caught:
-        python("def azureml_main(dataframe1 = None, dataframe2 = None):\n"
-               "    print('before the error')\n"
-               "    total = dataframe1['price'].sum()\n"
-               "    return dataframe1['no such column'],\n", ctx, dataset1=t1)
+        python(
+            "def azureml_main(dataframe1 = None, dataframe2 = None):\n"
+            "    print('before the error')\n"
+            "    total = dataframe1['price'].sum()\n"
+            "    return dataframe1['no such column'],\n",
+            ctx,
+            dataset1=t1,
+        )
     message = str(caught.value)
     assert caught.value.code == "UserScriptError"
     assert 'File "<Python script>", line 4, in azureml_main' in message
@@ -170,7 +197,7 @@ def test_python_timeout_stops_the_script(monkeypatch: pytest.MonkeyPatch) -> Non
     assert caught.value.code == "UserScriptTimeout"
 
 
-ESCAPES = r'''
+ESCAPES = r"""
 import os, sys
 import pandas as pd
 
@@ -214,17 +241,21 @@ def azureml_main(dataframe1 = None, dataframe2 = None):
     rows.append(("environment", repr(sorted(os.environ))))
     rows.append(("signing key", repr(os.environ.get("DESIGNER_ARTIFACT_SIGNING_KEY"))))
     return pd.DataFrame(rows, columns=["attempt", "outcome"]),
-'''
+"""
 
 
 def test_python_cannot_reach_files_network_processes_or_secrets(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("DESIGNER_ARTIFACT_SIGNING_KEY", "parent-secret-0123456789")
     target = tmp_path / "escaped.txt"
     script = ESCAPES.replace("TARGET", repr(str(target)))
     outcomes = dict(python(script)["result_dataset"].itertuples(index=False))
-    refused = [name for name, outcome in outcomes.items()
-               if outcome.startswith("refused: Execute Python Script does not allow")]
+    refused = [
+        name
+        for name, outcome in outcomes.items()
+        if outcome.startswith("refused: Execute Python Script does not allow")
+    ]
     assert refused == list(outcomes)[:-2], outcomes
     assert "DESIGNER" not in outcomes["environment"]
     assert outcomes["signing key"] == "None"

@@ -1,4 +1,5 @@
 """Summarize Data and Compute Linear Correlation on small hand-made frames."""
+
 from __future__ import annotations
 
 import numpy as np
@@ -12,11 +13,13 @@ from core.errors import ComponentError
 
 @pytest.fixture
 def df() -> pd.DataFrame:
-    return pd.DataFrame({
-        "price": [1.0, 2.0, 2.0, 4.0, None],
-        "make": ["audi", "bmw", None, "audi", "audi"],
-        "sold": [True, False, True, True, True],
-    })
+    return pd.DataFrame(
+        {
+            "price": [1.0, 2.0, 2.0, 4.0, None],
+            "make": ["audi", "bmw", None, "audi", "audi"],
+            "sold": [True, False, True, True, True],
+        }
+    )
 
 
 def summarize(df: pd.DataFrame) -> pd.DataFrame:
@@ -75,8 +78,13 @@ def test_correlation_matrix_of_numeric_columns(df: pd.DataFrame) -> None:
 
 
 def test_correlation_of_a_constant_column_is_empty() -> None:
-    out = ComputeLinearCorrelation().run({"dataset": pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": [5, 5, 5]})},
-                                         None, RunContext())["results_dataset"].set_index("Feature")
+    out = (
+        ComputeLinearCorrelation()
+        .run({"dataset": pd.DataFrame({"a": [1.0, 2.0, 3.0], "c": [5, 5, 5]})}, None, RunContext())[
+            "results_dataset"
+        ]
+        .set_index("Feature")
+    )
     assert np.isnan(out.loc["a", "c"])
 
 

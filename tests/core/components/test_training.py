@@ -1,4 +1,5 @@
 """Linear Regression, Train Model and Score Model (learners.py, training.py, models.py)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -15,7 +16,10 @@ from core.components.learners import LinearRegression, LinearRegressionParams
 from core.components.models import SCORED_LABELS, Learner, TrainedModel
 from core.components.training import ScoreModel, ScoreModelParams, TrainModel, TrainModelParams
 from core.components.transformation import (
-    CleanMissingData, CleanMissingDataParams, SelectColumnsInDataset, SelectColumnsParams,
+    CleanMissingData,
+    CleanMissingDataParams,
+    SelectColumnsInDataset,
+    SelectColumnsParams,
 )
 from core.errors import ColumnNotFound, ComponentError
 
@@ -27,15 +31,21 @@ def learner(**params: object) -> Learner:
     return out["untrained_model"]
 
 
-def train(df: pd.DataFrame, label: str, lrn: Learner | None = None, ctx: RunContext | None = None) -> TrainedModel:
-    out = TrainModel().run({"untrained_model": lrn or learner(), "dataset": df},
-                           TrainModelParams.model_validate({"Label column": label}), ctx or RunContext())
+def train(
+    df: pd.DataFrame, label: str, lrn: Learner | None = None, ctx: RunContext | None = None
+) -> TrainedModel:
+    out = TrainModel().run(
+        {"untrained_model": lrn or learner(), "dataset": df},
+        TrainModelParams.model_validate({"Label column": label}),
+        ctx or RunContext(),
+    )
     return out["trained_model"]
 
 
 def score(model: TrainedModel, df: pd.DataFrame, append: bool = True) -> pd.DataFrame:
-    out = ScoreModel().run({"trained_model": model, "dataset": df},
-                           ScoreModelParams(append_score_columns=append), RunContext())
+    out = ScoreModel().run(
+        {"trained_model": model, "dataset": df}, ScoreModelParams(append_score_columns=append), RunContext()
+    )
     return out["scored_dataset"]
 
 
@@ -43,23 +53,39 @@ def score(model: TrainedModel, df: pd.DataFrame, append: bool = True) -> pd.Data
 def automobile() -> pd.DataFrame:
     """The tutorial's data after Select Columns (without normalized-losses) and Clean Missing Data."""
     raw = pd.read_csv(AUTOMOBILE)
-    selected = SelectColumnsInDataset().run({"dataset": raw}, SelectColumnsParams.model_validate(
-        {"Select Columns": {"start": "all", "rules": [
-            {"action": "exclude", "by": "name", "values": ["normalized-losses"]}]}}),
-        RunContext())["results_dataset"]
-    return CleanMissingData().run({"dataset": selected}, CleanMissingDataParams.model_validate(
-        {"Cleaning mode": "Remove entire row"}), RunContext())["cleaned_dataset"]
+    selected = SelectColumnsInDataset().run(
+        {"dataset": raw},
+        SelectColumnsParams.model_validate(
+            {
+                "Select Columns": {
+                    "start": "all",
+                    "rules": [{"action": "exclude", "by": "name", "values": ["normalized-losses"]}],
+                }
+            }
+        ),
+        RunContext(),
+    )["results_dataset"]
+    return CleanMissingData().run(
+        {"dataset": selected},
+        CleanMissingDataParams.model_validate({"Cleaning mode": "Remove entire row"}),
+        RunContext(),
+    )["cleaned_dataset"]
 
 
 @pytest.fixture
 def line() -> pd.DataFrame:
     """y = 2x + 1 exactly, plus a colour that does not matter."""
-    return pd.DataFrame({"x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
-                         "colour": ["red", "blue", "red", "blue", "red", "blue"],
-                         "y": [1.0, 3.0, 5.0, 7.0, 9.0, 11.0]})
+    return pd.DataFrame(
+        {
+            "x": [0.0, 1.0, 2.0, 3.0, 4.0, 5.0],
+            "colour": ["red", "blue", "red", "blue", "red", "blue"],
+            "y": [1.0, 3.0, 5.0, 7.0, 9.0, 11.0],
+        }
+    )
 
 
 # ---- Linear Regression ---------------------------------------------------------------------------
+
 
 def test_linear_regression_ols_defaults() -> None:
     lrn = learner()
@@ -70,15 +96,25 @@ def test_linear_regression_ols_defaults() -> None:
 
 
 def test_linear_regression_ols_parameters_by_designer_name() -> None:
-    lrn = learner(**{"Solution method": "Ordinary Least Squares", "L2 regularization weight": 0.5,
-                     "Include intercept term": False})
+    lrn = learner(
+        **{
+            "Solution method": "Ordinary Least Squares",
+            "L2 regularization weight": 0.5,
+            "Include intercept term": False,
+        }
+    )
     assert (lrn.estimator.alpha, lrn.estimator.fit_intercept) == (0.5, False)
 
 
 def test_linear_regression_online_gradient_descent() -> None:
-    lrn = learner(**{"Solution method": "Online Gradient Descent", "Learning rate": 0.05,
-                     "Number of epochs over which algorithm iterates through examples": 7,
-                     "Random number seed": 3})
+    lrn = learner(
+        **{
+            "Solution method": "Online Gradient Descent",
+            "Learning rate": 0.05,
+            "Number of epochs over which algorithm iterates through examples": 7,
+            "Random number seed": 3,
+        }
+    )
     assert lrn.task == "regression"
     assert isinstance(lrn.estimator, SkPipeline)  # normalised by default
     scaler, sgd = (step for _, step in lrn.estimator.steps)
@@ -88,8 +124,12 @@ def test_linear_regression_online_gradient_descent() -> None:
 
 
 def test_linear_regression_ogd_without_normalisation_or_decay() -> None:
-    lrn = learner(solution_method="Online Gradient Descent", normalize_features=False,
-                  decrease_learning_rate=False, average_final_hypothesis=False)
+    lrn = learner(
+        solution_method="Online Gradient Descent",
+        normalize_features=False,
+        decrease_learning_rate=False,
+        average_final_hypothesis=False,
+    )
     assert isinstance(lrn.estimator, SGDRegressor)
     assert (lrn.estimator.learning_rate, lrn.estimator.average) == ("constant", False)
 
@@ -97,20 +137,29 @@ def test_linear_regression_ogd_without_normalisation_or_decay() -> None:
 def test_ogd_learner_trains_and_predicts_on_small_data() -> None:
     x = np.linspace(0.0, 5.0, 60)
     df = pd.DataFrame({"x": x, "colour": ["red", "blue"] * 30, "y": 2 * x + 1})
-    model = train(df, "y", learner(solution_method="Online Gradient Descent", random_number_seed=0,
-                                   number_of_epochs=50))
+    model = train(
+        df, "y", learner(solution_method="Online Gradient Descent", random_number_seed=0, number_of_epochs=50)
+    )
     predictions = score(model, df)[SCORED_LABELS]
     assert np.abs(predictions - df["y"]).max() < 0.2
 
 
-@pytest.mark.parametrize("bad", [{"solution_method": "Normal equations"}, {"learning_rate": 0},
-                                 {"l2_regularization_weight": -1}, {"number_of_epochs": 0}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"solution_method": "Normal equations"},
+        {"learning_rate": 0},
+        {"l2_regularization_weight": -1},
+        {"number_of_epochs": 0},
+    ],
+)
 def test_linear_regression_parameters_refused(bad: dict[str, object]) -> None:
     with pytest.raises(Exception):
         LinearRegressionParams.model_validate(bad)
 
 
 # ---- Train Model ---------------------------------------------------------------------------------
+
 
 def test_train_on_automobile_excludes_the_label_and_encodes_categoricals(automobile: pd.DataFrame) -> None:
     ctx = RunContext()
@@ -135,8 +184,13 @@ def test_train_with_designer_port_values_is_independent_of_learner(automobile: p
 
 
 def test_categorical_features_matter_and_unknown_levels_are_allowed() -> None:
-    df = pd.DataFrame({"make": ["a", "b"] * 10, "x": np.arange(20.0),
-                       "y": [100.0 + i if i % 2 == 0 else 500.0 + i for i in range(20)]})
+    df = pd.DataFrame(
+        {
+            "make": ["a", "b"] * 10,
+            "x": np.arange(20.0),
+            "y": [100.0 + i if i % 2 == 0 else 500.0 + i for i in range(20)],
+        }
+    )
     model = train(df, "y")
     scored = score(model, pd.DataFrame({"make": ["a", "b", "zz"], "x": [4.0, 4.0, 4.0]}))
     a, b, unknown = scored[SCORED_LABELS]
@@ -196,6 +250,7 @@ def test_label_column_parameter_is_required() -> None:
 
 # ---- Score Model ---------------------------------------------------------------------------------
 
+
 def test_score_appends_scored_labels_and_tags_the_dataset(line: pd.DataFrame) -> None:
     line.attrs["source"] = "line"
     model = train(line, "y")
@@ -243,4 +298,7 @@ def test_score_data_with_missing_feature_values_is_a_component_error(line: pd.Da
 
 def test_score_default_appends() -> None:
     assert ScoreModelParams().append_score_columns is True
-    assert ScoreModelParams.model_validate({"Append score columns to output": False}).append_score_columns is False
+    assert (
+        ScoreModelParams.model_validate({"Append score columns to output": False}).append_score_columns
+        is False
+    )

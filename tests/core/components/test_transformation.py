@@ -1,4 +1,5 @@
 """Select Columns in Dataset, Clean Missing Data and Split Data on small hand-made frames."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -10,8 +11,13 @@ from pydantic import ValidationError
 
 from core.components.base import RunContext
 from core.components.transformation import (
-    CleanMissingData, CleanMissingDataParams, CleaningTransform, SelectColumnsInDataset,
-    SelectColumnsParams, SplitData, SplitDataParams,
+    CleaningTransform,
+    CleanMissingData,
+    CleanMissingDataParams,
+    SelectColumnsInDataset,
+    SelectColumnsParams,
+    SplitData,
+    SplitDataParams,
 )
 from core.errors import ColumnNotFound, ComponentError
 
@@ -22,8 +28,7 @@ def select(df: pd.DataFrame, value: Any) -> pd.DataFrame:
 
 
 def clean(df: pd.DataFrame, **params: Any) -> tuple[pd.DataFrame, CleaningTransform]:
-    out = CleanMissingData().run({"dataset": df}, CleanMissingDataParams.model_validate(params),
-                                 RunContext())
+    out = CleanMissingData().run({"dataset": df}, CleanMissingDataParams.model_validate(params), RunContext())
     return out["cleaned_dataset"], out["cleaning_transformation"]
 
 
@@ -34,17 +39,20 @@ def split(df: pd.DataFrame, **params: Any) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 @pytest.fixture
 def cars() -> pd.DataFrame:
-    df = pd.DataFrame({
-        "make": ["audi", None, "bmw", "audi", "audi"],
-        "doors": [2.0, 4.0, np.nan, 4.0, np.nan],
-        "hp": [100.0, np.nan, 150.0, 200.0, 170.0],
-        "year": [2001, 2002, 2003, 2004, 2005],
-    })
+    df = pd.DataFrame(
+        {
+            "make": ["audi", None, "bmw", "audi", "audi"],
+            "doors": [2.0, 4.0, np.nan, 4.0, np.nan],
+            "hp": [100.0, np.nan, 150.0, 200.0, 170.0],
+            "year": [2001, 2002, 2003, 2004, 2005],
+        }
+    )
     df.attrs["source"] = "hand-made"
     return df
 
 
 # ---- Select Columns in Dataset -------------------------------------------------------------------
+
 
 def test_select_keeps_dataset_order_and_values(cars: pd.DataFrame) -> None:
     out = select(cars, ["year", "make"])
@@ -76,6 +84,7 @@ def test_select_parameter_is_required() -> None:
 
 
 # ---- Clean Missing Data --------------------------------------------------------------------------
+
 
 def test_clean_defaults_match_the_designer() -> None:
     p = CleanMissingDataParams()
@@ -180,8 +189,14 @@ def test_minimum_missing_ratio_filters_columns(cars: pd.DataFrame) -> None:
 
 
 def test_ratio_bounds_are_inclusive(cars: pd.DataFrame) -> None:
-    _, t = clean(cars, **{"Cleaning mode": "Remove entire column",
-                          "Minimum missing value ratio": 0.4, "Maximum missing value ratio": 0.4})
+    _, t = clean(
+        cars,
+        **{
+            "Cleaning mode": "Remove entire column",
+            "Minimum missing value ratio": 0.4,
+            "Maximum missing value ratio": 0.4,
+        },
+    )
     assert t.columns == ["doors"]
 
 
@@ -191,19 +206,32 @@ def test_minimum_above_maximum_is_refused(cars: pd.DataFrame) -> None:
     assert info.value.code == "NotInRangeValue"
 
 
-@pytest.mark.parametrize("bad", [{"Minimum missing value ratio": -0.1},
-                                 {"Maximum missing value ratio": 1.5},
-                                 {"Cleaning mode": "Replace using MICE!"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"Minimum missing value ratio": -0.1},
+        {"Maximum missing value ratio": 1.5},
+        {"Cleaning mode": "Replace using MICE!"},
+    ],
+)
 def test_clean_parameters_out_of_range(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         CleanMissingDataParams.model_validate(bad)
 
 
 def test_indicator_columns(cars: pd.DataFrame) -> None:
-    out, _ = clean(cars, **{"Cleaning mode": "Replace with mode",
-                            "Generate missing value indicator column": True})
-    assert list(out.columns) == ["make", "doors", "hp", "year",
-                                 "make_isMissing", "doors_isMissing", "hp_isMissing"]
+    out, _ = clean(
+        cars, **{"Cleaning mode": "Replace with mode", "Generate missing value indicator column": True}
+    )
+    assert list(out.columns) == [
+        "make",
+        "doors",
+        "hp",
+        "year",
+        "make_isMissing",
+        "doors_isMissing",
+        "hp_isMissing",
+    ]
     assert out["doors_isMissing"].tolist() == [False, False, True, False, True]
     assert out["make_isMissing"].tolist() == cars["make"].isna().tolist()
     assert "year_isMissing" not in out  # no missing values: not cleaned
@@ -236,19 +264,32 @@ def test_no_missing_values_is_a_no_op(cars: pd.DataFrame) -> None:
 
 def test_cleaning_transformation_reapplies_the_fitted_values_to_new_data(cars: pd.DataFrame) -> None:
     _, t = clean(cars, **{"Columns to be cleaned": ["hp"], "Cleaning mode": "Replace with mean"})
-    new = pd.DataFrame({"make": ["vw", "vw", "vw"], "doors": [np.nan, 2.0, 2.0],
-                        "hp": [np.nan, 1000.0, 1000.0], "year": [1, 2, 3]})
+    new = pd.DataFrame(
+        {
+            "make": ["vw", "vw", "vw"],
+            "doors": [np.nan, 2.0, 2.0],
+            "hp": [np.nan, 1000.0, 1000.0],
+            "year": [1, 2, 3],
+        }
+    )
     out = t.apply(new)
     assert out["hp"].tolist() == [155.0, 1000.0, 1000.0]  # the training mean, not refitted (1000)
-    assert np.isnan(out["doors"].iloc[0])                    # not a cleaned column
-    assert new["hp"].isna().sum() == 1                        # input untouched
+    assert np.isnan(out["doors"].iloc[0])  # not a cleaned column
+    assert new["hp"].isna().sum() == 1  # input untouched
 
 
 def test_cleaning_transformation_replays_removals_and_indicators(cars: pd.DataFrame) -> None:
-    _, t = clean(cars, **{"Columns to be cleaned": ["doors", "hp"], "Cleaning mode": "Remove entire row",
-                          "Generate missing value indicator column": True})
-    new = pd.DataFrame({"make": [None, "a", "b"], "doors": [1.0, np.nan, 2.0], "hp": [1.0, 2.0, 3.0],
-                        "year": [1, 2, 3]})
+    _, t = clean(
+        cars,
+        **{
+            "Columns to be cleaned": ["doors", "hp"],
+            "Cleaning mode": "Remove entire row",
+            "Generate missing value indicator column": True,
+        },
+    )
+    new = pd.DataFrame(
+        {"make": [None, "a", "b"], "doors": [1.0, np.nan, 2.0], "hp": [1.0, 2.0, 3.0], "year": [1, 2, 3]}
+    )
     out = t.apply(new)
     assert out["year"].tolist() == [1, 3]
     assert out["doors_isMissing"].tolist() == [False, False]
@@ -257,6 +298,7 @@ def test_cleaning_transformation_replays_removals_and_indicators(cars: pd.DataFr
 
 
 # ---- Split Data ----------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def rows() -> pd.DataFrame:
@@ -268,7 +310,12 @@ def rows() -> pd.DataFrame:
 def test_split_defaults_match_the_designer() -> None:
     p = SplitDataParams()
     assert (p.splitting_mode, p.fraction, p.randomized_split, p.random_seed, p.stratified_split) == (
-        "Split Rows", 0.5, True, 0, False)
+        "Split Rows",
+        0.5,
+        True,
+        0,
+        False,
+    )
 
 
 def test_split_fraction_partitions_the_rows(rows: pd.DataFrame) -> None:
@@ -300,8 +347,10 @@ def test_split_different_seed_different_split(rows: pd.DataFrame) -> None:
 
 
 def test_split_not_randomized_keeps_the_head_rows(rows: pd.DataFrame) -> None:
-    first, second = split(rows, **{"Fraction of rows in the first output dataset": 0.25,
-                                   "Randomized split": False, "Random seed": 9})
+    first, second = split(
+        rows,
+        **{"Fraction of rows in the first output dataset": 0.25, "Randomized split": False, "Random seed": 9},
+    )
     assert first["n"].tolist() == [0, 1, 2, 3, 4]
     assert second["n"].tolist() == list(range(5, 20))
 
@@ -326,8 +375,10 @@ def test_split_stratified_without_a_key_column(rows: pd.DataFrame) -> None:
     assert info.value.code == "NullOrEmpty"
 
 
-@pytest.mark.parametrize("bad", [{"fraction": 1.1}, {"fraction": -0.5}, {"random_seed": -1},
-                                 {"splitting_mode": "Recommender Split"}])
+@pytest.mark.parametrize(
+    "bad",
+    [{"fraction": 1.1}, {"fraction": -0.5}, {"random_seed": -1}, {"splitting_mode": "Recommender Split"}],
+)
 def test_split_parameters_out_of_range(bad: dict[str, Any]) -> None:
     with pytest.raises(ValidationError):
         SplitDataParams.model_validate(bad)

@@ -1,4 +1,5 @@
 """The catalogue says which parameters the designer hides, so forms can hide them too."""
+
 from __future__ import annotations
 
 from typing import get_args

@@ -1,25 +1,39 @@
 """The run state machine on its own (core/execution/engine.py): no storage, no orchestrator."""
+
 from __future__ import annotations
 
 import pytest
 
 from core.execution.engine import RunMachine, Step, StepKind
 from core.execution.results import ChunkOutcome, NodeResult
-from core.planner import InputRef, NodePlan, Plan
-from core.runs import Status
+from core.pipelines.planner import InputRef, NodePlan, Plan
+from core.registry.runs import Status
 
 
 def make_plan(edges: dict[str, list[str]]) -> Plan:
     """node -> the nodes it reads from (one input port per upstream node, output port ``out``)."""
-    nodes = {node: NodePlan(id=node, component="c", version="1", parameters={},
-                            inputs={f"in_{up}": InputRef(node=up, port="out") for up in ups})
-             for node, ups in edges.items()}
+    nodes = {
+        node: NodePlan(
+            id=node,
+            component="c",
+            version="1",
+            parameters={},
+            inputs={f"in_{up}": InputRef(node=up, port="out") for up in ups},
+        )
+        for node, ups in edges.items()
+    }
     return Plan(stages=[sorted(edges)], nodes=nodes)
 
 
 DIAMOND = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
-BRANCHES = {"data": [], "split": ["data"], "fast": ["split"], "slow": ["split"],
-            "eval_fast": ["fast"], "eval_slow": ["slow"]}
+BRANCHES = {
+    "data": [],
+    "split": ["data"],
+    "fast": ["split"],
+    "slow": ["split"],
+    "eval_fast": ["fast"],
+    "eval_slow": ["slow"],
+}
 
 
 def finished(node: str, **extra) -> NodeResult:
@@ -126,7 +140,11 @@ def test_cancel_ends_every_unfinished_node_and_ignores_what_arrives_later():
     machine.take_ready()
     machine.cancel("canceled by request")
     assert {n: s.status for n, s in machine.nodes.items()} == {
-        "a": Status.FINISHED, "b": Status.CANCELED, "c": Status.CANCELED, "d": Status.CANCELED}
+        "a": Status.FINISHED,
+        "b": Status.CANCELED,
+        "c": Status.CANCELED,
+        "d": Status.CANCELED,
+    }
     assert machine.record(Step(node_id="b"), finished("b")) is False
     assert machine.take_ready() == [] and machine.done
     assert machine.outcome().status == Status.CANCELED
@@ -141,7 +159,9 @@ def test_everything_reused_at_submit_leaves_nothing_to_run():
 
 
 def test_partly_reused_dispatches_only_what_must_run():
-    machine = RunMachine(make_plan(DIAMOND), resolved={"a": {"out": "artifacts/a"}, "b": {"out": "artifacts/b"}})
+    machine = RunMachine(
+        make_plan(DIAMOND), resolved={"a": {"out": "artifacts/a"}, "b": {"out": "artifacts/b"}}
+    )
     assert ids(machine.take_ready()) == ["c"]
     assert machine.inputs("c") == {"in_a": "artifacts/a"}
 
@@ -160,11 +180,15 @@ def test_nothing_reused_runs_every_node_once():
 def test_a_split_node_fans_out_its_mini_batches_then_joins_them_in_order():
     machine = RunMachine(make_plan({"score": [], "evaluate": ["score"]}))
     machine.take_ready()
-    machine.record(Step(node_id="score"), NodeResult(node_id="score", status=Status.RUNNING,
-                                                     chunks=["artifacts/c0", "artifacts/c1"]))
+    machine.record(
+        Step(node_id="score"),
+        NodeResult(node_id="score", status=Status.RUNNING, chunks=["artifacts/c0", "artifacts/c1"]),
+    )
     chunks = machine.take_ready()
-    assert [(s.kind, s.index, s.chunk) for s in chunks] == [(StepKind.CHUNK, 0, "artifacts/c0"),
-                                                            (StepKind.CHUNK, 1, "artifacts/c1")]
+    assert [(s.kind, s.index, s.chunk) for s in chunks] == [
+        (StepKind.CHUNK, 0, "artifacts/c0"),
+        (StepKind.CHUNK, 1, "artifacts/c1"),
+    ]
     machine.record_chunk(chunks[1], ChunkOutcome(index=1, outputs={"out": "artifacts/s1"}))
     assert machine.take_ready() == []  # the join waits for every mini-batch
     machine.record_chunk(chunks[0], ChunkOutcome(index=0, outputs={"out": "artifacts/s0"}))
@@ -177,14 +201,18 @@ def test_a_split_node_fans_out_its_mini_batches_then_joins_them_in_order():
 
 def test_the_same_results_in_the_same_order_give_the_same_steps():
     """What replay needs: the machine is a function of the plan and the results."""
+
     def trace() -> list[list[str]]:
         machine, seen = RunMachine(make_plan(BRANCHES)), []
         while not machine.done:
             ready = machine.take_ready()
             seen.append([s.key for s in ready])
             for step in ready:
-                machine.record(step, failed(step.node_id) if step.node_id == "fast" else finished(step.node_id))
+                machine.record(
+                    step, failed(step.node_id) if step.node_id == "fast" else finished(step.node_id)
+                )
         return seen
+
     assert trace() == trace()
 
 

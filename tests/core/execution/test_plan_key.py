@@ -1,12 +1,13 @@
-"""The plan fingerprint behind reuse at submit (core/reuse.py): what it covers and what not."""
+"""The plan fingerprint behind reuse at submit (core/execution/reuse.py): what it covers and what not."""
+
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from core.graph import Pipeline
-from core.planner import plan
-from core.reuse import plan_key
+from core.execution.reuse import plan_key
+from core.pipelines.document import Pipeline
+from core.pipelines.planner import plan
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "pipelines" / "automobile-price-training.json"
 
@@ -22,6 +23,7 @@ def test_run_settings_and_regenerate_flags_do_not_change_the_fingerprint():
     def settings(doc):
         doc["nodes"][5]["run_settings"] = {"timeout_seconds": 5, "max_retries": 3}
         doc["nodes"][5]["regenerate_output"] = True
+
     assert key_of(settings) == key_of() is not None
 
 
@@ -29,15 +31,23 @@ def test_parameters_and_wiring_do():
     def fraction(doc):
         doc["parameters"] = []
         doc["nodes"][3]["parameters"]["Fraction of rows in the first output dataset"] = 0.5
+
     def rewire(doc):
         for edge in doc["edges"]:
             if edge["target"] == "score.dataset":
                 edge["source"] = "split.results_dataset1"
+
     assert len({key_of(), key_of(fraction), key_of(rewire)}) == 3
 
 
 def test_a_plan_with_a_non_deterministic_node_has_none():
     def importing(doc):
-        doc["nodes"].append({"id": "load", "component": "Import Data",
-                             "parameters": {"Data source": "Blob path", "Path": "exports/x.csv"}})
+        doc["nodes"].append(
+            {
+                "id": "load",
+                "component": "Import Data",
+                "parameters": {"Data source": "Blob path", "Path": "exports/x.csv"},
+            }
+        )
+
     assert key_of(importing) is None

@@ -1,21 +1,22 @@
 """The run engine against a real Azurite: reuse at submit, run settings, retries, late writes."""
+
 from __future__ import annotations
 
 import uuid
 
 import pytest
 
-from core import runs
 from core.execution.engine import RunMachine
 from core.execution.steps import PipelineSteps, run_in_process
-from core.graph import Pipeline
-from core.runs import Status
-from core.service import Submission
-from tests.core.test_service import tutorial
+from core.pipelines.document import Pipeline
+from core.registry import runs
+from core.registry.runs import Status
+from core.service.facade import Submission
+from tests.core.service.test_service import tutorial
 
 
 def unique_fraction() -> float:
-    """A training fraction of our own (tests/core/test_reuse.py draws from 0.4-0.5: a split of
+    """A training fraction of our own (tests/core/execution/test_reuse.py draws from 0.4-0.5: a split of
     the same rows would be reused from its runs by content, and theirs from ours)."""
     return round(0.6 + uuid.uuid4().int % 10**6 / 10**6 * 0.3, 7)
 
@@ -33,10 +34,19 @@ def with_settings(**per_node: dict) -> Pipeline:
 
 def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(service):
     fraction = {"training_fraction": unique_fraction()}
-    run, job = service.submit(Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction))
-    assert run.status == Status.NOT_STARTED and job.reused.keys() <= {"automobile", "learner", "select", "clean"}
+    run, job = service.submit(
+        Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
+    )
+    assert run.status == Status.NOT_STARTED and job.reused.keys() <= {
+        "automobile",
+        "learner",
+        "select",
+        "clean",
+    }
     service.run_in_process(job)
-    again, job2 = service.submit(Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction))
+    again, job2 = service.submit(
+        Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
+    )
     assert again.status == Status.FINISHED and set(job2.reused) == set(job2.plan.nodes)
     view = service.get_run(again.run_id)
     assert view["status"] == view["Status"]["StatusCode"] == "Finished" and view["Id"] == again.run_id
@@ -47,10 +57,17 @@ def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(se
 
 def test_a_partly_reused_run_dispatches_only_what_must_run(service):
     fraction = {"training_fraction": unique_fraction()}
-    first, job = service.submit(Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction))
+    first, job = service.submit(
+        Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
+    )
     service.run_in_process(job)
-    _, changed = service.submit(Submission(experiment=experiment(), pipeline=tutorial(),
-                                           parameter_assignments={"training_fraction": unique_fraction()}))
+    _, changed = service.submit(
+        Submission(
+            experiment=experiment(),
+            pipeline=tutorial(),
+            parameter_assignments={"training_fraction": unique_fraction()},
+        )
+    )
     assert set(changed.reused) == {"automobile", "learner", "select", "clean"}
     machine = RunMachine(changed.plan, resolved=changed.reused)
     assert [s.node_id for s in machine.take_ready()] == ["split"]
@@ -58,18 +75,30 @@ def test_a_partly_reused_run_dispatches_only_what_must_run(service):
 
 def test_run_settings_are_not_part_of_the_reuse_key(service):
     fraction = {"training_fraction": unique_fraction()}
-    _, job = service.submit(Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction))
+    _, job = service.submit(
+        Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
+    )
     service.run_in_process(job)
     settings = {"timeout_seconds": 600, "max_retries": 2, "retry_backoff_seconds": 1}
-    run, job2 = service.submit(Submission(experiment=experiment(), parameter_assignments=fraction,
-                                          pipeline=with_settings(train=settings, score={"mini_batch_rows": 7})))
+    run, job2 = service.submit(
+        Submission(
+            experiment=experiment(),
+            parameter_assignments=fraction,
+            pipeline=with_settings(train=settings, score={"mini_batch_rows": 7}),
+        )
+    )
     assert run.status == Status.FINISHED and set(job2.reused) == set(job2.plan.nodes)
     assert job2.plan.nodes["train"].run_settings.max_retries == 2
 
 
 def test_a_scoring_node_takes_its_own_mini_batch_size(service):
-    _, job = service.submit(Submission(experiment=experiment(), regenerate_outputs=True,
-                                       pipeline=with_settings(score={"mini_batch_rows": 20})))
+    _, job = service.submit(
+        Submission(
+            experiment=experiment(),
+            regenerate_outputs=True,
+            pipeline=with_settings(score={"mini_batch_rows": 20}),
+        )
+    )
     service.run_in_process(job)
     view = service.get_run(job.run_id)
     assert view["status"] == "Finished"

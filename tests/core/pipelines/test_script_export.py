@@ -1,4 +1,5 @@
 """The exported Python script reproduces the service's metrics, in a process of its own."""
+
 from __future__ import annotations
 
 import json
@@ -12,14 +13,16 @@ from typing import Any
 import pytest
 
 from core.errors import InvalidRequest
-from core.graph import Pipeline
+from core.pipelines.document import Pipeline
 from core.pipelines.script_export import to_script
-from core.service import Submission
-from tests.core.test_service import run_inline
+from core.service.facade import Submission
+from tests.core.service.test_service import run_inline
 
 ROOT = Path(__file__).resolve().parents[3]
-CASES = {"automobile-price-training.json": "automobile-price-raw.csv",
-         "german-credit-classification.json": "german-credit.csv"}
+CASES = {
+    "automobile-price-training.json": "automobile-price-raw.csv",
+    "german-credit-classification.json": "german-credit.csv",
+}
 
 
 def assert_close(got: Any, want: Any, where: str = "") -> None:
@@ -32,7 +35,9 @@ def assert_close(got: Any, want: Any, where: str = "") -> None:
         for i, (g, w) in enumerate(zip(got, want)):
             assert_close(g, w, f"{where}[{i}]")
     elif isinstance(want, float):
-        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9) or (math.isnan(got) and math.isnan(want)), where
+        assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9) or (
+            math.isnan(got) and math.isnan(want)
+        ), where
     else:
         assert got == want, where
 
@@ -52,8 +57,14 @@ def test_script_prints_the_services_metrics(service, sample: str, tmp_path: Path
     script.write_text(to_script(ran))
     data = tmp_path / "data.csv"
     data.write_bytes((ROOT / "samples" / "datasets" / CASES[sample]).read_bytes())
-    done = subprocess.run([sys.executable, str(script), "--data", str(data), "--quiet"], cwd=tmp_path,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(script), "--data", str(data), "--quiet"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     printed = json.loads(done.stdout)
     assert printed, "the script printed no metrics"
@@ -61,7 +72,9 @@ def test_script_prints_the_services_metrics(service, sample: str, tmp_path: Path
 
 
 def test_script_is_one_call_per_node_named_after_it_in_dependency_order():
-    pipeline = Pipeline.model_validate(json.loads((ROOT / "samples/pipelines/german-credit-classification.json").read_text()))
+    pipeline = Pipeline.model_validate(
+        json.loads((ROOT / "samples/pipelines/german-credit-classification.json").read_text())
+    )
     source = to_script(pipeline)
     compile(source, "pipeline.py", "exec")
     calls = [line.strip().split(" = ")[0] for line in source.splitlines() if " = run." in line]
@@ -83,12 +96,20 @@ def _dependency_order(pipeline: Pipeline) -> list:
 
 
 def test_a_pipeline_reading_a_stored_model_is_not_exported():
-    pipeline = Pipeline.model_validate({"name": "scoring", "nodes": [
-        {"id": "data", "component": "Dataset", "parameters": {"name": "cars"}},
-        {"id": "MD-train", "component": "trained_model_asset", "parameters": {"asset": "cars-model"}},
-        {"id": "score", "component": "Score Model"}], "edges": [
-        {"source": "data.dataset", "target": "score.dataset"},
-        {"source": "MD-train.trained_model", "target": "score.trained_model"}]})
+    pipeline = Pipeline.model_validate(
+        {
+            "name": "scoring",
+            "nodes": [
+                {"id": "data", "component": "Dataset", "parameters": {"name": "cars"}},
+                {"id": "MD-train", "component": "trained_model_asset", "parameters": {"asset": "cars-model"}},
+                {"id": "score", "component": "Score Model"},
+            ],
+            "edges": [
+                {"source": "data.dataset", "target": "score.dataset"},
+                {"source": "MD-train.trained_model", "target": "score.trained_model"},
+            ],
+        }
+    )
     with pytest.raises(InvalidRequest) as caught:
         to_script(pipeline)
     assert [p.node for p in caught.value.problems] == ["MD-train"]

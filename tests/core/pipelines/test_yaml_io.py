@@ -1,4 +1,5 @@
 """YAML export and import of pipeline documents: canonical, byte-stable, safe."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,7 @@ import yaml
 
 from core.components import CATALOGUE
 from core.errors import InvalidRequest
-from core.graph import Pipeline, canonical_parameter
+from core.pipelines.document import Pipeline, canonical_parameter
 from core.pipelines.yaml_io import from_yaml, is_yaml, to_yaml
 
 SAMPLES = sorted((Path(__file__).resolve().parents[3] / "samples" / "pipelines").glob("*.json"))
@@ -27,18 +28,37 @@ def canonical(pipeline: Pipeline) -> dict[str, Any]:
     """The document with parameters by field name and components/ports by id, to compare meaning."""
     nodes = {}
     for node in pipeline.nodes:
-        component = CATALOGUE.get(node.component) or next(c for c in CATALOGUE.values() if c.name == node.component)
-        nodes[node.id] = (component.id, {canonical_parameter(component, k): v for k, v in node.parameters.items()},
-                          node.comment)
+        component = CATALOGUE.get(node.component) or next(
+            c for c in CATALOGUE.values() if c.name == node.component
+        )
+        nodes[node.id] = (
+            component.id,
+            {canonical_parameter(component, k): v for k, v in node.parameters.items()},
+            node.comment,
+        )
+
     def port(ref, output):
         component = CATALOGUE[nodes[ref.node][0]]
         found = component.output_port(ref.port) if output else component.input_port(ref.port)
         return f"{ref.node}.{found.id}"
+
     edges = sorted((port(e.source, True), port(e.target, False)) for e in pipeline.edges)
-    return {"name": pipeline.name, "description": pipeline.description, "kind": pipeline.kind,
-            "nodes": nodes, "edges": edges, "outputs": [port(o, True) for o in pipeline.outputs],
-            "parameters": [(p.name, p.default, [(b.node, canonical_parameter(CATALOGUE[nodes[b.node][0]], b.parameter))
-                                                for b in p.bindings]) for p in pipeline.parameters]}
+    return {
+        "name": pipeline.name,
+        "description": pipeline.description,
+        "kind": pipeline.kind,
+        "nodes": nodes,
+        "edges": edges,
+        "outputs": [port(o, True) for o in pipeline.outputs],
+        "parameters": [
+            (
+                p.name,
+                p.default,
+                [(b.node, canonical_parameter(CATALOGUE[nodes[b.node][0]], b.parameter)) for b in p.bindings],
+            )
+            for p in pipeline.parameters
+        ],
+    }
 
 
 @pytest.mark.parametrize("path", SAMPLES, ids=lambda p: p.name)
@@ -71,17 +91,34 @@ def _defaults(component) -> dict[str, Any]:
 
 
 def every_component_pipeline() -> Pipeline:
-    nodes = [{"id": f"n{i}", "component": c.id, "parameters": _defaults(c)} for i, c in enumerate(CATALOGUE.values())]
+    nodes = [
+        {"id": f"n{i}", "component": c.id, "parameters": _defaults(c)}
+        for i, c in enumerate(CATALOGUE.values())
+    ]
     edges, outputs = [], {}
     for i, c in enumerate(CATALOGUE.values()):  # wire each input to an earlier node's output of its type
         for port in c.inputs:
-            source = next(((j, p) for j, o in enumerate(CATALOGUE.values()) if j < i
-                           for p in o.outputs if p.type == port.type), None)
+            source = next(
+                (
+                    (j, p)
+                    for j, o in enumerate(CATALOGUE.values())
+                    if j < i
+                    for p in o.outputs
+                    if p.type == port.type
+                ),
+                None,
+            )
             if source:
                 edges.append({"source": f"n{source[0]}.{source[1].id}", "target": f"n{i}.{port.id}"})
         outputs.setdefault("first", f"n{i}.{c.outputs[0].id}" if c.outputs else None)
-    return Pipeline.model_validate({"name": "every component", "nodes": nodes, "edges": edges,
-                                    "outputs": [o for o in outputs.values() if o]})
+    return Pipeline.model_validate(
+        {
+            "name": "every component",
+            "nodes": nodes,
+            "edges": edges,
+            "outputs": [o for o in outputs.values() if o],
+        }
+    )
 
 
 def test_a_pipeline_with_every_component_round_trips_byte_for_byte():

@@ -4,6 +4,7 @@ MLflow's pins conflict with the app's, so it lives in ``.venv-mlflow``, made fro
 requirements-bench.txt (as the benchmarks' ``.venv-bench`` is) on first use, about a minute,
 and reused while requirements-bench.txt is unchanged.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,19 @@ def mlflow_python() -> Path:
     if not (venv / "bin" / "python").exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     if not stamp.exists() or stamp.read_text() != want:
-        subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "-r", str(REQUIREMENTS)], check=True, timeout=900)
+        subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+                str(REQUIREMENTS),
+            ],
+            check=True,
+            timeout=900,
+        )
         stamp.write_text(want)
     return venv / "bin" / "python"

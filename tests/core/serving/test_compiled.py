@@ -6,6 +6,7 @@ on training rows with missing values. Requests then carry ordinary rows, missing
 column, an unseen category, an extra column and a missing column, one by one and as a batch; the
 compiled path must give the DataFrame path's answer (rows, values, dropped rows, or the refusal).
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -15,8 +16,6 @@ import pandas as pd
 import pytest
 from sklearn.linear_model import LogisticRegression, Ridge
 
-from core import onnx_acceleration as oa
-from core import realtime
 from core.components.apply_transformation import ApplyTransformation
 from core.components.base import RunContext
 from core.components.manipulation import EditMetadata
@@ -37,10 +36,12 @@ from core.components.transformation import (
 )
 from core.components.web_service import WebServiceOutput
 from core.errors import InvalidRequest
-from core.graph import parse_parameters
-from core.realtime_service import Scorer
-from core.scoring import CompiledPipeline, _Step
+from core.pipelines.document import parse_parameters
+from core.service.realtime import Scorer
+from core.serving import onnx as oa
+from core.serving import realtime
 from core.serving.compiled import Fallback, signature
+from core.serving.scoring import CompiledPipeline, _Step
 
 LABEL = "churned"
 
@@ -53,8 +54,14 @@ def people() -> pd.DataFrame:
     spend = rng.gamma(2.0, 30.0, n) + 0.5
     visits = rng.integers(1, 20, n)
     signal = (city == "lima") * 1.2 + spend / 60 - visits / 8
-    frame = pd.DataFrame({"city": pd.array(city, dtype="str"), "visits": visits, "spend": spend,
-                          LABEL: np.where(signal + rng.normal(0, 0.6, n) > np.median(signal), "yes", "no")})
+    frame = pd.DataFrame(
+        {
+            "city": pd.array(city, dtype="str"),
+            "visits": visits,
+            "spend": spend,
+            LABEL: np.where(signal + rng.normal(0, 0.6, n) > np.median(signal), "yes", "no"),
+        }
+    )
     frame.loc[rng.choice(n, 12, replace=False), "spend"] = np.nan  # missing values to clean
     frame.loc[rng.choice(n, 8, replace=False), "city"] = None
     return frame
@@ -62,8 +69,13 @@ def people() -> pd.DataFrame:
 
 def schema_of(frame: pd.DataFrame) -> list[realtime.ColumnSpec]:
     """Every column optional, so missing columns reach the pipeline (and its own refusal)."""
-    return [realtime.ColumnSpec(name=c, type=realtime.column_type(str(frame[c].dtype)), dtype=str(frame[c].dtype),
-                                required=False) for c in frame.columns if c != LABEL]
+    return [
+        realtime.ColumnSpec(
+            name=c, type=realtime.column_type(str(frame[c].dtype)), dtype=str(frame[c].dtype), required=False
+        )
+        for c in frame.columns
+        if c != LABEL
+    ]
 
 
 Stage = tuple[Any, dict[str, Any], Any]  # component, parameters, transformation (or None)
@@ -92,24 +104,50 @@ def build(train: pd.DataFrame, stages: list[Stage], learner: Learner) -> Scorer:
     onnx = oa.convert(model, features.head(5))
     assert onnx is not None, "the test model converts"
     static[("model", "trained_model")] = oa.AcceleratedModel.wrap(model, onnx)
-    steps.append(_Step("score", ScoreModel(), parse_parameters(ScoreModel, {}),
-                       {"trained_model": ("model", "trained_model"), "dataset": source}))
-    steps.append(_Step("out", WebServiceOutput(), parse_parameters(WebServiceOutput, {}),
-                       {"dataset": ("score", "scored_dataset")}))
-    pipeline = CompiledPipeline(input_node="input", input_port="data", output_node="out", output_port="data",
-                                steps=steps, static=static)
+    steps.append(
+        _Step(
+            "score",
+            ScoreModel(),
+            parse_parameters(ScoreModel, {}),
+            {"trained_model": ("model", "trained_model"), "dataset": source},
+        )
+    )
+    steps.append(
+        _Step(
+            "out",
+            WebServiceOutput(),
+            parse_parameters(WebServiceOutput, {}),
+            {"dataset": ("score", "scored_dataset")},
+        )
+    )
+    pipeline = CompiledPipeline(
+        input_node="input",
+        input_port="data",
+        output_node="out",
+        output_port="data",
+        steps=steps,
+        static=static,
+    )
     sample = train.drop(columns=[LABEL])
     return Scorer(pipeline, schema_of(train), sample)
 
 
 def requests(train: pd.DataFrame) -> list[list[dict[str, Any]]]:
-    rows = [{k: realtime_value(v) for k, v in r.items() if k != LABEL} for r in train.head(12).to_dict("records")]
+    rows = [
+        {k: realtime_value(v) for k, v in r.items() if k != LABEL} for r in train.head(12).to_dict("records")
+    ]
     missing = [{**rows[0], column: None} for column in rows[0]]
     unseen = [{**rows[1], "city": "atlantis"}]
     extra = [{**rows[2], "unexpected": 1}]
     without = [{k: v for k, v in rows[3].items() if k != column} for column in rows[3]]
-    return ([[r] for r in rows] + [rows] + [[r] for r in missing] + [missing] + [unseen, extra]
-            + [[r] for r in without])
+    return (
+        [[r] for r in rows]
+        + [rows]
+        + [[r] for r in missing]
+        + [missing]
+        + [unseen, extra]
+        + [[r] for r in without]
+    )
 
 
 def realtime_value(v: Any) -> Any:
@@ -165,18 +203,29 @@ def normalizing(train: pd.DataFrame, **parameters: Any) -> Stage:
 
 # ---- one test per component ---------------------------------------------------------------------
 def test_select_columns(people):
-    select = (SelectColumnsInDataset, {"Select Columns": {"start": "all", "rules": [
-        {"action": "exclude", "by": "name", "values": ["visits"]}]}}, None)
+    select = (
+        SelectColumnsInDataset,
+        {
+            "Select Columns": {
+                "start": "all",
+                "rules": [{"action": "exclude", "by": "name", "values": ["visits"]}],
+            }
+        },
+        None,
+    )
     scorer = build(people, [select, cleaning(people, **{"Cleaning mode": "Remove entire row"})], logistic())
     assert_same_answers(scorer, people)
 
 
-@pytest.mark.parametrize("parameters", [
-    {"Cleaning mode": "Remove entire row"},
-    {"Cleaning mode": "Replace with mean", "Columns to be cleaned": ["spend"]},
-    {"Cleaning mode": "Custom substitution value", "Replacement value": "0"},
-    {"Cleaning mode": "Replace with mode", "Generate missing value indicator column": True},
-])
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {"Cleaning mode": "Remove entire row"},
+        {"Cleaning mode": "Replace with mean", "Columns to be cleaned": ["spend"]},
+        {"Cleaning mode": "Custom substitution value", "Replacement value": "0"},
+        {"Cleaning mode": "Replace with mode", "Generate missing value indicator column": True},
+    ],
+)
 def test_clean_missing_data(people, parameters):
     stages = [cleaning(people, **parameters)]
     if parameters["Cleaning mode"] != "Remove entire row":  # what one mode leaves, the next cleans
@@ -197,9 +246,12 @@ def test_rows_removed_are_reported_alike(people):
 
 @pytest.mark.parametrize("method", ["ZScore", "MinMax", "Logistic", "TanH", "LogNormal"])
 def test_normalize_data(people, method):
-    stages = [cleaning(people, **{"Cleaning mode": "Remove entire row"}),
-              normalizing(people.dropna(), **{"Transformation method": method,
-                                               "Columns to transform": ["spend", "visits"]})]
+    stages = [
+        cleaning(people, **{"Cleaning mode": "Remove entire row"}),
+        normalizing(
+            people.dropna(), **{"Transformation method": method, "Columns to transform": ["spend", "visits"]}
+        ),
+    ]
     scorer = build(people, stages, logistic())
     assert_same_answers(scorer, people)
 
@@ -231,14 +283,33 @@ def test_web_service_output_alone_with_score_columns_only(people):
     assert list(out) == ["Scored Labels", "Scored Probabilities"]
 
 
-@pytest.mark.parametrize("parameters", [
-    {"Column set": ["visits"], "Category": "Basic", "Basic math function": "Abs", "Output mode": "Inplace"},
-    {"Column set": ["spend"], "Category": "Basic", "Basic math function": "Ln", "Output mode": "Append"},
-    {"Column set": ["spend", "visits"], "Category": "Operations", "Arithmetic operation": "Divide",
-     "Second argument": 3.0, "Output mode": "Append"},
-    {"Column set": ["spend"], "Category": "Operations", "Arithmetic operation": "Multiply",
-     "Second argument type": "ColumnSet", "Second argument column set": ["visits"], "Output mode": "Inplace"},
-])
+@pytest.mark.parametrize(
+    "parameters",
+    [
+        {
+            "Column set": ["visits"],
+            "Category": "Basic",
+            "Basic math function": "Abs",
+            "Output mode": "Inplace",
+        },
+        {"Column set": ["spend"], "Category": "Basic", "Basic math function": "Ln", "Output mode": "Append"},
+        {
+            "Column set": ["spend", "visits"],
+            "Category": "Operations",
+            "Arithmetic operation": "Divide",
+            "Second argument": 3.0,
+            "Output mode": "Append",
+        },
+        {
+            "Column set": ["spend"],
+            "Category": "Operations",
+            "Arithmetic operation": "Multiply",
+            "Second argument type": "ColumnSet",
+            "Second argument column set": ["visits"],
+            "Output mode": "Inplace",
+        },
+    ],
+)
 def test_apply_math_operation(people, parameters):
     math = (ApplyMathOperation, parameters, None)
     scorer = build(people, [cleaning(people, **{"Cleaning mode": "Remove entire row"}), math], logistic())
@@ -261,8 +332,10 @@ def test_a_step_with_no_compiled_form_keeps_the_dataframe_path_and_says_which(pe
 
 
 def test_normalize_data_on_a_column_the_data_lacks_is_skipped_alike(people):
-    stages = [cleaning(people, **{"Cleaning mode": "Remove entire row"}),
-              normalizing(people.dropna(), **{"Transformation method": "ZScore"})]
+    stages = [
+        cleaning(people, **{"Cleaning mode": "Remove entire row"}),
+        normalizing(people.dropna(), **{"Transformation method": "ZScore"}),
+    ]
     scorer = build(people, stages, logistic())
     assert_same_answers(scorer, people)
     assert NormalizeData  # the component these transformations come from
@@ -282,10 +355,12 @@ def test_a_boolean_feature_keeps_the_dataframe_path_and_says_why(people):
 def test_convert_to_indicator_values(people):
     """Edit Metadata marks the city categorical, its indicator columns replace it."""
     categorical = (EditMetadata, {"Column": ["city"], "Categorical": "Categorical"}, None)
-    marked = EditMetadata().run({"dataset": people}, parse_parameters(EditMetadata, categorical[1]),
-                                RunContext())["results_dataset"]
-    params = ConvertToIndicatorValuesParams.model_validate({"Categorical columns to convert": ["city"],
-                                                            "Overwrite categorical columns": True})
+    marked = EditMetadata().run(
+        {"dataset": people}, parse_parameters(EditMetadata, categorical[1]), RunContext()
+    )["results_dataset"]
+    params = ConvertToIndicatorValuesParams.model_validate(
+        {"Categorical columns to convert": ["city"], "Overwrite categorical columns": True}
+    )
     indicators = (ApplyTransformation, {}, fit_indicators(marked, params))
     stages = [categorical, indicators, cleaning(people, **{"Cleaning mode": "Remove entire row"})]
     scorer = build(people, stages, logistic())

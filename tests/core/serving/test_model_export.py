@@ -1,5 +1,6 @@
 """Trained models out: an MLflow model loaded and served by MLflow itself, and an ONNX file run
 in ONNX Runtime, each predicting what the real-time endpoint answers on the training rows."""
+
 from __future__ import annotations
 
 import io
@@ -21,12 +22,12 @@ import pytest
 import yaml
 
 from core.errors import Conflict
-from core.graph import Pipeline
-from core.portability import Portability
-from core.realtime_service import RealtimeSource
-from core.service import Submission
+from core.pipelines.document import Pipeline
+from core.service.facade import Submission
+from core.service.portability import Portability
+from core.service.realtime import RealtimeSource
+from tests.core.service.test_service import run_inline, tutorial
 from tests.core.serving.mlflow_env import mlflow_python
-from tests.core.test_service import run_inline, tutorial
 
 ROOT = Path(__file__).resolve().parents[3]
 PREDICT = """
@@ -53,7 +54,9 @@ def trained(service) -> dict:
 @pytest.fixture(scope="module")
 def endpoint(service, trained) -> tuple[str, str]:
     draft, _ = service.create_inference_pipeline(trained["run_id"], "realtime")
-    deployed, keys = service.realtime.deploy(f"export-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t")
+    deployed, keys = service.realtime.deploy(
+        f"export-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t"
+    )
     return deployed.name, keys["primary"]
 
 
@@ -101,8 +104,13 @@ def export_mlflow(service, name: str, folder: Path) -> Path:
 def mlflow_predict(model: Path, rows: list[dict], tmp_path: Path) -> dict:
     path = tmp_path / "rows.json"
     path.write_text(json.dumps(rows))
-    done = subprocess.run([str(mlflow_python()), "-c", PREDICT, str(model), str(path)],
-                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    done = subprocess.run(
+        [str(mlflow_python()), "-c", PREDICT, str(model), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 
@@ -112,10 +120,14 @@ def mlflow_model(service, endpoint, tmp_path_factory) -> Path:
     return export_mlflow(service, endpoint[0], tmp_path_factory.mktemp("mlflow") / "model")
 
 
-def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, service, endpoint, endpoint_answer):
+def test_the_mlflow_model_directory_is_what_mlflow_reads(
+    mlflow_model: Path, service, endpoint, endpoint_answer
+):
     meta = yaml.safe_load((mlflow_model / "MLmodel").read_text())
     flavor = meta["flavors"]["python_function"]
-    assert (mlflow_model / flavor["data"]).is_file() and (mlflow_model / "code" / f"{flavor['loader_module']}.py").is_file()
+    assert (mlflow_model / flavor["data"]).is_file() and (
+        mlflow_model / "code" / f"{flavor['loader_module']}.py"
+    ).is_file()
     inputs = json.loads(meta["signature"]["inputs"])
     schema = {c.name: c for c in service.realtime._record(endpoint[0])[0].schema_}
     assert [c["name"] for c in inputs] == list(schema)  # the captured schema, in its order
@@ -128,8 +140,9 @@ def test_the_mlflow_model_directory_is_what_mlflow_reads(mlflow_model: Path, ser
     assert example["columns"] == list(schema) and len(example["data"]) == 5
 
 
-def test_mlflow_loads_the_model_and_predicts_what_the_endpoint_answers(mlflow_model, training_rows,
-                                                                      endpoint_answer, tmp_path):
+def test_mlflow_loads_the_model_and_predicts_what_the_endpoint_answers(
+    mlflow_model, training_rows, endpoint_answer, tmp_path
+):
     result = mlflow_predict(mlflow_model, training_rows, tmp_path)
     assert_same_rows(result["predictions"], endpoint_answer)
     assert result["example_rows"] == result["example_predictions"] == 5
@@ -142,10 +155,28 @@ def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_ans
         port = s.getsockname()[1]
     cli = mlflow_python().parent / "mlflow"
     log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([str(cli), "models", "serve", "-m", str(mlflow_model), "--env-manager", "local",
-                               "-h", "127.0.0.1", "-p", str(port), "-w", "1"], stdout=log, stderr=subprocess.STDOUT,
-                              cwd=tmp_path, start_new_session=True,  # mlflow starts uvicorn from PATH
-                              env={**os.environ, "PATH": f"{cli.parent}{os.pathsep}{os.environ.get('PATH', '')}"})
+    server = subprocess.Popen(
+        [
+            str(cli),
+            "models",
+            "serve",
+            "-m",
+            str(mlflow_model),
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-w",
+            "1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=tmp_path,
+        start_new_session=True,  # mlflow starts uvicorn from PATH
+        env={**os.environ, "PATH": f"{cli.parent}{os.pathsep}{os.environ.get('PATH', '')}"},
+    )
     try:
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
@@ -155,7 +186,9 @@ def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_ans
                     break
             except httpx.HTTPError:
                 pass
-            assert server.poll() is None and time.monotonic() < deadline, (tmp_path / "serve.log").read_text()[-3000:]
+            assert server.poll() is None and time.monotonic() < deadline, (
+                tmp_path / "serve.log"
+            ).read_text()[-3000:]
             time.sleep(0.5)
         answer = httpx.post(f"{url}/invocations", json={"dataframe_records": training_rows[:20]}, timeout=60)
         assert answer.status_code == 200, answer.text
@@ -166,8 +199,9 @@ def test_mlflow_models_serve_serves_it(mlflow_model, training_rows, endpoint_ans
             server.wait(30)
 
 
-def test_the_onnx_export_runs_in_onnx_runtime_with_the_endpoints_predictions(service, endpoint, training_rows,
-                                                                           endpoint_predictions):
+def test_the_onnx_export_runs_in_onnx_runtime_with_the_endpoints_predictions(
+    service, endpoint, training_rows, endpoint_predictions
+):
     source = Portability(service).sources.from_realtime(endpoint[0])
     data = Portability(service).export_model(source, "onnx", endpoint[0]).body
     session = ort.InferenceSession(data, providers=["CPUExecutionProvider"])
@@ -176,23 +210,35 @@ def test_the_onnx_export_runs_in_onnx_runtime_with_the_endpoints_predictions(ser
     meta = json.loads(session.get_modelmeta().custom_metadata_map["designer"])
     frame = pd.DataFrame.from_records(training_rows)
     types = {"string": object, "int64": np.int64, "double": np.float64, "float": np.float32}
-    feed = {i["name"]: frame[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]}
+    feed = {
+        i["name"]: frame[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]
+    }
     predicted = session.run(None, feed)[0].reshape(-1)
-    assert predicted.tolist() == pytest.approx(endpoint_predictions, rel=1e-5, abs=1e-6 * max(map(abs, endpoint_predictions)))
+    assert predicted.tolist() == pytest.approx(
+        endpoint_predictions, rel=1e-5, abs=1e-6 * max(map(abs, endpoint_predictions))
+    )
 
 
-def test_run_output_and_asset_exports_carry_the_same_model(service, trained, endpoint_predictions, training_rows):
+def test_run_output_and_asset_exports_carry_the_same_model(
+    service, trained, endpoint_predictions, training_rows
+):
     portability = Portability(service)
     from_run = portability.sources.from_run(trained["run_id"], "train")
-    asset = service.register_output(trained["run_id"], "train", "trained_model", f"cars-{uuid.uuid4().hex[:6]}", "", "t")
+    asset = service.register_output(
+        trained["run_id"], "train", "trained_model", f"cars-{uuid.uuid4().hex[:6]}", "", "t"
+    )
     from_asset = portability.sources.from_asset(asset["name"], asset["version"])
     frame = pd.DataFrame.from_records(training_rows)
     for source in (from_run, from_asset):
-        assert source.model.score(frame)["Scored Labels"].tolist() == pytest.approx(endpoint_predictions, rel=1e-12)
+        assert source.model.score(frame)["Scored Labels"].tolist() == pytest.approx(
+            endpoint_predictions, rel=1e-12
+        )
         names = [c.name for c in source.input_schema()]
         assert names == source.model.feature_columns and "price" not in names
         files = zipfile.ZipFile(io.BytesIO(portability.export_model(source, "mlflow", "m").body)).namelist()
-        assert {"MLmodel", "model/model.pkl", "code/core/components/models.py", "requirements.txt"} <= set(files)
+        assert {"MLmodel", "model/model.pkl", "code/core/components/models.py", "requirements.txt"} <= set(
+            files
+        )
 
 
 def test_a_model_onnx_cannot_carry_is_refused_with_the_reason(service):
@@ -206,18 +252,31 @@ def test_a_model_onnx_cannot_carry_is_refused_with_the_reason(service):
     assert caught.value.problems[0].code == "not_convertible"
 
 
-CREDIT = {"name": "credit", "nodes": [
-    {"id": "credit", "component": "Dataset", "parameters": {"name": "german-credit"}},
-    {"id": "split", "component": "Split Data", "parameters": {"Fraction of rows in the first output dataset": 0.7,
-                                                              "Random seed": 3}},
-    {"id": "learner", "component": "Two-Class Logistic Regression", "parameters": {"Random number seed": 1}},
-    {"id": "train", "component": "Train Model", "parameters": {"Label column": "credit-risk"}},
-    {"id": "score", "component": "Score Model"}], "edges": [
-    {"source": "credit.dataset", "target": "split.dataset"},
-    {"source": "learner.untrained_model", "target": "train.untrained_model"},
-    {"source": "split.results_dataset1", "target": "train.dataset"},
-    {"source": "train.trained_model", "target": "score.trained_model"},
-    {"source": "split.results_dataset2", "target": "score.dataset"}]}
+CREDIT = {
+    "name": "credit",
+    "nodes": [
+        {"id": "credit", "component": "Dataset", "parameters": {"name": "german-credit"}},
+        {
+            "id": "split",
+            "component": "Split Data",
+            "parameters": {"Fraction of rows in the first output dataset": 0.7, "Random seed": 3},
+        },
+        {
+            "id": "learner",
+            "component": "Two-Class Logistic Regression",
+            "parameters": {"Random number seed": 1},
+        },
+        {"id": "train", "component": "Train Model", "parameters": {"Label column": "credit-risk"}},
+        {"id": "score", "component": "Score Model"},
+    ],
+    "edges": [
+        {"source": "credit.dataset", "target": "split.dataset"},
+        {"source": "learner.untrained_model", "target": "train.untrained_model"},
+        {"source": "split.results_dataset1", "target": "train.dataset"},
+        {"source": "train.trained_model", "target": "score.trained_model"},
+        {"source": "split.results_dataset2", "target": "score.dataset"},
+    ],
+}
 
 
 def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_path):
@@ -232,13 +291,18 @@ def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_pat
     records = json.loads(rows.to_json(orient="records", double_precision=15))
     predicted = pd.DataFrame(mlflow_predict(folder, records, tmp_path)["predictions"])
     assert predicted["Scored Labels"].tolist() == scored["Scored Labels"].tolist()
-    assert predicted["Scored Probabilities"].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-12)
+    assert predicted["Scored Probabilities"].tolist() == pytest.approx(
+        scored["Scored Probabilities"].tolist(), rel=1e-12
+    )
 
-    session = ort.InferenceSession(portability.export_model(source, "onnx", "credit").body,
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        portability.export_model(source, "onnx", "credit").body, providers=["CPUExecutionProvider"]
+    )
     meta = json.loads(session.get_modelmeta().custom_metadata_map["designer"])
     types = {"string": object, "int64": np.int64, "double": np.float64, "float": np.float32}
-    feed = {i["name"]: rows[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]}
+    feed = {
+        i["name"]: rows[i["name"]].to_numpy().astype(types[i["type"]]).reshape(-1, 1) for i in meta["inputs"]
+    }
     labels, proba = session.run(None, feed)[:2]
     assert labels.reshape(-1).tolist() == scored["Scored Labels"].tolist()
     assert proba[:, 1].tolist() == pytest.approx(scored["Scored Probabilities"].tolist(), rel=1e-5, abs=1e-6)
@@ -246,19 +310,30 @@ def test_a_classifier_exports_with_its_labels_and_probabilities(service, tmp_pat
 
 def test_an_endpoint_that_normalizes_before_its_model_exports_its_whole_scoring_path(service, tmp_path):
     document = tutorial().model_dump(mode="json")
-    document["nodes"].append({"id": "normalize", "component": "Normalize Data",
-                              "parameters": {"Transformation method": "MinMax"}})
+    document["nodes"].append(
+        {"id": "normalize", "component": "Normalize Data", "parameters": {"Transformation method": "MinMax"}}
+    )
     document["edges"] = [e for e in document["edges"] if e["target"]["node"] != "split"] + [
         {"source": "clean.cleaned_dataset", "target": "normalize.dataset"},
-        {"source": "normalize.transformed_dataset", "target": "split.dataset"}]
-    run, job = service.submit(Submission(experiment="model-export", pipeline=Pipeline.model_validate(document)))
+        {"source": "normalize.transformed_dataset", "target": "split.dataset"},
+    ]
+    run, job = service.submit(
+        Submission(experiment="model-export", pipeline=Pipeline.model_validate(document))
+    )
     run_inline(service, job)
     draft, _ = service.create_inference_pipeline(run.run_id, "realtime")
-    deployed, keys = service.realtime.deploy(f"norm-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t")
+    deployed, keys = service.realtime.deploy(
+        f"norm-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "", "t"
+    )
     cars = pd.read_csv(service.samples_dir / "automobile-price-raw.csv").drop(columns=["price"])
-    rows = json.loads(cars.dropna(subset=[c for c in cars.columns if c != "normalized-losses"]).head(30).to_json(
-        orient="records"))
-    answer = service.realtime.score(deployed.name, keys["primary"], {"dataframe_records": rows})["predictions"]
+    rows = json.loads(
+        cars.dropna(subset=[c for c in cars.columns if c != "normalized-losses"])
+        .head(30)
+        .to_json(orient="records")
+    )
+    answer = service.realtime.score(deployed.name, keys["primary"], {"dataframe_records": rows})[
+        "predictions"
+    ]
     folder = export_mlflow(service, deployed.name, tmp_path / "model")
     assert_same_rows(mlflow_predict(folder, rows, tmp_path)["predictions"], answer)
     source = Portability(service).sources.from_realtime(deployed.name)

@@ -1,4 +1,5 @@
 """What an MLflow model carries: only code it ships, and the files MLflow's pyfunc format names."""
+
 from __future__ import annotations
 
 import pickle
@@ -6,21 +7,27 @@ import pickle
 import pytest
 
 from core.errors import Conflict
-from core.graph import Pipeline
+from core.pipelines.document import Pipeline
 from core.serving.model_export import SHIPPED_FILES, SHIPPED_MODULES, pickle_model
 
 
 def test_a_pickle_referring_to_code_the_model_does_not_carry_is_refused():
     with pytest.raises(Conflict) as caught:
         pickle_model({"pipeline": Pipeline(nodes=[{"id": "a", "component": "Dataset"}])})
-    assert "core.graph" in caught.value.problems[0].message
+    assert "core.pipelines.document" in caught.value.problems[0].message
 
 
 def test_a_pickle_of_shipped_code_loads_back():
     from core.components.models import TrainedModel
 
-    model = TrainedModel(pipeline=None, task="regression", algorithm="x", label_column="y",  # type: ignore[arg-type]
-                         feature_columns=["a"], feature_dtypes={"a": "float64"})
+    model = TrainedModel(
+        pipeline=None,
+        task="regression",
+        algorithm="x",
+        label_column="y",  # type: ignore[arg-type]
+        feature_columns=["a"],
+        feature_dtypes={"a": "float64"},
+    )
     assert pickle.loads(pickle_model(model)) == model
 
 

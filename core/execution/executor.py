@@ -1,0 +1,301 @@
+"""Run one node: load its inputs, run its component, store its outputs, record the result.
+
+Used by the durable activity (and by anything else that runs nodes). A component's refusal
+(:class:`ComponentError`, a parameter error) is the user's problem and is recorded as the
+node's failure (raised as :class:`AttemptFailed` instead while the node's ``max_retries``
+leave it attempts, so the retry policy tries again); anything else is an infrastructure fault
+and is raised, so the orchestrator's retry policy can try again. A node whose ending was
+decided elsewhere meanwhile (its run canceled, it timed out) is not overwritten: every write
+is conditional on the node's ETag, so no late or half result becomes visible. A deterministic node whose inputs and parameters were seen before
+takes the earlier outputs instead of running (see :mod:`core.execution.reuse`).
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import pandas as pd
+from pydantic import BaseModel, ValidationError
+
+from core.components import Component, Params, RunContext, lookup
+from core.errors import ComponentError
+from core.execution import minibatch, reuse
+from core.execution.results import ChunkOutcome, NodeResult
+from core.pipelines.document import parse_parameters
+from core.pipelines.planner import NodePlan
+from core.registry import datasets, runs
+from core.registry.runs import NodeRecord, Status
+from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.store import PreconditionFailed, Store
+
+READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
+WRITABLE_CONTAINERS = {"exports"}
+
+
+class NodeRequest(BaseModel):
+    """The activity input: the node and references to its inputs, never the data itself."""
+
+    run_id: str
+    node: NodePlan
+    inputs: dict[str, str] = {}
+    regenerate: bool = False
+
+
+class AttemptFailed(Exception):
+    """A node's own failure while it has retries left: raised so the retry policy tries again."""
+
+
+# Endings another writer decides (cancel, timeout, skip): an activity arriving late keeps out.
+_DECIDED = {Status.CANCELED, Status.SKIPPED}
+
+
+def run_node(
+    store: Store,
+    artifacts: Artifacts,
+    request: NodeRequest,
+    features: Mapping[str, bool] | None = None,
+    mini_batch_rows: int | None = None,
+) -> NodeResult:
+    node = request.node
+    component = lookup(node.component)
+    if component is None:  # validated at submit; only a catalogue change gets here
+        raise RuntimeError(f"component {node.component!r} is no longer in the catalogue")
+    record, etag = runs.get_node_for_update(store, request.run_id, node.id)
+    if record.status in _DECIDED:
+        return NodeResult(node_id=node.id, status=record.status, error=record.note, attempts=record.attempts)
+    record.status, record.started_at, record.attempts = Status.RUNNING, datetime.now(UTC), record.attempts + 1
+    writer = _Writer(store, record, etag)
+    if not writer.write("status", "started_at", "attempts"):  # ended elsewhere a moment ago
+        return NodeResult(
+            node_id=node.id, status=Status.CANCELED, error="ended before it started", attempts=record.attempts
+        )
+
+    ctx = RunContext(features=dict(features or {}), logs=list(record.logs))  # earlier attempts' lines stay
+    try:
+        params = parse_parameters(component, node.parameters)
+    except ValidationError as exc:
+        return _fail(writer, ctx, exc, node.run_settings.max_retries)
+    key = reuse.cache_key(component, params, request.inputs)
+    if component.deterministic and not request.regenerate:
+        cached = reuse.find(store, key)
+        if cached is not None:
+            return _reused(writer, cached, key)
+    port = minibatch.data_port(component)
+    rows = node.run_settings.mini_batch_rows or mini_batch_rows
+    if port is not None and rows and port.id in request.inputs:
+        chunks = minibatch.split(artifacts, request.inputs[port.id], rows)
+        if chunks:
+            record.note = f"scored in {len(chunks)} mini-batches of up to {rows} rows"
+            writer.write("note")
+            return NodeResult(node_id=node.id, status=Status.RUNNING, chunks=chunks, attempts=record.attempts)
+    if component.needs_data_access:
+        ctx.data = StoreDataAccess(store)
+    try:
+        outputs = _produce(component, params, request, artifacts, ctx)
+        record.plots = {
+            name: artifacts.put_bytes(png, "plot", "image/png") for name, png in ctx.plots.items()
+        }
+    except (ComponentError, ValidationError) as exc:
+        return _fail(writer, ctx, exc, node.run_settings.max_retries)
+
+    return _finished(writer, component, key, outputs, ctx)
+
+
+class _Writer:
+    """Writes one node record only while nobody else has (a cancel, a timeout) since it was read."""
+
+    def __init__(self, store: Store, record: NodeRecord, etag: str) -> None:
+        self.store, self.record, self._etag = store, record, etag
+        self.lost = False
+
+    def write(self, *fields: str) -> bool:
+        if self.lost:
+            return False
+        try:
+            self._etag = runs.update_node(self.store, self.record, *fields, etag=self._etag) or self._etag
+        except PreconditionFailed:
+            self.lost = True  # the node's ending was decided elsewhere; leave it as it is
+        return not self.lost
+
+
+def run_chunk(
+    artifacts: Artifacts,
+    request: NodeRequest,
+    chunk: str,
+    index: int,
+    features: Mapping[str, bool] | None = None,
+) -> ChunkOutcome:
+    """Score one mini-batch of a split node (no records: :func:`join_chunks` writes them)."""
+    component = lookup(request.node.component)
+    assert component is not None
+    port = minibatch.data_port(component)
+    assert port is not None
+    params = parse_parameters(component, request.node.parameters)
+    return minibatch.run_chunk(
+        component,
+        params,
+        request.inputs,
+        port,
+        chunk,
+        index,
+        artifacts,
+        RunContext(features=dict(features or {})),
+    )
+
+
+def join_chunks(
+    store: Store, artifacts: Artifacts, request: NodeRequest, outcomes: list[ChunkOutcome]
+) -> NodeResult:
+    """Finish a split node: its outputs in input order, or its failure naming the mini-batches."""
+    component = lookup(request.node.component)
+    assert component is not None
+    record, etag = runs.get_node_for_update(store, request.run_id, request.node.id)
+    writer = _Writer(store, record, etag)
+    ctx = RunContext()
+    failed = sorted((o for o in outcomes if o.error), key=lambda o: o.index)
+    if failed:
+        named = "; ".join(f"mini-batch {o.index}: {o.error}" for o in failed[:5])
+        return _fail(
+            writer, ctx, ComponentError(f"{len(failed)} of {len(outcomes)} mini-batches failed: {named}")
+        )
+    outputs = minibatch.join(artifacts, outcomes)
+    ctx.log(f"joined {len(outcomes)} mini-batches in input order")
+    params = parse_parameters(component, request.node.parameters)
+    return _finished(writer, component, reuse.cache_key(component, params, request.inputs), outputs, ctx)
+
+
+def _finished(
+    writer: _Writer, component: type[Component], key: str, outputs: dict[str, str], ctx: RunContext
+) -> NodeResult:
+    record = writer.record
+    record.status, record.ended_at, record.outputs = Status.FINISHED, datetime.now(UTC), outputs
+    record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
+    record.error = record.error_code = record.reused_from = None
+    writer.write(
+        "status", "ended_at", "outputs", "metrics", "logs", "plots", "error", "error_code", "reused_from"
+    )
+    if component.deterministic:  # the outputs are complete, whoever decided this node's ending
+        reuse.remember(
+            writer.store,
+            key,
+            reuse.CachedNode(
+                run_id=record.run_id,
+                node_id=record.node_id,
+                outputs=outputs,
+                metrics=record.metrics,
+                plots=record.plots,
+                logs=record.logs,
+            ),
+        )
+    return NodeResult(
+        node_id=record.node_id,
+        status=Status.FINISHED,
+        outputs=outputs,
+        attempts=record.attempts,
+        cache_key=key if component.deterministic else None,
+    )
+
+
+def _produce(
+    component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts, ctx: RunContext
+) -> dict[str, str]:
+    sources = component.source_outputs(params)
+    if sources is not None:
+        return sources
+    values = {
+        port.id: artifacts.get(request.inputs[port.id], port.type)
+        for port in component.inputs
+        if port.id in request.inputs
+    }
+    produced = component().run(values, params, ctx)
+    return {
+        port.id: artifacts.put(port.type, produced[port.id])
+        for port in component.outputs
+        if port.id in produced
+    }
+
+
+def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:
+    record = writer.record
+    record.status, record.ended_at = Status.FINISHED, datetime.now(UTC)
+    record.outputs, record.metrics, record.plots = cached.outputs, cached.metrics, cached.plots
+    record.logs = cached.logs
+    record.reused_from = f"{cached.run_id}/{cached.node_id}"
+    record.error = record.error_code = None
+    writer.write(
+        "status", "ended_at", "outputs", "metrics", "plots", "logs", "reused_from", "error", "error_code"
+    )
+    return NodeResult(
+        node_id=record.node_id,
+        status=Status.FINISHED,
+        outputs=cached.outputs,
+        reused=True,
+        attempts=record.attempts,
+        cache_key=key,
+    )
+
+
+def _fail(writer: _Writer, ctx: RunContext, exc: Exception, retries: int = 0) -> NodeResult:
+    """Record the node's failure, or, while it has retries left, raise so it is tried again."""
+    record = writer.record
+    code = exc.code if isinstance(exc, ComponentError) else "ParameterParsing"
+    message = str(exc)
+    trace = "".join(traceback.format_exception_only(exc)).strip()
+    if record.attempts <= retries:
+        record.logs = runs.clip_logs(
+            ctx.logs + [trace, f"attempt {record.attempts} of {retries + 1} failed; trying again"]
+        )
+        writer.write("logs")
+        raise AttemptFailed(f"attempt {record.attempts} of node {record.node_id!r} failed: {message}")
+    record.status, record.ended_at = Status.FAILED, datetime.now(UTC)
+    record.error, record.error_code = message, code
+    record.logs = runs.clip_logs(ctx.logs + [trace])
+    writer.write("status", "ended_at", "error", "error_code", "logs")
+    return NodeResult(node_id=record.node_id, status=Status.FAILED, error=message, attempts=record.attempts)
+
+
+def _plain(metrics: dict[str, Any]) -> dict[str, Any]:
+    """Metrics as JSON-friendly scalars (numpy numbers become floats)."""
+    return {
+        k: float(v) if hasattr(v, "__float__") and not isinstance(v, (bool, int)) else v
+        for k, v in metrics.items()
+    }
+
+
+class StoreDataAccess:
+    """Import/Export Data's view of storage: registered datasets, and a few containers only."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    def read_dataset(self, name: str, version: int | None) -> pd.DataFrame:
+        found = datasets.get(self._store, name, version)
+        return parquet_to_dataframe(
+            self._store.get_blob("datasets", datasets.blob_name(found.name, found.version))
+        )
+
+    def read_blob(self, path: str) -> bytes:
+        container, name = self._split(path, READABLE_CONTAINERS)
+        try:
+            return self._store.get_blob(container, name)
+        except KeyError as exc:
+            raise ComponentError(f"No blob at {path!r}", code="InvalidDataset") from exc
+
+    def write_blob(self, path: str, data: bytes) -> str:
+        container, name = self._split(path, WRITABLE_CONTAINERS)
+        self._store.put_blob(container, name, data)
+        return f"{container}/{name}"
+
+    @staticmethod
+    def _split(path: str, allowed: set[str]) -> tuple[str, str]:
+        container, _, name = path.strip("/").partition("/")
+        if container not in allowed or not name or ".." in name.split("/"):
+            raise ComponentError(
+                f"Path {path!r} is not allowed; use one of the containers "
+                f"{sorted(allowed)} followed by a blob name",
+                code="InvalidPath",
+            )
+        return container, name

@@ -1,0 +1,1 @@
+"""Schedules of published pipelines: records, recurrences and the tick that starts what is due."""

@@ -1,0 +1,1 @@
+"""Tables as users hand them over: the one CSV reader, previews and column profiles."""
