@@ -2,23 +2,51 @@
 
 A reference is ``"<container>/<blob>"``. Artifacts live at ``artifacts/<sha256>``; registered
 datasets at ``datasets/<name>/<version>/data.parquet``. Pickled objects (models, transforms)
-carry an HMAC of their bytes made with the service's signing key, and are loaded only when it
-verifies: the service never unpickles a file it did not write itself.
+carry an HMAC made with the service's signing key, and are loaded only when it verifies: the
+service never unpickles a file it did not write itself.
+
+Each pickled artifact also records its format (``joblib`` layout, version ``FORMAT_VERSION``) and
+the versions of the libraries that wrote it (:data:`RECORDED`: scikit-learn, numpy, pandas...).
+The record sits in the blob's metadata, *beside* the hashed content, and the signature covers it
+with the content's digest, so it cannot be altered without the load being refused. It stays out
+of the hashed bytes on purpose: the name is the SHA-256 of the model's bytes alone, so the same
+model pickled twice is one artifact, and a Python or pandas patch release that pickles a model
+byte for byte alike does not rename it (step-output reuse keys on these names). A blob stored
+again with the same bytes keeps its first writer's record, unless that record would refuse the
+bytes under the libraries writing them now: then the new record replaces it (same bytes, name).
+
+On load the record is compared with the running libraries (:data:`MUST_MATCH`): a different
+format major, scikit-learn major.minor (scikit-learn does not keep a pickled estimator's state
+across minor releases), or numpy or pandas major is refused with :class:`IncompatibleArtifact`
+(HTTP 409) naming the artifact, both versions and the remedy, never a raw unpickling error. The
+other versions are recorded to explain a failure, not checked; ONNX graphs are not stored (each
+worker converts and verifies its model against scikit-learn itself), so onnxruntime and skl2onnx
+are recorded only as what the writer would have accelerated with.
+
+Artifacts written before the record existed carry the signature of their bytes alone and no
+record: they load as the current format (the layout has not changed), unchecked, as before; an
+unpickling failure on one is still reported as :class:`IncompatibleArtifact`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
 import json
+import platform
+import re
+from collections.abc import Mapping
+from functools import cache
+from importlib import metadata as distributions
 from typing import Any
 
 import joblib
 import pandas as pd
 
 from core.components import PortType
-from core.errors import Conflict
+from core.errors import Conflict, Problem
 from core.storage.store import Store
 
 ARTIFACTS = "artifacts"
@@ -30,9 +58,74 @@ PICKLED = {
     PortType.UNTRAINED_CLUSTER,
 }
 
+FORMAT = "joblib"  # joblib.dump, zlib level 3, signed
+FORMAT_VERSION = "1.0"  # major: a reader of another major cannot load it; minor: additions only
+RECORDED = ("scikit-learn", "numpy", "scipy", "pandas", "joblib", "onnxruntime", "skl2onnx")
+# How many leading release numbers of a library must match the writer's for a pickle to load.
+MUST_MATCH = {"scikit-learn": 2, "numpy": 1, "pandas": 1}
+_MANIFEST = ("format", "format_version", "versions")  # the metadata keys the signature covers
+_REMEDY = (
+    "retrain it: run the pipeline that made it again with regenerate_outputs set (so no earlier "
+    "output is reused), then redeploy the endpoints that score with it"
+)
+
 
 class ArtifactIntegrityError(RuntimeError):
     """A stored artifact does not match its name or signature: refuse to load it."""
+
+
+class IncompatibleArtifact(Conflict):
+    """A signed artifact written by library versions this service cannot load (HTTP 409)."""
+
+    def __init__(self, ref: str, reason: str) -> None:
+        message = f"Artifact {ref} cannot be loaded here: {reason}; {_REMEDY}"
+        super().__init__(message, [Problem(code="incompatible_artifact", field=ref, message=message)])
+        self.ref = ref
+
+
+@cache
+def running_versions() -> dict[str, str]:
+    """This process's Python and :data:`RECORDED` library versions (those installed)."""
+    versions = {"python": platform.python_version()}
+    for name in RECORDED:
+        with contextlib.suppress(distributions.PackageNotFoundError):  # not installed: not recorded
+            versions[name] = distributions.version(name)
+    return versions
+
+
+def encode_versions(versions: Mapping[str, str]) -> str:
+    """``name=version;...`` sorted by name: plain ASCII a blob's metadata header can hold."""
+    return ";".join(f"{name}={versions[name]}" for name in sorted(versions))
+
+
+def decode_versions(text: str) -> dict[str, str]:
+    return dict(item.split("=", 1) for item in text.split(";") if "=" in item)
+
+
+def _release(version: str) -> tuple[int, ...]:
+    """The leading numbers of a version string: ``"1.9.1rc1"`` -> ``(1, 9, 1)``."""
+    numbers = []
+    for part in version.split("."):
+        digits = re.match(r"\d+", part)
+        if digits is None:
+            break
+        numbers.append(int(digits.group()))
+    return tuple(numbers)
+
+
+def incompatibility(manifest: Mapping[str, str], running: Mapping[str, str]) -> str | None:
+    """Why an artifact with this record cannot be loaded with ``running`` libraries, or None."""
+    name, version = manifest.get("format", ""), manifest.get("format_version", "")
+    if name != FORMAT or _release(version)[:1] != _release(FORMAT_VERSION)[:1]:
+        return f"it is in format {name} {version}; this service reads {FORMAT} {FORMAT_VERSION}"
+    written = decode_versions(manifest.get("versions", ""))
+    for name, parts in MUST_MATCH.items():
+        if name not in written:
+            continue
+        here = running.get(name, "(not installed)")
+        if _release(written[name])[:parts] != _release(here)[:parts]:
+            return f"it was written with {name} {written[name]}; this service runs {name} {here}"
+    return None
 
 
 def dataframe_to_parquet(df: pd.DataFrame) -> bytes:
@@ -54,11 +147,18 @@ def _file_sha256(path: str) -> str:
 
 
 class Artifacts:
-    """Reads and writes artifacts of every port type through a :class:`Store`."""
+    """Reads and writes artifacts of every port type through a :class:`Store`.
 
-    def __init__(self, store: Store, signing_key: str) -> None:
+    ``versions`` stands for the running libraries (default: this process's); a test passes other
+    ones to write an artifact as another installation would.
+    """
+
+    def __init__(self, store: Store, signing_key: str, *, versions: Mapping[str, str] | None = None) -> None:
         self._store = store
         self._key = signing_key.encode()
+        # A key of its own for records, so no signature of one scheme ever verifies in the other.
+        self._manifest_key = hmac.new(self._key, b"artifact manifest v1", hashlib.sha256).digest()
+        self._versions = dict(versions if versions is not None else running_versions())
 
     def put_bytes(
         self, data: bytes, kind: str, content_type: str, *, signed: bool = False, rows: int | None = None
@@ -68,17 +168,25 @@ class Artifacts:
         if rows is not None:
             metadata["rows"] = str(rows)
         if signed:
-            metadata["signature"] = self._sign(data)
+            manifest = self._manifest()
+            metadata.update(manifest, signature=self._sign_manifest(digest, manifest))
         # Same content, same name: a rerun writes nothing new, and a write is all-or-nothing.
         # An existing blob is touched instead, so a garbage collection running now spares it.
         if not self._store.touch_blob(ARTIFACTS, digest):
-            try:
+            with contextlib.suppress(Conflict):  # a concurrent writer stored the same bytes first
                 self._store.put_blob(
                     ARTIFACTS, digest, data, metadata=metadata, content_type=content_type, overwrite=False
                 )
-            except Conflict:
-                pass  # a concurrent writer stored the same bytes first
+        elif signed and self._recorded_incompatible(digest):
+            # Libraries upgraded, bytes alike (an object scikit-learn has no part in): these bytes
+            # load here, so the record becomes this writer's rather than refuse its own output.
+            self._store.put_blob(ARTIFACTS, digest, data, metadata=metadata, content_type=content_type)
         return f"{ARTIFACTS}/{digest}"
+
+    def _recorded_incompatible(self, name: str) -> bool:
+        metadata = self._store.blob_metadata(ARTIFACTS, name) or {}
+        manifest = {key: metadata[key] for key in _MANIFEST if key in metadata}
+        return bool(manifest) and incompatibility(manifest, self._versions) is not None
 
     def put_file(self, path: str, kind: str, content_type: str) -> str:
         """A large local file as an artifact, hashed and uploaded in blocks (never whole in memory)."""
@@ -94,6 +202,21 @@ class Artifacts:
         container, _, name = ref.partition("/")
         rows = (self._store.blob_metadata(container, name) or {}).get("rows")
         return int(rows) if rows is not None else None
+
+    def versions(self, ref: str) -> dict[str, str] | None:
+        """The format and library versions a pickled artifact records (None if it records none).
+
+        Unverified: :meth:`get` checks the signature before it trusts them.
+        """
+        container, _, name = ref.partition("/")
+        metadata = self._store.blob_metadata(container, name) or {}
+        if not any(key in metadata for key in _MANIFEST):
+            return None
+        return {
+            "format": metadata.get("format", ""),
+            "format_version": metadata.get("format_version", ""),
+            **decode_versions(metadata.get("versions", "")),
+        }
 
     def download_to(self, ref: str, path: str) -> None:
         """Stream an artifact (or dataset) to a local file, checking its content address."""
@@ -131,13 +254,46 @@ class Artifacts:
             return parquet_to_dataframe(data)
         container, _, name = ref.partition("/")
         metadata = self._store.blob_metadata(container, name) or {}
-        signature = metadata.get("signature", "")
-        if container != ARTIFACTS or not hmac.compare_digest(signature, self._sign(data)):
-            raise ArtifactIntegrityError(f"{ref}: not signed by this service; refusing to load it")
-        return joblib.load(io.BytesIO(data))
+        manifest = {key: metadata[key] for key in _MANIFEST if key in metadata} or None
+        if container != ARTIFACTS or not self._signed(name, data, metadata.get("signature", ""), manifest):
+            raise ArtifactIntegrityError(
+                f"{ref}: not signed by this service, or its recorded versions were altered; "
+                "refusing to load it"
+            )
+        if manifest is not None and (reason := incompatibility(manifest, self._versions)):
+            raise IncompatibleArtifact(ref, reason)
+        try:
+            return joblib.load(io.BytesIO(data))
+        except Exception as exc:  # signed, so ours: what fails is this installation's libraries
+            written = (
+                manifest.get("versions") if manifest else "no versions (written before they were recorded)"
+            )
+            raise IncompatibleArtifact(
+                ref,
+                f"unpickling failed ({type(exc).__name__}: {exc}); it records {written}, this service "
+                f"runs {encode_versions(self._versions)}",
+            ) from exc
 
     def get_json(self, ref: str) -> Any:
         return json.loads(self.get_bytes(ref))
+
+    def _manifest(self) -> dict[str, str]:
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "versions": encode_versions(self._versions),
+        }
+
+    def _signed(self, digest: str, data: bytes, signature: str, manifest: Mapping[str, str] | None) -> bool:
+        """The signature covers the record and the content's digest, or (older artifacts) the bytes."""
+        expected = self._sign(data) if manifest is None else self._sign_manifest(digest, manifest)
+        return hmac.compare_digest(signature, expected)
+
+    def _sign_manifest(self, digest: str, manifest: Mapping[str, str]) -> str:
+        # Every manifest key is in the message, an absent one as "": dropping one breaks it too.
+        fields = {"sha256": digest, **{key: manifest.get(key, "") for key in _MANIFEST}}
+        message = json.dumps(fields, sort_keys=True).encode()
+        return hmac.new(self._manifest_key, message, hashlib.sha256).hexdigest()
 
     def _sign(self, data: bytes) -> str:
         return hmac.new(self._key, data, hashlib.sha256).hexdigest()
