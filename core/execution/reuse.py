@@ -2,8 +2,9 @@
 the outputs of the run that computed them, as the designer's cached results do.
 
 The key holds no volatile ids: the component's id and version, its parameters after
-validation (so an explicit default equals an omitted one), and the content address of each
-input (artifact references are SHA-256 names; dataset references name an immutable version).
+validation (so an explicit default equals an omitted one), the content address of each input
+(artifact references are SHA-256 names; dataset references name an immutable version), and the
+library releases a stored model needs to load (``artifacts.compatibility_stamp``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from core.components import Component, Params
+from core.storage.artifacts import compatibility_stamp
 from core.storage.store import Store
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ def cache_key(component: type[Component], params: Params, inputs: dict[str, str]
         "version": component.version,
         "parameters": params.model_dump(mode="json"),
         "inputs": dict(sorted(inputs.items())),
+        "libraries": compatibility_stamp(),
     }
     return hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()
 
@@ -91,7 +94,8 @@ def plan_key(plan: Plan) -> str | None:
             "parameters": node.parameters,
             "inputs": {port: f"{ref.node}.{ref.port}" for port, ref in node.inputs.items()},
         }
-    return "plan-" + hashlib.sha256(json.dumps(identity, sort_keys=True, default=str).encode()).hexdigest()
+    whole = {"nodes": identity, "libraries": compatibility_stamp()}
+    return "plan-" + hashlib.sha256(json.dumps(whole, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def remember_plan(store: Store, key: str, node_keys: dict[str, str]) -> None:

@@ -93,6 +93,18 @@ def running_versions() -> dict[str, str]:
     return versions
 
 
+def compatibility_stamp(running: Mapping[str, str] | None = None) -> str:
+    """What decides whether a pickle written here loads elsewhere: the format's major version and
+    the :data:`MUST_MATCH` parts of the library versions. Step-output reuse keys include it, so
+    after an upgrade that would refuse an old model the node runs again instead of failing."""
+    here = running_versions() if running is None else running
+    parts = [f"{FORMAT} {_release(FORMAT_VERSION)[0]}"]
+    for name, count in MUST_MATCH.items():
+        release = _release(here.get(name, ""))[:count]
+        parts.append(f"{name} {'.'.join(map(str, release)) or '-'}")
+    return "; ".join(parts)
+
+
 def encode_versions(versions: Mapping[str, str]) -> str:
     """``name=version;...`` sorted by name: plain ASCII a blob's metadata header can hold."""
     return ";".join(f"{name}={versions[name]}" for name in sorted(versions))

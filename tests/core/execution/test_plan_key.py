@@ -51,3 +51,28 @@ def test_a_plan_with_a_non_deterministic_node_has_none():
         )
 
     assert key_of(importing) is None
+
+
+def test_a_library_upgrade_that_would_refuse_old_models_changes_both_keys(monkeypatch):
+    from core.components import lookup
+    from core.execution import reuse
+    from core.storage.artifacts import compatibility_stamp
+
+    component = lookup("linear_regression")
+    params = component.Parameters()
+    before = (key_of(), reuse.cache_key(component, params, {"x": "artifacts/abc"}))
+    upgraded = {"scikit-learn": "1.10.0", "numpy": "2.4.6", "pandas": "3.1.1"}
+    monkeypatch.setattr(reuse, "compatibility_stamp", lambda: compatibility_stamp(upgraded))
+    after = (key_of(), reuse.cache_key(component, params, {"x": "artifacts/abc"}))
+    assert before[0] != after[0] and before[1] != after[1]
+
+
+def test_the_stamp_holds_only_what_decides_loading():
+    from core.storage.artifacts import compatibility_stamp
+
+    patch = compatibility_stamp(
+        {"scikit-learn": "1.9.1", "numpy": "2.4.6", "pandas": "3.1.1", "scipy": "1.0"}
+    )
+    assert patch == compatibility_stamp({"scikit-learn": "1.9.2", "numpy": "2.0.0", "pandas": "3.0.0"})
+    assert patch != compatibility_stamp({"scikit-learn": "1.10.0", "numpy": "2.4.6", "pandas": "3.1.1"})
+    assert patch == "joblib 1; scikit-learn 1.9; numpy 2; pandas 3"
