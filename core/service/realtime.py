@@ -133,8 +133,8 @@ class RealtimeService:
                     Problem(
                         code="not_realtime",
                         field="draft_id" if source.draft_id else "pipeline_endpoint",
-                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference pipeline from a "
-                        "training run first",
+                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference "
+                        "pipeline from a training run first",
                     )
                 ],
             )
@@ -187,7 +187,8 @@ class RealtimeService:
                     Problem(
                         code="no_schema_dataset",
                         node=compiled.input_node,
-                        message="Connect the training dataset to Web Service Input: it defines the request schema",
+                        message="Connect the training dataset to Web Service Input: it defines the "
+                        "request schema",
                     )
                 ],
             )
