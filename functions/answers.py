@@ -19,6 +19,7 @@ from core.registry.datasets import DatasetVersion
 from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
 from core.registry.runs import NodeRecord, RunRecord, Status
 from core.schedules.records import Firing, ScheduleSpec
+from core.service.compare import ComparedRun, MetricRow, ParameterRow
 from core.serving.file_drop import DroppedFile
 from core.serving.realtime import RealtimeEndpoint
 
@@ -161,6 +162,15 @@ class EndpointDetail(Endpoint):
 
 class EndpointVersionDetail(EndpointVersion):
     pipeline: dict[str, Any]
+
+
+class Comparison(BaseModel):
+    """Runs side by side, with the link of each overlaid two-class curve."""
+
+    runs: list[ComparedRun]
+    parameters: list[ParameterRow]
+    metrics: list[MetricRow]
+    plots: dict[str, str] = {}
 
 
 class RealtimeView(RealtimeEndpoint):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import azure.durable_functions as df
 import azure.functions as func
 
-from core.serving import batch
 from functions.common import log, service
 from functions.orchestration import SCORE_FILE
 
@@ -23,9 +22,9 @@ bp = df.Blueprint()
 async def on_batch_input(blob: func.InputStream, client: df.DurableOrchestrationClient) -> None:
     """Start one scoring run per upload: the instance id comes from the blob name and ETag,
     so a second delivery of the same upload finds its run and stops."""
-    request = batch.request_for(service().store, blob.name or "")
+    request = service().batch.request_for(blob.name or "")
     if request is None:
-        batch.misplaced_upload(service().store, blob.name or "")
+        service().batch.misplaced_upload(blob.name or "")
         log.warning("ignored %s: upload files to batch-input/<endpoint>/<file>", blob.name)
         return
     status = await client.get_status(request.instance_id)

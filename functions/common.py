@@ -39,6 +39,12 @@ def service() -> Service:
     return Service(store, settings, SAMPLES_DIR, clock=FileClock(clock_file) if clock_file else None)
 
 
+def loaded_service() -> Service | None:
+    """The service if this worker has built it already, else ``None`` (nothing is built): a
+    caller on the event loop can then tell whether a call may block on building it."""
+    return service() if service.cache_info().currsize else None
+
+
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(
         json.dumps(data, default=str), status_code=status, mimetype="application/json", headers=headers
@@ -180,7 +186,7 @@ def caller(req: func.HttpRequest) -> str:
 
     The header is believed only where that authentication is on: it strips forged copies.
     """
-    if service().settings.trust_client_principal:
+    if service().trusts_client_principal():
         principal = req.headers.get("x-ms-client-principal-name")
         if principal:
             return principal

@@ -5,7 +5,8 @@ from __future__ import annotations
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core.service.compare import Comparison
+from functions import answers as a
+from functions import links
 from functions.common import json_errors, json_response, service
 from functions.openapi import api, parse_query
 
@@ -23,14 +24,14 @@ def _run_ids(req: func.HttpRequest) -> list[str]:
 @bp.route(route="compare", methods=["GET"])
 @api(
     "Parameters and metrics of two to five runs side by side",
-    response=Comparison,
+    response=a.Comparison,
     errors=(404,),
     query=CompareQuery,
 )
 @json_errors
 def compare_runs(req: func.HttpRequest) -> func.HttpResponse:
     """``?runs=a,b[,c...]``: parameters side by side (differences marked) and metrics."""
-    return json_response(service().compare_runs(_run_ids(req)).model_dump(mode="json"))
+    return json_response(links.comparison(service().compare.compare_runs(_run_ids(req))))
 
 
 @bp.route(route="compare/plots/{name}", methods=["GET"])
@@ -44,5 +45,5 @@ def compare_runs(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def compare_plot(req: func.HttpRequest) -> func.HttpResponse:
     """``roc_curve`` or ``precision_recall_curve`` of every run in one PNG."""
-    png = service().compare_plot(_run_ids(req), req.route_params["name"])
+    png = service().compare.compare_plot(_run_ids(req), req.route_params["name"])
     return func.HttpResponse(png, mimetype="image/png")

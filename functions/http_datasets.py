@@ -5,7 +5,7 @@ from __future__ import annotations
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core.registry import datasets
+from core.registry.datasets import DatasetVersion
 from core.tables import profile
 from functions import answers as a
 from functions.common import json_errors, json_response, row_count, service
@@ -23,7 +23,7 @@ class DatasetQuery(BaseModel):
     description: str = Field("", max_length=1000)
 
 
-def _view(d: datasets.DatasetVersion) -> dict:
+def _view(d: DatasetVersion) -> dict:
     return {**d.model_dump(mode="json"), "ref": d.ref}
 
 
@@ -31,7 +31,7 @@ def _view(d: datasets.DatasetVersion) -> dict:
 @api("The latest version of every dataset", response=a.DatasetList)
 @json_errors
 def list_datasets(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": [_view(d) for d in datasets.list_datasets(service().store)]})
+    return json_response({"value": [_view(d) for d in service().datasets.latest()]})
 
 
 @bp.route(route="datasets/{name}", methods=["POST"])
@@ -46,7 +46,7 @@ def list_datasets(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def register_dataset(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, DatasetQuery)
-    entry = service().register_csv(req.route_params["name"], req.get_body(), query.description)
+    entry = service().datasets.register_csv(req.route_params["name"], req.get_body(), query.description)
     return json_response(_view(entry), 201)
 
 
@@ -54,10 +54,7 @@ def register_dataset(req: func.HttpRequest) -> func.HttpResponse:
 @api("A dataset with all its versions", response=a.DatasetDetail, errors=(404,), name_kind="dataset")
 @json_errors
 def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
-    name = req.route_params["name"]
-    found = datasets.versions(service().store, name)
-    if not found:
-        datasets.get(service().store, name)  # raises NotFound with the message
+    found = service().datasets.versions(req.route_params["name"])
     return json_response({**_view(found[-1]), "versions": [_view(d) for d in found]})
 
 
@@ -65,7 +62,7 @@ def get_dataset(req: func.HttpRequest) -> func.HttpResponse:
 @api("One version of a dataset", response=a.DatasetView, errors=(404,), name_kind="dataset")
 @json_errors
 def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
-    entry = datasets.get(service().store, req.route_params["name"], int(req.route_params["version"]))
+    entry = service().datasets.get(req.route_params["name"], int(req.route_params["version"]))
     return json_response(_view(entry))
 
 
@@ -81,7 +78,7 @@ def get_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
     """The first rows (``?rows=``, default 50, at most 1,000): only those are read."""
     rows = row_count(req, default=50, most=profile.PREVIEW_MAX_ROWS)
-    view = service().dataset_preview(req.route_params["name"], int(req.route_params["version"]), rows)
+    view = service().datasets.preview(req.route_params["name"], int(req.route_params["version"]), rows)
     return json_response(view.model_dump(mode="json"))
 
 
@@ -94,7 +91,7 @@ def preview_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
-    view = service().dataset_profile(req.route_params["name"], int(req.route_params["version"]))
+    view = service().datasets.profile(req.route_params["name"], int(req.route_params["version"]))
     return json_response(view.model_dump(mode="json"))
 
 
@@ -102,11 +99,11 @@ def profile_dataset_version(req: func.HttpRequest) -> func.HttpResponse:
 @api("The built-in sample datasets", response=a.SampleList)
 @json_errors
 def list_samples(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().samples()})
+    return json_response({"value": service().datasets.samples()})
 
 
 @bp.route(route="samples/{name}", methods=["POST"])
 @api("Register a built-in sample", response=a.DatasetView, status=201, errors=(404,), name_kind="dataset")
 @json_errors
 def register_sample(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(_view(service().register_sample(req.route_params["name"])), 201)
+    return json_response(_view(service().datasets.register_sample(req.route_params["name"])), 201)

@@ -10,13 +10,13 @@ from pydantic import BaseModel, Field
 
 from core import names
 from core.pipelines.document import Pipeline
-from core.registry import assets, endpoints
 from core.registry.submissions import EndpointSubmission
 from core.serving.batch import BatchSettings
 from functions import answers as a
+from functions import links
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.http_export import pipeline_download
-from functions.http_pipelines import draft_view, start_run
+from functions.http_pipelines import draft_created, draft_saved, start_run
 from functions.openapi import api, parse_query
 
 bp = df.Blueprint()
@@ -67,12 +67,7 @@ class SubmitQuery(BaseModel):
 @json_errors
 def create_inference_pipeline(req: func.HttpRequest) -> func.HttpResponse:
     kind = parse_body(req, InferenceRequest).kind
-    draft, problems = service().create_inference_pipeline(req.route_params["run_id"], kind)
-    return json_response(
-        draft_view(draft, service().get_draft(draft.id)[1], problems),
-        201,
-        {"Location": f"/api/pipelines/{draft.id}"},
-    )
+    return draft_created(service().pipelines.create_inference_pipeline(req.route_params["run_id"], kind))
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/register", methods=["POST"])
@@ -88,7 +83,7 @@ def register_output(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, RegisterRequest)
     p = req.route_params
     return json_response(
-        service().register_output(
+        service().endpoints.register_output(
             p["run_id"], p["node_id"], p["port"], body.name, body.description, caller(req)
         ),
         201,
@@ -99,18 +94,16 @@ def register_output(req: func.HttpRequest) -> func.HttpResponse:
 @api("The latest version of every asset", response=a.AssetList)
 @json_errors
 def list_assets(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": [a.model_dump(mode="json") for a in assets.list_assets(service().store)]})
+    return json_response({"value": [v.model_dump(mode="json") for v in service().endpoints.list_assets()]})
 
 
 @bp.route(route="assets/{name}", methods=["GET"])
 @api("An asset with all its versions", response=a.AssetDetail, errors=(404,), name_kind="asset")
 @json_errors
 def get_asset(req: func.HttpRequest) -> func.HttpResponse:
-    found = assets.versions(service().store, req.route_params["name"])
-    if not found:
-        assets.get(service().store, req.route_params["name"])  # raises NotFound
+    found = service().endpoints.asset_versions(req.route_params["name"])
     return json_response(
-        {**found[-1].model_dump(mode="json"), "versions": [a.model_dump(mode="json") for a in found]}
+        {**found[-1].model_dump(mode="json"), "versions": [v.model_dump(mode="json") for v in found]}
     )
 
 
@@ -125,16 +118,14 @@ def get_asset(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def use_asset(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, AssetChoice)
-    draft, problems = service().use_asset(
+    found = service().pipelines.use_asset(
         req.route_params["draft_id"],
         req.route_params["node_id"],
         body.asset,
         body.version,
         req.headers.get("if-match"),
     )
-    return json_response(
-        draft_view(draft, service().get_draft(draft.id)[1], problems), headers={"ETag": draft.etag or ""}
-    )
+    return draft_saved(found)
 
 
 # ---- pipeline endpoints ------------------------------------------------------------------------
@@ -142,9 +133,7 @@ def use_asset(req: func.HttpRequest) -> func.HttpResponse:
 @api("Pipeline endpoints", response=a.EndpointList)
 @json_errors
 def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(
-        {"value": [e.model_dump(mode="json") for e in endpoints.list_endpoints(service().store)]}
-    )
+    return json_response({"value": [e.model_dump(mode="json") for e in service().endpoints.list_endpoints()]})
 
 
 @bp.route(route="pipelineendpoints/{name}", methods=["GET"])
@@ -156,8 +145,8 @@ def list_pipeline_endpoints(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
-    etag = endpoints.get(service().store, req.route_params["name"]).etag or ""
-    return json_response(service().endpoint_view(req.route_params["name"]), headers={"ETag": etag})
+    found = service().endpoints.detail(req.route_params["name"])
+    return json_response(found.view, headers={"ETag": found.etag})
 
 
 @bp.route(route="pipelineendpoints/{name}/versions", methods=["POST"])
@@ -173,13 +162,13 @@ def get_pipeline_endpoint(req: func.HttpRequest) -> func.HttpResponse:
 def publish_version(req: func.HttpRequest) -> func.HttpResponse:
     """Publish a draft as the endpoint's next version (the first publish creates the endpoint)."""
     body = parse_body(req, PublishRequest)
-    entry = service().publish(
+    entry = service().endpoints.publish(
         body.draft_id, req.route_params["name"], body.description, body.set_default, caller(req)
     )
     return json_response(
         entry.model_dump(mode="json"),
         201,
-        {"Location": f"/api/pipelineendpoints/{entry.endpoint}/versions/{entry.version}"},
+        {"Location": links.endpoint_version(entry.endpoint, entry.version)},
     )
 
 
@@ -192,13 +181,10 @@ def publish_version(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
-    entry = endpoints.get_version(service().store, req.route_params["name"], int(req.route_params["version"]))
+    entry, document = service().endpoints.version(req.route_params["name"], int(req.route_params["version"]))
     if req.params.get("format", "json") != "json":  # yaml, python
-        pipeline = Pipeline.model_validate(service().artifacts.get_json(entry.pipeline_ref))
-        return pipeline_download(pipeline, req)
-    return json_response(
-        {**entry.model_dump(mode="json"), "pipeline": service().artifacts.get_json(entry.pipeline_ref)}
-    )
+        return pipeline_download(Pipeline.model_validate(document), req)
+    return json_response({**entry.model_dump(mode="json"), "pipeline": document})
 
 
 @bp.route(route="pipelineendpoints/{name}/default", methods=["PUT"])
@@ -213,12 +199,8 @@ def get_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DefaultRequest)
-    endpoint = endpoints.set_default_version(
-        service().store,
-        req.route_params["name"],
-        body.version,
-        caller(req),
-        if_match=req.headers.get("if-match"),
+    endpoint = service().endpoints.set_default(
+        req.route_params["name"], body.version, caller(req), req.headers.get("if-match")
     )
     return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
@@ -233,8 +215,8 @@ def set_default_version(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
-    endpoint = endpoints.rollback_default(
-        service().store, req.route_params["name"], caller(req), req.headers.get("if-match")
+    endpoint = service().endpoints.rollback(
+        req.route_params["name"], caller(req), req.headers.get("if-match")
     )
     return json_response(endpoint.model_dump(mode="json"), headers={"ETag": endpoint.etag or ""})
 
@@ -250,10 +232,8 @@ def rollback_default(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
     """Enable or disable an endpoint: a disabled one refuses submissions."""
-    endpoints.set_status(
-        service().store, req.route_params["name"], parse_body(req, StatusRequest).status, caller(req)
-    )
-    return json_response(service().endpoint_view(req.route_params["name"]))
+    status = parse_body(req, StatusRequest).status
+    return json_response(service().endpoints.set_status(req.route_params["name"], status, caller(req)))
 
 
 @bp.route(route="pipelineendpoints/{name}/versions/{version:int}/status", methods=["PUT"])
@@ -266,14 +246,13 @@ def set_endpoint_status(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
-    endpoints.set_status(
-        service().store,
+    view = service().endpoints.set_status(
         req.route_params["name"],
         parse_body(req, StatusRequest).status,
         caller(req),
         version=int(req.route_params["version"]),
     )
-    return json_response(service().endpoint_view(req.route_params["name"]))
+    return json_response(view)
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["PUT"])
@@ -288,8 +267,8 @@ def set_version_status(req: func.HttpRequest) -> func.HttpResponse:
 def set_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
     """How files uploaded to batch-input/{name}/ are scored: mini-batch size, kept columns..."""
     settings = parse_body(req, BatchSettings)
-    endpoint = endpoints.set_batch_settings(
-        service().store, req.route_params["name"], settings.model_dump(exclude_none=True)
+    endpoint = service().endpoints.set_batch_settings(
+        req.route_params["name"], settings.model_dump(exclude_none=True)
     )
     return json_response(endpoint.model_dump(mode="json"))
 
@@ -312,8 +291,7 @@ async def submit_to_endpoint(
     """Azure ML's submit body; ``?pipelineVersion=`` as the SDK sends it, or ``PipelineVersion``."""
     body = parse_body(req, EndpointSubmission)
     query = parse_query(req, SubmitQuery)
-    run, job = service().submit_to_endpoint(
+    run, job = service().endpoints.submit_to_endpoint(
         req.route_params["name"], body, query.pipelineVersion, caller(req)
     )
-    response = await start_run(client, run, job)
-    return response
+    return await start_run(client, run, job)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Literal
 
 import azure.functions as func
@@ -19,9 +18,8 @@ from functions.openapi import api, parse_query
 bp = func.Blueprint()
 
 
-@functools.cache
 def portability() -> Portability:
-    return Portability(service())
+    return service().portability
 
 
 def download(file: Download) -> func.HttpResponse:

@@ -21,7 +21,7 @@ bp = func.Blueprint()
 )
 @json_errors
 def list_dropped_files(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().dropped_files(req.route_params["name"])})
+    return json_response({"value": service().endpoints.dropped_files(req.route_params["name"])})
 
 
 @bp.route(route="pipelineendpoints/{name}/files/{file}", methods=["PUT"])
@@ -37,7 +37,7 @@ def list_dropped_files(req: func.HttpRequest) -> func.HttpResponse:
 def drop_file(req: func.HttpRequest) -> func.HttpResponse:
     """The body is the CSV or Parquet file; it is scored as if dropped into the container."""
     name, file = req.route_params["name"], req.route_params["file"]
-    found = service().drop_file(name, file, req.get_body())
+    found = service().endpoints.drop_file(name, file, req.get_body())
     return json_response(
         found.model_dump(mode="json"), 202, {"Location": f"/api/pipelineendpoints/{name}/files/{file}"}
     )
@@ -53,7 +53,7 @@ def drop_file(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_dropped_file(req: func.HttpRequest) -> func.HttpResponse:
     name, file = req.route_params["name"], req.route_params["file"]
-    found = service().dropped_file(name, file).model_dump(mode="json")
+    found = service().endpoints.dropped_file(name, file).model_dump(mode="json")
     if found["predictions"]:
         found["predictions_url"] = f"/api/pipelineendpoints/{name}/files/{file}/predictions"
     return json_response(found)
@@ -68,7 +68,7 @@ def get_dropped_file(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def get_dropped_file_predictions(req: func.HttpRequest) -> func.HttpResponse:
-    data, content_type = service().dropped_file_predictions(
+    data, content_type = service().endpoints.dropped_file_predictions(
         req.route_params["name"], req.route_params["file"]
     )
     return func.HttpResponse(data, mimetype=content_type)

@@ -8,11 +8,10 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core.registry import endpoints
 from core.registry.endpoints import Endpoint
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
-from functions.http_pipelines import draft_view
+from functions.http_pipelines import draft_created
 from functions.openapi import api, parse_query
 
 bp = df.Blueprint()
@@ -137,14 +136,10 @@ def delete_experiment(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
     """A new draft holding the published version, to change and publish again."""
-    draft, problems = service().clone_endpoint_version(
+    found = service().pipelines.clone_endpoint_version(
         req.route_params["name"], int(req.route_params["version"])
     )
-    return json_response(
-        draft_view(draft, service().get_draft(draft.id)[1], problems),
-        201,
-        {"Location": f"/api/pipelines/{draft.id}"},
-    )
+    return draft_created(found)
 
 
 @bp.route(route="pipelineendpoints/{name}/description", methods=["PUT"])
@@ -158,11 +153,8 @@ def clone_endpoint_version(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, DescriptionRequest)
-    return json_response(
-        endpoints.set_description(service().store, req.route_params["name"], body.description).model_dump(
-            mode="json"
-        )
-    )
+    endpoint = service().endpoints.set_description(req.route_params["name"], body.description)
+    return json_response(endpoint.model_dump(mode="json"))
 
 
 @bp.route(route="pipelineendpoints/{name}/batch-settings", methods=["GET"])
@@ -174,4 +166,4 @@ def set_endpoint_description(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def get_batch_settings(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(endpoints.get(service().store, req.route_params["name"]).batch_settings)
+    return json_response(service().endpoints.batch_settings(req.route_params["name"]))

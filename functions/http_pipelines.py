@@ -8,14 +8,14 @@ import azure.durable_functions as df
 import azure.functions as func
 from pydantic import BaseModel, Field
 
-from core.errors import Problem
-from core.pipelines import drafts
+from core.execution.job import Job
 from core.pipelines.document import Pipeline
 from core.registry.runs import TERMINAL, RunRecord
-from core.service.facade import Job, PipelineInputRequest, RunQuery, RunRequest, Submission, run_view
+from core.service.pipelines import Drafted, PipelineInputRequest
+from core.service.runs import RunQuery, RunRequest, Submission, run_view
 from core.tables.profile import TableProfile
 from functions import answers as a
-from functions import run_watch
+from functions import links, run_watch
 from functions.common import (
     build,
     cacheable_json,
@@ -49,25 +49,37 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
 @api("The component catalogue", response=a.ComponentList)
 @json_errors
 def list_components(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().components()})
+    return json_response({"value": service().pipelines.components()})
 
 
 # ---- drafts ------------------------------------------------------------------------------------
-def draft_view(draft, pipeline: Pipeline | None = None, problems: list[Problem] | None = None) -> dict:
-    view = draft.model_dump(mode="json")
-    if pipeline is not None:
-        view["pipeline"] = pipeline.model_dump(mode="json")
-    if problems is not None:
-        view["valid"] = not problems
-        view["problems"] = [p.model_dump(exclude_none=True) for p in problems]
-    return view
+def draft_view(found: Drafted) -> dict:
+    """A draft with its document and problems, as every draft route answers it."""
+    return {
+        **found.draft.model_dump(mode="json"),
+        "pipeline": found.pipeline.model_dump(mode="json"),
+        "valid": not found.problems,
+        "problems": [p.model_dump(exclude_none=True) for p in found.problems],
+    }
+
+
+def draft_created(found: Drafted, etag: bool = False) -> func.HttpResponse:
+    """201 with the new draft and where it lives (and its ETag, for a draft saved from a body)."""
+    headers = {"Location": links.draft(found.draft.id)}
+    if etag:
+        headers["ETag"] = found.draft.etag or ""
+    return json_response(draft_view(found), 201, headers)
+
+
+def draft_saved(found: Drafted) -> func.HttpResponse:
+    return json_response(draft_view(found), headers={"ETag": found.draft.etag or ""})
 
 
 @bp.route(route="pipelines", methods=["GET"])
 @api("Pipeline drafts, newest first", response=a.DraftList)
 @json_errors
 def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": [draft_view(d) for d in drafts.list_drafts(service().store)]})
+    return json_response({"value": [d.model_dump(mode="json") for d in service().pipelines.list_drafts()]})
 
 
 @bp.route(route="pipelines", methods=["POST"])
@@ -79,25 +91,16 @@ def list_drafts(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def create_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = pipeline_body(req)
-    draft, problems = service().create_draft(pipeline)
-    return json_response(
-        draft_view(draft, pipeline, problems),
-        201,
-        {"Location": f"/api/pipelines/{draft.id}", "ETag": draft.etag or ""},
-    )
+    return draft_created(service().pipelines.create_draft(pipeline_body(req)), etag=True)
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["GET"])
 @api("A draft, its document and its problems", response=a.DraftView, errors=(404,))
 @json_errors
 def get_draft(req: func.HttpRequest) -> func.HttpResponse:
-    draft, pipeline = service().get_draft(req.route_params["draft_id"])
     if req.params.get("format", "json") != "json":  # yaml, python
-        return pipeline_download(pipeline, req)
-    return json_response(
-        draft_view(draft, pipeline, service().validate(pipeline)), headers={"ETag": draft.etag or ""}
-    )
+        return pipeline_download(service().pipelines.get_draft(req.route_params["draft_id"])[1], req)
+    return draft_saved(service().pipelines.open_draft(req.route_params["draft_id"]))
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["PUT"])
@@ -110,18 +113,17 @@ def get_draft(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def update_draft(req: func.HttpRequest) -> func.HttpResponse:
-    pipeline = pipeline_body(req)
-    draft, problems = service().update_draft(
-        req.route_params["draft_id"], pipeline, req.headers.get("if-match")
+    found = service().pipelines.update_draft(
+        req.route_params["draft_id"], pipeline_body(req), req.headers.get("if-match")
     )
-    return json_response(draft_view(draft, pipeline, problems), headers={"ETag": draft.etag or ""})
+    return draft_saved(found)
 
 
 @bp.route(route="pipelines/{draft_id}", methods=["DELETE"])
 @api("Delete a draft", status=204, errors=(404,))
 @json_errors
 def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
-    drafts.delete(service().store, req.route_params["draft_id"])
+    service().pipelines.delete_draft(req.route_params["draft_id"])
     return func.HttpResponse(status_code=204)
 
 
@@ -137,19 +139,17 @@ def delete_draft(req: func.HttpRequest) -> func.HttpResponse:
 def add_pipeline_parameter(req: func.HttpRequest) -> func.HttpResponse:
     """The designer's "set as pipeline parameter" (also for a dataset node's ``name``)."""
     request = parse_body(req, PipelineInputRequest)
-    draft, problems = service().add_pipeline_parameter(
+    found = service().pipelines.add_pipeline_parameter(
         req.route_params["draft_id"], request, req.headers.get("if-match")
     )
-    return json_response(
-        draft_view(draft, service().get_draft(draft.id)[1], problems), headers={"ETag": draft.etag or ""}
-    )
+    return draft_saved(found)
 
 
 @bp.route(route="validate", methods=["POST"])
 @api("Validate a document without saving it", body=Pipeline, response=a.Validation)
 @json_errors
 def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
-    problems = service().validate(parse_body(req, Pipeline))
+    problems = service().pipelines.validate(parse_body(req, Pipeline))
     return json_response(
         {"valid": not problems, "problems": [p.model_dump(exclude_none=True) for p in problems]}
     )
@@ -162,7 +162,7 @@ def validate_pipeline(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 async def submit_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     submission = build(Submission, {**parse_json(req), "experiment": req.route_params["experiment"]})
-    run, job = service().submit(submission, caller(req))
+    run, job = service().runs.submit(submission, caller(req))
     return await start_run(client, run, job)
 
 
@@ -179,10 +179,9 @@ async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: 
             )
         except Exception as exc:
             log.exception("could not start run %s", run.run_id)
-            service().start_failed(run, f"The run could not be started: {exc}")
+            service().runs.start_failed(run, f"The run could not be started: {exc}")
             raise
-    view = run_view(run)
-    return json_response(view, 202, {"Location": view["status_url"]})
+    return json_response(links.run(run_view(run)), 202, {"Location": links.run_status(run.run_id)})
 
 
 @bp.route(route="runs/{run_id}/cancel", methods=["POST"])
@@ -191,19 +190,19 @@ async def start_run(client: df.DurableOrchestrationClient, run: RunRecord, job: 
 @json_errors
 async def cancel_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """Stop a queued or running run; its unfinished nodes end ``Canceled``. 409 once it has ended."""
-    run = service().cancelable_run(req.route_params["run_id"])
+    run = service().runs.cancelable_run(req.route_params["run_id"])
     try:
         await client.terminate(run.run_id, run_watch.CANCEL_REASON)
     except Exception:
         log.info("run %s had no running orchestration to terminate", run.run_id)
-    return json_response(service().record_canceled(run.run_id, caller(req)))
+    return json_response(links.run(service().runs.record_canceled(run.run_id, caller(req))))
 
 
 @bp.route(route="experiments", methods=["GET"])
 @api("Experiments and their run counts", response=a.ExperimentList)
 @json_errors
 def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": service().experiments()})
+    return json_response({"value": service().runs.experiments()})
 
 
 @bp.route(route="experiments/{experiment}/runs", methods=["GET"])
@@ -211,8 +210,8 @@ def list_experiments(req: func.HttpRequest) -> func.HttpResponse:
 @api("An experiment's runs, newest first", response=a.RunList)
 @json_errors
 async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    views = service().list_runs(req.route_params["experiment"])
-    return json_response({"value": await run_watch.settle_all(client, views)})
+    views = service().runs.list_runs(req.route_params["experiment"])
+    return json_response({"value": links.runs(await run_watch.settle_all(client, views))})
 
 
 @bp.route(route="runs", methods=["GET"])
@@ -222,8 +221,8 @@ async def list_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
     """``?status=&experiment=&endpoint=&top=&skip=``: runs of every experiment, newest first, paged."""
     query = parse_query(req, RunQuery)
-    page = service().find_runs(query)
-    return json_response({**page, "value": await run_watch.settle_all(client, page["value"])})
+    page = service().runs.find_runs(query)
+    return json_response({**page, "value": links.runs(await run_watch.settle_all(client, page["value"]))})
 
 
 @bp.route(route="runs/{run_id}", methods=["GET"])
@@ -231,26 +230,22 @@ async def find_runs(req: func.HttpRequest, client: df.DurableOrchestrationClient
 @api("A run with its nodes", response=a.RunView, errors=(404,))
 @json_errors
 async def get_run(req: func.HttpRequest, client: df.DurableOrchestrationClient) -> func.HttpResponse:
-    return cacheable_json(req, await run_watch.settle(client, service().get_run(req.route_params["run_id"])))
+    view = service().runs.get_run(req.route_params["run_id"])
+    return cacheable_json(req, links.run(await run_watch.settle(client, view)))
 
 
 @bp.route(route="runs/{run_id}/clone", methods=["POST"])
 @api("A new draft holding exactly what the run ran", response=a.DraftView, status=201, errors=(404,))
 @json_errors
 def clone_run(req: func.HttpRequest) -> func.HttpResponse:
-    draft, problems = service().clone_run(req.route_params["run_id"])
-    return json_response(
-        draft_view(draft, service().get_draft(draft.id)[1], problems),
-        201,
-        {"Location": f"/api/pipelines/{draft.id}"},
-    )
+    return draft_created(service().pipelines.clone_run(req.route_params["run_id"]))
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/plots/{name}", methods=["GET"])
 @api("A node's plot", response="image/png", errors=(404,), name_kind="plot")
 @json_errors
 def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
-    png = service().node_plot(
+    png = service().runs.node_plot(
         req.route_params["run_id"], req.route_params["node_id"], req.route_params["name"]
     )
     return func.HttpResponse(png, mimetype="image/png")
@@ -260,7 +255,8 @@ def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
 @api("One node of a run", response=a.NodeView, errors=(404,))
 @json_errors
 def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(service().get_node(req.route_params["run_id"], req.route_params["node_id"]))
+    run_id = req.route_params["run_id"]
+    return json_response(links.node(service().runs.get_node(run_id, req.route_params["node_id"]), run_id))
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/outputs/{port}/profile", methods=["GET"])
@@ -268,7 +264,7 @@ def get_run_node(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
     """Each column's type, missing and unique counts, statistics and histogram."""
-    view = service().output_profile(
+    view = service().runs.output_profile(
         req.route_params["run_id"], req.route_params["node_id"], req.route_params["port"]
     )
     return json_response(view.model_dump(mode="json"))
@@ -284,7 +280,7 @@ def get_node_output_profile(req: func.HttpRequest) -> func.HttpResponse:
 @json_errors
 def get_node_output(req: func.HttpRequest) -> func.HttpResponse:
     query = parse_query(req, OutputQuery)
-    df = service().node_output(
+    df = service().runs.node_output(
         req.route_params["run_id"], req.route_params["node_id"], req.route_params["port"], query.rows
     )
     if (query.format or df.attrs.get("format")) == "csv":  # Convert to CSV makes CSV the default

@@ -9,11 +9,12 @@ import azure.functions as func
 from pydantic import BaseModel, Field
 
 from core import names
-from core.service.realtime import RealtimeSource, swagger
-from core.serving import realtime
+from core.service.realtime import RealtimeSource
 from functions import answers as a
-from functions.common import caller, json_errors, json_response, parse_body, service
+from functions import links
+from functions.common import caller, json_errors, json_response, loaded_service, parse_body, service
 from functions.openapi import api
+from functions.realtime_swagger import swagger
 
 bp = func.Blueprint()
 
@@ -31,13 +32,6 @@ class RegenerateRequest(BaseModel):
     key_type: Literal["primary", "secondary", "Primary", "Secondary"] = Field(alias="keyType")
 
     model_config = {"populate_by_name": True}
-
-
-def _view(endpoint: realtime.RealtimeEndpoint) -> dict:
-    view = endpoint.model_dump(mode="json", by_alias=True)
-    view["scoring_uri"] = f"/api/realtime/{endpoint.name}/score"
-    view["swagger_uri"] = f"/api/realtime/{endpoint.name}/swagger.json"
-    return view
 
 
 def endpoint_key(req: func.HttpRequest) -> str | None:
@@ -66,7 +60,7 @@ def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
         caller(req),
     )
     return json_response(
-        {**_view(endpoint), "keys": keys}, 201, {"Location": f"/api/realtime/{endpoint.name}"}
+        {**links.realtime_view(endpoint), "keys": keys}, 201, {"Location": links.realtime(endpoint.name)}
     )
 
 
@@ -74,7 +68,7 @@ def deploy_realtime(req: func.HttpRequest) -> func.HttpResponse:
 @api("Real-time endpoints", response=a.RealtimeList)
 @json_errors
 def list_realtime(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response({"value": [_view(e) for e in realtime.list_endpoints(service().store)]})
+    return json_response({"value": [links.realtime_view(e) for e in service().realtime.list_endpoints()]})
 
 
 @bp.route(route="realtime/{name}", methods=["GET"])
@@ -86,7 +80,7 @@ def list_realtime(req: func.HttpRequest) -> func.HttpResponse:
 )
 @json_errors
 def get_realtime(req: func.HttpRequest) -> func.HttpResponse:
-    return json_response(_view(realtime.get(service().store, req.route_params["name"])))
+    return json_response(links.realtime_view(service().realtime.get(req.route_params["name"])))
 
 
 @bp.route(route="realtime/{name}", methods=["PUT"])
@@ -102,15 +96,14 @@ def update_realtime(req: func.HttpRequest) -> func.HttpResponse:
     body = parse_body(req, UpdateRequest)
     source = RealtimeSource(**body.model_dump(include={"draft_id", "pipeline_endpoint", "pipeline_version"}))
     endpoint = service().realtime.update(req.route_params["name"], source, body.description, caller(req))
-    return json_response(_view(endpoint))
+    return json_response(links.realtime_view(endpoint))
 
 
 @bp.route(route="realtime/{name}", methods=["DELETE"])
 @api("Delete a real-time endpoint", status=204, errors=(404,), name_kind="real-time endpoint")
 @json_errors
 def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
-    realtime.delete(service().store, req.route_params["name"])
-    service().realtime.forget(req.route_params["name"])
+    service().realtime.delete(req.route_params["name"])
     return func.HttpResponse(status_code=204)
 
 
@@ -126,8 +119,7 @@ def delete_realtime(req: func.HttpRequest) -> func.HttpResponse:
 def regenerate_key(req: func.HttpRequest) -> func.HttpResponse:
     """One key at a time, so callers can move to the other key first."""
     kind = parse_body(req, RegenerateRequest).key_type.lower()
-    key = realtime.regenerate_key(service().store, req.route_params["name"], kind)  # type: ignore[arg-type]
-    service().realtime.forget(req.route_params["name"])
+    key = service().realtime.regenerate_key(req.route_params["name"], kind)  # type: ignore[arg-type]
     return json_response({"keyType": kind, "key": key})
 
 
@@ -150,7 +142,7 @@ async def score(req: func.HttpRequest) -> func.HttpResponse:
     (the first call, a record older than the refresh interval) runs on a thread.
     """
     name, key, body = req.route_params["name"], endpoint_key(req), req.get_body()
-    loaded = service() if service.cache_info().currsize else None
+    loaded = loaded_service()
     if loaded is not None and loaded.realtime.warm(name):
         answer = loaded.realtime.score_json(name, key, body)
     else:

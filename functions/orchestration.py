@@ -120,33 +120,33 @@ def run_pipeline(context: df.DurableOrchestrationContext):
 
 @bp.activity_trigger(input_name="payload")
 def run_started(payload: dict[str, Any]) -> None:
-    service().run_started(payload["experiment"], payload["run_id"])
+    service().runs.run_started(payload["experiment"], payload["run_id"])
 
 
 @bp.activity_trigger(input_name="payload")
 def run_node(payload: dict[str, Any]) -> dict[str, Any]:
-    return service().activity("run_node", payload)
+    return service().runs.activity("run_node", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def run_chunk(payload: dict[str, Any]) -> dict[str, Any]:
-    return service().activity("run_chunk", payload)
+    return service().runs.activity("run_chunk", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def join_chunks(payload: dict[str, Any]) -> dict[str, Any]:
-    return service().activity("join_chunks", payload)
+    return service().runs.activity("join_chunks", payload)
 
 
 @bp.activity_trigger(input_name="payload")
 def nodes_ended(payload: dict[str, Any]) -> None:
-    service().nodes_ended(payload["run_id"], [NodeState.model_validate(n) for n in payload["nodes"]])
+    service().runs.nodes_ended(payload["run_id"], [NodeState.model_validate(n) for n in payload["nodes"]])
 
 
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
     outcome = RunOutcome.model_validate(payload["outcome"])
-    service().run_finished(payload["run_id"], outcome, payload.get("plan_key"))
+    service().runs.run_finished(payload["run_id"], outcome, payload.get("plan_key"))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)

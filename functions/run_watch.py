@@ -60,15 +60,15 @@ async def settle(client: df.DurableOrchestrationClient, view: dict[str, Any]) ->
         getattr(status, "runtime_status", None) == OrchestrationRuntimeStatus.Terminated
         and status.output == CANCEL_REASON
     ):
-        service().record_canceled(run_id)
-        return _fresh(view, run_id)
+        return _shaped(view, service().runs.record_canceled(run_id))
     created_at = datetime.fromisoformat(view["created_at"])
     reason = gone_reason(
         status, created_at if created_at.tzinfo else created_at.replace(tzinfo=UTC), datetime.now(UTC)
     )
-    if reason and service().fail_orphaned_run(run_id, reason):
+    failed = service().runs.fail_orphaned(run_id, reason) if reason else None
+    if failed is not None:
         log.error("run %s failed: %s", run_id, reason)
-        return _fresh(view, run_id)
+        return _shaped(view, failed)
     return view
 
 
@@ -79,7 +79,6 @@ async def settle_all(
     return [await settle(client, view) for view in views]
 
 
-def _fresh(view: dict[str, Any], run_id: str) -> dict[str, Any]:
-    """The run read again, in the shape ``view`` had (a list entry has no nodes)."""
-    fresh = service().get_run(run_id)
+def _shaped(view: dict[str, Any], fresh: dict[str, Any]) -> dict[str, Any]:
+    """The run as the use case left it, in the shape ``view`` had (a list entry has no nodes)."""
     return fresh if "nodes" in view else {k: v for k, v in fresh.items() if k in view}

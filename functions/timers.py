@@ -32,7 +32,9 @@ async def run_due_schedules(client: df.DurableOrchestrationClient) -> list[Start
             )
         except Exception as exc:
             log.exception("could not start scheduled run %s", item.run.run_id)
-            await asyncio.to_thread(service().start_failed, item.run, f"The run could not be started: {exc}")
+            await asyncio.to_thread(
+                service().runs.start_failed, item.run, f"The run could not be started: {exc}"
+            )
     return started
 
 

@@ -19,13 +19,13 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from pydantic import BaseModel, Field, model_validator
 
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
+from core.execution.job import Job
 from core.registry import endpoints, runs
 from core.registry.submissions import EndpointSubmission
 from core.schedules.recurrence import Recurrence
@@ -37,7 +37,15 @@ BLOBS = "scheduleblobs"
 MISFIRE_GRACE = timedelta(minutes=2)
 HISTORY = 10
 Status = Literal["Active", "Disabled"]
-Submit = Callable[[str, EndpointSubmission, int | None, str], tuple[runs.RunRecord, Any]]
+
+
+class Submit(Protocol):
+    """What records a run of a published version (endpoint, body, version, by): the run and the
+    job to start for it."""
+
+    def __call__(
+        self, name: str, body: EndpointSubmission, version: int | None, by: str, /
+    ) -> tuple[runs.RunRecord, Job]: ...
 
 
 class DataChange(BaseModel):

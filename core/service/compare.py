@@ -8,14 +8,20 @@ as absent (``None``) and counts as a difference.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from pydantic import BaseModel
 
-from core.components import lookup
-from core.errors import InvalidRequest, Problem
+from core.components import PortType, lookup, plots
+from core.components.evaluation import binary_target
+from core.errors import ComponentError, InvalidRequest, NotFound, Problem
 from core.pipelines.document import Pipeline, canonical_parameter
+from core.registry import runs
+from core.registry.runs import NodeRecord, RunRecord
+from core.storage.artifacts import Artifacts
+from core.storage.store import Store
 
 MIN_RUNS, MAX_RUNS = 2, 5
 EVALUATE = "evaluate_model"
@@ -51,7 +57,7 @@ class Comparison(BaseModel):
     runs: list[ComparedRun]
     parameters: list[ParameterRow]
     metrics: list[MetricRow]
-    plots: dict[str, str] = {}
+    plots: list[str] = []  # the overlaid two-class curves there are (by name)
 
 
 def check_run_ids(run_ids: Sequence[str]) -> list[str]:
@@ -135,10 +141,8 @@ def _effective_parameters(doc: Pipeline) -> dict[str, tuple[str, dict[str, Any]]
         if component is None:
             continue
         values = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}
-        try:
+        with contextlib.suppress(ValueError):  # a run only ever holds a valid document; else as written
             values = component.Parameters.model_validate(values).model_dump(mode="json")
-        except ValueError:
-            pass  # a run only ever holds a valid document; keep what was written if not
         found[node.id] = (component.id, values)
     return found
 
@@ -159,3 +163,80 @@ def _number(value: Any) -> float | None:
 
 def _ordered(keys: Any) -> list[str]:
     return list(dict.fromkeys(keys))
+
+
+class RunComparison:
+    """The comparison use cases behind ``Service.compare``: read the runs, line them up."""
+
+    def __init__(self, store: Store, artifacts: Artifacts) -> None:
+        self.store, self.artifacts = store, artifacts
+
+    def compare_runs(self, run_ids: list[str]) -> Comparison:
+        loaded = [self._run_for_comparison(r) for r in check_run_ids(run_ids)]
+        node_metrics = [
+            {n.node_id: n.metrics for n in nodes if n.node_id in evaluate_nodes(doc)}
+            for _, doc, nodes in loaded
+        ]
+        curves = any(self._binary_curve(run, doc, nodes) for run, doc, nodes in loaded)
+        return Comparison(
+            runs=[
+                ComparedRun(
+                    run_id=run.run_id,
+                    experiment=run.experiment,
+                    pipeline_name=run.pipeline_name,
+                    status=run.status.value,
+                    created_at=run.created_at.isoformat(),
+                    label=_run_label(run),
+                )
+                for run, _, _ in loaded
+            ],
+            parameters=compare_parameters(
+                [doc for _, doc, _ in loaded], [run.parameter_assignments for run, _, _ in loaded]
+            ),
+            metrics=compare_metrics(node_metrics),
+            plots=list(CURVE_PLOTS) if curves else [],
+        )
+
+    def compare_plot(self, run_ids: list[str], name: str) -> bytes:
+        """One plot with the two-class curve of each run's first two-class Evaluate Model."""
+        draw = {"roc_curve": plots.roc_curve, "precision_recall_curve": plots.precision_recall_curve}.get(
+            name
+        )
+        if draw is None:
+            raise NotFound(f"No comparison plot {name!r}; plots: {list(CURVE_PLOTS)}")
+        series = []
+        for run, doc, nodes in (self._run_for_comparison(r) for r in check_run_ids(run_ids)):
+            curve = self._binary_curve(run, doc, nodes)
+            if curve is not None:
+                series.append((_run_label(run), *curve))
+        if not series:
+            raise NotFound("None of these runs has a two-class Evaluate Model result")
+        return draw(series)
+
+    def _run_for_comparison(self, run_id: str) -> tuple[RunRecord, Pipeline, list[NodeRecord]]:
+        run = runs.get_run(self.store, run_id)
+        doc = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        return run, doc, runs.get_nodes(self.store, run_id)
+
+    def _binary_curve(self, run: RunRecord, doc: Pipeline, nodes: list[NodeRecord]) -> tuple[Any, Any] | None:
+        """(actual is positive, P(positive)) of the first two-class Evaluate Model, if any."""
+        records = {n.node_id: n for n in nodes}
+        for node_id in evaluate_nodes(doc):
+            source = scored_source(doc, node_id)
+            record = records.get(source[0]) if source else None
+            if source is None or record is None or source[1] not in record.outputs:
+                continue
+            scored = self.artifacts.get(record.outputs[source[1]], PortType.DATA)
+            if scored.attrs.get("task") != "binary":
+                continue
+            try:
+                positive, probability, _ = binary_target(scored)
+            except ComponentError:
+                continue
+            if 0 < positive.sum() < len(positive):
+                return positive, probability
+        return None
+
+
+def _run_label(run: RunRecord) -> str:
+    return f"{run.pipeline_name} ({run.run_id[:8]})"

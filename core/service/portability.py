@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from core.errors import InvalidRequest, Problem
 from core.pipelines import diff as graph_diff
@@ -17,10 +17,11 @@ from core.pipelines.document import Pipeline
 from core.pipelines.script_export import to_script
 from core.pipelines.yaml_io import from_yaml, to_yaml
 from core.registry import endpoints, runs
-from core.service.facade import Service
 from core.service.lineage import Lineage
 from core.serving.model_export import ExportSource, mlflow_model_zip, onnx_model_bytes
 from core.serving.sources import ModelSources
+from core.storage.artifacts import Artifacts
+from core.storage.store import Store
 
 PipelineFormat = Literal["json", "yaml", "python"]
 ModelFormat = Literal["mlflow", "onnx"]
@@ -37,8 +38,15 @@ class Download:
     filename: str
 
 
+class Stored(Protocol):
+    """Where the documents and models are kept (a :class:`core.service.facade.Service` is one)."""
+
+    store: Store
+    artifacts: Artifacts
+
+
 class Portability:
-    def __init__(self, service: Service) -> None:
+    def __init__(self, service: Stored) -> None:
         self.service = service
         self.lineage = Lineage(service.store, service.artifacts)
         self.sources = ModelSources(service.store, service.artifacts)

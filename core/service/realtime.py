@@ -29,6 +29,7 @@ from core.errors import ComponentError, InvalidRequest, NotFound, Problem, Unaut
 from core.pipelines import drafts
 from core.pipelines.document import Pipeline
 from core.registry import datasets, endpoints
+from core.service.pipelines import Pipelines
 from core.serving import realtime
 from core.serving.compiled import (
     Drop,
@@ -75,9 +76,8 @@ class RealtimeSource(BaseModel):
 
 
 class RealtimeService:
-    def __init__(self, store: Store, artifacts: Artifacts, pin: Any, validate: Any) -> None:
-        self.store, self.artifacts = store, artifacts
-        self._pin, self._validate = pin, validate
+    def __init__(self, store: Store, artifacts: Artifacts, pipelines: Pipelines) -> None:
+        self.store, self.artifacts, self._pipelines = store, artifacts, pipelines
         self._lock = threading.Lock()
         self._records: dict[str, tuple[float, RealtimeEndpoint, list[str]]] = {}
         self._scorers: dict[tuple[str, int], Scorer] = {}
@@ -104,6 +104,24 @@ class RealtimeService:
             self._records.pop(name, None)
         return updated
 
+    # ---- manage ---------------------------------------------------------------------------
+    def list_endpoints(self) -> list[RealtimeEndpoint]:
+        return realtime.list_endpoints(self.store)
+
+    def get(self, name: str) -> RealtimeEndpoint:
+        return realtime.get(self.store, name)
+
+    def delete(self, name: str) -> None:
+        """Delete the endpoint; this worker scores with it no more (others within the refresh)."""
+        realtime.delete(self.store, name)
+        self.forget(name)
+
+    def regenerate_key(self, name: str, kind: realtime.KeyType) -> str:
+        """A new primary or secondary key; the old one stops working here at once."""
+        key = realtime.regenerate_key(self.store, name, kind)
+        self.forget(name)
+        return key
+
     def _prepare(
         self, name: str, source: RealtimeSource, description: str, by: str | None
     ) -> RealtimeEndpoint:
@@ -115,15 +133,15 @@ class RealtimeService:
                     Problem(
                         code="not_realtime",
                         field="draft_id" if source.draft_id else "pipeline_endpoint",
-                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference pipeline from a "
-                        "training run first",
+                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference "
+                        "pipeline from a training run first",
                     )
                 ],
             )
-        problems = self._validate(pipeline)
+        problems = self._pipelines.validate(pipeline)
         if problems:
             raise InvalidRequest(f"The pipeline has {len(problems)} problem(s)", problems)
-        pinned: Pipeline = self._pin(pipeline)
+        pinned = self._pipelines.pin(pipeline)
         compiled = compile_pipeline(pinned, self.store, self.artifacts)
         sample = self._sample(pinned, compiled)
         schema = self._capture_schema(compiled, sample)
@@ -169,7 +187,8 @@ class RealtimeService:
                     Problem(
                         code="no_schema_dataset",
                         node=compiled.input_node,
-                        message="Connect the training dataset to Web Service Input: it defines the request schema",
+                        message="Connect the training dataset to Web Service Input: it defines the "
+                        "request schema",
                     )
                 ],
             )
@@ -510,109 +529,3 @@ def _needed(compiled: CompiledPipeline, sample: pd.DataFrame, baseline: pd.DataF
     except AssertionError:
         return True
     return False
-
-
-def swagger(endpoint: RealtimeEndpoint, base_url: str) -> dict[str, Any]:
-    """An OpenAPI 3 document of the endpoint's request and response."""
-    types = {
-        "integer": {"type": "integer", "format": "int64"},
-        "number": {"type": "number", "format": "double"},
-        "string": {"type": "string"},
-        "boolean": {"type": "boolean"},
-    }
-    row = {
-        "type": "object",
-        "properties": {c.name: {**types[c.type], "nullable": True} for c in endpoint.schema_},
-        "required": [c.name for c in endpoint.schema_ if c.required],
-    }
-    return {
-        "openapi": "3.0.3",
-        "info": {
-            "title": f"{endpoint.name} real-time endpoint",
-            "version": str(endpoint.deployment),
-            "description": endpoint.description,
-        },
-        "servers": [{"url": base_url}],
-        "components": {
-            "securitySchemes": {
-                "Bearer": {"type": "http", "scheme": "bearer"},
-                "ApiKey": {"type": "apiKey", "in": "header", "name": "api-key"},
-            },
-            "schemas": {
-                "Row": row,
-                "Dropped": {
-                    "type": "object",
-                    "required": ["row", "node", "reason"],
-                    "properties": {
-                        "row": {"type": "integer", "description": "0-based index in the request"},
-                        "node": {"type": "string"},
-                        "reason": {"type": "string"},
-                    },
-                },
-            },
-        },
-        "security": [{"Bearer": []}, {"ApiKey": []}],
-        "paths": {
-            f"/api/realtime/{endpoint.name}/score": {
-                "post": {
-                    "summary": "Score rows",
-                    "requestBody": {
-                        "required": True,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": ["Inputs"],
-                                    "properties": {
-                                        "Inputs": {
-                                            "type": "object",
-                                            "required": [endpoint.input_name],
-                                            "properties": {
-                                                endpoint.input_name: {
-                                                    "type": "array",
-                                                    "items": {"$ref": "#/components/schemas/Row"},
-                                                }
-                                            },
-                                        },
-                                        "GlobalParameters": {"type": "object"},
-                                    },
-                                }
-                            }
-                        },
-                    },
-                    "responses": {
-                        "200": {
-                            "description": "Scored rows; input rows a step removed (e.g. Clean Missing Data's "
-                            "'Remove entire row') are listed in dropped_rows",
-                            "content": {
-                                "application/json": {
-                                    "schema": {
-                                        "type": "object",
-                                        "properties": {
-                                            "Results": {
-                                                "type": "object",
-                                                "properties": {
-                                                    endpoint.output_name: {
-                                                        "type": "array",
-                                                        "items": {"type": "object"},
-                                                    }
-                                                },
-                                            },
-                                            "dropped_rows": {
-                                                "type": "array",
-                                                "items": {"$ref": "#/components/schemas/Dropped"},
-                                            },
-                                        },
-                                    }
-                                }
-                            },
-                        },
-                        "400": {
-                            "description": "The request does not fit the schema; every problem is listed"
-                        },
-                        "401": {"description": "Missing or wrong key (or no such endpoint)"},
-                    },
-                }
-            }
-        },
-    }

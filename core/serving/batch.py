@@ -20,7 +20,7 @@ import json
 import os
 import tempfile
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import pandas as pd
 import pyarrow as pa
@@ -213,12 +213,27 @@ def output_name(request: BatchRequest, suffix: str) -> str:
     return f"{request.endpoint}/{request.file}{suffix}"
 
 
+class Pinning(Protocol):
+    """What turns a document's dataset and asset names into immutable references."""
+
+    def pin(self, pipeline: Pipeline) -> Pipeline: ...
+
+
 class BatchScoring:
     """The three steps, with compiled pipelines kept per worker (keyed by immutable reference)."""
 
-    def __init__(self, store: Store, artifacts: Artifacts, default_rows: int, pin: Any) -> None:
-        self.store, self.artifacts, self.default_rows, self._pin = store, artifacts, default_rows, pin
+    def __init__(self, store: Store, artifacts: Artifacts, default_rows: int, pinning: Pinning) -> None:
+        self.store, self.artifacts, self.default_rows, self._pinning = store, artifacts, default_rows, pinning
         self._compiled: dict[str, CompiledPipeline] = {}
+
+    # ---- an upload -----------------------------------------------------------------------------
+    def request_for(self, blob_name: str) -> BatchRequest | None:
+        """The scoring request for an uploaded blob (see :func:`request_for`)."""
+        return request_for(self.store, blob_name)
+
+    def misplaced_upload(self, blob_name: str) -> bool:
+        """Record an upload outside an endpoint folder (see :func:`misplaced_upload`)."""
+        return misplaced_upload(self.store, blob_name)
 
     # ---- prepare -----------------------------------------------------------------------------
     def prepare(self, request: BatchRequest) -> Prepared:
@@ -253,7 +268,7 @@ class BatchScoring:
                 "pipeline; blob scoring needs a batch inference pipeline"
             )
         settings = BatchSettings.model_validate(endpoints.get(self.store, request.endpoint).batch_settings)
-        pinned: Pipeline = self._pin(Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref)))
+        pinned = self._pinning.pin(Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref)))
         pipeline_ref = self.artifacts.put_json(pinned.model_dump(mode="json"), "pipeline")
         compiled = self._compiled_for(pipeline_ref)
         rows_per_chunk = settings.mini_batch_rows or self.default_rows

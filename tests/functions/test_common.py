@@ -18,9 +18,7 @@ def request(headers: dict[str, str] | None = None, body: bytes = b"") -> func.Ht
 
 @pytest.mark.parametrize("trusted, expected", [(False, "function-key"), (True, "alice@contoso.com")])
 def test_the_principal_header_counts_only_behind_app_service_authentication(monkeypatch, trusted, expected):
-    monkeypatch.setattr(
-        common, "service", lambda: SimpleNamespace(settings=SimpleNamespace(trust_client_principal=trusted))
-    )
+    monkeypatch.setattr(common, "service", lambda: SimpleNamespace(trusts_client_principal=lambda: trusted))
     assert common.caller(request({"x-ms-client-principal-name": "alice@contoso.com"})) == expected
 
 

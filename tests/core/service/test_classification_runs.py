@@ -9,6 +9,7 @@ import pytest
 
 from core.pipelines.document import Pipeline
 from core.service.facade import Submission
+from functions import links
 from tests.core.service.test_service import run_inline
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "pipelines" / "german-credit-classification.json"
@@ -21,7 +22,7 @@ def credit_run(service) -> dict:
     run, job = service.submit(Submission(experiment="credit", pipeline=pipeline))
     assert job.plan.stages[0] == ["boosted", "credit", "logistic"]  # independent nodes share a stage
     run_inline(service, job)
-    return service.get_run(run.run_id)
+    return links.run(service.get_run(run.run_id))  # as the HTTP answer shows it, with links
 
 
 def test_evaluate_reports_the_designer_binary_metrics(credit_run):
