@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field, create_model
 from core.errors import Problem
 from core.pipelines.diff import PipelineDiff
 from core.pipelines.drafts import Draft
+from core.registry import runs
 from core.registry.assets import AssetVersion
 from core.registry.datasets import DatasetVersion
 from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
-from core.registry.runs import NodeRecord, RunRecord, Status
+from core.registry.runs import NodeRecord, RunRecord
 from core.schedules.records import Firing, ScheduleSpec
 from core.serving.file_drop import DroppedFile
 from core.serving.realtime import RealtimeEndpoint
@@ -96,7 +97,7 @@ class Validation(BaseModel):
 
 
 class RunStatus(BaseModel):
-    StatusCode: Status
+    StatusCode: runs.RunStatus
 
 
 class RunAccepted(BaseModel):

@@ -24,14 +24,14 @@ VERSIONS = "endpointversions"
 AUDIT = "endpointaudit"
 PARTITION = "endpoint"
 NAME_PATTERN = names.NAME
-Status = Literal["Active", "Disabled"]
+EndpointStatus = Literal["Active", "Disabled"]
 
 
 class Endpoint(BaseModel):
     name: str
     description: str = ""
     default_version: int | None = None
-    status: Status = "Active"
+    status: EndpointStatus = "Active"
     created_at: datetime
     updated_at: datetime
     created_by: str | None = None
@@ -48,7 +48,7 @@ class EndpointVersion(BaseModel):
     pipeline_name: str
     pipeline_ref: str
     parameters: dict[str, Any] = Field(default_factory=dict, description="Pipeline parameters and defaults")
-    status: Status = "Active"
+    status: EndpointStatus = "Active"
     created_at: datetime
     created_by: str | None = None
     source: str = ""
@@ -231,7 +231,9 @@ def rollback_default(store: Store, name: str, by: str | None, if_match: str | No
     return set_default_version(store, name, trail[0].from_version, by, action="rollback", if_match=if_match)
 
 
-def set_status(store: Store, name: str, status: Status, by: str | None, version: int | None = None) -> None:
+def set_status(
+    store: Store, name: str, status: EndpointStatus, by: str | None, version: int | None = None
+) -> None:
     if version is None:
         endpoint = _change(store, name, lambda e: setattr(e, "status", status))
         _audit(store, endpoint, by, f"endpoint_{status.lower()}", None, None)

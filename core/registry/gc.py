@@ -93,7 +93,7 @@ def _cutoff(store: Store, now: datetime, grace: timedelta) -> tuple[datetime, st
     for entity in store.query(
         runs.RUNS,
         "status eq @a or status eq @b",
-        {"a": runs.Status.NOT_STARTED.value, "b": runs.Status.RUNNING.value},
+        {"a": runs.RunStatus.NOT_STARTED.value, "b": runs.RunStatus.RUNNING.value},
     ):
         started = entity.get("started_at") or entity["created_at"]
         if started - timedelta(minutes=1) < cutoff:

@@ -36,7 +36,7 @@ FIRINGS = "schedulefirings"
 BLOBS = "scheduleblobs"
 MISFIRE_GRACE = timedelta(minutes=2)
 HISTORY = 10
-Status = Literal["Active", "Disabled"]
+ScheduleStatus = Literal["Active", "Disabled"]
 Submit = Callable[[str, EndpointSubmission, int | None, str], tuple[runs.RunRecord, Any]]
 
 
@@ -62,7 +62,7 @@ class ScheduleSpec(BaseModel):
     missed_runs: Literal["catch_up_once", "skip"] = "catch_up_once"
     max_concurrent_runs: int = Field(1, ge=1, le=100)
     run_now: bool = Field(False, description="Also run once at the next tick after creation")
-    status: Status = "Active"
+    status: ScheduleStatus = "Active"
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduleSpec:
@@ -139,7 +139,9 @@ def replace(
     return schedule
 
 
-def set_status(store: Store, endpoint: str, schedule_id: str, status: Status, now: datetime) -> Schedule:
+def set_status(
+    store: Store, endpoint: str, schedule_id: str, status: ScheduleStatus, now: datetime
+) -> Schedule:
     for _ in range(20):
         schedule = get(store, endpoint, schedule_id)
         if schedule.spec.status == status:
