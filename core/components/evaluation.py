@@ -417,8 +417,8 @@ class EvaluateModel(Component):
     outputs = (Port("evaluation_results", "Evaluation results", PortType.DATA),)
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
-        named = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, self.inputs)]
-        named = [(name, df) for name, df in named if df is not None]
+        given = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, self.inputs, strict=True)]
+        named = [(name, df) for name, df in given if df is not None]
         sections = [_section(df) for _, df in named]
         tasks = [df.attrs.get("task") for _, df in named]
         if len(set(tasks)) > 1:

@@ -393,7 +393,7 @@ def _second_arguments(
     others = selected(params.second_argument_column_set, df, "Second argument column set")
     require_numeric(df, others, "the second argument")
     if len(others) == 1:
-        return others * len(columns)
+        return [others[0]] * len(columns)
     if len(others) != len(columns):
         raise ComponentError(
             f"'Second argument column set' selects {len(others)} columns; it needs one, "

@@ -74,9 +74,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    import io
+    from types import FrameType
+
     import pandas as pd
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -305,7 +308,7 @@ def _decode_reply(returncode: int, pipes: _Pipes) -> ScriptResult:
 def _death_reason(returncode: int) -> str:
     if returncode > 0:
         return f"The script process exited with status {returncode}"
-    reasons = {
+    reasons: dict[int, str] = {
         signal.SIGXCPU: "it used up its CPU time limit",
         signal.SIGKILL: "it was killed (usually: out of memory)",
         signal.SIGSYS: "it made a forbidden system call",
@@ -368,7 +371,7 @@ class _UserProblem(Exception):
 def _child_main() -> None:
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # prints of the script (and of C libraries) go to the captured stderr
-    sys.stdout.reconfigure(line_buffering=True)
+    cast("io.TextIOWrapper", sys.stdout).reconfigure(line_buffering=True)
     header, blobs = _unpack(sys.stdin.buffer.read(), "inputs")
     sys.path.extend(p for p in header["path"] if p not in sys.path)
     if "sql" in header:
@@ -706,7 +709,8 @@ def _seccomp(ctypes: Any, libc: Any) -> str:
     class SockFprog(ctypes.Structure):
         _fields_ = (("len", ctypes.c_uint16), ("filter", ctypes.POINTER(SockFilter)))
 
-    filters = (SockFilter * len(program))(*(SockFilter(*i) for i in program))
+    # A Structure class times n is its array type; mypy sees only a class on an Any base here.
+    filters = (cast(Any, SockFilter) * len(program))(*(SockFilter(*i) for i in program))
     prog = SockFprog(len(program), filters)
     # SECCOMP_SET_MODE_FILTER with SECCOMP_FILTER_FLAG_TSYNC: every thread, not just this one
     if libc.syscall(_NR_SECCOMP, 1, 1, ctypes.byref(prog)) != 0:
@@ -718,7 +722,7 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
     """A classic BPF filter; jumps are written as labels and resolved at the end."""
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, deny, enosys, kill = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38, 0x80000000
-    code: list[tuple[int, Any, Any, int]] = [
+    code: list[tuple[Any, ...]] = [  # instructions, and (label,) markers
         (ld, 0, 0, 4),
         (jeq, 0, "kill", 0xC000003E),  # AUDIT_ARCH_X86_64, else kill
         (ld, 0, 0, 0),
@@ -752,7 +756,8 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
         ("kill",),
         (ret, 0, 0, kill),
     ]
-    labels, program = {}, []
+    labels: dict[str, int] = {}
+    program: list[tuple[int, Any, Any, int]] = []
     for item in code:
         if len(item) == 1:
             labels[item[0]] = len(program)
@@ -952,7 +957,7 @@ def _make_audit_hook(roots: tuple[str, ...]) -> Any:
 
     def imported_by_script() -> bool:
         """The nearest frame outside importlib (and our import guard) is not library code."""
-        frame = getframe(3)  # 0 this, 1 check_import, 2 hook, 3 whoever raised the event
+        frame: FrameType | None = getframe(3)  # 0 this, 1 check_import, 2 hook, 3 whoever raised the event
         while frame is not None:
             filename = frame.f_code.co_filename
             if not filename.startswith(import_machinery):

@@ -292,7 +292,7 @@ def _stepped_edges(first: float, width: float, last: float) -> list[float]:
 
 def _labels(bins: int, params: GroupDataIntoBinsParams) -> list[float]:
     """Quantile bins read as Percent (100·i/bins), PQuantile (i/bins) or Quantile Index (i)."""
-    index = list(range(1, bins + 1))
+    index: list[float] = list(range(1, bins + 1))
     if params.binning_mode != "Quantiles" or params.quantile_normalization == "Quantile Index":
         return index
     scale = 100.0 if params.quantile_normalization == "Percent" else 1.0
@@ -405,9 +405,10 @@ def fit_indicators(df: pd.DataFrame, params: ConvertToIndicatorValuesParams) -> 
         for v in values[c]:
             names[c].append(unique_name(f"{c}-{_show(v)}", taken))
             taken.append(names[c][-1])
-        missing_names[c] = unique_name(f"{c}-Missing", taken) if df[c].isna().any() else None
-        if missing_names[c]:
-            taken.append(missing_names[c])
+        missing = unique_name(f"{c}-Missing", taken) if df[c].isna().any() else None
+        missing_names[c] = missing
+        if missing:
+            taken.append(missing)
     return IndicatorTransform(
         columns=columns, values=values, names=names, missing_names=missing_names, overwrite=overwrite
     )

@@ -193,11 +193,12 @@ def firings(store: Store, schedule_id: str, limit: int = HISTORY) -> list[Firing
 
 def _first_due(schedule: Schedule, now: datetime) -> datetime | None:
     spec = schedule.spec
+    recurrence = spec.recurrence  # None exactly when the schedule waits for a data change
     if spec.status != "Active":
-        return None if spec.data_change else spec.recurrence.next_after(now, schedule.anchor)
-    if spec.run_now or spec.data_change:
+        return None if recurrence is None else recurrence.next_after(now, schedule.anchor)
+    if spec.run_now or recurrence is None:
         return now
-    return spec.recurrence.next_after(now, schedule.anchor)
+    return recurrence.next_after(now, schedule.anchor)
 
 
 # ---- blobs of data-change schedules ----------------------------------------------------------

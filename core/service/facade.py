@@ -134,7 +134,7 @@ class Service:
         problems = []
         for node in pipeline.nodes:
             component = lookup(node.component)
-            if component is not None and not self._enabled(component):
+            if component is not None and component.feature is not None and not self._enabled(component):
                 problems.append(
                     Problem(
                         code="component_disabled",

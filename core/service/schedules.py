@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from core.clock import Clock
@@ -50,7 +51,7 @@ class SchedulesService:
     def delete(self, endpoint: str, schedule_id: str) -> None:
         schedules.delete(self._store, endpoint, schedule_id)
 
-    def tick(self) -> list[Started]:
+    def tick(self) -> builtins.list[Started]:  # ``list`` is the method above
         """Record a run for every due time (and new blob) this instance claims."""
         return self._scheduler.tick()
 

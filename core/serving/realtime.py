@@ -160,7 +160,7 @@ def _load(e: dict[str, Any]) -> RealtimeEndpoint:
         source=e["source"],
         input_name=e["input_name"],
         output_name=e["output_name"],
-        input_schema=json.loads(e["input_schema"]),
+        schema_=json.loads(e["input_schema"]),
         created_at=e["created_at"],
         updated_at=e["updated_at"],
         created_by=e.get("created_by") or None,
@@ -330,9 +330,9 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
                     )
                 )
             continue
-        values = [rows[0][name]] if single else [r.get(name) for r in rows]
+        given = [rows[0][name]] if single else [r.get(name) for r in rows]
         kind = spec.type
-        values = _coerced(values, kind)
+        values = _coerced(given, kind)
         if values is None:
             bad = [i for i, r in enumerate(rows) if not _fits(r.get(name), kind)]
             problems.append(

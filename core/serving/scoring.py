@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import graphlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import ValidationError
 
 from core.components import Component, Params, PortType, RunContext, lookup
 from core.components.data import Dataset
-from core.components.web_service import WebServiceInput, WebServiceOutput
+from core.components.web_service import (
+    WebServiceInput,
+    WebServiceInputParams,
+    WebServiceOutput,
+    WebServiceOutputParams,
+)
 from core.errors import InvalidRequest, Problem
 from core.pipelines.document import Pipeline, PipelineParameter, parse_parameters
 from core.storage.artifacts import Artifacts, parquet_to_dataframe
@@ -124,9 +129,10 @@ def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> 
             ],
         )
     compiled = _compile(pipeline, store, artifacts, (inputs[0].id, "data"), (outputs[0].id, "data"))
-    wsi = parse_parameters(WebServiceInput, inputs[0].parameters)
+    wsi = cast(WebServiceInputParams, parse_parameters(WebServiceInput, inputs[0].parameters))
+    wso = cast(WebServiceOutputParams, parse_parameters(WebServiceOutput, outputs[0].parameters))
     compiled.input_name, compiled.drop_columns = wsi.name, list(wsi.drop_columns)
-    compiled.output_name = parse_parameters(WebServiceOutput, outputs[0].parameters).name
+    compiled.output_name = wso.name
     return compiled
 
 

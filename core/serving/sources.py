@@ -93,7 +93,8 @@ class ModelSources:
             s
             for s in compiled.steps
             if isinstance(s.component, ScoreModel)
-            and isinstance(compiled.static.get(s.inputs.get("trained_model")), TrainedModel)
+            and "trained_model" in s.inputs
+            and isinstance(compiled.static.get(s.inputs["trained_model"]), TrainedModel)
         ]
         if node_id is not None and node_id not in {s.node_id for s in scorers}:
             raise NotFound(
