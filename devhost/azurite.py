@@ -81,7 +81,7 @@ def start_azurite(
         "--disableTelemetry",
     ]
     command += ["--location", str(location)] if location else ["--inMemoryPersistence"]
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - the argv is built here from the Azurite install
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=location or None
     )
     ports: dict[str, int] = {}

@@ -372,7 +372,7 @@ class ApplyMathOperation(Component):
         require_numeric(df, columns, "Apply Math Operation")
         seconds = _second_arguments(df, columns, params) if binary else [None] * len(columns)
         results: dict[str, pd.Series] = {}
-        for column, second in zip(columns, seconds):
+        for column, second in zip(columns, seconds, strict=True):
             name, values = _apply(df, column, second, compute, binary, params, function)
             results[column] = values.rename(name)
         out = _output(df, results, params.output_mode)

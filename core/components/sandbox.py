@@ -64,6 +64,7 @@ project, and pandas only once the child knows the parent's import path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -182,7 +183,7 @@ def run_sql(
 
 
 def _run_child(request: bytes, timeout: float, what: str, env: dict[str, str] | None = None) -> ScriptResult:
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running this very file
         [sys.executable, "-I", "-B", "-X", "utf8", os.path.abspath(__file__)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -275,10 +276,8 @@ def _drain(stream: Any, limit: int, sink: bytearray, overflow: threading.Event) 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
@@ -408,7 +407,7 @@ def _sql_child(header: dict[str, Any], blobs: list[bytes], reply_fd: int) -> Non
     con = duckdb.connect(":memory:", config=header["config"])  # before Landlock: it reads /proc/self
     confinement = _confine(header["roots"], header["timeout"], header["memory"])
     try:
-        for name, frame in zip(header["tables"], frames):
+        for name, frame in zip(header["tables"], frames, strict=True):
             con.register(name, frame)
         statements = con.extract_statements(header["sql"])
         refused = [st for st in statements if st.type.name not in header["allowed"]]
@@ -501,7 +500,7 @@ def _confine(roots: list[str], timeout: float, memory_bytes: int) -> list[str]:
     _disarm_fork_exec()
     _guard_script_imports(clean_roots)
     sys.addaudithook(_make_audit_hook(clean_roots))
-    return layers + ["audit hook"]
+    return [*layers, "audit hook"]
 
 
 def _limit_resources(resource: Any, timeout: float, memory_bytes: int) -> str:
@@ -948,12 +947,9 @@ def _make_audit_hook(roots: tuple[str, ...]) -> Any:
             if part == "..":
                 parts = parts[:-1]
             elif part not in ("", "."):
-                parts = parts + [part]
+                parts = [*parts, part]
         clean = "/" + "/".join(parts)
-        for root in roots:
-            if clean == root or clean.startswith(root + "/") or root == "/":
-                return True
-        return False
+        return any(clean == root or clean.startswith(root + "/") or root == "/" for root in roots)
 
     def imported_by_script() -> bool:
         """The nearest frame outside importlib (and our import guard) is not library code."""

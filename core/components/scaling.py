@@ -7,6 +7,7 @@ training statistics instead of refitting on the new rows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -267,7 +268,7 @@ def _custom_edges(text: str) -> list[float]:
         raise ComponentError(
             f"'{parameter}' must be numbers separated by commas, got {text!r}", code="ParameterParsing"
         ) from exc
-    if any(b <= a for a, b in zip(edges, edges[1:])):
+    if any(b <= a for a, b in itertools.pairwise(edges)):
         raise ComponentError(
             f"'{parameter}' must be strictly ascending, got {text!r}", code="NotInRangeValue"
         )
@@ -363,7 +364,7 @@ class IndicatorTransform:
         values = series.astype(object)
         found = {
             name: (values == value).fillna(False).astype("int64")
-            for value, name in zip(self.values[column], self.names[column])
+            for value, name in zip(self.values[column], self.names[column], strict=True)
         }
         missing_name = self.missing_names[column]
         if missing_name is not None:
@@ -454,7 +455,7 @@ class ConvertToIndicatorValues(Component):
         transform = fit_indicators(df, params)
         made = sum(
             len(n) + (m is not None)
-            for n, m in zip(transform.names.values(), transform.missing_names.values())
+            for n, m in zip(transform.names.values(), transform.missing_names.values(), strict=True)
         )
         ctx.log(f"{made} indicator column(s) from {len(transform.columns)} column(s)")
         return {"results_dataset": transform.apply(df), "indicator_values_transformation": transform}

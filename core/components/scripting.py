@@ -258,7 +258,7 @@ class ExecutePythonScript(Component):
             raise ComponentError(f"The Python script failed:\n{exc}", code="UserScriptError") from None
         ctx.log(f"ran the script in a separate process ({', '.join(result.confinement)})")
         _log_output(ctx, result.log, result.log_truncated)
-        out = [f if f is not None else pd.DataFrame() for f in result.frames + [None, None]]
+        out = [f if f is not None else pd.DataFrame() for f in [*result.frames, None, None]]
         return {"result_dataset": out[0], "result_dataset2": out[1]}
 
 

@@ -6,8 +6,9 @@ node's failure (raised as :class:`AttemptFailed` instead while the node's ``max_
 leave it attempts, so the retry policy tries again); anything else is an infrastructure fault
 and is raised, so the orchestrator's retry policy can try again. A node whose ending was
 decided elsewhere meanwhile (its run canceled, it timed out) is not overwritten: every write
-is conditional on the node's ETag, so no late or half result becomes visible. A deterministic node whose inputs and parameters were seen before
-takes the earlier outputs instead of running (see :mod:`core.execution.reuse`).
+is conditional on the node's ETag, so no late or half result becomes visible. A deterministic
+node whose inputs and parameters were seen before takes the earlier outputs instead of running
+(see :mod:`core.execution.reuse`).
 """
 
 from __future__ import annotations
@@ -255,13 +256,13 @@ def _fail(writer: _Writer, ctx: RunContext, exc: Exception, retries: int = 0) ->
     trace = "".join(traceback.format_exception_only(exc)).strip()
     if record.attempts <= retries:
         record.logs = runs.clip_logs(
-            ctx.logs + [trace, f"attempt {record.attempts} of {retries + 1} failed; trying again"]
+            [*ctx.logs, trace, f"attempt {record.attempts} of {retries + 1} failed; trying again"]
         )
         writer.write("logs")
         raise AttemptFailed(f"attempt {record.attempts} of node {record.node_id!r} failed: {message}")
     record.status, record.ended_at = RunStatus.FAILED, datetime.now(UTC)
     record.error, record.error_code = message, code
-    record.logs = runs.clip_logs(ctx.logs + [trace])
+    record.logs = runs.clip_logs([*ctx.logs, trace])
     writer.write("status", "ended_at", "error", "error_code", "logs")
     return NodeResult(
         node_id=record.node_id, status=RunStatus.FAILED, error=message, attempts=record.attempts

@@ -8,6 +8,7 @@ change is lost. Every default change leaves an audit row: who, when, from, to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -82,7 +83,7 @@ def list_endpoints(store: Store) -> list[Endpoint]:
 
 def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoint:
     now = datetime.now(UTC)
-    try:
+    with contextlib.suppress(Conflict):  # it exists already (or a concurrent first publish made it)
         store.insert(
             ENDPOINTS,
             {
@@ -95,8 +96,6 @@ def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoi
                 "created_by": by or "",
             },
         )
-    except Conflict:
-        pass  # it exists already (or a concurrent first publish created it)
     return get(store, name)
 
 
@@ -197,7 +196,8 @@ def set_default_version(
                 Problem(
                     code="version_disabled",
                     field="version",
-                    message=f"Version {version} is disabled; only an active version can be the default (enable it first)",
+                    message=f"Version {version} is disabled; only an active version can be the default "
+                    "(enable it first)",
                 )
             ],
         )

@@ -132,7 +132,7 @@ def clip_logs(logs: list[str]) -> list[str]:
     for line in reversed(logs):
         size += len(line) + 4
         if size > MAX_LOG_CHARS:
-            return ["... earlier lines cut ..."] + kept[::-1]
+            return ["... earlier lines cut ...", *kept[::-1]]
         kept.append(line)
     return logs
 

@@ -8,6 +8,7 @@ as absent (``None``) and counts as a difference.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -135,10 +136,9 @@ def _effective_parameters(doc: Pipeline) -> dict[str, tuple[str, dict[str, Any]]
         if component is None:
             continue
         values = {canonical_parameter(component, k) or k: v for k, v in node.parameters.items()}
-        try:
+        # A run only ever holds a valid document; keep what was written if not.
+        with contextlib.suppress(ValueError):
             values = component.Parameters.model_validate(values).model_dump(mode="json")
-        except ValueError:
-            pass  # a run only ever holds a valid document; keep what was written if not
         found[node.id] = (component.id, values)
     return found
 

@@ -425,7 +425,8 @@ class Service:
                         code="unknown_parameter",
                         node=request.node,
                         parameter=request.parameter,
-                        message=f"Draft {draft_id!r} has no node {request.node!r} with parameter {request.parameter!r}",
+                        message=f"Draft {draft_id!r} has no node {request.node!r} with parameter "
+                        f"{request.parameter!r}",
                     )
                 ],
             )

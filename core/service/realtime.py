@@ -115,8 +115,8 @@ class RealtimeService:
                     Problem(
                         code="not_realtime",
                         field="draft_id" if source.draft_id else "pipeline_endpoint",
-                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference pipeline from a "
-                        "training run first",
+                        message=f"This is a {pipeline.kind} pipeline; create a real-time inference "
+                        "pipeline from a training run first",
                     )
                 ],
             )
@@ -169,7 +169,8 @@ class RealtimeService:
                     Problem(
                         code="no_schema_dataset",
                         node=compiled.input_node,
-                        message="Connect the training dataset to Web Service Input: it defines the request schema",
+                        message="Connect the training dataset to Web Service Input: it defines the request "
+                        "schema",
                     )
                 ],
             )
@@ -582,8 +583,8 @@ def swagger(endpoint: RealtimeEndpoint, base_url: str) -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {
-                            "description": "Scored rows; input rows a step removed (e.g. Clean Missing Data's "
-                            "'Remove entire row') are listed in dropped_rows",
+                            "description": "Scored rows; input rows a step removed (e.g. Clean Missing "
+                            "Data's 'Remove entire row') are listed in dropped_rows",
                             "content": {
                                 "application/json": {
                                     "schema": {

@@ -8,6 +8,7 @@ so callers are not asked for the label or for columns the pipeline drops.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -125,10 +126,8 @@ def list_endpoints(store: Store) -> list[RealtimeEndpoint]:
 def delete(store: Store, name: str) -> None:
     get(store, name)
     for kind in ("primary", "secondary"):
-        try:
+        with contextlib.suppress(Exception):
             store.delete(KEYS, name, kind)
-        except Exception:
-            pass
     store.delete(ENDPOINTS, PARTITION, name)
 
 
@@ -220,8 +219,8 @@ def request_rows(
     if not isinstance(body, dict) or not body:
         raise refuse(
             "empty_request",
-            'Send a JSON object: {"Inputs": {"%s": [rows]}} or an MLflow '
-            "dataframe_split / dataframe_records / instances body" % input_name,
+            f'Send a JSON object: {{"Inputs": {{"{input_name}": [rows]}}}} or an MLflow '
+            "dataframe_split / dataframe_records / instances body",
         )
     if "Inputs" in body:
         inputs = body["Inputs"]
@@ -249,7 +248,7 @@ def request_rows(
                 "every row of 'data' needs one value per column",
                 "dataframe_split.data",
             )
-        rows, style = [dict(zip(split["columns"], r)) for r in split["data"]], "mlflow"
+        rows, style = [dict(zip(split["columns"], r, strict=True)) for r in split["data"]], "mlflow"
     elif "instances" in body:
         instances = body["instances"]
         names = [c.name for c in schema]
@@ -260,13 +259,13 @@ def request_rows(
                     f"list instances need {len(names)} values in schema order",
                     "instances",
                 )
-            instances = [dict(zip(names, r)) for r in instances]
+            instances = [dict(zip(names, r, strict=True)) for r in instances]
         rows, style = instances, "mlflow"
     else:
         raise refuse(
             "unknown_request_shape",
-            'Use {"Inputs": {"%s": [...]}} or MLflow\'s dataframe_split, '
-            "dataframe_records or instances" % input_name,
+            f'Use {{"Inputs": {{"{input_name}": [...]}}}} or MLflow\'s dataframe_split, '
+            "dataframe_records or instances",
         )
     if not isinstance(rows, list) or not rows:
         raise refuse("no_rows", "The request holds no rows")

@@ -123,8 +123,8 @@ def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> 
                 Problem(
                     code="not_realtime",
                     field="pipeline",
-                    message="A real-time endpoint needs exactly one Web Service Input and one Web Service Output "
-                    f"(found {len(inputs)} and {len(outputs)})",
+                    message="A real-time endpoint needs exactly one Web Service Input and one Web Service "
+                    f"Output (found {len(inputs)} and {len(outputs)})",
                 )
             ],
         )
@@ -146,8 +146,8 @@ def compile_batch_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifact
                 Problem(
                     code="not_batch_inference",
                     field="pipeline",
-                    message="Batch scoring needs a batch inference pipeline with one dataset input and one output "
-                    f"(this is a {pipeline.kind} pipeline with {len(inputs)} dataset(s))",
+                    message="Batch scoring needs a batch inference pipeline with one dataset input and one "
+                    f"output (this is a {pipeline.kind} pipeline with {len(inputs)} dataset(s))",
                 )
             ],
         )

@@ -54,7 +54,8 @@ class ModelSources:
                     Problem(
                         code="not_a_model",
                         field="asset",
-                        message="Only a trained model (not a clustering model or a transformation) is exported",
+                        message="Only a trained model (not a clustering model or a transformation) is "
+                        "exported",
                     )
                 ],
             )

@@ -8,6 +8,7 @@ verifies: the service never unpickles a file it did not write itself.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import io
@@ -72,12 +73,10 @@ class Artifacts:
         # Same content, same name: a rerun writes nothing new, and a write is all-or-nothing.
         # An existing blob is touched instead, so a garbage collection running now spares it.
         if not self._store.touch_blob(ARTIFACTS, digest):
-            try:
+            with contextlib.suppress(Conflict):  # a concurrent writer stored the same bytes first
                 self._store.put_blob(
                     ARTIFACTS, digest, data, metadata=metadata, content_type=content_type, overwrite=False
                 )
-            except Conflict:
-                pass  # a concurrent writer stored the same bytes first
         return f"{ARTIFACTS}/{digest}"
 
     def put_file(self, path: str, kind: str, content_type: str) -> str:

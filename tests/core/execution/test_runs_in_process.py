@@ -57,7 +57,7 @@ def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(se
 
 def test_a_partly_reused_run_dispatches_only_what_must_run(service):
     fraction = {"training_fraction": unique_fraction()}
-    first, job = service.submit(
+    _first, job = service.submit(
         Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
     )
     service.run_in_process(job)
