@@ -120,6 +120,7 @@ class ActivityPool:
     def _new_executor(self) -> cf.Executor:
         if self._kind == "thread":
             return cf.ThreadPoolExecutor(self._size, thread_name_prefix="activity")
+        assert self._app_ref is not None  # checked in __init__ for process workers
         executor = cf.ProcessPoolExecutor(
             self._size,
             mp_context=multiprocessing.get_context("spawn"),

@@ -227,7 +227,7 @@ class _LazyBlobStream(InputStream):
         super().__init__(data=b"", **kwargs)
         self._client, self._etag, self._loaded = blob_client, etag, False
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         if not self._loaded:
             self._io = io.BytesIO(_download(self._client, self._etag))
             self._loaded = True

@@ -683,7 +683,8 @@ class _Execution:
                     self._retry_timers[timer_id] = task
             elif past["EventType"] == EventType.TIMER_FIRED and past["TimerId"] in self._retry_timers:
                 task = self._retry_timers.pop(past["TimerId"])
-                if task.attempt < task.retry_options["maxNumberOfAttempts"]:
+                # A retry timer exists only for a task scheduled with retry options.
+                if task.retry_options and task.attempt < task.retry_options["maxNumberOfAttempts"]:
                     self._start_task(replace(task, attempt=task.attempt + 1), scheduled)
         return scheduled
 

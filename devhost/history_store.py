@@ -95,7 +95,9 @@ class BlobHistoryStore:
 
     def __init__(self, connection_string: str, task_hub: str) -> None:
         service = BlobServiceClient.from_connection_string(
-            connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2)
+            connection_string,
+            # The SDK annotates both as int but takes seconds as floats (it calls random.uniform).
+            retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2),  # type: ignore[arg-type]
         )
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False
