@@ -1,5 +1,7 @@
 """The Functions entry point: build the app and register the blueprints. Nothing else."""
 
+from __future__ import annotations
+
 import azure.durable_functions as df
 import azure.functions as func
 

@@ -14,6 +14,7 @@ the empty canvas measured in the same run, on the same browser and host.
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 import time
 from typing import Any
@@ -56,13 +57,15 @@ GRID = {
 
 # Frame timestamps from requestAnimationFrame, recorded in the page while a gesture runs.
 FRAME_RECORDER = """() => { window.__frames = []; window.__recording = true;
-  const tick = (t) => { if (!window.__recording) return; window.__frames.push(t); requestAnimationFrame(tick); };
+  const tick = (t) => {
+    if (!window.__recording) return; window.__frames.push(t); requestAnimationFrame(tick); };
   requestAnimationFrame(tick); }"""
 FRAME_STOP = "() => { window.__recording = false; return window.__frames; }"
 # Ready: the draft is on the canvas, every node React Flow renders is laid out (a large draft
 # opens at a readable zoom, so only the nodes in view are in the DOM).
 READY = """(n) => { const nodes = document.querySelectorAll('.react-flow__node');
-  if (n === 0) return document.querySelector('.empty-hint') !== null && document.querySelector('.react-flow__pane') !== null;
+  if (n === 0) return document.querySelector('.empty-hint') !== null
+    && document.querySelector('.react-flow__pane') !== null;
   return nodes.length > 0 && [...nodes].every((e) => e.offsetWidth > 0)
     && document.querySelector('.react-flow__viewport').style.transform !== ''; }"""
 
@@ -84,7 +87,7 @@ def copies(count: int) -> dict[str, Any]:
 
 
 def frame_stats(stamps: list[float]) -> dict[str, float]:
-    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    gaps = [b - a for a, b in itertools.pairwise(stamps)]
     if not gaps:
         return {"frames": len(stamps)}
     return {
@@ -119,7 +122,8 @@ def measure(browser, url: str, nodes: int, steps: int) -> dict[str, Any]:
         page.goto(url)
         page.wait_for_function(READY, arg=nodes, timeout=60000, polling="raf")
         ready_ms = page.evaluate(
-            "() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now()))))"
+            "() => new Promise((r) => requestAnimationFrame(() => "
+            "requestAnimationFrame(() => r(performance.now()))))"
         )
         received = page.evaluate(
             "() => performance.getEntriesByName('designer:draft-received')[0]?.startTime ?? null"

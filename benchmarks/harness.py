@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -191,18 +191,13 @@ def stop_process(process: subprocess.Popen[Any], timeout: float) -> None:
     """SIGTERM, then SIGKILL to the process group this process leads (ours: start_new_session)."""
     if process.poll() is None:
         process.terminate()
-        try:
+        with suppress(subprocess.TimeoutExpired):
             process.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
-    try:  # workers the process spawned and left behind share its session and group
+    # Workers the process spawned and left behind share its session and group.
+    with suppress(ProcessLookupError, PermissionError):
         os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    try:
+    with suppress(subprocess.TimeoutExpired):
         process.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
 
 
 def _descendants(pid: int) -> list[int]:

@@ -226,7 +226,7 @@ def branchy(api: Any, repeats: int, trees: int) -> dict[str, Any]:
     barriers = summary([r["stage_barriers_s"] for r in runs])
     critical = summary([r["critical_path_s"] for r in runs])
     return {
-        "pipeline": "german-credit-classification (boosted tree: %d trees)" % trees,
+        "pipeline": f"german-credit-classification (boosted tree: {trees} trees)",
         "repeats": repeats,
         "wall_s": wall,
         "server_s": server,

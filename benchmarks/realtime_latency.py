@@ -595,7 +595,8 @@ def report(results: dict[str, Any], path: Path) -> None:
     b = r["batch_rows_per_s"]
     print(
         f"\n{BATCH_ROWS}-row batches, rows/s (from p50): bare sklearn {_num(b['bare_sklearn'])}, in-process "
-        f"{_num(b['product_in_process'])} ({_num(b['in_process_over_bare'])}x), HTTP {_num(b['endpoint_http'])} "
+        f"{_num(b['product_in_process'])} ({_num(b['in_process_over_bare'])}x), HTTP "
+        f"{_num(b['endpoint_http'])} "
         f"({_num(b['http_over_bare'])}x)"
     )
     if results["mlflow_peer_missing"]:

@@ -17,6 +17,7 @@ the worker ends, and pool workers are started from short-lived orchestration thr
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import logging
 import multiprocessing
 import os
@@ -119,6 +120,7 @@ class ActivityPool:
     def _new_executor(self) -> cf.Executor:
         if self._kind == "thread":
             return cf.ThreadPoolExecutor(self._size, thread_name_prefix="activity")
+        assert self._app_ref is not None  # checked in __init__ for process workers
         executor = cf.ProcessPoolExecutor(
             self._size,
             mp_context=multiprocessing.get_context("spawn"),
@@ -172,10 +174,8 @@ def _exit_when_orphaned(host_pid: int) -> None:
     while os.getppid() == host_pid:
         time.sleep(PARENT_CHECK_SECONDS)
     for child in child_pids(os.getpid()):
-        try:
+        with contextlib.suppress(OSError):
             os.kill(child, signal.SIGKILL)
-        except OSError:
-            pass
     os._exit(1)
 
 

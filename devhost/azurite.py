@@ -81,29 +81,34 @@ def start_azurite(
         "--disableTelemetry",
     ]
     command += ["--location", str(location)] if location else ["--inMemoryPersistence"]
-    process = subprocess.Popen(
+    process = subprocess.Popen(  # noqa: S603 - the argv is built here from the Azurite install
         command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, cwd=location or None
     )
-    ports: dict[str, int] = {}
+    listening: dict[str, int] = {}  # service name -> the port the OS gave it
     output: deque[str] = deque(maxlen=20)
     ready = threading.Event()
     assert process.stdout is not None
     threading.Thread(
-        target=_read_output, args=(process.stdout, ports, output, ready), daemon=True, name="azurite-output"
+        target=_read_output,
+        args=(process.stdout, listening, output, ready),
+        daemon=True,
+        name="azurite-output",
     ).start()
     try:
-        if not ready.wait(timeout) or len(ports) < 3:
+        if not ready.wait(timeout) or len(listening) < 3:
             raise RuntimeError(
                 f"Azurite did not start within {timeout} s (exit code "
                 f"{process.poll()}); its output:\n" + "\n".join(output)
             )
         deadline = time.monotonic() + timeout
-        for port in ports.values():
+        for port in listening.values():
             _wait_for_port(host, port, deadline)
     except BaseException:
         stop_azurite(Azurite(process, ""))
         raise
-    return Azurite(process, connection_string(host, ports["Blob"], ports["Queue"], ports["Table"]))
+    return Azurite(
+        process, connection_string(host, listening["Blob"], listening["Queue"], listening["Table"])
+    )
 
 
 def stop_azurite(azurite: Azurite, timeout: float = 10.0) -> None:

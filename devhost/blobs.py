@@ -15,6 +15,7 @@ host's ``maxDequeueCount``), then given up with an error log and a receipt marke
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import logging
 import re
@@ -104,10 +105,8 @@ class BlobPoller:
         """Stop polling and close the storage clients (the poller is not restartable)."""
         if self._task is not None:
             self._task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            except asyncio.CancelledError:
-                pass
             self._task = None
         for client in self._clients.values():
             client.close()
@@ -210,10 +209,8 @@ class BlobPoller:
 
     def _write_receipt(self, watch: _Watch, receipt: str, outcome: str) -> None:
         container = watch.client.get_container_client(RECEIPTS_CONTAINER)
-        try:
+        with contextlib.suppress(ResourceExistsError):
             container.create_container()
-        except ResourceExistsError:
-            pass
         container.upload_blob(receipt, b"", overwrite=True, metadata={"outcome": outcome})
         self._receipts[watch.trigger.name].add(receipt)
 
@@ -230,7 +227,7 @@ class _LazyBlobStream(InputStream):
         super().__init__(data=b"", **kwargs)
         self._client, self._etag, self._loaded = blob_client, etag, False
 
-    def read(self, size: int = -1) -> bytes:
+    def read(self, size: int | None = -1) -> bytes:
         if not self._loaded:
             self._io = io.BytesIO(_download(self._client, self._etag))
             self._loaded = True

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import datetime as dt
+import functools
 import json
 import logging
 import queue
@@ -164,9 +165,7 @@ class LocalDurableRuntime:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def start_new(
-        self, name: str, input_json: str | None = None, instance_id: str | None = None
-    ) -> str:
+    def start_new(self, name: str, input_json: str | None = None, instance_id: str | None = None) -> str:
         """Start orchestrator ``name``; ``input_json`` is the input as JSON text.
 
         An id that belongs to a finished instance is reused (the old instance is
@@ -232,7 +231,7 @@ class LocalDurableRuntime:
                 if instance_id in self._instances:
                     continue
             history = retry_until(
-                lambda: store.load_history(instance_id),
+                functools.partial(store.load_history, instance_id),
                 self._stopping,
                 f"loading the history of {instance_id}",
             )
@@ -486,7 +485,7 @@ class _Execution:
             if state.get("isDone"):
                 return self._finish(state, actions)
             scheduled = self._retry_bookkeeping(episode) + self._schedule(actions)
-            self._commit(scheduled + [self._event(EventType.ORCHESTRATOR_COMPLETED)])
+            self._commit([*scheduled, self._event(EventType.ORCHESTRATOR_COMPLETED)])
             episode = self._next_episode()
 
     # -- storage and recovery ---------------------------------------------------------
@@ -591,7 +590,7 @@ class _Execution:
             position = next(
                 (
                     i
-                    for i, (a, b) in enumerate(zip(replayed, self._seen_actions))
+                    for i, (a, b) in enumerate(zip(replayed, self._seen_actions, strict=False))
                     if _comparable(a) != _comparable(b)
                 ),
                 len(replayed),
@@ -603,8 +602,8 @@ class _Execution:
                 f"but {now} on replay. Orchestrator code must not depend on clocks, random "
                 "values, I/O or global state."
             )
-        for action, ids in zip(actions, self._action_ids):  # a cancelled timer never fires
-            for atom, event_id in zip(atomic_actions(action), ids):
+        for action, ids in zip(actions, self._action_ids, strict=False):  # a cancelled timer never fires
+            for atom, event_id in zip(atomic_actions(action), ids, strict=False):
                 if atom["actionType"] == ActionType.CREATE_TIMER and atom.get("isCanceled"):
                     self._timers.pop(event_id, None)
 
@@ -684,7 +683,8 @@ class _Execution:
                     self._retry_timers[timer_id] = task
             elif past["EventType"] == EventType.TIMER_FIRED and past["TimerId"] in self._retry_timers:
                 task = self._retry_timers.pop(past["TimerId"])
-                if task.attempt < task.retry_options["maxNumberOfAttempts"]:
+                # A retry timer exists only for a task scheduled with retry options.
+                if task.retry_options and task.attempt < task.retry_options["maxNumberOfAttempts"]:
                     self._start_task(replace(task, attempt=task.attempt + 1), scheduled)
         return scheduled
 
@@ -774,7 +774,7 @@ class _Execution:
         moment = max([self._clock()] + [parse_timestamp(e["Timestamp"]) for e in chosen])
         for chosen_event in chosen:
             chosen_event["Timestamp"] = format_timestamp(moment)
-        return [event(EventType.ORCHESTRATOR_STARTED, moment)] + chosen
+        return [event(EventType.ORCHESTRATOR_STARTED, moment), *chosen]
 
     def _is_retry_event(self, candidate: dict[str, Any]) -> bool:
         if candidate["EventType"] == EventType.TASK_FAILED:

@@ -69,13 +69,14 @@ class DurableEndpoints:
         query = self._query()
         instance = f"{self.base_url}/instances/INSTANCEID"
         rpc_path = RPC_PREFIX + (f"{quote(self.rpc_token, safe='')}/" if self.rpc_token else "")
+        orchestrators = f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
         return json.dumps(
             {
                 "taskHubName": self.task_hub,
                 "creationUrls": {
-                    "createNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]",
-                    "createAndWaitOnNewInstancePostUri": f"{self.base_url}/orchestrators/{{functionName}}[/{{instanceId}}]"
-                    f"?timeout={{timeoutInSeconds}}&pollingInterval={{intervalInSeconds}}",
+                    "createNewInstancePostUri": orchestrators,
+                    "createAndWaitOnNewInstancePostUri": orchestrators
+                    + "?timeout={timeoutInSeconds}&pollingInterval={intervalInSeconds}",
                 },
                 "managementUrls": {
                     "id": "INSTANCEID",

@@ -26,6 +26,7 @@ OrchestratorCompleted; a torn tail (a crash between append blocks) is dropped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -94,7 +95,9 @@ class BlobHistoryStore:
 
     def __init__(self, connection_string: str, task_hub: str) -> None:
         service = BlobServiceClient.from_connection_string(
-            connection_string, retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2)
+            connection_string,
+            # The SDK annotates both as int but takes seconds as floats (it calls random.uniform).
+            retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2),  # type: ignore[arg-type]
         )
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False
@@ -103,10 +106,8 @@ class BlobHistoryStore:
 
     def _ensure(self) -> None:
         if not self._ensured:
-            try:
+            with contextlib.suppress(ResourceExistsError):
                 self._container.create_container()
-            except ResourceExistsError:
-                pass
             self._ensured = True
 
     def save_status(self, status: dict[str, Any]) -> None:
@@ -168,11 +169,9 @@ class BlobHistoryStore:
             _INSTANCES + _blob_id(instance_id) + ".json",
             _HISTORY + _blob_id(instance_id) + ".jsonl",
         ):
-            try:
+            with contextlib.suppress(ResourceNotFoundError):
                 self._container.delete_blob(name)
                 deleted = True
-            except ResourceNotFoundError:
-                pass
         return deleted
 
     def hold_hub(self, stopping: threading.Event) -> None:
@@ -185,10 +184,8 @@ class BlobHistoryStore:
             try:
                 self._ensure()
                 lock = self._container.get_blob_client(_LOCK)
-                try:
+                with contextlib.suppress(ResourceExistsError):
                     lock.upload_blob(b"", overwrite=False)
-                except ResourceExistsError:
-                    pass
                 self._lease = lock.acquire_lease(lease_duration=LEASE_SECONDS)
             except HttpResponseError as error:
                 if error.status_code != 409:  # 409: another host holds it
@@ -216,10 +213,8 @@ class BlobHistoryStore:
     def release_hub(self) -> None:
         self._released.set()
         if self._lease is not None:
-            try:
+            with contextlib.suppress(AzureError):  # it expires on its own
                 self._lease.release()
-            except AzureError:
-                pass  # it expires on its own
             self._lease = None
 
 

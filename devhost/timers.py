@@ -12,6 +12,7 @@ to fire a timer without waiting for it).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -86,10 +87,8 @@ class TimerService:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
         self._tasks.clear()
 
     async def invoke(self, name: str, past_due: bool = False) -> bool:

@@ -1,1 +1,2 @@
-"""Thin adapters between Azure Functions triggers and ``core.service.facade``: parse, authorise, call, map errors."""
+"""Thin adapters between Azure Functions triggers and ``core.service.facade``: parse, authorise, call,
+map errors."""

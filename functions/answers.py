@@ -14,10 +14,11 @@ from pydantic import BaseModel, Field, create_model
 from core.errors import Problem
 from core.pipelines.diff import PipelineDiff
 from core.pipelines.drafts import Draft
+from core.registry import runs
 from core.registry.assets import AssetVersion
 from core.registry.datasets import DatasetVersion
 from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
-from core.registry.runs import NodeRecord, RunRecord, Status
+from core.registry.runs import NodeRecord, RunRecord
 from core.schedules.records import Firing, ScheduleSpec
 from core.service.compare import ComparedRun, MetricRow, ParameterRow
 from core.serving.file_drop import DroppedFile
@@ -68,7 +69,9 @@ with warnings.catch_warnings():  # the views' keys are the records' properties, 
         ref: str = Field(...)
 
     class NodeView(NodeRecord):
-        run_id: str | None = None  # not repeated in a node view
+        # Not repeated in a node view: the view widens the record's field, which mypy reads as
+        # breaking substitutability; nothing assigns a node view where a record is expected.
+        run_id: str | None = None  # type: ignore[assignment]
         duration_seconds: float | None = Field(...)
         reused: bool
 
@@ -97,7 +100,7 @@ class Validation(BaseModel):
 
 
 class RunStatus(BaseModel):
-    StatusCode: Status
+    StatusCode: runs.RunStatus
 
 
 class RunAccepted(BaseModel):
@@ -245,21 +248,23 @@ class DeletedExperiment(BaseModel):
 
 # The schedule as sent (its spec's fields, ``run_now`` not kept), with its state; built from the
 # spec's own fields so a change to the spec shows here too.
-ScheduleView = create_model(
-    "ScheduleView",
-    **{name: (f.annotation, f) for name, f in ScheduleSpec.model_fields.items() if name != "run_now"},
-    id=(str, ...),
-    endpoint=(str, ...),
-    kind=(Literal["recurrence", "data_change"], ...),
-    next_due=(str | None, ...),
-    last_due=(str | None, ...),
-    paused=(bool, ...),
-    paused_reason=(str | None, ...),
-    created_at=(str, ...),
-    updated_at=(str, ...),
-    created_by=(str | None, ...),
-    last_runs=(list[Firing], ...),
-)
+_SPEC_FIELDS: dict[str, Any] = {
+    name: (f.annotation, f) for name, f in ScheduleSpec.model_fields.items() if name != "run_now"
+}
+_STATE_FIELDS: dict[str, Any] = {
+    "id": (str, ...),
+    "endpoint": (str, ...),
+    "kind": (Literal["recurrence", "data_change"], ...),
+    "next_due": (str | None, ...),
+    "last_due": (str | None, ...),
+    "paused": (bool, ...),
+    "paused_reason": (str | None, ...),
+    "created_at": (str, ...),
+    "updated_at": (str, ...),
+    "created_by": (str | None, ...),
+    "last_runs": (list[Firing], ...),
+}
+ScheduleView = create_model("ScheduleView", **_SPEC_FIELDS, **_STATE_FIELDS)
 
 
 class ScheduleList(BaseModel):

@@ -170,7 +170,7 @@ def document(base_url: str = "") -> dict[str, Any]:
     for route, method, name, auth in sorted(routes()):
         operation = REGISTRY.get(name) or Operation(summary=name)
         path, parameters = _path(route, operation)
-        entry = {
+        entry: dict[str, Any] = {
             "operationId": name,
             "summary": operation.summary,
             "parameters": parameters,
@@ -247,7 +247,7 @@ def _ref(model: type[BaseModel], defs: dict[str, Any], mode: str) -> dict[str, A
     return {"$ref": f"#/components/schemas/{key}"}
 
 
-def _request(body: Body, defs: dict[str, Any]) -> dict[str, Any]:
+def _request(body: type[BaseModel] | str, defs: dict[str, Any]) -> dict[str, Any]:
     if isinstance(body, str):
         return {"required": True, "content": {body: {"schema": {"type": "string"}}}}
     required = bool(body.model_json_schema().get("required"))  # else an empty body is {}

@@ -21,7 +21,7 @@ from core.execution.executor import NodeRequest
 from core.execution.job import Job
 from core.execution.steps import PipelineSteps, StepPlan, first_line
 from core.pipelines.run_settings import RunSettings
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from core.serving.batch import BatchOutcome, BatchRequest, BatchSteps, Chunk, ChunkResult, Prepared
 from functions.common import service
 
@@ -88,10 +88,12 @@ def drive(
                 steps.fault(machine, step, first_line(winner.result))
             else:
                 steps.accept(machine, step, winner.result)
-        for node_id in [n for n in timers if machine.nodes[n].status != Status.RUNNING]:
+        for node_id in [n for n in timers if machine.nodes[n].status != RunStatus.RUNNING]:
             timers.pop(node_id)[0].cancel()  # the node ended first: its timer must not keep the run open
         in_flight = [
-            (task, step) for task, step in in_flight if machine.nodes[step.node_id].status == Status.RUNNING
+            (task, step)
+            for task, step in in_flight
+            if machine.nodes[step.node_id].status == RunStatus.RUNNING
         ]
     if side:
         yield context.task_all(side)

@@ -15,12 +15,12 @@ from typing import Any
 import azure.durable_functions as df
 from azure.durable_functions.models.OrchestrationRuntimeStatus import OrchestrationRuntimeStatus
 
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from functions.common import service
 
 log = logging.getLogger("designer")
 
-ACTIVE = {Status.NOT_STARTED.value, Status.RUNNING.value}
+ACTIVE = {RunStatus.NOT_STARTED.value, RunStatus.RUNNING.value}
 # A run is recorded just before its orchestration is started: a missing orchestration
 # only counts once the run is older than this.
 START_GRACE = timedelta(minutes=2)

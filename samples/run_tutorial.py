@@ -53,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     with httpx.Client(base_url=f"{args.url}/api", headers={"x-functions-key": args.key}, timeout=60) as api:
         sample = api.post("/samples/automobile-price-raw").raise_for_status().json()
         print(
-            f"dataset {sample['name']} v{sample['version']}: {sample['rows']} rows x {len(sample['columns'])} columns"
+            f"dataset {sample['name']} v{sample['version']}: {sample['rows']} rows x "
+            f"{len(sample['columns'])} columns"
         )
 
         draft = (

@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Set up, then run the whole test suite. The tests start their own Azurite and local host
-# on free loopback ports, so nothing needs to be running first. Extra arguments go to pytest.
+# Set up, pass the gates (scripts/check.sh), then run the whole test suite. The tests start
+# their own Azurite and local host on free loopback ports, so nothing needs to be running first.
+# Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+
+# Lint, formatting, types and layer contracts first: any problem fails the run before the tests.
+bash scripts/check.sh
 
 # The UI tests drive the OS's Chromium (Playwright downloads no browser).
 if [ ! -x /usr/bin/chromium ]; then

@@ -7,7 +7,7 @@ Clusters are numbered from 0; results carry ``Assignments`` and one
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 from pydantic import Field
@@ -32,7 +32,10 @@ AssignLabelMode = Literal["Ignore label column", "Fill missing values", "Overwri
 APPEND_ALIAS = "Check for Append or Uncheck for Result Only"
 
 
-CentroidRange = range_of(int, ge=2)
+if TYPE_CHECKING:  # range_of builds an Annotated str with a validator, which mypy cannot follow
+    CentroidRange = str
+else:
+    CentroidRange = range_of(int, ge=2)
 
 
 class KMeansClusteringParams(Params):

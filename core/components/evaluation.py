@@ -254,7 +254,7 @@ def report_plots(named: Sequence[tuple[str, pd.DataFrame]], ctx: RunContext) -> 
             ctx.plot("roc_curve", plots.roc_curve(curves))
             ctx.plot("precision_recall_curve", plots.precision_recall_curve(curves))
             ctx.plot("lift_curve", plots.lift_curve(curves))
-        for suffix, (name, positive, probability, classes) in zip(PLOT_SUFFIXES, prepared):
+        for suffix, (name, positive, probability, classes) in zip(PLOT_SUFFIXES, prepared, strict=False):
             matrix = confusion_matrix(positive, probability >= THRESHOLD, [False, True])
             ctx.plot(
                 f"confusion_matrix{suffix}",
@@ -263,7 +263,7 @@ def report_plots(named: Sequence[tuple[str, pd.DataFrame]], ctx: RunContext) -> 
                 ),
             )
     elif task == "multiclass":
-        for suffix, (name, df) in zip(PLOT_SUFFIXES, named):
+        for suffix, (name, df) in zip(PLOT_SUFFIXES, named, strict=False):
             matrix, classes = multiclass_confusion(df)
             ctx.plot(
                 f"confusion_matrix{suffix}",
@@ -417,8 +417,8 @@ class EvaluateModel(Component):
     outputs = (Port("evaluation_results", "Evaluation results", PortType.DATA),)
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
-        named = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, self.inputs)]
-        named = [(name, df) for name, df in named if df is not None]
+        given = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, self.inputs, strict=True)]
+        named = [(name, df) for name, df in given if df is not None]
         sections = [_section(df) for _, df in named]
         tasks = [df.attrs.get("task") for _, df in named]
         if len(set(tasks)) > 1:
@@ -428,7 +428,7 @@ class EvaluateModel(Component):
                 code="InvalidDataset",
             )
         tables = []
-        for (name, _), section in zip(named, sections):
+        for (name, _), section in zip(named, sections, strict=True):
             table = section.table.copy()
             table.insert(0, "Dataset", name)
             tables.append(table)

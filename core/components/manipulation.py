@@ -192,7 +192,7 @@ def _in_typed_order(selection: ColumnSelection, df: pd.DataFrame, parameter: str
 
 
 def _check_key_types(left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], rkeys: list[str]) -> None:
-    for lk, rk in zip(lkeys, rkeys):
+    for lk, rk in zip(lkeys, rkeys, strict=True):
         lkind, rkind = _value_kind(left[lk]), _value_kind(right[rk])
         if lkind != rkind:
             raise ComponentError(
@@ -205,7 +205,7 @@ def _check_key_types(left: pd.DataFrame, right: pd.DataFrame, lkeys: list[str], 
 def _key_frame(df: pd.DataFrame, keys: list[str], integer: list[bool], match_case: bool) -> pd.DataFrame:
     """Comparable key values under neutral names; rows with a missing key are left out."""
     frame = pd.DataFrame(index=df.index)
-    for i, (key, as_int) in enumerate(zip(keys, integer)):
+    for i, (key, as_int) in enumerate(zip(keys, integer, strict=True)):
         s = df[key]
         if isinstance(s.dtype, pd.CategoricalDtype):
             s = s.astype(object)
@@ -225,7 +225,7 @@ def _matching_rows(
     """Pairs of (left row, right row) positions; a missing side is NaN."""
     integer = [
         ptypes.is_integer_dtype(left[lk]) and ptypes.is_integer_dtype(right[rk])
-        for lk, rk in zip(lkeys, rkeys)
+        for lk, rk in zip(lkeys, rkeys, strict=True)
     ]
     lk = _key_frame(left, lkeys, integer, params.match_case)
     rk = _key_frame(right, rkeys, integer, params.match_case)
@@ -259,7 +259,7 @@ def _assemble(
     if not keep_right_keys:
         right_only = (lpos < 0).to_numpy()
         if right_only.any():  # keys of right-only rows would otherwise be lost
-            for lk, rk in zip(lkeys, rkeys):
+            for lk, rk in zip(lkeys, rkeys, strict=True):
                 keys = lpart[lk]
                 keys = keys.astype(object) if isinstance(keys.dtype, pd.CategoricalDtype) else keys
                 lpart[lk] = keys.where(~right_only, rpart[rk])
@@ -623,7 +623,7 @@ def _renames(columns: list[str], new_names: str, existing: list[str]) -> dict[st
         )
     if any(not n for n in names):
         raise ComponentError("'New Column Name' has an empty name between commas", code="NullOrEmpty")
-    renames = dict(zip(columns, names))
+    renames = dict(zip(columns, names, strict=True))
     final = [renames.get(c, c) for c in existing]
     clash = next((n for n in final if final.count(n) > 1), None)
     if clash is not None:

@@ -372,7 +372,7 @@ class ApplyMathOperation(Component):
         require_numeric(df, columns, "Apply Math Operation")
         seconds = _second_arguments(df, columns, params) if binary else [None] * len(columns)
         results: dict[str, pd.Series] = {}
-        for column, second in zip(columns, seconds):
+        for column, second in zip(columns, seconds, strict=True):
             name, values = _apply(df, column, second, compute, binary, params, function)
             results[column] = values.rename(name)
         out = _output(df, results, params.output_mode)
@@ -393,7 +393,7 @@ def _second_arguments(
     others = selected(params.second_argument_column_set, df, "Second argument column set")
     require_numeric(df, others, "the second argument")
     if len(others) == 1:
-        return others * len(columns)
+        return [others[0]] * len(columns)
     if len(others) != len(columns):
         raise ComponentError(
             f"'Second argument column set' selects {len(others)} columns; it needs one, "

@@ -381,9 +381,9 @@ class ElasticNetLogisticRegression(ClassifierMixin, BaseEstimator):
 class PenalisedPoissonRegressor(RegressorMixin, BaseEstimator):
     """Poisson regression (log link) with the designer's L1 and L2 weights, fitted by L-BFGS-B.
 
-    It minimises  sum(μ − y·log μ) + l1·‖w‖₁ + (l2/2)·‖w‖²  with log μ = X·w + b (the intercept
+    It minimises  sum(μ - y·log μ) + l1·‖w‖₁ + (l2/2)·‖w‖²  with log μ = X·w + b (the intercept
     is not penalised). sklearn's PoissonRegressor has no L1 term, so this solves the problem
-    directly: w = w⁺ − w⁻ with both parts bounded at 0 makes the L1 term smooth. The designer's
+    directly: w = w⁺ - w⁻ with both parts bounded at 0 makes the L1 term smooth. The designer's
     parameters map one to one: tolerance -> the relative objective decrease at which L-BFGS
     stops (scipy's ``ftol``), memory size -> the number of L-BFGS correction pairs (``maxcor``).
     With l1 = 0 this is sklearn's ``PoissonRegressor(alpha=l2 / n_samples)``.

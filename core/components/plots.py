@@ -130,7 +130,7 @@ def residual_histogram(series: Sequence[RegressionSeries]) -> bytes:
     pooled = np.concatenate([r for _, r in residuals])
     bins = np.histogram_bin_edges(pooled, bins=int(np.clip(np.sqrt(len(pooled)), 5, 50)))
     for name, values in residuals:
-        ax.hist(values, bins=bins, alpha=0.6 if len(residuals) > 1 else 0.9, label=name)
+        ax.hist(values, bins=bins.tolist(), alpha=0.6 if len(residuals) > 1 else 0.9, label=name)
     ax.axvline(0, color="grey", linestyle="--", linewidth=1)
     ax.legend(loc="upper right")
     return _png(fig)

@@ -64,6 +64,7 @@ project, and pandas only once the child knows the parent's import path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -74,9 +75,12 @@ import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    import io
+    from types import FrameType
+
     import pandas as pd
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
@@ -179,7 +183,7 @@ def run_sql(
 
 
 def _run_child(request: bytes, timeout: float, what: str, env: dict[str, str] | None = None) -> ScriptResult:
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: S603 - our own interpreter running this very file
         [sys.executable, "-I", "-B", "-X", "utf8", os.path.abspath(__file__)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -272,10 +276,8 @@ def _drain(stream: Any, limit: int, sink: bytearray, overflow: threading.Event) 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         proc.wait()
 
 
@@ -305,7 +307,7 @@ def _decode_reply(returncode: int, pipes: _Pipes) -> ScriptResult:
 def _death_reason(returncode: int) -> str:
     if returncode > 0:
         return f"The script process exited with status {returncode}"
-    reasons = {
+    reasons: dict[int, str] = {
         signal.SIGXCPU: "it used up its CPU time limit",
         signal.SIGKILL: "it was killed (usually: out of memory)",
         signal.SIGSYS: "it made a forbidden system call",
@@ -368,7 +370,7 @@ class _UserProblem(Exception):
 def _child_main() -> None:
     reply_fd = os.dup(1)
     os.dup2(2, 1)  # prints of the script (and of C libraries) go to the captured stderr
-    sys.stdout.reconfigure(line_buffering=True)
+    cast("io.TextIOWrapper", sys.stdout).reconfigure(line_buffering=True)
     header, blobs = _unpack(sys.stdin.buffer.read(), "inputs")
     sys.path.extend(p for p in header["path"] if p not in sys.path)
     if "sql" in header:
@@ -405,7 +407,7 @@ def _sql_child(header: dict[str, Any], blobs: list[bytes], reply_fd: int) -> Non
     con = duckdb.connect(":memory:", config=header["config"])  # before Landlock: it reads /proc/self
     confinement = _confine(header["roots"], header["timeout"], header["memory"])
     try:
-        for name, frame in zip(header["tables"], frames):
+        for name, frame in zip(header["tables"], frames, strict=True):
             con.register(name, frame)
         statements = con.extract_statements(header["sql"])
         refused = [st for st in statements if st.type.name not in header["allowed"]]
@@ -498,7 +500,7 @@ def _confine(roots: list[str], timeout: float, memory_bytes: int) -> list[str]:
     _disarm_fork_exec()
     _guard_script_imports(clean_roots)
     sys.addaudithook(_make_audit_hook(clean_roots))
-    return layers + ["audit hook"]
+    return [*layers, "audit hook"]
 
 
 def _limit_resources(resource: Any, timeout: float, memory_bytes: int) -> str:
@@ -706,7 +708,8 @@ def _seccomp(ctypes: Any, libc: Any) -> str:
     class SockFprog(ctypes.Structure):
         _fields_ = (("len", ctypes.c_uint16), ("filter", ctypes.POINTER(SockFilter)))
 
-    filters = (SockFilter * len(program))(*(SockFilter(*i) for i in program))
+    # A Structure class times n is its array type; mypy sees only a class on an Any base here.
+    filters = (cast(Any, SockFilter) * len(program))(*(SockFilter(*i) for i in program))
     prog = SockFprog(len(program), filters)
     # SECCOMP_SET_MODE_FILTER with SECCOMP_FILTER_FLAG_TSYNC: every thread, not just this one
     if libc.syscall(_NR_SECCOMP, 1, 1, ctypes.byref(prog)) != 0:
@@ -718,7 +721,7 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
     """A classic BPF filter; jumps are written as labels and resolved at the end."""
     ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
     allow, deny, enosys, kill = 0x7FFF0000, 0x00050000 | 1, 0x00050000 | 38, 0x80000000
-    code: list[tuple[int, Any, Any, int]] = [
+    code: list[tuple[Any, ...]] = [  # instructions, and (label,) markers
         (ld, 0, 0, 4),
         (jeq, 0, "kill", 0xC000003E),  # AUDIT_ARCH_X86_64, else kill
         (ld, 0, 0, 0),
@@ -752,7 +755,8 @@ def _seccomp_program(pid: int) -> list[tuple[int, int, int, int]]:
         ("kill",),
         (ret, 0, 0, kill),
     ]
-    labels, program = {}, []
+    labels: dict[str, int] = {}
+    program: list[tuple[int, Any, Any, int]] = []
     for item in code:
         if len(item) == 1:
             labels[item[0]] = len(program)
@@ -943,16 +947,13 @@ def _make_audit_hook(roots: tuple[str, ...]) -> Any:
             if part == "..":
                 parts = parts[:-1]
             elif part not in ("", "."):
-                parts = parts + [part]
+                parts = [*parts, part]
         clean = "/" + "/".join(parts)
-        for root in roots:
-            if clean == root or clean.startswith(root + "/") or root == "/":
-                return True
-        return False
+        return any(clean == root or clean.startswith(root + "/") or root == "/" for root in roots)
 
     def imported_by_script() -> bool:
         """The nearest frame outside importlib (and our import guard) is not library code."""
-        frame = getframe(3)  # 0 this, 1 check_import, 2 hook, 3 whoever raised the event
+        frame: FrameType | None = getframe(3)  # 0 this, 1 check_import, 2 hook, 3 whoever raised the event
         while frame is not None:
             filename = frame.f_code.co_filename
             if not filename.startswith(import_machinery):

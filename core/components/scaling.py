@@ -7,6 +7,7 @@ training statistics instead of refitting on the new rows.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -267,7 +268,7 @@ def _custom_edges(text: str) -> list[float]:
         raise ComponentError(
             f"'{parameter}' must be numbers separated by commas, got {text!r}", code="ParameterParsing"
         ) from exc
-    if any(b <= a for a, b in zip(edges, edges[1:])):
+    if any(b <= a for a, b in itertools.pairwise(edges)):
         raise ComponentError(
             f"'{parameter}' must be strictly ascending, got {text!r}", code="NotInRangeValue"
         )
@@ -292,7 +293,7 @@ def _stepped_edges(first: float, width: float, last: float) -> list[float]:
 
 def _labels(bins: int, params: GroupDataIntoBinsParams) -> list[float]:
     """Quantile bins read as Percent (100·i/bins), PQuantile (i/bins) or Quantile Index (i)."""
-    index = list(range(1, bins + 1))
+    index: list[float] = list(range(1, bins + 1))
     if params.binning_mode != "Quantiles" or params.quantile_normalization == "Quantile Index":
         return index
     scale = 100.0 if params.quantile_normalization == "Percent" else 1.0
@@ -363,7 +364,7 @@ class IndicatorTransform:
         values = series.astype(object)
         found = {
             name: (values == value).fillna(False).astype("int64")
-            for value, name in zip(self.values[column], self.names[column])
+            for value, name in zip(self.values[column], self.names[column], strict=True)
         }
         missing_name = self.missing_names[column]
         if missing_name is not None:
@@ -405,9 +406,10 @@ def fit_indicators(df: pd.DataFrame, params: ConvertToIndicatorValuesParams) -> 
         for v in values[c]:
             names[c].append(unique_name(f"{c}-{_show(v)}", taken))
             taken.append(names[c][-1])
-        missing_names[c] = unique_name(f"{c}-Missing", taken) if df[c].isna().any() else None
-        if missing_names[c]:
-            taken.append(missing_names[c])
+        missing = unique_name(f"{c}-Missing", taken) if df[c].isna().any() else None
+        missing_names[c] = missing
+        if missing:
+            taken.append(missing)
     return IndicatorTransform(
         columns=columns, values=values, names=names, missing_names=missing_names, overwrite=overwrite
     )
@@ -453,7 +455,7 @@ class ConvertToIndicatorValues(Component):
         transform = fit_indicators(df, params)
         made = sum(
             len(n) + (m is not None)
-            for n, m in zip(transform.names.values(), transform.missing_names.values())
+            for n, m in zip(transform.names.values(), transform.missing_names.values(), strict=True)
         )
         ctx.log(f"{made} indicator column(s) from {len(transform.columns)} column(s)")
         return {"results_dataset": transform.apply(df), "indicator_values_transformation": transform}

@@ -57,7 +57,7 @@ _ALLOWED_STATEMENTS = frozenset(
 
 # No file system, no network, no extensions, no Python variables by name, no spilling to disk;
 # locked, so the script cannot SET any of it back.
-_LOCKED_CONFIG = {
+_LOCKED_CONFIG: dict[str, str | bool | int | float | list[str]] = {
     "enable_external_access": False,
     "autoload_known_extensions": False,
     "autoinstall_known_extensions": False,
@@ -107,12 +107,15 @@ class ApplySqlTransformation(Component):
             con.close()
         tables = {t: inputs[t] for t in ("t1", "t2", "t3") if inputs.get(t) is not None}
         result = _execute(params.sql_query_script, tables)
+        frame = result.frames[0]
+        if frame is None:  # the child answers the last statement's table, never nothing
+            raise ComponentError("The SQL query script returned no table", code="InvalidSQLScript")
         ctx.log(
             f"ran {len(statements)} SQL statement(s) on {', '.join(tables)} in a separate process "
-            f"({', '.join(result.confinement)}): {len(result.frames[0])} row(s), "
-            f"{result.frames[0].shape[1]} column(s)"
+            f"({', '.join(result.confinement)}): {len(frame)} row(s), "
+            f"{frame.shape[1]} column(s)"
         )
-        return {"result_dataset": result.frames[0]}
+        return {"result_dataset": frame}
 
 
 def _parse(con: duckdb.DuckDBPyConnection, script: str) -> list[Any]:
@@ -255,7 +258,7 @@ class ExecutePythonScript(Component):
             raise ComponentError(f"The Python script failed:\n{exc}", code="UserScriptError") from None
         ctx.log(f"ran the script in a separate process ({', '.join(result.confinement)})")
         _log_output(ctx, result.log, result.log_truncated)
-        out = [f if f is not None else pd.DataFrame() for f in result.frames + [None, None]]
+        out = [f if f is not None else pd.DataFrame() for f in [*result.frames, None, None]]
         return {"result_dataset": out[0], "result_dataset2": out[1]}
 
 

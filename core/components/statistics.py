@@ -95,7 +95,7 @@ def _summary(name: str, series: pd.Series) -> dict[str, Any]:
             "Sample Standard Deviation": values.std(),
             "Sample Skewness": values.skew(),
             "Sample Kurtosis": values.kurt(),
-            **dict(zip(PERCENTILES, quantiles[3:])),
+            **dict(zip(PERCENTILES, quantiles[3:], strict=True)),
         }
     )
     return row

@@ -258,7 +258,7 @@ def _rows_mask(df: pd.DataFrame, params: SplitDataParams) -> np.ndarray:
 
 
 def _first_part(positions: np.ndarray, params: SplitDataParams) -> np.ndarray:
-    count = int(round(len(positions) * params.fraction))
+    count = round(len(positions) * params.fraction)
     if params.randomized_split:
         positions = np.random.default_rng(params.random_seed).permutation(positions)
     return np.sort(positions[:count])

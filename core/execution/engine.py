@@ -29,9 +29,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from core.execution.results import NodeResult
 from core.pipelines.planner import Plan
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 
-ENDED = {Status.FINISHED, Status.FAILED, Status.SKIPPED, Status.CANCELED}
+ENDED = {RunStatus.FINISHED, RunStatus.FAILED, RunStatus.SKIPPED, RunStatus.CANCELED}
 
 
 class StepKind(StrEnum):
@@ -57,7 +57,7 @@ class Step(BaseModel):
 
 class NodeState(BaseModel):
     node_id: str
-    status: Status = Status.NOT_STARTED
+    status: RunStatus = RunStatus.NOT_STARTED
     outputs: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
     error_code: str | None = None
@@ -75,7 +75,7 @@ class NodeState(BaseModel):
 
 
 class RunOutcome(BaseModel):
-    status: Status
+    status: RunStatus
     failed_node: str | None = None
     error: str | None = None
     closing: list[NodeState] = Field(default_factory=list, description="Node endings to record")
@@ -105,7 +105,7 @@ class RunMachine:
         for node_id, outputs in (resolved or {}).items():
             self.nodes[node_id] = NodeState(
                 node_id=node_id,
-                status=Status.FINISHED,
+                status=RunStatus.FINISHED,
                 outputs=dict(outputs),
                 reused=True,
                 cache_key=(resolved_keys or {}).get(node_id),
@@ -126,8 +126,8 @@ class RunMachine:
             for node_id in self._order:
                 state = self.nodes[node_id]
                 upstream = (self.nodes[ref.node].status for ref in self._inputs[node_id].values())
-                if state.status == Status.NOT_STARTED and all(s == Status.FINISHED for s in upstream):
-                    state.status = Status.RUNNING
+                if state.status == RunStatus.NOT_STARTED and all(s == RunStatus.FINISHED for s in upstream):
+                    state.status = RunStatus.RUNNING
                     steps.append(Step(node_id=node_id))
         for step in steps:
             self._in_flight[step.key] = step
@@ -141,14 +141,14 @@ class RunMachine:
         return list(self._in_flight.values())
 
     def running(self) -> list[str]:
-        return [n for n in self._order if self.nodes[n].status == Status.RUNNING]
+        return [n for n in self._order if self.nodes[n].status == RunStatus.RUNNING]
 
     @property
     def done(self) -> bool:
         """Nothing in flight and nothing left that could start."""
         if self._in_flight or self._queued:
             return False
-        return not any(s.status in (Status.NOT_STARTED, Status.RUNNING) for s in self.nodes.values())
+        return not any(s.status in (RunStatus.NOT_STARTED, RunStatus.RUNNING) for s in self.nodes.values())
 
     # ---- recording results -------------------------------------------------------------------
     def record(self, step: Step, result: NodeResult) -> bool:
@@ -157,12 +157,16 @@ class RunMachine:
             return False
         state = self.nodes[step.node_id]
         state.attempts = max(state.attempts, result.attempts)
-        if result.status == Status.FINISHED:
-            state.status, state.outputs, state.reused = Status.FINISHED, dict(result.outputs), result.reused
+        if result.status == RunStatus.FINISHED:
+            state.status, state.outputs, state.reused = (
+                RunStatus.FINISHED,
+                dict(result.outputs),
+                result.reused,
+            )
             state.cache_key = result.cache_key
-        elif result.status == Status.FAILED:
+        elif result.status == RunStatus.FAILED:
             self._fail(state, result.error or "failed", None, decided_here=False)
-        elif result.status in (Status.CANCELED, Status.SKIPPED):  # its run was ended elsewhere
+        elif result.status in (RunStatus.CANCELED, RunStatus.SKIPPED):  # its run was ended elsewhere
             self.cancel(result.error or "canceled with the run")
         elif step.kind == StepKind.RUN and result.chunks:
             state.chunks = list(result.chunks)
@@ -217,7 +221,7 @@ class RunMachine:
     def time_out(self, node_id: str, seconds: float) -> bool:
         """The node ran past its timeout: it fails, and whatever of it is in flight no longer counts."""
         state = self.nodes[node_id]
-        if state.status != Status.RUNNING:
+        if state.status != RunStatus.RUNNING:
             return False
         self._drop(node_id)
         self._fail(
@@ -234,20 +238,20 @@ class RunMachine:
         self._queued, self._in_flight = [], {}
         for state in self.nodes.values():
             if state.status not in ENDED:
-                state.status, state.note, state.decided_here = Status.CANCELED, reason, True
+                state.status, state.note, state.decided_here = RunStatus.CANCELED, reason, True
 
     # ---- the result --------------------------------------------------------------------------
     def outcome(self) -> RunOutcome:
         closing = [s for s in self.nodes.values() if s.decided_here]
         if self._canceled:
-            return RunOutcome(status=Status.CANCELED, error="The run was canceled", closing=closing)
+            return RunOutcome(status=RunStatus.CANCELED, error="The run was canceled", closing=closing)
         if self._failures:
             first = self.nodes[self._failures[0]]
             return RunOutcome(
-                status=Status.FAILED, failed_node=first.node_id, error=first.error, closing=closing
+                status=RunStatus.FAILED, failed_node=first.node_id, error=first.error, closing=closing
             )
         keys = {s.node_id: s.cache_key for s in self.nodes.values() if s.cache_key}
-        return RunOutcome(status=Status.FINISHED, closing=closing, cache_keys=keys)
+        return RunOutcome(status=RunStatus.FINISHED, closing=closing, cache_keys=keys)
 
     def progress(self) -> dict[str, Any]:
         """What the orchestrator publishes as its custom status."""
@@ -267,7 +271,7 @@ class RunMachine:
     def _accept(self, step: Step) -> bool:
         if self._in_flight.pop(step.key, None) is None:
             return False
-        return self.nodes[step.node_id].status == Status.RUNNING
+        return self.nodes[step.node_id].status == RunStatus.RUNNING
 
     def _drop(self, node_id: str) -> None:
         self._queued = [s for s in self._queued if s.node_id != node_id]
@@ -275,19 +279,19 @@ class RunMachine:
 
     def _fail(self, state: NodeState, error: str, code: str | None, decided_here: bool) -> None:
         self._drop(state.node_id)
-        state.status, state.error, state.error_code = Status.FAILED, error, code
+        state.status, state.error, state.error_code = RunStatus.FAILED, error, code
         state.decided_here = state.decided_here or decided_here
         self._failures.append(state.node_id)
         for node_id in self._descendants(state.node_id):
             skipped = self.nodes[node_id]
-            if skipped.status == Status.NOT_STARTED:
-                skipped.status, skipped.decided_here = Status.SKIPPED, True
+            if skipped.status == RunStatus.NOT_STARTED:
+                skipped.status, skipped.decided_here = RunStatus.SKIPPED, True
                 skipped.note = f"skipped: upstream node {state.node_id!r} failed"
         if not self._continue and not self._stopped:
             self._stopped = True
             for other in self.nodes.values():
-                if other.status == Status.NOT_STARTED:
-                    other.status, other.decided_here = Status.SKIPPED, True
+                if other.status == RunStatus.NOT_STARTED:
+                    other.status, other.decided_here = RunStatus.SKIPPED, True
                     other.note = (
                         f"skipped: node {state.node_id!r} failed and the run stops at the first "
                         "failure (continue_on_step_failure is off)"

@@ -6,8 +6,9 @@ node's failure (raised as :class:`AttemptFailed` instead while the node's ``max_
 leave it attempts, so the retry policy tries again); anything else is an infrastructure fault
 and is raised, so the orchestrator's retry policy can try again. A node whose ending was
 decided elsewhere meanwhile (its run canceled, it timed out) is not overwritten: every write
-is conditional on the node's ETag, so no late or half result becomes visible. A deterministic node whose inputs and parameters were seen before
-takes the earlier outputs instead of running (see :mod:`core.execution.reuse`).
+is conditional on the node's ETag, so no late or half result becomes visible. A deterministic
+node whose inputs and parameters were seen before takes the earlier outputs instead of running
+(see :mod:`core.execution.reuse`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from core.execution.results import ChunkOutcome, NodeResult
 from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
-from core.registry.runs import NodeRecord, Status
+from core.registry.runs import NodeRecord, RunStatus
 from core.storage.artifacts import Artifacts, parquet_to_dataframe
 from core.storage.store import PreconditionFailed, Store
 
@@ -49,7 +50,7 @@ class AttemptFailed(Exception):
 
 
 # Endings another writer decides (cancel, timeout, skip): an activity arriving late keeps out.
-_DECIDED = {Status.CANCELED, Status.SKIPPED}
+_DECIDED = {RunStatus.CANCELED, RunStatus.SKIPPED}
 
 
 def run_node(
@@ -66,11 +67,18 @@ def run_node(
     record, etag = runs.get_node_for_update(store, request.run_id, node.id)
     if record.status in _DECIDED:
         return NodeResult(node_id=node.id, status=record.status, error=record.note, attempts=record.attempts)
-    record.status, record.started_at, record.attempts = Status.RUNNING, datetime.now(UTC), record.attempts + 1
+    record.status, record.started_at, record.attempts = (
+        RunStatus.RUNNING,
+        datetime.now(UTC),
+        record.attempts + 1,
+    )
     writer = _Writer(store, record, etag)
     if not writer.write("status", "started_at", "attempts"):  # ended elsewhere a moment ago
         return NodeResult(
-            node_id=node.id, status=Status.CANCELED, error="ended before it started", attempts=record.attempts
+            node_id=node.id,
+            status=RunStatus.CANCELED,
+            error="ended before it started",
+            attempts=record.attempts,
         )
 
     ctx = RunContext(features=dict(features or {}), logs=list(record.logs))  # earlier attempts' lines stay
@@ -90,7 +98,9 @@ def run_node(
         if chunks:
             record.note = f"scored in {len(chunks)} mini-batches of up to {rows} rows"
             writer.write("note")
-            return NodeResult(node_id=node.id, status=Status.RUNNING, chunks=chunks, attempts=record.attempts)
+            return NodeResult(
+                node_id=node.id, status=RunStatus.RUNNING, chunks=chunks, attempts=record.attempts
+            )
     if component.needs_data_access:
         ctx.data = StoreDataAccess(store)
     try:
@@ -171,7 +181,7 @@ def _finished(
     writer: _Writer, component: type[Component], key: str, outputs: dict[str, str], ctx: RunContext
 ) -> NodeResult:
     record = writer.record
-    record.status, record.ended_at, record.outputs = Status.FINISHED, datetime.now(UTC), outputs
+    record.status, record.ended_at, record.outputs = RunStatus.FINISHED, datetime.now(UTC), outputs
     record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
     record.error = record.error_code = record.reused_from = None
     writer.write(
@@ -192,7 +202,7 @@ def _finished(
         )
     return NodeResult(
         node_id=record.node_id,
-        status=Status.FINISHED,
+        status=RunStatus.FINISHED,
         outputs=outputs,
         attempts=record.attempts,
         cache_key=key if component.deterministic else None,
@@ -220,7 +230,7 @@ def _produce(
 
 def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:
     record = writer.record
-    record.status, record.ended_at = Status.FINISHED, datetime.now(UTC)
+    record.status, record.ended_at = RunStatus.FINISHED, datetime.now(UTC)
     record.outputs, record.metrics, record.plots = cached.outputs, cached.metrics, cached.plots
     record.logs = cached.logs
     record.reused_from = f"{cached.run_id}/{cached.node_id}"
@@ -230,7 +240,7 @@ def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:
     )
     return NodeResult(
         node_id=record.node_id,
-        status=Status.FINISHED,
+        status=RunStatus.FINISHED,
         outputs=cached.outputs,
         reused=True,
         attempts=record.attempts,
@@ -246,15 +256,17 @@ def _fail(writer: _Writer, ctx: RunContext, exc: Exception, retries: int = 0) ->
     trace = "".join(traceback.format_exception_only(exc)).strip()
     if record.attempts <= retries:
         record.logs = runs.clip_logs(
-            ctx.logs + [trace, f"attempt {record.attempts} of {retries + 1} failed; trying again"]
+            [*ctx.logs, trace, f"attempt {record.attempts} of {retries + 1} failed; trying again"]
         )
         writer.write("logs")
         raise AttemptFailed(f"attempt {record.attempts} of node {record.node_id!r} failed: {message}")
-    record.status, record.ended_at = Status.FAILED, datetime.now(UTC)
+    record.status, record.ended_at = RunStatus.FAILED, datetime.now(UTC)
     record.error, record.error_code = message, code
-    record.logs = runs.clip_logs(ctx.logs + [trace])
+    record.logs = runs.clip_logs([*ctx.logs, trace])
     writer.write("status", "ended_at", "error", "error_code", "logs")
-    return NodeResult(node_id=record.node_id, status=Status.FAILED, error=message, attempts=record.attempts)
+    return NodeResult(
+        node_id=record.node_id, status=RunStatus.FAILED, error=message, attempts=record.attempts
+    )
 
 
 def _plain(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 
 
 class NodeResult(BaseModel):
     """A node's run (or the join of its mini-batches): finished, failed, or split."""
 
     node_id: str
-    status: Status
+    status: RunStatus
     outputs: dict[str, str] = Field(default_factory=dict)
     error: str | None = None
     reused: bool = False

@@ -154,7 +154,7 @@ def _resolve_plan(store: Store, plan: Plan, fingerprint: str) -> dict[str, tuple
     if set(keys) != set(plan.nodes):
         return None
     with ThreadPoolExecutor(max_workers=min(8, len(keys))) as pool:
-        found = dict(zip(keys, pool.map(lambda key: find(store, key), keys.values())))
+        found = dict(zip(keys, pool.map(lambda key: find(store, key), keys.values()), strict=True))
     if any(entry is None for entry in found.values()):
         return None  # an entry went missing: resolve node by node
     return {node_id: (keys[node_id], entry) for node_id, entry in found.items() if entry is not None}

@@ -359,7 +359,9 @@ class Pipeline(_Model):
                 if node is None:
                     continue  # reported by validate()
                 component = lookup(node.component)
-                key = canonical_parameter(component, binding.parameter) if component else None
+                if component is None:
+                    continue
+                key = canonical_parameter(component, binding.parameter)
                 if key is None:
                     continue
                 # Drop the other spelling; a new dataset name also drops the pinned version.

@@ -18,9 +18,9 @@ from core.components import Component, PortType, lookup
 from core.components.data import Dataset
 from core.errors import InvalidRequest, Problem
 from core.pipelines.document import Binding, Edge, Node, Pipeline, PipelineParameter, PortRef
-from core.registry.runs import NodeRecord, RunRecord, Status
+from core.registry.runs import NodeRecord, RunRecord, RunStatus
 
-Kind = Literal["batch", "realtime"]
+InferenceKind = Literal["batch", "realtime"]
 MODEL_TYPES = {PortType.MODEL: "trained_model_asset", PortType.CLUSTER_MODEL: "cluster_model_asset"}
 UNTRAINED = {PortType.UNTRAINED_MODEL, PortType.UNTRAINED_CLUSTER}
 SCORERS = {"score_model", "assign_data_to_clusters"}
@@ -41,9 +41,9 @@ NOT_CARRIED = {
 }
 
 
-def convert(run: RunRecord, pipeline: Pipeline, nodes: list[NodeRecord], kind: Kind) -> Pipeline:
+def convert(run: RunRecord, pipeline: Pipeline, nodes: list[NodeRecord], kind: InferenceKind) -> Pipeline:
     """The inference pipeline for ``run``; :class:`InvalidRequest` says why it cannot be made."""
-    if run.status != Status.FINISHED:
+    if run.status != RunStatus.FINISHED:
         raise _refuse("run_not_completed", f"The run is {run.status.value}; only a finished run converts")
     if pipeline.kind != "training":
         raise _refuse("not_a_training_run", f"The run's pipeline is a {pipeline.kind} pipeline")
@@ -246,7 +246,7 @@ class _Graph:
         component = self.component(node_id)
         return component.id not in DROPPED and all(p.type == PortType.DATA for p in component.inputs)
 
-    def to_pipeline(self, original: Pipeline, run: RunRecord, kind: Kind) -> Pipeline:
+    def to_pipeline(self, original: Pipeline, run: RunRecord, kind: InferenceKind) -> Pipeline:
         terminal = [
             PortRef(node=n, port=p.id)
             for n in self.nodes

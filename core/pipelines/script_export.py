@@ -78,7 +78,7 @@ def _docstring(pipeline: Pipeline) -> str:
     lines = [
         f'"""{pipeline.name}',
         "",
-        *(_wrap(pipeline.description) + [""] if pipeline.description else []),
+        *([*_wrap(pipeline.description), ""] if pipeline.description else []),
         "Exported from the ML pipeline designer. It runs the pipeline in this process with the",
         "designer's own components (no storage, no host) and prints every node's metrics as JSON.",
         "It imports the designer's ``core`` package: run it from a checkout of the designer, or with",
@@ -163,7 +163,7 @@ def _call(pipeline: Pipeline, node_id: str, names: dict[str, str]) -> str:
     if len(call) > 100 or "\n" in call:
         inner = ",\n".join(f"{INDENT * 2}{a}".replace("\n", "\n" + INDENT * 2) for a in args)
         call = f"{INDENT}{var} = run.node(\n{inner},\n{INDENT})"
-    return "\n".join(comment + [call])
+    return "\n".join([*comment, call])
 
 
 def _literal(value: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ MEDIA_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-ya
 _TOP = ("name", "description", "kind", "source_run", "nodes", "edges", "parameters", "outputs")
 
 
-class _Flow(dict):  # type: ignore[type-arg]
+class _Flow(dict):
     """A small mapping written on one line (an edge, a position)."""
 
 

@@ -8,6 +8,7 @@ change is lost. Every default change leaves an audit row: who, when, from, to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -24,14 +25,14 @@ VERSIONS = "endpointversions"
 AUDIT = "endpointaudit"
 PARTITION = "endpoint"
 NAME_PATTERN = names.NAME
-Status = Literal["Active", "Disabled"]
+EndpointStatus = Literal["Active", "Disabled"]
 
 
 class Endpoint(BaseModel):
     name: str
     description: str = ""
     default_version: int | None = None
-    status: Status = "Active"
+    status: EndpointStatus = "Active"
     created_at: datetime
     updated_at: datetime
     created_by: str | None = None
@@ -48,7 +49,7 @@ class EndpointVersion(BaseModel):
     pipeline_name: str
     pipeline_ref: str
     parameters: dict[str, Any] = Field(default_factory=dict, description="Pipeline parameters and defaults")
-    status: Status = "Active"
+    status: EndpointStatus = "Active"
     created_at: datetime
     created_by: str | None = None
     source: str = ""
@@ -82,7 +83,7 @@ def list_endpoints(store: Store) -> list[Endpoint]:
 
 def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoint:
     now = datetime.now(UTC)
-    try:
+    with contextlib.suppress(Conflict):  # it exists already (or a concurrent first publish made it)
         store.insert(
             ENDPOINTS,
             {
@@ -95,8 +96,6 @@ def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoi
                 "created_by": by or "",
             },
         )
-    except Conflict:
-        pass  # it exists already (or a concurrent first publish created it)
     return get(store, name)
 
 
@@ -197,7 +196,8 @@ def set_default_version(
                 Problem(
                     code="version_disabled",
                     field="version",
-                    message=f"Version {version} is disabled; only an active version can be the default (enable it first)",
+                    message=f"Version {version} is disabled; only an active version can be the default "
+                    "(enable it first)",
                 )
             ],
         )
@@ -231,7 +231,9 @@ def rollback_default(store: Store, name: str, by: str | None, if_match: str | No
     return set_default_version(store, name, trail[0].from_version, by, action="rollback", if_match=if_match)
 
 
-def set_status(store: Store, name: str, status: Status, by: str | None, version: int | None = None) -> None:
+def set_status(
+    store: Store, name: str, status: EndpointStatus, by: str | None, version: int | None = None
+) -> None:
     if version is None:
         endpoint = _change(store, name, lambda e: setattr(e, "status", status))
         _audit(store, endpoint, by, f"endpoint_{status.lower()}", None, None)

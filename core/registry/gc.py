@@ -10,8 +10,8 @@ oldest unfinished run started, is never collected (a node writes its output befo
 recording it, and mini-batches travel only in the orchestration's history). The tables are
 scanned a second time just before deleting, and a blob is deleted only if it was not written
 since the cutoff: writing content that already exists touches the blob (``Artifacts``), so a
-record made during the collection that names an old artifact keeps it. Dataset blobs with no version row (an upload that crashed between blob
-and row) are collected the same way.
+record made during the collection that names an old artifact keeps it. Dataset blobs with no
+version row (an upload that crashed between blob and row) are collected the same way.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _cutoff(store: Store, now: datetime, grace: timedelta) -> tuple[datetime, st
     for entity in store.query(
         runs.RUNS,
         "status eq @a or status eq @b",
-        {"a": runs.Status.NOT_STARTED.value, "b": runs.Status.RUNNING.value},
+        {"a": runs.RunStatus.NOT_STARTED.value, "b": runs.RunStatus.RUNNING.value},
     ):
         started = entity.get("started_at") or entity["created_at"]
         if started - timedelta(minutes=1) < cutoff:

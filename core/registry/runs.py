@@ -18,7 +18,7 @@ NODES = "runnodes"
 MAX_LOG_CHARS = 30_000  # a Table string property holds 32K characters
 
 
-class Status(StrEnum):
+class RunStatus(StrEnum):
     """Azure ML's run status codes."""
 
     NOT_STARTED = "NotStarted"
@@ -29,14 +29,14 @@ class Status(StrEnum):
     SKIPPED = "Skipped"  # a node only: not run because a node it depends on failed
 
 
-TERMINAL = {Status.FINISHED, Status.FAILED, Status.CANCELED}
+TERMINAL = {RunStatus.FINISHED, RunStatus.FAILED, RunStatus.CANCELED}
 
 
 class NodeRecord(BaseModel):
     run_id: str
     node_id: str
     component: str
-    status: Status = Status.NOT_STARTED
+    status: RunStatus = RunStatus.NOT_STARTED
     started_at: datetime | None = None
     ended_at: datetime | None = None
     error: str | None = None
@@ -59,7 +59,7 @@ class NodeRecord(BaseModel):
 class RunRecord(BaseModel):
     run_id: str
     experiment: str
-    status: Status = Status.NOT_STARTED
+    status: RunStatus = RunStatus.NOT_STARTED
     created_at: datetime
     started_at: datetime | None = None
     ended_at: datetime | None = None
@@ -132,7 +132,7 @@ def clip_logs(logs: list[str]) -> list[str]:
     for line in reversed(logs):
         size += len(line) + 4
         if size > MAX_LOG_CHARS:
-            return ["... earlier lines cut ..."] + kept[::-1]
+            return ["... earlier lines cut ...", *kept[::-1]]
         kept.append(line)
     return logs
 
@@ -164,7 +164,7 @@ def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> Run
         run = _load(RunRecord, found[0])
         if run.status in TERMINAL:
             return None
-        run.status, run.error, run.ended_at = Status.FAILED, reason, now
+        run.status, run.error, run.ended_at = RunStatus.FAILED, reason, now
         try:
             store.update(
                 RUNS,
@@ -203,7 +203,7 @@ def list_runs(store: Store, experiment: str) -> list[RunRecord]:
 
 
 def list_all(
-    store: Store, status: Status | None = None, experiment: str | None = None, endpoint: str | None = None
+    store: Store, status: RunStatus | None = None, experiment: str | None = None, endpoint: str | None = None
 ) -> list[RunRecord]:
     """Runs of every experiment (or one), newest first, optionally of one status or endpoint."""
     clauses, params = [], {}

@@ -86,8 +86,8 @@ def dataset_choice(
     if value.LiteralValue:
         return None, None, value.LiteralValue.path, []
     if value.SavedDataSetReference:
-        ref = value.SavedDataSetReference.Id
-        name, _, version = ref.partition(":")
+        saved_id = value.SavedDataSetReference.Id
+        name, _, version = saved_id.partition(":")
         if version and not version.isdigit():
             return (
                 None,
@@ -97,15 +97,15 @@ def dataset_choice(
                     Problem(
                         code="invalid_dataset_reference",
                         field=field,
-                        message=f"{ref!r}: write 'name' or 'name:version'",
+                        message=f"{saved_id!r}: write 'name' or 'name:version'",
                     )
                 ],
             )
         return name, int(version) if version else None, None, []
-    ref = value.DataSetReference
-    assert ref is not None
-    name = ref.Name or ref.Id
-    if not name:
+    dataset = value.DataSetReference
+    assert dataset is not None
+    dataset_name = dataset.Name or dataset.Id
+    if not dataset_name:
         return (
             None,
             None,
@@ -118,9 +118,9 @@ def dataset_choice(
                 )
             ],
         )
-    version = ref.Version
-    if isinstance(version, str):
-        if not version.isdigit():
+    number = dataset.Version
+    if isinstance(number, str):
+        if not number.isdigit():
             return (
                 None,
                 None,
@@ -129,9 +129,9 @@ def dataset_choice(
                     Problem(
                         code="invalid_dataset_reference",
                         field=field,
-                        message=f"Version {version!r} is not a number",
+                        message=f"Version {number!r} is not a number",
                     )
                 ],
             )
-        version = int(version)
-    return name, version, None, []
+        number = int(number)
+    return dataset_name, number, None, []

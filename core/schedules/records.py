@@ -36,7 +36,7 @@ FIRINGS = "schedulefirings"
 BLOBS = "scheduleblobs"
 MISFIRE_GRACE = timedelta(minutes=2)
 HISTORY = 10
-Status = Literal["Active", "Disabled"]
+ScheduleStatus = Literal["Active", "Disabled"]
 
 
 class Submit(Protocol):
@@ -70,7 +70,7 @@ class ScheduleSpec(BaseModel):
     missed_runs: Literal["catch_up_once", "skip"] = "catch_up_once"
     max_concurrent_runs: int = Field(1, ge=1, le=100)
     run_now: bool = Field(False, description="Also run once at the next tick after creation")
-    status: Status = "Active"
+    status: ScheduleStatus = "Active"
 
     @model_validator(mode="after")
     def _one_kind(self) -> ScheduleSpec:
@@ -147,7 +147,9 @@ def replace(
     return schedule
 
 
-def set_status(store: Store, endpoint: str, schedule_id: str, status: Status, now: datetime) -> Schedule:
+def set_status(
+    store: Store, endpoint: str, schedule_id: str, status: ScheduleStatus, now: datetime
+) -> Schedule:
     for _ in range(20):
         schedule = get(store, endpoint, schedule_id)
         if schedule.spec.status == status:
@@ -199,11 +201,12 @@ def firings(store: Store, schedule_id: str, limit: int = HISTORY) -> list[Firing
 
 def _first_due(schedule: Schedule, now: datetime) -> datetime | None:
     spec = schedule.spec
+    recurrence = spec.recurrence  # None exactly when the schedule waits for a data change
     if spec.status != "Active":
-        return None if spec.data_change else spec.recurrence.next_after(now, schedule.anchor)
-    if spec.run_now or spec.data_change:
+        return None if recurrence is None else recurrence.next_after(now, schedule.anchor)
+    if spec.run_now or recurrence is None:
         return now
-    return spec.recurrence.next_after(now, schedule.anchor)
+    return recurrence.next_after(now, schedule.anchor)
 
 
 # ---- blobs of data-change schedules ----------------------------------------------------------

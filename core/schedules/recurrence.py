@@ -19,7 +19,15 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 Frequency = Literal["Minute", "Hour", "Day", "Week", "Month"]
 WeekDay = Literal["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-WEEK_DAYS: tuple[str, ...] = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+WEEK_DAYS: tuple[WeekDay, ...] = (
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+)
 _SPAN = {
     "Minute": timedelta(minutes=1),
     "Hour": timedelta(hours=1),
@@ -168,5 +176,5 @@ class Recurrence(BaseModel):
             for period in range(k, k + 4):
                 index = start_day.month - 1 + period * self.interval
                 year, month = start_day.year + index // 12, index % 12 + 1
-                day = min(start_day.day, calendar.monthrange(year, month)[1])
-                yield from (datetime.combine(date(year, month, day), t) for t in times)
+                day_of_month = min(start_day.day, calendar.monthrange(year, month)[1])
+                yield from (datetime.combine(date(year, month, day_of_month), t) for t in times)

@@ -10,6 +10,7 @@ version pauses the schedule (nothing is claimed, the row says why) until it is e
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from datetime import datetime, timedelta
@@ -140,14 +141,13 @@ class Scheduler:
 
     def _poll_again_soon(self, schedule: Schedule, now: datetime) -> None:
         soon = min(schedule.next_due or now, now + timedelta(minutes=1))
-        try:
+        # Changed or deleted meanwhile: its own next due time stands.
+        with contextlib.suppress(PreconditionFailed):
             self._store.update(
                 SCHEDULES,
                 {"PartitionKey": schedule.endpoint, "RowKey": schedule.id, "next_due": soon},
                 schedule.etag or "*",
             )
-        except PreconditionFailed:
-            pass  # changed or deleted meanwhile: its own next due time stands
 
     def _fire(
         self, schedule: Schedule, due: datetime, now: datetime, blob: str | None = None

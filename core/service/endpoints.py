@@ -17,7 +17,7 @@ from core.execution.job import Job
 from core.pipelines.document import Pipeline, PipelineParameter
 from core.registry import assets, datasets, endpoints, runs
 from core.registry.assets import AssetVersion
-from core.registry.endpoints import Endpoint, EndpointVersion, Status
+from core.registry.endpoints import Endpoint, EndpointStatus, EndpointVersion
 from core.registry.runs import RunRecord
 from core.registry.submissions import EndpointSubmission, dataset_choice
 from core.service import lifecycle
@@ -68,7 +68,7 @@ class Endpoints:
         return endpoints.rollback_default(self.store, name, by, if_match)
 
     def set_status(
-        self, name: str, status: Status, by: str | None, version: int | None = None
+        self, name: str, status: EndpointStatus, by: str | None, version: int | None = None
     ) -> dict[str, Any]:
         """Enable or disable the endpoint (or one version); the answer is the endpoint's view."""
         endpoints.set_status(self.store, name, status, by, version=version)

@@ -126,7 +126,7 @@ class Service:
         return self.pipelines.add_pipeline_parameter(draft_id, request, etag).pair()
 
     def create_inference_pipeline(
-        self, run_id: str, kind: inference.Kind
+        self, run_id: str, kind: inference.InferenceKind
     ) -> tuple[drafts.Draft, list[Problem]]:
         return self.pipelines.create_inference_pipeline(run_id, kind).pair()
 

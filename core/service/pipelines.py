@@ -259,7 +259,7 @@ class Pipelines:
         return self.update_draft(draft_id, pipeline, etag or draft.etag)
 
     # ---- drafts made from what ran or was published -----------------------------------------
-    def create_inference_pipeline(self, run_id: str, kind: inference.Kind) -> Drafted:
+    def create_inference_pipeline(self, run_id: str, kind: inference.InferenceKind) -> Drafted:
         run = runs.get_run(self.store, run_id)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
         converted = inference.convert(run, pipeline, runs.get_nodes(self.store, run_id), kind)

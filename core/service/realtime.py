@@ -154,7 +154,7 @@ class RealtimeService:
             source=label,
             input_name=compiled.input_name,
             output_name=compiled.output_name,
-            input_schema=schema,
+            schema_=schema,
             created_at=now,
             updated_at=now,
             created_by=by,

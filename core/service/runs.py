@@ -26,7 +26,7 @@ from core.execution.steps import JOIN_CHUNKS, RUN_CHUNK, RUN_NODE, PipelineSteps
 from core.pipelines.document import Pipeline
 from core.pipelines.planner import plan
 from core.registry import datasets, endpoints, runs
-from core.registry.runs import TERMINAL, NodeRecord, RunRecord, Status
+from core.registry.runs import TERMINAL, NodeRecord, RunRecord, RunStatus
 from core.service.datasets import head
 from core.service.pipelines import Pipelines, locate_assignment_problems
 from core.serving import batch
@@ -63,7 +63,7 @@ class Submission(RunRequest):
 
 
 class RunQuery(BaseModel):
-    status: Status | None = None
+    status: RunStatus | None = None
     experiment: str | None = Field(None, max_length=255)
     endpoint: str | None = Field(None, max_length=255, description="Runs submitted to this pipeline endpoint")
     top: int = Field(50, ge=1, le=200)
@@ -124,7 +124,7 @@ class Runs:
             endpoint_version=endpoint.version if endpoint else None,
         )
         if len(reused) == the_plan.node_count:  # nothing to run: finished as it is submitted
-            run.status, run.started_at, run.ended_at = Status.FINISHED, now, now
+            run.status, run.started_at, run.ended_at = RunStatus.FINISHED, now, now
         nodes = [
             _reused_record(run.run_id, n.id, n.component, reused[n.id][1], now)
             if n.id in reused
@@ -144,14 +144,14 @@ class Runs:
         )
 
     def start_failed(self, run: RunRecord, reason: str) -> None:
-        run.status, run.error, run.ended_at = Status.FAILED, reason, datetime.now(UTC)
+        run.status, run.error, run.ended_at = RunStatus.FAILED, reason, datetime.now(UTC)
         runs.update_run(self.store, run, "status", "error", "ended_at")
 
     def run_started(self, experiment: str, run_id: str) -> None:
         run = runs.get_run(self.store, run_id)
-        if run.status != Status.NOT_STARTED:  # canceled before its orchestration got this far
+        if run.status != RunStatus.NOT_STARTED:  # canceled before its orchestration got this far
             return
-        run.status, run.started_at = Status.RUNNING, datetime.now(UTC)
+        run.status, run.started_at = RunStatus.RUNNING, datetime.now(UTC)
         runs.update_run(self.store, run, "status", "started_at")
 
     def run_node(self, request: NodeRequest) -> NodeResult:
@@ -169,7 +169,7 @@ class Runs:
         A canceled run stays canceled: the orchestration may close it a moment after the cancel.
         """
         run = runs.get_run(self.store, run_id)
-        if run.status == Status.CANCELED:
+        if run.status == RunStatus.CANCELED:
             return
         ended = datetime.now(UTC)
         self.nodes_ended(run_id, outcome.closing, ended)
@@ -178,7 +178,7 @@ class Runs:
         runs.update_run(self.store, run, "status", "ended_at", "error", "failed_node")
         if (
             plan_fingerprint
-            and outcome.status == Status.FINISHED
+            and outcome.status == RunStatus.FINISHED
             and len(outcome.cache_keys) == run.node_count
         ):
             remember_plan(self.store, plan_fingerprint, outcome.cache_keys)
@@ -198,7 +198,7 @@ class Runs:
                 error_code=state.error_code,
                 note=state.note,
             )
-            failed = ["ended_at", "error", "error_code"] if state.status == Status.FAILED else []
+            failed = ["ended_at", "error", "error_code"] if state.status == RunStatus.FAILED else []
             runs.update_node(self.store, node, "status", "note", *failed)
 
     def run_in_process(self, job: Job) -> RunOutcome:
@@ -248,13 +248,13 @@ class Runs:
         run = runs.get_run(self.store, run_id)
         ended = datetime.now(UTC)
         if run.status not in TERMINAL:
-            run.status, run.ended_at = Status.CANCELED, ended
+            run.status, run.ended_at = RunStatus.CANCELED, ended
             run.error = f"Canceled by {by}" if by else "Canceled"
             runs.update_run(self.store, run, "status", "ended_at", "error")
         nodes = runs.get_nodes(self.store, run_id)
         for node in nodes:
-            if node.status in (Status.NOT_STARTED, Status.RUNNING):
-                node.status, node.ended_at, node.note = Status.CANCELED, ended, "canceled with the run"
+            if node.status in (RunStatus.NOT_STARTED, RunStatus.RUNNING):
+                node.status, node.ended_at, node.note = RunStatus.CANCELED, ended, "canceled with the run"
                 runs.update_node(self.store, node, "status", "ended_at", "note")
         return run_view(run, nodes)
 
@@ -267,10 +267,10 @@ class Runs:
             return None
         nodes = runs.get_nodes(self.store, run_id)
         for node in nodes:
-            if node.status == Status.RUNNING:
-                node.status, node.ended_at, node.error = Status.FAILED, run.ended_at, node.error or reason
+            if node.status == RunStatus.RUNNING:
+                node.status, node.ended_at, node.error = RunStatus.FAILED, run.ended_at, node.error or reason
                 runs.update_node(self.store, node, "status", "ended_at", "error")
-            elif node.status == Status.NOT_STARTED:
+            elif node.status == RunStatus.NOT_STARTED:
                 node.note = "not run: the run's orchestration ended"
                 runs.update_node(self.store, node, "note")
         return run_view(run, nodes)
@@ -358,19 +358,19 @@ def node_view(node: NodeRecord) -> dict[str, Any]:
 
 def run_view(run: RunRecord, nodes: list[NodeRecord] | None = None) -> dict[str, Any]:
     """One shape for a run everywhere (submit answer, get, lists), with Azure ML's ``Id`` and
-    ``Status.StatusCode`` beside the service's own ``run_id`` and ``status``."""
+    ``RunStatus.StatusCode`` beside the service's own ``run_id`` and ``status``."""
     view = run.model_dump(mode="json")
     view.update(
         {
             "Id": run.run_id,
-            "Status": {"StatusCode": run.status.value},
+            "RunStatus": {"StatusCode": run.status.value},
             "RunHistoryExperimentName": run.experiment,
             "PipelineEndpointName": run.endpoint,
             "PipelineVersion": run.endpoint_version,
         }
     )
     if nodes is not None:
-        done = sum(1 for n in nodes if n.status not in (Status.NOT_STARTED, Status.RUNNING))
+        done = sum(1 for n in nodes if n.status not in (RunStatus.NOT_STARTED, RunStatus.RUNNING))
         view["progress"] = {"nodes_done": done, "nodes_total": len(nodes)}
         view["nodes"] = {n.node_id: node_view(n) for n in nodes}
         view["metrics"] = {n.node_id: n.metrics for n in nodes if n.metrics}
@@ -383,7 +383,7 @@ def _reused_record(run_id: str, node_id: str, component: str, cached: CachedNode
         run_id=run_id,
         node_id=node_id,
         component=component,
-        status=Status.FINISHED,
+        status=RunStatus.FINISHED,
         started_at=at,
         ended_at=at,
         outputs=cached.outputs,

@@ -13,7 +13,7 @@ from core.pipelines.document import Pipeline
 from core.registry import endpoints
 from core.schedules import records as schedules
 from core.schedules import tick as schedule_tick
-from core.schedules.records import ScheduleSpec, Status
+from core.schedules.records import ScheduleSpec, ScheduleStatus
 from core.schedules.tick import Started
 from core.storage.artifacts import Artifacts
 from core.storage.store import Store
@@ -36,7 +36,7 @@ class SchedulesService:
         schedule = schedules.replace(self._store, endpoint, schedule_id, spec, self.clock.now(), etag)
         return schedules.view(self._store, schedule)
 
-    def set_status(self, endpoint: str, schedule_id: str, status: Status) -> dict[str, Any]:
+    def set_status(self, endpoint: str, schedule_id: str, status: ScheduleStatus) -> dict[str, Any]:
         return schedules.view(
             self._store, schedules.set_status(self._store, endpoint, schedule_id, status, self.clock.now())
         )

@@ -37,7 +37,7 @@ from core.pipelines.document import Pipeline
 from core.pipelines.planner import NodePlan, Plan
 from core.pipelines.run_settings import RunSettings
 from core.registry import datasets, endpoints, runs
-from core.registry.runs import NodeRecord, RunRecord, Status
+from core.registry.runs import NodeRecord, RunRecord, RunStatus
 from core.serving.scoring import CompiledPipeline, compile_batch_pipeline
 from core.storage.artifacts import Artifacts
 from core.storage.store import Store
@@ -173,7 +173,7 @@ class BatchSteps:
             step,
             NodeResult(
                 node_id=step.node_id,
-                status=Status.FINISHED if ok else Status.FAILED,
+                status=RunStatus.FINISHED if ok else RunStatus.FAILED,
                 error=self.finished.error,
             ),
         )
@@ -282,7 +282,7 @@ class BatchScoring:
                 f"{request.file!r} is not a table this service reads: upload .csv or .parquet"
             )
         compiled.score(sample)  # a wrong schema fails here, before any fan-out
-        run.status, run.started_at, run.pipeline_ref = Status.RUNNING, datetime.now(UTC), pipeline_ref
+        run.status, run.started_at, run.pipeline_ref = RunStatus.RUNNING, datetime.now(UTC), pipeline_ref
         run.endpoint_version, run.node_count = entry.version, len(prepared.chunks)
         runs.update_run(
             self.store, run, "status", "started_at", "pipeline_ref", "endpoint_version", "node_count"
@@ -435,7 +435,7 @@ class BatchScoring:
         )
         self.store.delete_blob(OUTPUT_CONTAINER, output_name(request, ".error.json"))
         node = runs.get_node(self.store, run.run_id, "score")
-        node.status, node.started_at, node.ended_at = Status.FINISHED, run.started_at, datetime.now(UTC)
+        node.status, node.started_at, node.ended_at = RunStatus.FINISHED, run.started_at, datetime.now(UTC)
         node.metrics = {
             "rows_in": sum(r.rows_in for r in results),
             "rows_out": rows,
@@ -445,7 +445,7 @@ class BatchScoring:
         node.outputs = {"predictions": f"{OUTPUT_CONTAINER}/{target}"}
         node.logs = [f"mini-batch {r.index} failed: {r.error}" for r in failed]
         runs.update_node(self.store, node, "status", "started_at", "ended_at", "metrics", "outputs", "logs")
-        run.status, run.ended_at = Status.FINISHED, datetime.now(UTC)
+        run.status, run.ended_at = RunStatus.FINISHED, datetime.now(UTC)
         runs.update_run(self.store, run, "status", "ended_at")
         return BatchOutcome(
             status="Finished", run_id=run.run_id, output=f"{OUTPUT_CONTAINER}/{target}", rows=rows
@@ -512,10 +512,15 @@ class BatchScoring:
             json.dumps(report, indent=2).encode(),
             content_type="application/json",
         )
-        run.status, run.ended_at, run.error = Status.FAILED, datetime.now(UTC), reason
+        run.status, run.ended_at, run.error = RunStatus.FAILED, datetime.now(UTC), reason
         runs.update_run(self.store, run, "status", "ended_at", "error")
         node = runs.get_node(self.store, run.run_id, "score")
-        node.status, node.ended_at, node.error, node.logs = Status.FAILED, run.ended_at, reason, details or []
+        node.status, node.ended_at, node.error, node.logs = (
+            RunStatus.FAILED,
+            run.ended_at,
+            reason,
+            details or [],
+        )
         runs.update_node(self.store, node, "status", "ended_at", "error", "logs")
 
 

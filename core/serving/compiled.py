@@ -25,9 +25,9 @@ pipeline stay on the DataFrame path, and the endpoint says which step and why.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,11 @@ from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES
 from core.errors import ComponentError
 from core.serving.realtime import Columns, ColumnSpec, frame
 from core.serving.scoring import CompiledPipeline, _Step
+
+if TYPE_CHECKING:
+    from core.components.manipulation import EditMetadataParams
+    from core.components.math_ops import ApplyMathOperationParams
+    from core.components.training import ScoreModelParams
 
 CHUNK_ROWS = 32  # verification chunks: below the DataFrame path's ONNX batch limit, so both use ONNX
 SINGLE_ROWS = 3  # first rows of each signature verified one by one too
@@ -102,7 +107,7 @@ class Program:
 Signature = tuple[tuple[str, str], ...]
 
 
-def signature(columns: Columns, schema: list[ColumnSpec] | list[tuple[str, str]]) -> Signature:
+def signature(columns: Columns, schema: Sequence[ColumnSpec] | Sequence[tuple[str, str]]) -> Signature:
     """The present columns in schema order with their effective type ("number!": an integer
     column with a null, which pandas holds as float64). ``schema`` may be given as (name, type)
     pairs, read once per deployment."""
@@ -328,7 +333,8 @@ def _select(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
 
 
 def _edit_metadata(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
-    if t.step.params.data_type != "Unchanged":
+    # _COMPILERS picks each function by component id, so the step's parameters are its own.
+    if cast("EditMetadataParams", t.step.params).data_type != "Unchanged":
         raise NotCompilable(f"{t.step.node_id} (Edit Metadata): type conversions are not compiled")
     old, new = _names(before), _names(after)
     if len(old) != len(new):
@@ -485,7 +491,7 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     from core.components.manipulation import selected
     from core.components.math_ops import _TABLES, UNSUPPORTED, _second_arguments
 
-    params = t.step.params
+    params = cast("ApplyMathOperationParams", t.step.params)
     field_name, functions = _TABLES[params.category]
     function = getattr(params, field_name)
     if function in UNSUPPORTED:
@@ -520,7 +526,7 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
             missing = np.isnan(x)
             if binary and second is None:
                 args.append(np.full(x.shape, constant))
-            elif binary:
+            elif binary and second is not None:
                 other = floats(cols[second])
                 args.append(other)
                 missing = missing | np.isnan(other)
@@ -539,7 +545,7 @@ def _apply_math(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
 def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
     model = t.inputs.get("trained_model")
     onnx = getattr(model, "onnx", None)
-    if onnx is None:
+    if model is None or onnx is None:
         raise NotCompilable(f"{t.step.node_id} (Score Model): the model is not scored with ONNX Runtime")
     dtypes = {}
     for spec in onnx.inputs:
@@ -554,7 +560,7 @@ def _score_model(t: StepTrace, before: pd.DataFrame, after: pd.DataFrame) -> Op:
                 f"{t.step.node_id}: column {spec.column!r} ({dtype}) does not feed ONNX directly"
             )
         dtypes[spec.column] = dtype
-    append = t.step.params.append_score_columns
+    append = cast("ScoreModelParams", t.step.params).append_score_columns
     score_names = [c for c in _names(after) if c not in set(_names(before))] if append else _names(after)
     if append and _names(after) != _names(before) + score_names:
         raise NotCompilable(f"{t.step.node_id} (Score Model): unexpected output columns")

@@ -88,7 +88,7 @@ def status(store: Store, endpoint: str, file: str) -> DroppedFile:
     if run is not None:
         found.status, found.error = run.status.value, run.error
         found.started_at, found.ended_at = run.started_at, run.ended_at
-        if run.status == runs.Status.FINISHED:  # this run wrote (or overwrote) the result
+        if run.status == runs.RunStatus.FINISHED:  # this run wrote (or overwrote) the result
             found.predictions = _result_name(store, request)
         if run.status in runs.TERMINAL:
             found.error_report = _error_report(store, request)

@@ -8,6 +8,7 @@ so callers are not asked for the label or for columns the pipeline drops.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -125,10 +126,8 @@ def list_endpoints(store: Store) -> list[RealtimeEndpoint]:
 def delete(store: Store, name: str) -> None:
     get(store, name)
     for kind in ("primary", "secondary"):
-        try:
+        with contextlib.suppress(Exception):
             store.delete(KEYS, name, kind)
-        except Exception:
-            pass
     store.delete(ENDPOINTS, PARTITION, name)
 
 
@@ -160,7 +159,7 @@ def _load(e: dict[str, Any]) -> RealtimeEndpoint:
         source=e["source"],
         input_name=e["input_name"],
         output_name=e["output_name"],
-        input_schema=json.loads(e["input_schema"]),
+        schema_=json.loads(e["input_schema"]),
         created_at=e["created_at"],
         updated_at=e["updated_at"],
         created_by=e.get("created_by") or None,
@@ -220,8 +219,8 @@ def request_rows(
     if not isinstance(body, dict) or not body:
         raise refuse(
             "empty_request",
-            'Send a JSON object: {"Inputs": {"%s": [rows]}} or an MLflow '
-            "dataframe_split / dataframe_records / instances body" % input_name,
+            f'Send a JSON object: {{"Inputs": {{"{input_name}": [rows]}}}} or an MLflow '
+            "dataframe_split / dataframe_records / instances body",
         )
     if "Inputs" in body:
         inputs = body["Inputs"]
@@ -249,7 +248,7 @@ def request_rows(
                 "every row of 'data' needs one value per column",
                 "dataframe_split.data",
             )
-        rows, style = [dict(zip(split["columns"], r)) for r in split["data"]], "mlflow"
+        rows, style = [dict(zip(split["columns"], r, strict=True)) for r in split["data"]], "mlflow"
     elif "instances" in body:
         instances = body["instances"]
         names = [c.name for c in schema]
@@ -260,13 +259,13 @@ def request_rows(
                     f"list instances need {len(names)} values in schema order",
                     "instances",
                 )
-            instances = [dict(zip(names, r)) for r in instances]
+            instances = [dict(zip(names, r, strict=True)) for r in instances]
         rows, style = instances, "mlflow"
     else:
         raise refuse(
             "unknown_request_shape",
-            'Use {"Inputs": {"%s": [...]}} or MLflow\'s dataframe_split, '
-            "dataframe_records or instances" % input_name,
+            f'Use {{"Inputs": {{"{input_name}": [...]}}}} or MLflow\'s dataframe_split, '
+            "dataframe_records or instances",
         )
     if not isinstance(rows, list) or not rows:
         raise refuse("no_rows", "The request holds no rows")
@@ -330,9 +329,9 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
                     )
                 )
             continue
-        values = [rows[0][name]] if single else [r.get(name) for r in rows]
+        given = [rows[0][name]] if single else [r.get(name) for r in rows]
         kind = spec.type
-        values = _coerced(values, kind)
+        values = _coerced(given, kind)
         if values is None:
             bad = [i for i, r in enumerate(rows) if not _fits(r.get(name), kind)]
             problems.append(

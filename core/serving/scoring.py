@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import graphlib
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from pydantic import ValidationError
 
 from core.components import Component, Params, PortType, RunContext, lookup
 from core.components.data import Dataset
-from core.components.web_service import WebServiceInput, WebServiceOutput
+from core.components.web_service import (
+    WebServiceInput,
+    WebServiceInputParams,
+    WebServiceOutput,
+    WebServiceOutputParams,
+)
 from core.errors import InvalidRequest, Problem
 from core.pipelines.document import Pipeline, PipelineParameter, parse_parameters
 from core.storage.artifacts import Artifacts, parquet_to_dataframe
@@ -118,15 +123,16 @@ def compile_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifacts) -> 
                 Problem(
                     code="not_realtime",
                     field="pipeline",
-                    message="A real-time endpoint needs exactly one Web Service Input and one Web Service Output "
-                    f"(found {len(inputs)} and {len(outputs)})",
+                    message="A real-time endpoint needs exactly one Web Service Input and one Web Service "
+                    f"Output (found {len(inputs)} and {len(outputs)})",
                 )
             ],
         )
     compiled = _compile(pipeline, store, artifacts, (inputs[0].id, "data"), (outputs[0].id, "data"))
-    wsi = parse_parameters(WebServiceInput, inputs[0].parameters)
+    wsi = cast(WebServiceInputParams, parse_parameters(WebServiceInput, inputs[0].parameters))
+    wso = cast(WebServiceOutputParams, parse_parameters(WebServiceOutput, outputs[0].parameters))
     compiled.input_name, compiled.drop_columns = wsi.name, list(wsi.drop_columns)
-    compiled.output_name = parse_parameters(WebServiceOutput, outputs[0].parameters).name
+    compiled.output_name = wso.name
     return compiled
 
 
@@ -140,8 +146,8 @@ def compile_batch_pipeline(pipeline: Pipeline, store: Store, artifacts: Artifact
                 Problem(
                     code="not_batch_inference",
                     field="pipeline",
-                    message="Batch scoring needs a batch inference pipeline with one dataset input and one output "
-                    f"(this is a {pipeline.kind} pipeline with {len(inputs)} dataset(s))",
+                    message="Batch scoring needs a batch inference pipeline with one dataset input and one "
+                    f"output (this is a {pipeline.kind} pipeline with {len(inputs)} dataset(s))",
                 )
             ],
         )

@@ -54,7 +54,8 @@ class ModelSources:
                     Problem(
                         code="not_a_model",
                         field="asset",
-                        message="Only a trained model (not a clustering model or a transformation) is exported",
+                        message="Only a trained model (not a clustering model or a transformation) is "
+                        "exported",
                     )
                 ],
             )
@@ -93,7 +94,8 @@ class ModelSources:
             s
             for s in compiled.steps
             if isinstance(s.component, ScoreModel)
-            and isinstance(compiled.static.get(s.inputs.get("trained_model")), TrainedModel)
+            and "trained_model" in s.inputs
+            and isinstance(compiled.static.get(s.inputs["trained_model"]), TrainedModel)
         ]
         if node_id is not None and node_id not in {s.node_id for s in scorers}:
             raise NotFound(

@@ -7,6 +7,7 @@ point the whole product at a throw-away Azurite by building one Store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
@@ -81,10 +82,8 @@ class Store:
     def ensure(self) -> None:
         """Create the containers and tables the app uses (idempotent; Azure has them already)."""
         for name in CONTAINERS:
-            try:
+            with contextlib.suppress(ResourceExistsError):
                 self._blobs.create_container(name)
-            except ResourceExistsError:
-                pass
         for name in TABLES:
             self._tables.create_table_if_not_exists(name)
 
@@ -209,10 +208,8 @@ class Store:
         return True
 
     def delete_blob(self, container: str, name: str) -> None:
-        try:
+        with contextlib.suppress(ResourceNotFoundError):
             self._blobs.get_blob_client(container, name).delete_blob()
-        except ResourceNotFoundError:
-            pass
 
     # ---- tables ------------------------------------------------------------------------
     def insert(self, table: str, entity: Entity) -> str:

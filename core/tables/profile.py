@@ -24,7 +24,7 @@ PREVIEW_MAX_ROWS = 1_000
 HISTOGRAM_BINS = 10
 TOP_VALUES = 5
 
-Kind = Literal["Numeric", "Boolean", "DateTime", "Categorical", "String"]
+ColumnKind = Literal["Numeric", "Boolean", "DateTime", "Categorical", "String"]
 
 
 class Histogram(BaseModel):
@@ -39,7 +39,7 @@ class ValueCount(BaseModel):
 
 class ColumnProfile(BaseModel):
     name: str
-    kind: Kind
+    kind: ColumnKind
     dtype: str
     missing: int
     unique: int
@@ -125,7 +125,7 @@ def profile_column(name: str, series: pd.Series) -> ColumnProfile:
     return base
 
 
-def column_kind(series: pd.Series) -> Kind:
+def column_kind(series: pd.Series) -> ColumnKind:
     """The designer's column kinds: what a column picker's "by type" rules also speak of."""
     if ptypes.is_bool_dtype(series):
         return "Boolean"

@@ -31,7 +31,7 @@ def devhost_process(azurite, tmp_path):
     )
     env = {**os.environ, "PYTHONPATH": REPO_ROOT, "DEVHOST_FUNCTION_KEY": ENV_KEY}
     env.pop("AzureWebJobsStorage", None)
-    stderr = open(tmp_path / "stderr.log", "w+")
+    stderr = open(tmp_path / "stderr.log", "w+")  # noqa: SIM115 - the child writes it; closed below
     process = subprocess.Popen(
         [
             sys.executable,

@@ -101,7 +101,7 @@ def test_ten_folds_every_row_scored_once_in_input_order(binary_run) -> None:
 
 
 def test_fold_sizes_are_balanced_and_stratified(binary_run) -> None:
-    df, scored, table, _ = binary_run
+    _df, scored, table, _ = binary_run
     sizes = scored["Fold Number"].value_counts()
     assert sizes.max() - sizes.min() <= 1 and sizes.sum() == 203
     assert table["Number of examples in fold"].iloc[:10].tolist() == sizes.sort_index().tolist()
@@ -119,7 +119,7 @@ def test_each_row_is_scored_by_the_model_trained_on_the_other_folds(binary_run) 
 
 def test_table_has_model_and_metric_columns_with_mean_and_standard_deviation(binary_run) -> None:
     _, scored, table, ctx = binary_run
-    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model"] + BINARY_NAMES
+    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model", *BINARY_NAMES]
     assert (table["Model"] == "binary Logistic Regression").all()
     folds = table.iloc[:10]
     part = scored[scored["Fold Number"] == 0]
@@ -218,7 +218,7 @@ def test_regression_uses_random_folds_and_regression_metrics_and_skips_unlabelle
         df, Learner(LinearRegression(), "regression", "Linear Regression"), ctx, label="price"
     )
     assert len(scored) == 55
-    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model"] + REGRESSION_NAMES
+    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model", *REGRESSION_NAMES]
     assert table["Number of examples in fold"].iloc[:10].tolist() == [6] * 5 + [5] * 5
     assert table.iloc[10]["Coefficient_of_Determination"] > 0.9
     assert set(ctx.plots) == {"residual_histogram", "predicted_vs_actual"}
@@ -230,7 +230,7 @@ def test_multiclass_metrics_per_fold() -> None:
     df = pd.DataFrame({"x": rng.normal(size=90)})
     df["kind"] = pd.cut(df["x"], [-9, -0.4, 0.4, 9], labels=["low", "mid", "high"]).astype(str)
     scored, table = cross_validate(df, logistic("multiclass"), label="kind")
-    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model"] + MULTICLASS_NAMES
+    assert list(table.columns) == ["Fold Number", "Number of examples in fold", "Model", *MULTICLASS_NAMES]
     assert {f"{SCORED_PROBABILITIES}_{c}" for c in ("high", "low", "mid")} <= set(scored.columns)
     assert table.iloc[10]["Overall_Accuracy"] > 0.8
 

@@ -79,7 +79,7 @@ def test_evaluate_model_outputs_the_designer_metric_names_and_logs_them() -> Non
     ctx = RunContext()
     out = EvaluateModel().run({"scored_dataset": scored([1, 2, 3, 4], [1.5, 2, 2.5, 5])}, None, ctx)
     table = out["evaluation_results"]
-    assert list(table.columns) == ["Dataset"] + DESIGNER_REGRESSION_METRICS
+    assert list(table.columns) == ["Dataset", *DESIGNER_REGRESSION_METRICS]
     assert table["Dataset"].tolist() == ["Scored dataset"]
     assert table.iloc[0][DESIGNER_REGRESSION_METRICS].to_dict() == pytest.approx(HAND)
     assert set(ctx.metrics) == set(DESIGNER_REGRESSION_METRICS)

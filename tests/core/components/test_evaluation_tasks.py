@@ -114,7 +114,7 @@ def clusters(assignments: list[int], *distances: list[float]) -> pd.DataFrame:
 
 
 def run(*scored: pd.DataFrame, ctx: RunContext | None = None) -> pd.DataFrame:
-    inputs = dict(zip(["scored_dataset", "scored_dataset_to_compare"], scored))
+    inputs = dict(zip(["scored_dataset", "scored_dataset_to_compare"], scored, strict=False))
     return EvaluateModel().run(inputs, None, ctx or RunContext())["evaluation_results"]
 
 
@@ -157,7 +157,7 @@ def test_no_predicted_positive_gives_zero_precision_and_one_class_gives_no_auc()
 def test_evaluate_model_two_class_table_metrics_and_log() -> None:
     ctx = RunContext()
     table = run(binary_scored(ACTUAL, PROBABILITY), ctx=ctx)
-    assert list(table.columns) == ["Dataset"] + BINARY_NAMES
+    assert list(table.columns) == ["Dataset", *BINARY_NAMES]
     assert table["Dataset"].tolist() == ["Scored dataset"]
     assert table.iloc[0][BINARY_NAMES].to_dict() == pytest.approx(BINARY_HAND)
     assert ctx.metrics == pytest.approx(BINARY_HAND)
@@ -233,10 +233,17 @@ def test_evaluate_model_multiclass_layout() -> None:
     ctx = RunContext()
     table = run(multiclass_scored(MC_ACTUAL, MC_PREDICTED), ctx=ctx)
     assert list(table.columns) == (
-        ["Dataset", "Class"]
-        + MULTICLASS_NAMES
-        + ["Accuracy", "Precision", "Recall"]
-        + ["Predicted_a", "Predicted_b", "Predicted_c"]
+        [
+            "Dataset",
+            "Class",
+            *MULTICLASS_NAMES,
+            "Accuracy",
+            "Precision",
+            "Recall",
+            "Predicted_a",
+            "Predicted_b",
+            "Predicted_c",
+        ]
     )
     assert table["Class"].tolist() == ["Overall", "a", "b", "c"]
     overall, per_class = table.iloc[0], table.iloc[1:]
@@ -277,7 +284,7 @@ def test_clustering_evaluation_matches_a_hand_computation() -> None:
     df = clusters([0, 0, 1, 1, 1], [1.0, 2, 5, 6, 7], [4.0, 5, 1, 0.5, 2])
     ctx = RunContext()
     table = run(df, ctx=ctx)
-    assert list(table.columns) == ["Dataset", "Result Description"] + CLUSTER_NAMES
+    assert list(table.columns) == ["Dataset", "Result Description", *CLUSTER_NAMES]
     assert table["Result Description"].tolist() == [
         "Combined Evaluation",
         "Evaluation For Cluster No.0",
@@ -287,7 +294,7 @@ def test_clustering_evaluation_matches_a_hand_computation() -> None:
     assert rows.loc["Evaluation For Cluster No.0"].tolist() == pytest.approx([4.5, 1.5, 2, 2.0])
     assert rows.loc["Evaluation For Cluster No.1"].tolist() == pytest.approx([6.0, 3.5 / 3, 3, 2.0])
     assert rows.loc["Combined Evaluation"].tolist() == pytest.approx([5.4, 1.3, 5, 2.0])
-    assert ctx.metrics == pytest.approx(dict(zip(CLUSTER_NAMES, [5.4, 1.3, 5, 2.0])))
+    assert ctx.metrics == pytest.approx(dict(zip(CLUSTER_NAMES, [5.4, 1.3, 5, 2.0], strict=True)))
     assert ctx.plots == {}
 
 

@@ -92,7 +92,7 @@ def test_hook_refuses_dangerous_events(hook: Any, event: str, args: tuple[Any, .
 def test_hook_refuses_imports_from_the_script_but_not_from_libraries(hook: Any) -> None:
     with pytest.raises(PermissionError, match="importing 'ctypes'"):
         hook("import", ("ctypes", None, [], [], []))
-    with pytest.raises(PermissionError, match="importing 'urllib.request'"):
+    with pytest.raises(PermissionError, match=r"importing 'urllib\.request'"):
         hook("import", ("urllib.request", None, [], [], []))
     hook("import", ("urllib.parse", None, [], [], []))
     # called from code under the installation (as a library would), subprocess is fine...

@@ -134,7 +134,7 @@ def test_sql_errors_are_component_errors(t1: pd.DataFrame, query: str, message: 
 
 def test_sql_timeout_interrupts_the_query(t1: pd.DataFrame, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(scripting, "SQL_TIMEOUT_SECONDS", 0.3)
-    with pytest.raises(ComponentError, match="did not finish within 0.3 seconds"):
+    with pytest.raises(ComponentError, match=r"did not finish within 0\.3 seconds"):
         sql("select count(*) from range(1000000000000) a", t1=t1)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 from sklearn.linear_model import Ridge, SGDRegressor
 from sklearn.pipeline import Pipeline as SkPipeline
 from sklearn.preprocessing import StandardScaler
@@ -154,7 +155,7 @@ def test_ogd_learner_trains_and_predicts_on_small_data() -> None:
     ],
 )
 def test_linear_regression_parameters_refused(bad: dict[str, object]) -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         LinearRegressionParams.model_validate(bad)
 
 
@@ -242,9 +243,9 @@ def test_text_label_is_refused_for_regression(line: pd.DataFrame) -> None:
 
 
 def test_label_column_parameter_is_required() -> None:
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         TrainModelParams.model_validate({})
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         TrainModelParams.model_validate({"Label column": ""})
 
 

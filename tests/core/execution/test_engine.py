@@ -7,7 +7,7 @@ import pytest
 from core.execution.engine import RunMachine, Step, StepKind
 from core.execution.results import ChunkOutcome, NodeResult
 from core.pipelines.planner import InputRef, NodePlan, Plan
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 
 
 def make_plan(edges: dict[str, list[str]]) -> Plan:
@@ -37,11 +37,11 @@ BRANCHES = {
 
 
 def finished(node: str, **extra) -> NodeResult:
-    return NodeResult(node_id=node, status=Status.FINISHED, outputs={"out": f"artifacts/{node}"}, **extra)
+    return NodeResult(node_id=node, status=RunStatus.FINISHED, outputs={"out": f"artifacts/{node}"}, **extra)
 
 
 def failed(node: str) -> NodeResult:
-    return NodeResult(node_id=node, status=Status.FAILED, error=f"{node} broke")
+    return NodeResult(node_id=node, status=RunStatus.FAILED, error=f"{node} broke")
 
 
 def ids(steps: list[Step]) -> list[str]:
@@ -60,7 +60,7 @@ def test_a_diamond_runs_both_sides_together_and_joins_when_both_are_done():
     assert ids(machine.take_ready()) == ["d"]
     assert machine.inputs("d") == {"in_b": "artifacts/b", "in_c": "artifacts/c"}
     machine.record(Step(node_id="d"), finished("d"))
-    assert machine.done and machine.outcome().status == Status.FINISHED
+    assert machine.done and machine.outcome().status == RunStatus.FINISHED
 
 
 def test_a_slow_branch_holds_back_only_what_depends_on_it():
@@ -81,15 +81,15 @@ def test_a_failure_skips_its_descendants_and_the_sibling_branch_runs_to_the_end(
         machine.record(Step(node_id=node), finished(node))
     machine.take_ready()
     machine.record(Step(node_id="slow"), failed("slow"))
-    assert machine.nodes["eval_slow"].status == Status.SKIPPED
+    assert machine.nodes["eval_slow"].status == RunStatus.SKIPPED
     assert machine.nodes["eval_slow"].note == "skipped: upstream node 'slow' failed"
     machine.record(Step(node_id="fast"), finished("fast"))
     assert ids(machine.take_ready()) == ["eval_fast"]
     machine.record(Step(node_id="eval_fast"), finished("eval_fast"))
     outcome = machine.outcome()
-    assert machine.done and outcome.status == Status.FAILED
+    assert machine.done and outcome.status == RunStatus.FAILED
     assert (outcome.failed_node, outcome.error) == ("slow", "slow broke")
-    assert {s.node_id: s.status for s in outcome.closing} == {"eval_slow": Status.SKIPPED}
+    assert {s.node_id: s.status for s in outcome.closing} == {"eval_slow": RunStatus.SKIPPED}
 
 
 def test_stopping_at_the_first_failure_starts_nothing_new_but_lets_running_nodes_finish():
@@ -103,9 +103,9 @@ def test_stopping_at_the_first_failure_starts_nothing_new_but_lets_running_nodes
     machine.record(Step(node_id="fast"), finished("fast"))
     assert machine.take_ready() == []
     assert machine.done
-    assert machine.nodes["eval_fast"].status == Status.SKIPPED
+    assert machine.nodes["eval_fast"].status == RunStatus.SKIPPED
     assert "continue_on_step_failure is off" in (machine.nodes["eval_fast"].note or "")
-    assert machine.nodes["fast"].status == Status.FINISHED
+    assert machine.nodes["fast"].status == RunStatus.FINISHED
 
 
 def test_retries_show_as_attempts_and_exhausted_retries_fail_the_node():
@@ -115,7 +115,7 @@ def test_retries_show_as_attempts_and_exhausted_retries_fail_the_node():
     assert machine.nodes["a"].attempts == 2
     machine.step_failed(Step(node_id="c"), "Activity function 'run_node' failed: OSError: disk", attempts=3)
     state = machine.nodes["c"]
-    assert (state.status, state.attempts, state.error_code) == (Status.FAILED, 3, "ActivityFailed")
+    assert (state.status, state.attempts, state.error_code) == (RunStatus.FAILED, 3, "ActivityFailed")
     assert state.decided_here  # no activity recorded this ending: the run's closing must
 
 
@@ -124,11 +124,11 @@ def test_a_timeout_fails_the_node_and_its_late_answer_does_not_count():
     machine.take_ready()
     assert machine.time_out("a", 1.5)
     state = machine.nodes["a"]
-    assert state.status == Status.FAILED and state.error_code == "Timeout"
+    assert state.status == RunStatus.FAILED and state.error_code == "Timeout"
     assert "timed out after 1.5 s" in (state.error or "")
-    assert machine.nodes["b"].status == Status.SKIPPED
+    assert machine.nodes["b"].status == RunStatus.SKIPPED
     assert machine.record(Step(node_id="a"), finished("a")) is False  # arrived too late
-    assert machine.nodes["a"].status == Status.FAILED
+    assert machine.nodes["a"].status == RunStatus.FAILED
     assert machine.done and machine.outcome().failed_node == "a"
     assert not machine.time_out("a", 1.5)  # only a running node can time out
 
@@ -140,21 +140,21 @@ def test_cancel_ends_every_unfinished_node_and_ignores_what_arrives_later():
     machine.take_ready()
     machine.cancel("canceled by request")
     assert {n: s.status for n, s in machine.nodes.items()} == {
-        "a": Status.FINISHED,
-        "b": Status.CANCELED,
-        "c": Status.CANCELED,
-        "d": Status.CANCELED,
+        "a": RunStatus.FINISHED,
+        "b": RunStatus.CANCELED,
+        "c": RunStatus.CANCELED,
+        "d": RunStatus.CANCELED,
     }
     assert machine.record(Step(node_id="b"), finished("b")) is False
     assert machine.take_ready() == [] and machine.done
-    assert machine.outcome().status == Status.CANCELED
+    assert machine.outcome().status == RunStatus.CANCELED
 
 
 def test_everything_reused_at_submit_leaves_nothing_to_run():
     plan = make_plan(DIAMOND)
     machine = RunMachine(plan, resolved={n: {"out": f"artifacts/{n}"} for n in plan.nodes})
     assert machine.take_ready() == [] and machine.done
-    assert machine.outcome().status == Status.FINISHED
+    assert machine.outcome().status == RunStatus.FINISHED
     assert all(s.reused for s in machine.nodes.values())
 
 
@@ -182,7 +182,7 @@ def test_a_split_node_fans_out_its_mini_batches_then_joins_them_in_order():
     machine.take_ready()
     machine.record(
         Step(node_id="score"),
-        NodeResult(node_id="score", status=Status.RUNNING, chunks=["artifacts/c0", "artifacts/c1"]),
+        NodeResult(node_id="score", status=RunStatus.RUNNING, chunks=["artifacts/c0", "artifacts/c1"]),
     )
     chunks = machine.take_ready()
     assert [(s.kind, s.index, s.chunk) for s in chunks] == [
@@ -216,16 +216,16 @@ def test_the_same_results_in_the_same_order_give_the_same_steps():
     assert trace() == trace()
 
 
-@pytest.mark.parametrize("answer", [NodeResult(node_id="a", status=Status.RUNNING)])
+@pytest.mark.parametrize("answer", [NodeResult(node_id="a", status=RunStatus.RUNNING)])
 def test_an_answer_that_is_neither_an_ending_nor_a_split_fails_the_node(answer):
     machine = RunMachine(make_plan({"a": []}))
     machine.take_ready()
     machine.record(Step(node_id="a"), answer)
-    assert machine.nodes["a"].status == Status.FAILED and machine.nodes["a"].error_code == "InternalError"
+    assert machine.nodes["a"].status == RunStatus.FAILED and machine.nodes["a"].error_code == "InternalError"
 
 
 def test_a_node_found_canceled_by_its_activity_cancels_the_run():
     machine = RunMachine(make_plan(DIAMOND))
     machine.take_ready()
-    machine.record(Step(node_id="a"), NodeResult(node_id="a", status=Status.CANCELED, error="canceled"))
-    assert machine.done and machine.outcome().status == Status.CANCELED
+    machine.record(Step(node_id="a"), NodeResult(node_id="a", status=RunStatus.CANCELED, error="canceled"))
+    assert machine.done and machine.outcome().status == RunStatus.CANCELED

@@ -10,7 +10,7 @@ from core.execution.engine import RunMachine
 from core.execution.steps import PipelineSteps, run_in_process
 from core.pipelines.document import Pipeline
 from core.registry import runs
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from core.service.facade import Submission
 from tests.core.service.test_service import tutorial
 
@@ -37,7 +37,7 @@ def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(se
     run, job = service.submit(
         Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
     )
-    assert run.status == Status.NOT_STARTED and job.reused.keys() <= {
+    assert run.status == RunStatus.NOT_STARTED and job.reused.keys() <= {
         "automobile",
         "learner",
         "select",
@@ -47,7 +47,7 @@ def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(se
     again, job2 = service.submit(
         Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
     )
-    assert again.status == Status.FINISHED and set(job2.reused) == set(job2.plan.nodes)
+    assert again.status == RunStatus.FINISHED and set(job2.reused) == set(job2.plan.nodes)
     view = service.get_run(again.run_id)
     assert view["status"] == view["Status"]["StatusCode"] == "Finished" and view["Id"] == again.run_id
     first_train = service.get_node(run.run_id, "train")  # itself reused if an earlier split had these rows
@@ -57,7 +57,7 @@ def test_a_fully_reused_run_is_finished_when_submitted_and_dispatches_nothing(se
 
 def test_a_partly_reused_run_dispatches_only_what_must_run(service):
     fraction = {"training_fraction": unique_fraction()}
-    first, job = service.submit(
+    _first, job = service.submit(
         Submission(experiment=experiment(), pipeline=tutorial(), parameter_assignments=fraction)
     )
     service.run_in_process(job)
@@ -87,7 +87,7 @@ def test_run_settings_are_not_part_of_the_reuse_key(service):
             pipeline=with_settings(train=settings, score={"mini_batch_rows": 7}),
         )
     )
-    assert run.status == Status.FINISHED and set(job2.reused) == set(job2.plan.nodes)
+    assert run.status == RunStatus.FINISHED and set(job2.reused) == set(job2.plan.nodes)
     assert job2.plan.nodes["train"].run_settings.max_retries == 2
 
 
@@ -125,7 +125,7 @@ def test_a_late_activity_does_not_overwrite_a_canceled_node(service):
     answer = service.activity(name, payload)  # the activity was already on its way when the run ended
     assert answer["status"] == "Canceled"
     record = runs.get_node(service.store, job.run_id, step.node_id)
-    assert record.status == Status.CANCELED and record.outputs == {} and record.attempts == 0
+    assert record.status == RunStatus.CANCELED and record.outputs == {} and record.attempts == 0
     with pytest.raises(Exception, match="has already ended"):
         service.cancelable_run(job.run_id)
 
@@ -141,4 +141,4 @@ def test_the_in_process_runner_retries_infrastructure_faults_like_the_orchestrat
         return service.activity(name, payload)
 
     machine = run_in_process(RunMachine(job.plan), PipelineSteps(job), flaky)
-    assert calls.count("select") == 3 and machine.outcome().status == Status.FINISHED
+    assert calls.count("select") == 3 and machine.outcome().status == RunStatus.FINISHED

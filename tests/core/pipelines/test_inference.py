@@ -136,7 +136,7 @@ def test_register_model_and_swap_the_md_node(service, trained):
     with pytest.raises(InvalidRequest) as err:
         service.use_asset(draft.id, "TD-clean", name, None, None)  # a model is not a transformation
     assert err.value.problems[0].code == "asset_kind_mismatch"
-    run, job = service.submit(Submission(experiment="inference", draft_id=draft.id))
+    _run, job = service.submit(Submission(experiment="inference", draft_id=draft.id))
     assert job.plan.nodes["MD-train"].parameters == {"ref": registered["ref"], "source_asset": f"{name}:1"}
 
 

@@ -32,7 +32,7 @@ def assert_close(got: Any, want: Any, where: str = "") -> None:
             assert_close(got[key], want[key], f"{where}.{key}")
     elif isinstance(want, list):
         assert isinstance(got, list) and len(got) == len(want), where
-        for i, (g, w) in enumerate(zip(got, want)):
+        for i, (g, w) in enumerate(zip(got, want, strict=True)):
             assert_close(g, w, f"{where}[{i}]")
     elif isinstance(want, float):
         assert math.isclose(got, want, rel_tol=1e-9, abs_tol=1e-9) or (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
@@ -68,7 +69,7 @@ def test_concurrent_default_changes_are_all_kept_in_the_audit_trail(store):
     # Each recorded change starts where the previous one ended: no update was lost.
     chain = list(reversed(changes))
     assert chain[0].from_version is None and chain[0].to_version == 1
-    for before, after in zip(chain, chain[1:]):
+    for before, after in itertools.pairwise(chain):
         assert after.from_version == before.to_version
     assert endpoints.get(store, name).default_version == chain[-1].to_version
 

@@ -11,7 +11,7 @@ from core.clock import ManualClock
 from core.errors import InvalidRequest
 from core.execution.engine import RunOutcome
 from core.registry import endpoints, runs
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from core.schedules import records as schedules
 from core.schedules.records import ScheduleSpec
 from core.service.facade import Service
@@ -57,7 +57,7 @@ def run_ids(svc: Service, endpoint: str, schedule_id: str) -> list[str]:
 
 def finish(svc: Service, started) -> None:
     for s in started:
-        svc.run_finished(s.run.run_id, RunOutcome(status=Status.FINISHED))
+        svc.run_finished(s.run.run_id, RunOutcome(status=RunStatus.FINISHED))
 
 
 def test_a_recurrence_fires_once_per_due_time_and_never_at_creation(svc, clock):

@@ -70,7 +70,7 @@ def test_md_node_keeps_its_asset_through_publish_and_clone(service, trained):
     # The published version still runs: it holds the model itself, not the asset's name.
     run, job = service.submit_to_endpoint(endpoint, _body(), None, "tester")
     run_inline(service, job)
-    assert runs.get_run(service.store, run.run_id).status == runs.Status.FINISHED
+    assert runs.get_run(service.store, run.run_id).status == runs.RunStatus.FINISHED
 
 
 def _body():

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.pipelines.document import Pipeline
 from core.registry import runs
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from core.service.facade import Submission
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "pipelines" / "automobile-price-training.json"
@@ -25,7 +25,7 @@ def test_an_active_run_is_failed_with_the_reason_and_its_nodes_closed(service):
     run = submitted(service)
     service.run_started(run.experiment, run.run_id)
     node = runs.get_node(service.store, run.run_id, "automobile")
-    node.status = Status.RUNNING
+    node.status = RunStatus.RUNNING
     runs.update_node(service.store, node, "status")
 
     assert service.fail_orphaned_run(run.run_id, "The run's orchestration was terminated: test") is True
@@ -38,7 +38,7 @@ def test_an_active_run_is_failed_with_the_reason_and_its_nodes_closed(service):
 
 
 def test_an_ended_run_keeps_its_status(service):
-    for end in (Status.CANCELED, Status.FINISHED):
+    for end in (RunStatus.CANCELED, RunStatus.FINISHED):
         run = submitted(service)
         run.status = end
         runs.update_run(service.store, run, "status")

@@ -11,7 +11,7 @@ import pytest
 from core.errors import InvalidRequest
 from core.pipelines.document import Pipeline
 from core.registry import runs
-from core.registry.runs import Status
+from core.registry.runs import RunStatus
 from core.service.facade import Submission
 
 SAMPLE = Path(__file__).resolve().parents[3] / "samples" / "pipelines" / "automobile-price-training.json"
@@ -63,7 +63,7 @@ def test_submit_pins_the_dataset_version_and_records_every_node(service):
     assert sorted(n.node_id for n in nodes) == sorted(job.plan.nodes)
     # nodes reused at submit are finished already; the rest wait for the orchestrator
     assert all(
-        n.status == (Status.FINISHED if n.node_id in job.reused else Status.NOT_STARTED) for n in nodes
+        n.status == (RunStatus.FINISHED if n.node_id in job.reused else RunStatus.NOT_STARTED) for n in nodes
     )
 
 

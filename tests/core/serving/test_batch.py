@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import uuid
 
@@ -158,8 +159,8 @@ def test_byte_ranges_own_every_line_exactly_once(store, trailing_newline):
     store.put_blob("batch-input", name, b"a,b\n" + body)
     start, size = 4, 4 + len(body)
     for step in (1, 7, 10, 64, 333, 5000):
-        cuts = list(range(start, size, step)) + [size]
-        got = b"".join(batch._owned_lines(store, name, s, e) for s, e in zip(cuts, cuts[1:]))
+        cuts = [*list(range(start, size, step)), size]
+        got = b"".join(batch._owned_lines(store, name, s, e) for s, e in itertools.pairwise(cuts))
         assert got.decode().splitlines() == lines, step
 
 

@@ -38,7 +38,8 @@ model = mlflow.pyfunc.load_model(sys.argv[1])
 rows = pd.DataFrame.from_records(json.load(open(sys.argv[2])))
 meta = Model.load(sys.argv[1])
 example = meta.load_input_example(sys.argv[1])
-print(json.dumps({"predictions": json.loads(model.predict(rows).to_json(orient="records", double_precision=15)),
+predictions = model.predict(rows).to_json(orient="records", double_precision=15)
+print(json.dumps({"predictions": json.loads(predictions),
                   "inputs": meta.signature.inputs.input_names(), "example_rows": len(example),
                   "example_predictions": len(model.predict(example))}))
 """
@@ -84,7 +85,7 @@ def endpoint_predictions(endpoint_answer) -> list[float]:
 def assert_same_rows(got: list[dict], want: list[dict]) -> None:
     """The endpoint's output table, row by row and column by column (numbers to 1e-9)."""
     assert len(got) == len(want)
-    for g, w in zip(got, want):
+    for g, w in zip(got, want, strict=True):
         assert list(g) == list(w)
         for column, value in w.items():
             if isinstance(value, float):

@@ -150,7 +150,7 @@ def test_keys_missing_wrong_and_regenerated(service, deployed, cars):
 def test_update_to_another_version_and_delete(service, trained, cars):
     draft, _ = service.create_inference_pipeline(trained["run_id"], "realtime")
     name = f"upd-{uuid.uuid4().hex[:6]}"
-    endpoint, keys = service.realtime.deploy(name, RealtimeSource(draft_id=draft.id), "", None)
+    _endpoint, keys = service.realtime.deploy(name, RealtimeSource(draft_id=draft.id), "", None)
     published = service.publish(draft.id, f"rt-{name}", "", True, None)
     updated = service.realtime.update(name, RealtimeSource(pipeline_endpoint=published.endpoint), None, None)
     assert updated.deployment == 2 and "version 1" in updated.source
@@ -224,7 +224,7 @@ def test_the_tutorial_is_served_by_the_compiled_path(deployed):
 
 def test_compiled_and_dataframe_paths_answer_alike_over_the_whole_sample(service, deployed, cars):
     """Every sample row, in one batch and one by one: the service's answer equals the DataFrame path's."""
-    endpoint, keys = deployed
+    endpoint, _keys = deployed
     scorer = service.realtime._scorer(endpoint)
     sample = rows(cars, 60, 0)
     with_overrides = scorer.pipeline.overrides_for({})  # an empty override set still means "no overrides"
@@ -277,7 +277,7 @@ def test_an_integer_beyond_64_bits_is_a_schema_problem(service, deployed, cars, 
 
 
 def test_the_largest_int64_still_fits(service, deployed, cars):
-    endpoint, keys = deployed
+    endpoint, _keys = deployed
     [row] = rows(cars, 1)
     columns = realtime.check_rows([{**row, "curb-weight": 9223372036854775807}], endpoint.schema_)
     assert columns["curb-weight"] == [9223372036854775807]
