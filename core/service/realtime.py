@@ -46,7 +46,7 @@ from core.serving.compiled import (
 from core.serving.onnx import ONNX, accelerate
 from core.serving.realtime import ColumnSpec, RealtimeEndpoint
 from core.serving.scoring import CompiledPipeline, compile_pipeline
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
 REFRESH_SECONDS = 5.0
@@ -174,9 +174,7 @@ class RealtimeService:
                 ],
             )
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
-        sample = parquet_to_dataframe(
-            self.store.get_blob("datasets", datasets.blob_name(entry.name, entry.version))
-        )
+        sample = datasets.read_frame(self.store, entry)
         return sample.drop(columns=[c for c in compiled.drop_columns if c in sample.columns]).head(
             rows or SAMPLE_ROWS
         )

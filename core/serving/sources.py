@@ -22,7 +22,7 @@ from core.serving import realtime
 from core.serving.model_export import ExportSource
 from core.serving.onnx import _score_model_inputs
 from core.serving.scoring import compile_pipeline
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
 
@@ -197,7 +197,7 @@ class ModelSources:
 
     def _table(self, ref: str) -> pd.DataFrame:
         if ref.startswith("datasets/"):
-            return parquet_to_dataframe(self.store.get_blob("datasets", ref.split("/", 1)[1]))
+            return datasets.read_frame(self.store, ref)
         return self.artifacts.get(ref, PortType.DATA)
 
     def _schema_rows(self, pipeline: Pipeline, input_node: str) -> pd.DataFrame:
@@ -215,8 +215,7 @@ class ModelSources:
                 ],
             )
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
-        blob = datasets.blob_name(entry.name, entry.version)
-        return parquet_to_dataframe(self.store.get_blob("datasets", blob))
+        return datasets.read_frame(self.store, entry)
 
 
 def step_model(compiled: Any, step: Any) -> TrainedModel:
