@@ -19,8 +19,8 @@ from core.registry.datasets import DatasetVersion
 from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
 from core.registry.runs import NodeRecord, RunRecord, Status
 from core.schedules.records import Firing, ScheduleSpec
+from core.serving.deployments import RealtimeEndpoint
 from core.serving.file_drop import DroppedFile
-from core.serving.realtime import RealtimeEndpoint
 
 
 class Health(BaseModel):

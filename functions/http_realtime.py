@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 from core import names
 from core.service.realtime import RealtimeSource, swagger
-from core.serving import realtime
+from core.serving import deployments as realtime
 from functions import answers as a
 from functions.common import caller, json_errors, json_response, parse_body, service
 from functions.openapi import api

@@ -17,12 +17,13 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from core.components import Component, Params
+from core.storage import tables
 from core.storage.store import Store
 
 if TYPE_CHECKING:
     from core.pipelines.planner import Plan
 
-TABLE = "nodecache"
+TABLE = tables.NODE_CACHE
 
 
 class CachedNode(BaseModel):

@@ -18,7 +18,7 @@ from core.components.training import ScoreModel
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.pipelines.document import Pipeline
 from core.registry import assets, datasets, runs
-from core.serving import realtime
+from core.serving import deployments
 from core.serving.model_export import ExportSource
 from core.serving.onnx import _score_model_inputs
 from core.serving.scoring import compile_pipeline
@@ -86,7 +86,7 @@ class ModelSources:
         change feature values (e.g. a replayed normalisation): it would answer differently from
         the endpoint on the same request. The MLflow model carries those steps and does not.
         """
-        deployed = realtime.get(self.store, name)
+        deployed = deployments.get(self.store, name)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref))
         compiled = compile_pipeline(pipeline, self.store, self.artifacts)
         scorers = [
