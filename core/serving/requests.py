@@ -141,9 +141,9 @@ def check_rows(rows: list[dict[str, Any]], schema: list[ColumnSpec]) -> Columns:
                     )
                 )
             continue
-        values = [rows[0][name]] if single else [r.get(name) for r in rows]
+        given = [rows[0][name]] if single else [r.get(name) for r in rows]
         kind = spec.type
-        values = _coerced(values, kind)
+        values = _coerced(given, kind)
         if values is None:
             bad = [i for i, r in enumerate(rows) if not _fits(r.get(name), kind)]
             problems.append(
