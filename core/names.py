@@ -19,6 +19,9 @@ REALTIME_NAME = r"^[A-Za-z0-9][A-Za-z0-9\-]{1,31}$"
 ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,99}$"
 NODE_ID = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$"
 PORT = r"^[A-Za-z0-9][A-Za-z0-9_ .()\-]{0,99}$"
+PARAMETER = r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$"  # a pipeline parameter (also a Python identifier's start)
+WEB_SERVICE_PORT = r"^[A-Za-z_][A-Za-z0-9_]{0,63}$"  # a real-time request's input or output name
+FILE = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,199}$"  # a file dropped for scoring
 
 _NAMES = "letters, digits, '.', '_' or '-' (at most 100), starting with a letter or digit"
 RULES: dict[str, tuple[str, str]] = {
@@ -32,6 +35,7 @@ RULES: dict[str, tuple[str, str]] = {
     "node": (NODE_ID, "letters, digits, '_' or '-' (at most 80)"),
     "port": (PORT, "letters, digits, spaces, '_', '.', '(', ')' or '-' (at most 100)"),
     "plot": (ID, "letters, digits, '_' or '-' (at most 100)"),
+    "file": (FILE, "letters, digits, spaces, '.', '_' or '-' (at most 200), starting with a letter or digit"),
 }
 
 MAX_DESCRIPTION = 16_000  # a table property holds 32K characters; descriptions are kept in rows

@@ -21,8 +21,8 @@ from core.registry.endpoints import AuditEntry, Endpoint, EndpointVersion
 from core.registry.runs import NodeRecord, RunRecord
 from core.schedules.records import Firing, ScheduleSpec
 from core.service.compare import ComparedRun, MetricRow, ParameterRow
+from core.serving.deployments import RealtimeEndpoint
 from core.serving.file_drop import DroppedFile
-from core.serving.realtime import RealtimeEndpoint
 
 
 class Health(BaseModel):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.service.compare import Comparison
-from core.serving.realtime import RealtimeEndpoint
+from core.serving.deployments import RealtimeEndpoint
 
 API = "/api"
 

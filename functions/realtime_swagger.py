@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.serving.realtime import RealtimeEndpoint
+from core.serving.deployments import RealtimeEndpoint
 from functions import links
 
 

@@ -12,12 +12,13 @@ from typing import Any
 
 from pydantic import Field
 
+from core import names
 from core.components.base import Component, Params, Port, PortType, RunContext
 from core.errors import ComponentError
 
 
 class WebServiceInputParams(Params):
-    name: str = Field("WebServiceInput0", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    name: str = Field("WebServiceInput0", pattern=names.WEB_SERVICE_PORT)
     drop_columns: list[str] = Field(
         default_factory=list, description="Columns callers need not send (e.g. the label)"
     )
@@ -48,7 +49,7 @@ class WebServiceInput(Component):
 
 
 class WebServiceOutputParams(Params):
-    name: str = Field("WebServiceOutput0", pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+    name: str = Field("WebServiceOutput0", pattern=names.WEB_SERVICE_PORT)
 
 
 class WebServiceOutput(Component):

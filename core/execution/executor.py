@@ -29,7 +29,7 @@ from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
 from core.registry.runs import NodeRecord, RunStatus
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.artifacts import Artifacts
 from core.storage.store import PreconditionFailed, Store
 
 READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
@@ -285,9 +285,7 @@ class StoreDataAccess:
 
     def read_dataset(self, name: str, version: int | None) -> pd.DataFrame:
         found = datasets.get(self._store, name, version)
-        return parquet_to_dataframe(
-            self._store.get_blob("datasets", datasets.blob_name(found.name, found.version))
-        )
+        return datasets.read_frame(self._store, found)
 
     def read_blob(self, path: str) -> bytes:
         container, name = self._split(path, READABLE_CONTAINERS)

@@ -18,13 +18,15 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from core.components import Component, Params
+from core.storage import tables
 from core.storage.artifacts import compatibility_stamp
+from core.storage.records import NO_KEY, EntityMap, fixed
 from core.storage.store import Store
 
 if TYPE_CHECKING:
     from core.pipelines.planner import Plan
 
-TABLE = "nodecache"
+TABLE = tables.NODE_CACHE
 
 
 class CachedNode(BaseModel):
@@ -34,6 +36,11 @@ class CachedNode(BaseModel):
     metrics: dict[str, Any] = {}
     plots: dict[str, str] = {}
     logs: list[str] = []
+
+
+_MAP = EntityMap(
+    CachedNode, partition=NO_KEY, row=fixed(""), json=frozenset({"outputs", "metrics", "plots", "logs"})
+)
 
 
 def cache_key(component: type[Component], params: Params, inputs: dict[str, str]) -> str:
@@ -51,22 +58,11 @@ def find(store: Store, key: str) -> CachedNode | None:
     entity = store.get(TABLE, key, "")
     if entity is None:
         return None
-    return CachedNode(
-        run_id=entity["run_id"],
-        node_id=entity["node_id"],
-        **{k: json.loads(entity[k]) for k in ("outputs", "metrics", "plots", "logs")},
-    )
+    return _MAP.record(entity)
 
 
 def remember(store: Store, key: str, node: CachedNode) -> None:
-    entity = {
-        "PartitionKey": key,
-        "RowKey": "",
-        "run_id": node.run_id,
-        "node_id": node.node_id,
-        "created_at": datetime.now(UTC),
-        **{k: json.dumps(getattr(node, k), default=str) for k in ("outputs", "metrics", "plots", "logs")},
-    }
+    entity = {**_MAP.entity(node, partition=key), "created_at": datetime.now(UTC)}
     store.upsert(TABLE, entity, merge=False)
 
 

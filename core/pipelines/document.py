@@ -19,7 +19,7 @@ from core.components.data import Dataset
 from core.errors import Problem
 from core.pipelines import run_settings
 
-NODE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,79}$"
+NODE_ID_PATTERN = names.NODE_ID
 
 
 class _Model(BaseModel):
@@ -82,7 +82,7 @@ class Binding(_Model):
 class PipelineParameter(_Model):
     """A named input of the pipeline that sets one or more node parameters when submitted."""
 
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
+    name: str = Field(pattern=names.PARAMETER)
     default: Any = None
     description: names.Description = ""
     bindings: list[Binding] = Field(min_length=1)

@@ -14,10 +14,12 @@ from pydantic import BaseModel
 from core import names
 from core.errors import NotFound, check_if_match
 from core.pipelines.document import Pipeline
+from core.storage import tables
 from core.storage.artifacts import Artifacts
+from core.storage.records import EntityMap, Key, fixed
 from core.storage.store import Store
 
-TABLE = "pipelines"
+TABLE = tables.DRAFTS
 PARTITION = "draft"
 
 
@@ -82,25 +84,12 @@ def delete(store: Store, draft_id: str) -> None:
     store.delete(TABLE, PARTITION, draft_id)
 
 
+_MAP = EntityMap(Draft, partition=fixed(PARTITION), row=Key("id"))
+
+
 def _entity(d: Draft) -> dict:
-    return {
-        "PartitionKey": PARTITION,
-        "RowKey": d.id,
-        "name": d.name,
-        "description": d.description,
-        "pipeline_ref": d.pipeline_ref,
-        "created_at": d.created_at,
-        "updated_at": d.updated_at,
-    }
+    return _MAP.entity(d)
 
 
 def _from_entity(e: dict) -> Draft:
-    return Draft(
-        id=e["RowKey"],
-        name=e["name"],
-        description=e.get("description", ""),
-        pipeline_ref=e["pipeline_ref"],
-        created_at=e["created_at"],
-        updated_at=e["updated_at"],
-        etag=e["etag"],
-    )
+    return _MAP.record(e)

@@ -13,9 +13,11 @@ from pydantic import BaseModel
 from core import names
 from core.components import PortType
 from core.errors import Conflict, NotFound, Problem
+from core.storage import tables
+from core.storage.records import EntityMap, Key, claim_next, version_key
 from core.storage.store import Store
 
-TABLE = "assets"
+TABLE = tables.ASSETS
 NAME_PATTERN = names.NAME
 REGISTRABLE = {PortType.MODEL, PortType.CLUSTER_MODEL, PortType.TRANSFORM}
 
@@ -29,6 +31,9 @@ class AssetVersion(BaseModel):
     source: str = ""
     created_at: datetime
     created_by: str | None = None
+
+
+_MAP = EntityMap(AssetVersion, partition=Key("name"), row=version_key("version"))
 
 
 def register(
@@ -52,8 +57,8 @@ def register(
                 )
             ],
         )
-    version = existing[-1].version + 1 if existing else 1
-    while True:
+
+    def claim(version: int) -> AssetVersion:
         entry = AssetVersion(
             name=name,
             version=version,
@@ -64,18 +69,10 @@ def register(
             created_at=datetime.now(UTC),
             created_by=created_by,
         )
-        try:
-            store.insert(
-                TABLE,
-                {
-                    "PartitionKey": name,
-                    "RowKey": f"{version:06d}",
-                    **entry.model_dump(mode="json", exclude={"name", "version"}),
-                },
-            )
-            return entry
-        except Conflict:
-            version += 1  # taken by a concurrent registration
+        store.insert(TABLE, _MAP.entity(entry))
+        return entry
+
+    return claim_next(existing[-1].version + 1 if existing else 1, claim)
 
 
 def versions(store: Store, name: str) -> list[AssetVersion]:
@@ -103,13 +100,4 @@ def list_assets(store: Store) -> list[AssetVersion]:
 
 
 def _load(e: dict) -> AssetVersion:
-    return AssetVersion(
-        name=e["PartitionKey"],
-        version=int(e["RowKey"]),
-        kind=e["kind"],
-        ref=e["ref"],
-        description=e.get("description", ""),
-        source=e.get("source", ""),
-        created_at=e["created_at"],
-        created_by=e.get("created_by"),
-    )
+    return _MAP.record(e)

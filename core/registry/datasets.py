@@ -8,7 +8,6 @@ of one name get two different versions.
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,11 +17,13 @@ from pydantic import BaseModel
 
 from core import names
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
-from core.storage.artifacts import dataframe_to_parquet
+from core.storage import tables
+from core.storage.artifacts import dataframe_to_parquet, parquet_to_dataframe
+from core.storage.records import EntityMap, Key, claim_next, version_key
 from core.storage.store import Store
 from core.tables import csvfile
 
-TABLE = "datasets"
+TABLE = tables.DATASETS
 CONTAINER = "datasets"
 NAME_PATTERN = names.NAME
 MAX_DESCRIPTION = names.MAX_DESCRIPTION
@@ -53,6 +54,11 @@ class DatasetVersion(BaseModel):
     @property
     def ref(self) -> str:
         return f"{CONTAINER}/{blob_name(self.name, self.version)}"
+
+
+_MAP = EntityMap(
+    DatasetVersion, partition=Key("name"), row=version_key("version"), json=frozenset({"columns"})
+)
 
 
 def blob_name(name: str, version: int) -> str:
@@ -90,22 +96,19 @@ def register(
     check_name(name)
     check_description(description)
     data = dataframe_to_parquet(df)
-    version = only_version or latest_version(store, name) + 1
-    while True:
-        try:
-            store.put_blob(
-                CONTAINER,
-                blob_name(name, version),
-                data,
-                overwrite=False,
-                content_type="application/vnd.apache.parquet",
-                metadata={"rows": str(len(df))},
-            )
-            break
-        except Conflict:
-            if only_version:
-                raise
-            version += 1  # claimed by a concurrent upload (or an orphan of a crashed one)
+
+    def claim(version: int) -> int:
+        store.put_blob(
+            CONTAINER,
+            blob_name(name, version),
+            data,
+            overwrite=False,
+            content_type="application/vnd.apache.parquet",
+            metadata={"rows": str(len(df))},
+        )
+        return version
+
+    version = claim(only_version) if only_version else claim_next(latest_version(store, name) + 1, claim)
     entry = DatasetVersion(
         name=name,
         version=version,
@@ -207,20 +210,21 @@ def register_sample(store: Store, name: str, samples_dir: Path) -> DatasetVersio
         raise
 
 
+def read_frame(store: Store, ref: DatasetVersion | str) -> pd.DataFrame:
+    """The rows of a dataset version, from its Parquet blob: the one place that reads it.
+
+    ``ref`` is the version, or its reference ``datasets/<name>/<version>/data.parquet``.
+    """
+    blob = ref.ref if isinstance(ref, DatasetVersion) else ref
+    return parquet_to_dataframe(store.get_blob(CONTAINER, blob.split("/", 1)[1]))
+
+
 def _to_entity(d: DatasetVersion, store: Store) -> dict:
     """The table row; a schema too wide for a table property (64 KiB) goes to a blob beside the data."""
-    columns = json.dumps([c.model_dump() for c in d.columns])
-    entity = {
-        "PartitionKey": d.name,
-        "RowKey": _row_key(d.version),
-        "description": d.description,
-        "source": d.source,
-        "rows": d.rows,
-        "sha256": d.sha256,
-        "created_at": d.created_at,
-    }
-    if len(columns) <= INLINE_SCHEMA_CHARS:
-        return {**entity, "columns": columns}
+    entity = _MAP.entity(d)
+    if len(entity["columns"]) <= INLINE_SCHEMA_CHARS:
+        return entity
+    columns = entity.pop("columns")
     store.put_blob(
         CONTAINER, schema_blob_name(d.name, d.version), columns.encode(), content_type="application/json"
     )
@@ -228,14 +232,6 @@ def _to_entity(d: DatasetVersion, store: Store) -> dict:
 
 
 def _from_entity(e: dict, store: Store) -> DatasetVersion:
-    columns = e.get("columns") or store.get_blob(CONTAINER, e["columns_blob"]).decode()
-    return DatasetVersion(
-        name=e["PartitionKey"],
-        version=int(e["RowKey"]),
-        description=e.get("description", ""),
-        source=e.get("source", "upload"),
-        rows=e["rows"],
-        columns=[Column(**c) for c in json.loads(columns)],
-        sha256=e["sha256"],
-        created_at=e["created_at"],
-    )
+    if not e.get("columns"):
+        e = {**e, "columns": store.get_blob(CONTAINER, e["columns_blob"]).decode()}
+    return _MAP.record(e)

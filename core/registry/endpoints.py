@@ -1,15 +1,15 @@
 """Pipeline endpoints: a name that holds numbered, immutable pipeline versions and a default.
 
 Version numbers are claimed by inserting the version row (insert fails if the number is
-taken), so concurrent publishes never share a number. The endpoint row (default version,
-status) is changed only with its ETag; a lost race is retried on fresh data, so no default
-change is lost. Every default change leaves an audit row: who, when, from, to.
+taken; see :func:`core.storage.records.claim_next`), so concurrent publishes never share a
+number. The endpoint row (default version, status) is changed only with its ETag; a lost race
+is retried on fresh data, so no default change is lost. Every default change leaves an audit
+row: who, when, from, to.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -18,11 +18,13 @@ from pydantic import BaseModel, Field
 
 from core import names
 from core.errors import Conflict, InvalidRequest, NotFound, Problem, check_if_match
+from core.storage import tables
+from core.storage.records import NO_KEY, EntityMap, Key, claim_next, fixed, version_key
 from core.storage.store import PreconditionFailed, Store
 
-ENDPOINTS = "endpoints"
-VERSIONS = "endpointversions"
-AUDIT = "endpointaudit"
+ENDPOINTS = tables.ENDPOINTS
+VERSIONS = tables.ENDPOINT_VERSIONS
+AUDIT = tables.ENDPOINT_AUDIT
 PARTITION = "endpoint"
 NAME_PATTERN = names.NAME
 EndpointStatus = Literal["Active", "Disabled"]
@@ -64,6 +66,30 @@ class AuditEntry(BaseModel):
     to_version: int | None
 
 
+_ENDPOINT = EntityMap(
+    Endpoint,
+    partition=fixed(PARTITION),
+    row=Key("name"),
+    json=frozenset({"batch_settings"}),
+    blank=frozenset({"created_by"}),
+    sentinel={"default_version": -1},
+)
+_VERSION = EntityMap(
+    EndpointVersion,
+    partition=Key("endpoint"),
+    row=version_key("version"),
+    json=frozenset({"parameters"}),
+    blank=frozenset({"created_by"}),
+)
+_AUDIT = EntityMap(
+    AuditEntry,
+    partition=Key("endpoint"),
+    row=NO_KEY,
+    blank=frozenset({"by"}),
+    sentinel={"from_version": -1, "to_version": -1},
+)
+
+
 def _row(version: int) -> str:
     return f"{version:06d}"
 
@@ -83,19 +109,9 @@ def list_endpoints(store: Store) -> list[Endpoint]:
 
 def _ensure(store: Store, name: str, description: str, by: str | None) -> Endpoint:
     now = datetime.now(UTC)
+    endpoint = Endpoint(name=name, description=description, created_at=now, updated_at=now, created_by=by)
     with contextlib.suppress(Conflict):  # it exists already (or a concurrent first publish made it)
-        store.insert(
-            ENDPOINTS,
-            {
-                "PartitionKey": PARTITION,
-                "RowKey": name,
-                "description": description,
-                "status": "Active",
-                "created_at": now,
-                "updated_at": now,
-                "created_by": by or "",
-            },
-        )
+        store.insert(ENDPOINTS, _endpoint_entity(endpoint))
     return get(store, name)
 
 
@@ -143,8 +159,8 @@ def publish(
     """Add the next version (creating the endpoint on first publish)."""
     _check_name(name)
     endpoint = _ensure(store, name, endpoint_description or description, by)
-    version = (max((int(e["RowKey"]) for e in store.partition(VERSIONS, name)), default=0)) + 1
-    while True:
+
+    def claim(version: int) -> EndpointVersion:
         entry = EndpointVersion(
             endpoint=name,
             version=version,
@@ -157,11 +173,12 @@ def publish(
             created_by=by,
             source=source,
         )
-        try:
-            store.insert(VERSIONS, _version_entity(entry))
-            break
-        except Conflict:
-            version += 1
+        store.insert(VERSIONS, _version_entity(entry))
+        return entry
+
+    latest = max((int(e["RowKey"]) for e in store.partition(VERSIONS, name)), default=0)
+    entry = claim_next(latest + 1, claim)
+    version = entry.version
     if set_default or endpoint.default_version is None:
         set_default_version(store, name, version, by, only_if_unset=not set_default)
     return entry
@@ -294,36 +311,22 @@ def _audit(
     the changes really happened in, whatever order the audit rows are written in.
     """
     row = f"{10**10 - endpoint.changes:010d}"
-    store.insert(
-        AUDIT,
-        {
-            "PartitionKey": endpoint.name,
-            "RowKey": row,
-            "at": datetime.now(UTC),
-            "by": by or "",
-            "action": action,
-            "from_version": from_v if from_v is not None else -1,
-            "to_version": to_v if to_v is not None else -1,
-        },
+    entry = AuditEntry(
+        endpoint=endpoint.name,
+        at=datetime.now(UTC),
+        by=by,
+        action=action,
+        from_version=from_v,
+        to_version=to_v,
     )
+    store.insert(AUDIT, _AUDIT.entity(entry, row=row))
 
 
 def audit_trail(
     store: Store, name: str, actions: tuple[str, ...] = ("set_default", "rollback")
 ) -> list[AuditEntry]:
     rows = sorted(store.partition(AUDIT, name), key=lambda e: e["RowKey"])
-    return [
-        AuditEntry(
-            endpoint=name,
-            at=e["at"],
-            by=e["by"] or None,
-            action=e["action"],
-            from_version=None if e["from_version"] < 0 else e["from_version"],
-            to_version=None if e["to_version"] < 0 else e["to_version"],
-        )
-        for e in rows
-        if e["action"] in actions
-    ]
+    return [_AUDIT.record(e) for e in rows if e["action"] in actions]
 
 
 # ---- entities ------------------------------------------------------------------------------
@@ -332,59 +335,16 @@ def _check_name(name: str) -> None:
 
 
 def _endpoint_entity(e: Endpoint) -> dict[str, Any]:
-    return {
-        "PartitionKey": PARTITION,
-        "RowKey": e.name,
-        "description": e.description,
-        "default_version": e.default_version if e.default_version is not None else -1,
-        "status": e.status,
-        "created_at": e.created_at,
-        "updated_at": e.updated_at,
-        "created_by": e.created_by or "",
-        "changes": e.changes,
-        "batch_settings": json.dumps(e.batch_settings),
-    }
+    return _ENDPOINT.entity(e)
 
 
 def _endpoint(e: dict[str, Any]) -> Endpoint:
-    default = e.get("default_version", -1)
-    return Endpoint(
-        name=e["RowKey"],
-        description=e.get("description", ""),
-        default_version=None if default is None or default < 0 else default,
-        status=e["status"],
-        created_at=e["created_at"],
-        updated_at=e["updated_at"],
-        created_by=e.get("created_by") or None,
-        changes=e.get("changes", 0),
-        batch_settings=json.loads(e.get("batch_settings") or "{}"),
-        etag=e["etag"],
-    )
+    return _ENDPOINT.record(e)
 
 
 def _version_entity(v: EndpointVersion) -> dict[str, Any]:
-    data = v.model_dump(mode="json", exclude={"endpoint", "version", "parameters", "created_at"})
-    return {
-        "PartitionKey": v.endpoint,
-        "RowKey": _row(v.version),
-        **data,
-        "parameters": json.dumps(v.parameters),
-        "created_at": v.created_at,
-        "created_by": v.created_by or "",
-    }
+    return _VERSION.entity(v)
 
 
 def _version(e: dict[str, Any]) -> EndpointVersion:
-    return EndpointVersion(
-        endpoint=e["PartitionKey"],
-        version=int(e["RowKey"]),
-        description=e.get("description", ""),
-        kind=e["kind"],
-        pipeline_name=e["pipeline_name"],
-        pipeline_ref=e["pipeline_ref"],
-        parameters=json.loads(e.get("parameters") or "{}"),
-        status=e["status"],
-        created_at=e["created_at"],
-        created_by=e.get("created_by") or None,
-        source=e.get("source", ""),
-    )
+    return _VERSION.record(e)

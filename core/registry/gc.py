@@ -24,8 +24,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from core.registry import datasets, runs
+from core.storage import tables
 from core.storage.artifacts import ARTIFACTS
-from core.storage.store import TABLES, Store
+from core.storage.store import Store
 
 REF = re.compile(r"artifacts/([0-9a-f]{64})")
 DOCUMENT_KINDS = {"pipeline"}
@@ -84,7 +85,7 @@ def collect(store: Store, now: datetime, grace: timedelta, dry_run: bool = True)
         artifacts_referenced=len(referenced & listed.keys()),
         freed=_freed([listed[n] for n in candidates], ARTIFACTS),
         orphan_dataset_blobs=_freed(orphans, datasets.CONTAINER),
-        orphan_run_nodes=len(orphan_nodes),
+        orphan_run_nodes=sum(1 for r in orphan_nodes if r["RowKey"] != runs.INDEX_ROW),
     )
 
 
@@ -103,7 +104,7 @@ def _cutoff(store: Store, now: datetime, grace: timedelta) -> tuple[datetime, st
 
 def _mark(store: Store, listed: dict[str, dict[str, Any]]) -> set[str]:
     referenced: set[str] = set()
-    for table in TABLES:
+    for table in tables.ALL:
         for entity in store.query(table, "PartitionKey ne '~'"):
             for value in entity.values():
                 if isinstance(value, str) and "artifacts/" in value:

@@ -1,8 +1,14 @@
-"""Run and run-node records in Table storage (runs: partition = experiment; nodes: = run id)."""
+"""Run and run-node records in Table storage (runs: partition = experiment; nodes: = run id).
+
+A run is found by its id alone through a small index row in its nodes' partition (row key
+:data:`INDEX_ROW`, which no node id can be) that names its experiment: written in the same
+batch as the nodes, before the run row, so a run is never visible half-written, and read with
+two point lookups instead of a scan over every experiment. Runs written before the index
+existed are still found by the scan.
+"""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -11,10 +17,13 @@ from pydantic import BaseModel, Field
 
 from core import names
 from core.errors import NotFound
+from core.storage import tables
+from core.storage.records import EntityMap, Key
 from core.storage.store import PreconditionFailed, Store
 
-RUNS = "runs"
-NODES = "runnodes"
+RUNS = tables.RUNS
+NODES = tables.RUN_NODES
+INDEX_ROW = "~run"  # in the nodes' partition: names the run's experiment (node ids start alnum)
 MAX_LOG_CHARS = 30_000  # a Table string property holds 32K characters
 
 
@@ -78,38 +87,25 @@ class RunRecord(BaseModel):
     failed_node: str | None = None
 
 
-_JSON_FIELDS = {"outputs", "metrics", "plots", "logs", "parameter_assignments"}
+_JSON = frozenset({"outputs", "metrics", "plots", "logs", "parameter_assignments"})
+_RUN = EntityMap(RunRecord, partition=Key("experiment"), row=Key("run_id"), json=_JSON)
+_NODE = EntityMap(NodeRecord, partition=Key("run_id"), row=Key("node_id"), json=_JSON)
 
 
-def _entity(model: BaseModel, partition: str, row: str, fields: set[str] | None = None) -> dict[str, Any]:
-    data = model.model_dump(include=fields, exclude_none=fields is None)
-    entity: dict[str, Any] = {"PartitionKey": partition, "RowKey": row}
-    for key, value in data.items():
-        if key in _JSON_FIELDS:
-            value = json.dumps(value, default=str)
-        elif isinstance(value, StrEnum):
-            value = value.value
-        entity[key] = value
-    return entity
-
-
-def _load(cls: type[BaseModel], entity: dict[str, Any]) -> Any:
-    data = {
-        k: (json.loads(v) if k in _JSON_FIELDS and isinstance(v, str) else v)
-        for k, v in entity.items()
-        if k not in ("PartitionKey", "RowKey", "etag", "Timestamp")
-    }
-    return cls.model_validate(data)
+def _index_row(run: RunRecord) -> dict[str, Any]:
+    return {"PartitionKey": run.run_id, "RowKey": INDEX_ROW, "experiment": run.experiment}
 
 
 def create(store: Store, run: RunRecord, nodes: list[NodeRecord]) -> None:
-    """Nodes first (one batch), then the run: a listed run always has all its nodes."""
-    store.submit(NODES, [("upsert", _entity(n, n.run_id, n.node_id)) for n in nodes])
-    store.insert(RUNS, _entity(run, run.experiment, run.run_id))
+    """Nodes and the run's index row first (one batch), then the run: a listed run always
+    has all its nodes."""
+    rows = [("upsert", _index_row(run))] + [("upsert", _NODE.entity(n)) for n in nodes]
+    store.submit(NODES, rows)
+    store.insert(RUNS, _RUN.entity(run))
 
 
 def update_run(store: Store, run: RunRecord, *fields: str) -> None:
-    store.upsert(RUNS, _entity(run, run.experiment, run.run_id, set(fields)))
+    store.upsert(RUNS, _RUN.entity(run, fields))
 
 
 def update_node(store: Store, node: NodeRecord, *fields: str, etag: str | None = None) -> str | None:
@@ -119,7 +115,7 @@ def update_node(store: Store, node: NodeRecord, *fields: str, etag: str | None =
     its run was canceled or the node timed out while this write was on its way.
     """
     node.logs = clip_logs(node.logs)
-    entity = _entity(node, node.run_id, node.node_id, set(fields))
+    entity = _NODE.entity(node, fields)
     if etag is None:
         store.upsert(NODES, entity)
         return None
@@ -139,10 +135,19 @@ def clip_logs(logs: list[str]) -> list[str]:
 
 def get_run(store: Store, run_id: str) -> RunRecord:
     names.check("run", run_id, "run_id")
-    found = list(store.query(RUNS, "RowKey eq @id", {"id": run_id}))
-    if not found:
+    entity = _run_entity(store, run_id)
+    if entity is None:
         raise NotFound(f"No run {run_id!r}")
-    return _load(RunRecord, found[0])
+    return _RUN.record(entity)
+
+
+def _run_entity(store: Store, run_id: str) -> dict[str, Any] | None:
+    """The run's row by two point lookups (its index row, then the run), else by the scan."""
+    index = store.get(NODES, run_id, INDEX_ROW)
+    if index is not None:
+        return store.get(RUNS, index["experiment"], run_id)
+    found = list(store.query(RUNS, "RowKey eq @id", {"id": run_id}))  # a run from before the index
+    return found[0] if found else None
 
 
 def get_node_for_update(store: Store, run_id: str, node_id: str) -> tuple[NodeRecord, str]:
@@ -150,7 +155,7 @@ def get_node_for_update(store: Store, run_id: str, node_id: str) -> tuple[NodeRe
     entity = store.get(NODES, run_id, node_id)
     if entity is None:
         raise NotFound(f"Run {run_id!r} has no node {node_id!r}")
-    return _load(NodeRecord, entity), entity["etag"]
+    return _NODE.record(entity), entity["etag"]
 
 
 def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> RunRecord | None:
@@ -158,19 +163,15 @@ def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> Run
     has ended. Conditional on the ETag, so a run that ends meanwhile (finished, canceled)
     keeps its own end."""
     for _ in range(3):
-        found = list(store.query(RUNS, "RowKey eq @id", {"id": run_id}))
-        if not found:
+        entity = _run_entity(store, run_id)
+        if entity is None:
             raise NotFound(f"No run {run_id!r}")
-        run = _load(RunRecord, found[0])
+        run = _RUN.record(entity)
         if run.status in TERMINAL:
             return None
         run.status, run.error, run.ended_at = RunStatus.FAILED, reason, now
         try:
-            store.update(
-                RUNS,
-                _entity(run, run.experiment, run.run_id, {"status", "error", "ended_at"}),
-                found[0]["etag"],
-            )
+            store.update(RUNS, _RUN.entity(run, ("status", "error", "ended_at")), entity["etag"])
         except PreconditionFailed:
             continue  # changed meanwhile: look again
         return run
@@ -180,11 +181,11 @@ def fail_if_active(store: Store, run_id: str, reason: str, now: datetime) -> Run
 def find_run(store: Store, experiment: str, run_id: str) -> RunRecord | None:
     """A point lookup, for callers that know the run's experiment."""
     entity = store.get(RUNS, experiment, run_id)
-    return None if entity is None else _load(RunRecord, entity)
+    return None if entity is None else _RUN.record(entity)
 
 
 def get_nodes(store: Store, run_id: str) -> list[NodeRecord]:
-    return [_load(NodeRecord, e) for e in store.partition(NODES, run_id)]
+    return [_NODE.record(e) for e in store.partition(NODES, run_id) if e["RowKey"] != INDEX_ROW]
 
 
 def get_node(store: Store, run_id: str, node_id: str) -> NodeRecord:
@@ -193,12 +194,12 @@ def get_node(store: Store, run_id: str, node_id: str) -> NodeRecord:
     entity = store.get(NODES, run_id, node_id)
     if entity is None:
         raise NotFound(f"Run {run_id!r} has no node {node_id!r}")
-    return _load(NodeRecord, entity)
+    return _NODE.record(entity)
 
 
 def list_runs(store: Store, experiment: str) -> list[RunRecord]:
     names.check("experiment", experiment, "experiment")
-    runs = [_load(RunRecord, e) for e in store.partition(RUNS, experiment)]
+    runs = [_RUN.record(e) for e in store.partition(RUNS, experiment)]
     return sorted(runs, key=lambda r: r.created_at, reverse=True)
 
 
@@ -216,9 +217,7 @@ def list_all(
     if status is not None:
         clauses.append("status eq @status")
         params["status"] = status.value
-    found = [
-        _load(RunRecord, e) for e in store.query(RUNS, " and ".join(clauses) or "PartitionKey ne ''", params)
-    ]
+    found = [_RUN.record(e) for e in store.query(RUNS, " and ".join(clauses) or "PartitionKey ne ''", params)]
     return sorted(found, key=lambda r: r.created_at, reverse=True)
 
 

@@ -54,7 +54,7 @@ class DataSetDefinitionValue(_Azure):
 
 
 class EndpointSubmission(_Azure):
-    ExperimentName: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}$")
+    ExperimentName: str = Field(pattern=names.NAME)
     Description: names.Description = ""
     ParameterAssignments: Annotated[dict[str, Any], AfterValidator(names.check_assignments)] = Field(
         default_factory=dict

@@ -29,11 +29,13 @@ from core.execution.job import Job
 from core.registry import endpoints, runs
 from core.registry.submissions import EndpointSubmission
 from core.schedules.recurrence import Recurrence
+from core.storage import tables
+from core.storage.records import NO_KEY, EntityMap, Key
 from core.storage.store import PreconditionFailed, Store
 
-SCHEDULES = "schedules"
-FIRINGS = "schedulefirings"
-BLOBS = "scheduleblobs"
+SCHEDULES = tables.SCHEDULES
+FIRINGS = tables.SCHEDULE_FIRINGS
+BLOBS = tables.SCHEDULE_BLOBS
 MISFIRE_GRACE = timedelta(minutes=2)
 HISTORY = 10
 ScheduleStatus = Literal["Active", "Disabled"]
@@ -119,6 +121,9 @@ class Firing(BaseModel):
     reason: str | None = None
 
 
+FIRING = EntityMap(Firing, partition=Key("schedule_id"), row=NO_KEY)
+
+
 # ---- records -------------------------------------------------------------------------------
 def create(store: Store, endpoint: str, spec: ScheduleSpec, now: datetime, by: str | None) -> Schedule:
     endpoints.get(store, endpoint)
@@ -196,7 +201,7 @@ def delete(store: Store, endpoint: str, schedule_id: str) -> None:
 
 def firings(store: Store, schedule_id: str, limit: int = HISTORY) -> list[Firing]:
     rows = sorted(store.partition(FIRINGS, schedule_id), key=lambda e: e["RowKey"])[:limit]
-    return [Firing.model_validate({k: v for k, v in r.items() if k in Firing.model_fields}) for r in rows]
+    return [FIRING.record(r) for r in rows]
 
 
 def _first_due(schedule: Schedule, now: datetime) -> datetime | None:
@@ -230,38 +235,22 @@ def write(store: Store, schedule: Schedule, etag: str | None) -> None:
     schedule.etag = store.update(SCHEDULES, _entity(schedule), etag or "*", merge=False)
 
 
+_MAP = EntityMap(
+    Schedule,
+    partition=Key("endpoint"),
+    row=Key("id"),
+    json=frozenset({"spec"}),
+    blank=frozenset({"created_by", "paused_reason"}),
+)
+
+
 def _entity(s: Schedule) -> dict[str, Any]:
-    entity: dict[str, Any] = {
-        "PartitionKey": s.endpoint,
-        "RowKey": s.id,
-        "spec": s.spec.model_dump_json(),
-        "status": s.spec.status,
-        "created_at": s.created_at,
-        "updated_at": s.updated_at,
-        "created_by": s.created_by or "",
-        "claims": s.claims,
-        "paused_reason": s.paused_reason or "",
-    }
-    for key in ("next_due", "last_due"):
-        if getattr(s, key) is not None:
-            entity[key] = getattr(s, key)
-    return entity
+    """The row; the status is a column of its own too, beside the spec that holds it."""
+    return {**_MAP.entity(s), "status": s.spec.status}
 
 
 def _load(e: dict[str, Any]) -> Schedule:
-    return Schedule(
-        id=e["RowKey"],
-        endpoint=e["PartitionKey"],
-        spec=ScheduleSpec.model_validate_json(e["spec"]),
-        created_at=e["created_at"],
-        updated_at=e["updated_at"],
-        created_by=e.get("created_by") or None,
-        next_due=e.get("next_due"),
-        last_due=e.get("last_due"),
-        paused_reason=e.get("paused_reason") or None,
-        claims=e.get("claims", 0),
-        etag=e["etag"],
-    )
+    return _MAP.record(e)
 
 
 def check_spec(spec: ScheduleSpec, pipeline_parameters: set[str], dataset_parameters: set[str]) -> None:

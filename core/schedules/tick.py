@@ -14,7 +14,7 @@ import contextlib
 import logging
 import uuid
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -24,9 +24,11 @@ from core.registry import endpoints, runs
 from core.registry.submissions import DataPath
 from core.schedules.records import (
     BLOBS,
+    FIRING,
     FIRINGS,
     MISFIRE_GRACE,
     SCHEDULES,
+    Firing,
     Schedule,
     Submit,
     blob_row,
@@ -205,28 +207,25 @@ class Scheduler:
         schedule: Schedule,
         due: datetime,
         now: datetime,
-        outcome: str,
+        outcome: Literal["Submitted", "Skipped", "Failed"],
         run: runs.RunRecord | None = None,
         blob: str | None = None,
         reason: str | None = None,
     ) -> None:
         # Newest first in key order; the suffix keeps two blobs of one poll apart.
         row = f"{10**13 - int(now.timestamp() * 1000):013d}-{uuid.uuid4().hex[:8]}"
-        entity: dict[str, Any] = {
-            "PartitionKey": schedule.id,
-            "RowKey": row,
-            "schedule_id": schedule.id,
-            "due": due,
-            "at": now,
-            "outcome": outcome,
-        }
-        if run is not None:
-            entity |= {"run_id": run.run_id, "experiment": run.experiment, "run_status": PENDING}
-        if blob is not None:
-            entity["blob"] = blob
-        if reason is not None:
-            entity["reason"] = reason
-        self._store.insert(FIRINGS, entity)
+        firing = Firing(
+            schedule_id=schedule.id,
+            due=due,
+            at=now,
+            outcome=outcome,
+            run_id=run.run_id if run else None,
+            experiment=run.experiment if run else None,
+            run_status=PENDING if run else None,
+            blob=blob,
+            reason=reason,
+        )
+        self._store.insert(FIRINGS, FIRING.entity(firing, row=row))
         if schedule.claims % self._prune_every == 0:
             self._prune(schedule.id)
 

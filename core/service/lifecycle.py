@@ -20,7 +20,7 @@ from core.execution import reuse
 from core.pipelines import drafts
 from core.registry import assets, datasets, endpoints, runs
 from core.schedules import records as schedules
-from core.serving import realtime
+from core.serving import deployments
 from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
@@ -47,7 +47,7 @@ class Lifecycle:
             ]
         holders += [("draft", d.id, d.pipeline_ref) for d in drafts.list_drafts(self._store)]
         holders += [
-            ("realtime_endpoint", rt.name, rt.pipeline_ref) for rt in realtime.list_endpoints(self._store)
+            ("realtime_endpoint", rt.name, rt.pipeline_ref) for rt in deployments.list_endpoints(self._store)
         ]
         docs: list[tuple[str, str, dict[str, Any]]] = []
         for kind, ident, ref in holders:

@@ -20,7 +20,7 @@ from core.components.data import Dataset
 from core.errors import DesignerError, NotFound
 from core.pipelines.document import Pipeline, canonical_parameter
 from core.registry import assets, endpoints, runs
-from core.serving import realtime
+from core.serving import deployments
 from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
@@ -171,8 +171,8 @@ class Lineage:
                 raise NotFound(f"Pipeline endpoint {name!r} has no version")
         entry = endpoints.get_version(self.store, name, version)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(entry.pipeline_ref))
-        deployments = [
-            d.name for d in realtime.list_endpoints(self.store) if _deployed_from(d) == (name, version)
+        deployed = [
+            d.name for d in deployments.list_endpoints(self.store) if _deployed_from(d) == (name, version)
         ]
         return {
             "pipeline_endpoint": name,
@@ -180,11 +180,11 @@ class Lineage:
             "kind": entry.kind,
             "published_from": entry.source,
             **self.of_pipeline(pipeline).model_dump(mode="json"),
-            "used_by": {"realtime_endpoints": deployments},
+            "used_by": {"realtime_endpoints": deployed},
         }
 
     def realtime(self, name: str) -> dict[str, Any]:
-        deployed = realtime.get(self.store, name)
+        deployed = deployments.get(self.store, name)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref))
         origin = _deployed_from(deployed)
         return {
@@ -225,19 +225,19 @@ class Lineage:
                     how.append("reads")
             return how
 
-        versions, deployments = [], []
+        versions, realtimes = [], []
         for endpoint in endpoints.list_endpoints(self.store):
             for entry in endpoints.versions(self.store, endpoint.name):
                 if how := uses(self._of_stored(entry.pipeline_ref)):
                     versions.append(
                         {"pipeline_endpoint": endpoint.name, "version": entry.version, "uses": how}
                     )
-        for deployed in realtime.list_endpoints(self.store):
+        for deployed in deployments.list_endpoints(self.store):
             if how := uses(self._of_stored(deployed.pipeline_ref)):
-                deployments.append(
+                realtimes.append(
                     {"realtime_endpoint": deployed.name, "deployment": deployed.deployment, "uses": how}
                 )
-        out: dict[str, Any] = {"endpoint_versions": versions, "realtime_endpoints": deployments}
+        out: dict[str, Any] = {"endpoint_versions": versions, "realtime_endpoints": realtimes}
         if dataset is not None:
             out["assets"] = self._assets_trained_on(dataset)
         return out
@@ -312,6 +312,6 @@ def _split_source(source: str) -> tuple[str, str, str]:
     return (parts[0], parts[1], parts[2]) if len(parts) == 3 else ("", "", "")
 
 
-def _deployed_from(deployed: realtime.RealtimeEndpoint) -> tuple[str, int] | None:
+def _deployed_from(deployed: deployments.RealtimeEndpoint) -> tuple[str, int] | None:
     match = _FROM_ENDPOINT.match(deployed.source)
     return (match["name"], int(match["version"])) if match else None

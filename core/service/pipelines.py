@@ -39,7 +39,7 @@ Found = dict[tuple[Any, Any], datasets.DatasetVersion]
 
 
 class PipelineInputRequest(BaseModel):
-    name: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_\-]{0,79}$")
+    name: str = Field(pattern=names.PARAMETER)
     node: str
     parameter: str
     default: Any = None

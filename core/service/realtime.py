@@ -30,7 +30,7 @@ from core.pipelines import drafts
 from core.pipelines.document import Pipeline
 from core.registry import datasets, endpoints
 from core.service.pipelines import Pipelines
-from core.serving import realtime
+from core.serving import deployments, requests
 from core.serving.compiled import (
     Drop,
     Fallback,
@@ -44,10 +44,10 @@ from core.serving.compiled import (
     table_columns,
     trace,
 )
+from core.serving.deployments import ColumnSpec, RealtimeEndpoint
 from core.serving.onnx import ONNX, accelerate
-from core.serving.realtime import ColumnSpec, RealtimeEndpoint
 from core.serving.scoring import CompiledPipeline, compile_pipeline
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
 REFRESH_SECONDS = 5.0
@@ -87,38 +87,38 @@ class RealtimeService:
     def deploy(
         self, name: str, source: RealtimeSource, description: str, by: str | None
     ) -> tuple[RealtimeEndpoint, dict[str, str]]:
-        realtime.check_name(name)
+        deployments.check_name(name)
         endpoint = self._prepare(name, source, description, by)
-        keys = realtime.create(self.store, endpoint)
-        return realtime.get(self.store, name), keys
+        keys = deployments.create(self.store, endpoint)
+        return deployments.get(self.store, name), keys
 
     def update(
         self, name: str, source: RealtimeSource, description: str | None, by: str | None
     ) -> RealtimeEndpoint:
-        current = realtime.get(self.store, name)
+        current = deployments.get(self.store, name)
         endpoint = self._prepare(
             name, source, current.description if description is None else description, by
         )
-        updated = realtime.update(self.store, endpoint)
+        updated = deployments.update(self.store, endpoint)
         with self._lock:
             self._records.pop(name, None)
         return updated
 
     # ---- manage ---------------------------------------------------------------------------
     def list_endpoints(self) -> list[RealtimeEndpoint]:
-        return realtime.list_endpoints(self.store)
+        return deployments.list_endpoints(self.store)
 
     def get(self, name: str) -> RealtimeEndpoint:
-        return realtime.get(self.store, name)
+        return deployments.get(self.store, name)
 
     def delete(self, name: str) -> None:
         """Delete the endpoint; this worker scores with it no more (others within the refresh)."""
-        realtime.delete(self.store, name)
+        deployments.delete(self.store, name)
         self.forget(name)
 
-    def regenerate_key(self, name: str, kind: realtime.KeyType) -> str:
+    def regenerate_key(self, name: str, kind: deployments.KeyType) -> str:
         """A new primary or secondary key; the old one stops working here at once."""
-        key = realtime.regenerate_key(self.store, name, kind)
+        key = deployments.regenerate_key(self.store, name, kind)
         self.forget(name)
         return key
 
@@ -193,9 +193,7 @@ class RealtimeService:
                 ],
             )
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
-        sample = parquet_to_dataframe(
-            self.store.get_blob("datasets", datasets.blob_name(entry.name, entry.version))
-        )
+        sample = datasets.read_frame(self.store, entry)
         return sample.drop(columns=[c for c in compiled.drop_columns if c in sample.columns]).head(
             rows or SAMPLE_ROWS
         )
@@ -219,7 +217,7 @@ class RealtimeService:
         specs = [
             ColumnSpec(
                 name=c,
-                type=realtime.column_type(str(sample[c].dtype)),
+                type=deployments.column_type(str(sample[c].dtype)),
                 dtype=str(sample[c].dtype),
                 required=_needed(compiled, sample, baseline, c),
             )
@@ -253,8 +251,8 @@ class RealtimeService:
         return json.dumps(self._answer(endpoint, parse_request(body)), allow_nan=False).encode()
 
     def _answer(self, endpoint: RealtimeEndpoint, body: Any) -> dict[str, Any]:
-        rows, style = realtime.request_rows(body, endpoint.input_name, endpoint.schema_)
-        columns = realtime.check_rows(rows, endpoint.schema_)
+        rows, style = requests.request_rows(body, endpoint.input_name, endpoint.schema_)
+        columns = requests.check_rows(rows, endpoint.schema_)
         scorer = self._scorer(endpoint)
         globals_ = body.get("GlobalParameters") or {}
         if not isinstance(globals_, dict):
@@ -285,7 +283,7 @@ class RealtimeService:
             endpoint, hashes = self._record(name)
         except NotFound:
             endpoint, hashes = None, []
-        if not realtime.key_matches(key, hashes) or endpoint is None:
+        if not deployments.key_matches(key, hashes) or endpoint is None:
             raise Unauthorized(KEY_REQUIRED)
         return endpoint
 
@@ -306,8 +304,8 @@ class RealtimeService:
             cached = self._records.get(name)
         if cached and now - cached[0] < REFRESH_SECONDS:
             return cached[1], cached[2]
-        endpoint = realtime.get(self.store, name)
-        hashes = realtime.key_hashes(self.store, name)
+        endpoint = deployments.get(self.store, name)
+        hashes = deployments.key_hashes(self.store, name)
         with self._lock:
             self._records[name] = (now, endpoint, hashes)
         return endpoint, hashes
@@ -430,8 +428,8 @@ class Scorer:
             return self._programs.get(sig)
 
     def score(
-        self, columns: realtime.Columns, n: int, overrides: dict[str, Any] | None
-    ) -> tuple[realtime.Columns, int, list[Drop]]:
+        self, columns: requests.Columns, n: int, overrides: dict[str, Any] | None
+    ) -> tuple[requests.Columns, int, list[Drop]]:
         """The output's columns, its number of rows, and the input rows steps removed."""
         if overrides is None and self.serving["path"] == COMPILED:
             program = self.program(signature(columns, self._kinds))
@@ -442,7 +440,7 @@ class Scorer:
                 except Fallback:
                     pass  # the DataFrame path scores it or names the problem
         try:
-            out, drops, _ = trace(self.pipeline, realtime.frame(columns, self.schema), overrides)
+            out, drops, _ = trace(self.pipeline, requests.frame(columns, self.schema), overrides)
         except ComponentError as exc:
             raise InvalidRequest(
                 "Module Executing Error: the pipeline refused the input",
@@ -510,7 +508,7 @@ def _nullable(
     columns = {name: [plain(v) for v in values] for name, values in frame_columns(sample).items()}
     columns[spec.name] = [None] * len(sample)
     try:
-        compiled.score(realtime.frame(columns, schema))
+        compiled.score(requests.frame(columns, schema))
     except (ComponentError, KeyError, ValueError, TypeError):
         return False
     return True

@@ -35,7 +35,8 @@ import pandas as pd
 from core.components.base import PortType, RunContext
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES
 from core.errors import ComponentError
-from core.serving.realtime import Columns, ColumnSpec, frame
+from core.serving.deployments import ColumnSpec
+from core.serving.requests import Columns, frame
 from core.serving.scoring import CompiledPipeline, _Step
 
 if TYPE_CHECKING:

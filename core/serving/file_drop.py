@@ -9,18 +9,18 @@ comes from the blob's name and ETag) and the result or error report it left in `
 from __future__ import annotations
 
 import json
-import re
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
 
+from core import names
 from core.errors import InvalidRequest, NotFound, Problem
 from core.registry import endpoints, runs
 from core.serving import batch
 from core.storage.store import Store
 
-FILE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _.\-]{0,199}$"
+FILE_PATTERN = names.FILE
 SUFFIXES = (".csv", ".parquet")
 CONTENT_TYPES = {".csv": "text/csv", ".parquet": "application/vnd.apache.parquet"}
 MAX_LISTED = 100
@@ -41,7 +41,7 @@ class DroppedFile(BaseModel):
 
 
 def check_file_name(file: str) -> None:
-    if not re.fullmatch(FILE_PATTERN, file) or not file.lower().endswith(SUFFIXES):
+    if not names.is_valid("file", file) or not file.lower().endswith(SUFFIXES):
         raise InvalidRequest(
             "Invalid file name",
             [
@@ -97,8 +97,8 @@ def status(store: Store, endpoint: str, file: str) -> DroppedFile:
 
 def list_files(store: Store, endpoint: str) -> list[str]:
     endpoints.get(store, endpoint)
-    names = store.list_blobs(batch.INPUT_CONTAINER, prefix=f"{endpoint}/")
-    return [n.partition("/")[2] for n in names][:MAX_LISTED]
+    found = store.list_blobs(batch.INPUT_CONTAINER, prefix=f"{endpoint}/")
+    return [n.partition("/")[2] for n in found][:MAX_LISTED]
 
 
 def predictions(store: Store, endpoint: str, file: str) -> tuple[bytes, str]:

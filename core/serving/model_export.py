@@ -35,8 +35,8 @@ import yaml
 
 from core.components.models import TrainedModel
 from core.errors import Conflict
+from core.serving.deployments import ColumnSpec, column_type
 from core.serving.onnx import OnnxModel, probe_rows, try_convert, verify
-from core.serving.realtime import ColumnSpec, column_type
 
 LOADER_MODULE = "designer_mlflow_model"
 MODEL_FILE = "model/model.pkl"

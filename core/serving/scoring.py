@@ -26,7 +26,8 @@ from core.components.web_service import (
 )
 from core.errors import InvalidRequest, Problem
 from core.pipelines.document import Pipeline, PipelineParameter, parse_parameters
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.registry import datasets
+from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
 
@@ -235,9 +236,7 @@ def _evaluate_static(
         for port in component.outputs:
             ref = sources[port.id]
             if port.type == PortType.DATA and ref.startswith("datasets/"):
-                out[(node_id, port.id)] = parquet_to_dataframe(
-                    store.get_blob("datasets", ref.split("/", 1)[1])
-                )
+                out[(node_id, port.id)] = datasets.read_frame(store, ref)
             else:
                 out[(node_id, port.id)] = artifacts.get(ref, port.type)
         return out

@@ -18,11 +18,11 @@ from core.components.training import ScoreModel
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
 from core.pipelines.document import Pipeline
 from core.registry import assets, datasets, runs
-from core.serving import realtime
+from core.serving import deployments
 from core.serving.model_export import ExportSource
 from core.serving.onnx import _score_model_inputs
 from core.serving.scoring import compile_pipeline
-from core.storage.artifacts import Artifacts, parquet_to_dataframe
+from core.storage.artifacts import Artifacts
 from core.storage.store import Store
 
 
@@ -87,7 +87,7 @@ class ModelSources:
         change feature values (e.g. a replayed normalisation): it would answer differently from
         the endpoint on the same request. The MLflow model carries those steps and does not.
         """
-        deployed = realtime.get(self.store, name)
+        deployed = deployments.get(self.store, name)
         pipeline = Pipeline.model_validate(self.artifacts.get_json(deployed.pipeline_ref))
         compiled = compile_pipeline(pipeline, self.store, self.artifacts)
         scorers = [
@@ -199,7 +199,7 @@ class ModelSources:
 
     def _table(self, ref: str) -> pd.DataFrame:
         if ref.startswith("datasets/"):
-            return parquet_to_dataframe(self.store.get_blob("datasets", ref.split("/", 1)[1]))
+            return datasets.read_frame(self.store, ref)
         return self.artifacts.get(ref, PortType.DATA)
 
     def _schema_rows(self, pipeline: Pipeline, input_node: str) -> pd.DataFrame:
@@ -217,8 +217,7 @@ class ModelSources:
                 ],
             )
         entry = datasets.get(self.store, node.parameters["name"], node.parameters["version"])
-        blob = datasets.blob_name(entry.name, entry.version)
-        return parquet_to_dataframe(self.store.get_blob("datasets", blob))
+        return datasets.read_frame(self.store, entry)
 
 
 def step_model(compiled: Any, step: Any) -> TrainedModel:

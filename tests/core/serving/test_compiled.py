@@ -38,9 +38,10 @@ from core.components.web_service import WebServiceOutput
 from core.errors import InvalidRequest
 from core.pipelines.document import parse_parameters
 from core.service.realtime import Scorer
+from core.serving import deployments
 from core.serving import onnx as oa
-from core.serving import realtime
 from core.serving.compiled import Fallback, signature
+from core.serving.requests import check_rows
 from core.serving.scoring import CompiledPipeline, _Step
 
 LABEL = "churned"
@@ -67,11 +68,14 @@ def people() -> pd.DataFrame:
     return frame
 
 
-def schema_of(frame: pd.DataFrame) -> list[realtime.ColumnSpec]:
+def schema_of(frame: pd.DataFrame) -> list[deployments.ColumnSpec]:
     """Every column optional, so missing columns reach the pipeline (and its own refusal)."""
     return [
-        realtime.ColumnSpec(
-            name=c, type=realtime.column_type(str(frame[c].dtype)), dtype=str(frame[c].dtype), required=False
+        deployments.ColumnSpec(
+            name=c,
+            type=deployments.column_type(str(frame[c].dtype)),
+            dtype=str(frame[c].dtype),
+            required=False,
         )
         for c in frame.columns
         if c != LABEL
@@ -159,7 +163,7 @@ def realtime_value(v: Any) -> Any:
 def answer(scorer: Scorer, rows: list[dict[str, Any]], overrides: dict | None) -> Any:
     """What the service answers for ``rows``: the compiled path (``None``) or the DataFrame path ({})."""
     try:
-        columns = realtime.check_rows(rows, scorer.schema)
+        columns = check_rows(rows, scorer.schema)
         out, kept, drops = scorer.score(columns, len(rows), overrides)
     except InvalidRequest as exc:
         return ("refused", [p.model_dump() for p in exc.problems])
@@ -167,7 +171,7 @@ def answer(scorer: Scorer, rows: list[dict[str, Any]], overrides: dict | None) -
 
 
 def compiled_runs(scorer: Scorer, rows: list[dict[str, Any]]) -> bool:
-    columns = realtime.check_rows(rows, scorer.schema)
+    columns = check_rows(rows, scorer.schema)
     program = scorer.program(signature(columns, scorer.schema))
     if program is None:
         return False

@@ -18,8 +18,8 @@ from core.errors import ColumnNotFound, ComponentError
 from core.pipelines.document import Pipeline, parse_parameters
 from core.service.facade import Submission
 from core.service.realtime import RealtimeSource
+from core.serving import deployments, requests
 from core.serving import onnx as oa
-from core.serving import realtime
 from tests.core.service.test_service import run_inline, tutorial
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -259,7 +259,7 @@ def test_deployment_records_onnx_and_scores_like_the_batch_path(service, trained
     name = f"onnx-{uuid.uuid4().hex[:6]}"
     endpoint, keys = service.realtime.deploy(name, RealtimeSource(draft_id=draft.id), "", None)
     assert endpoint.acceleration == {"score": oa.ONNX}
-    assert realtime.get(service.store, name).acceleration == {"score": oa.ONNX}  # stored and read back
+    assert deployments.get(service.store, name).acceleration == {"score": oa.ONNX}  # stored and read back
     batch = service.node_output(trained["run_id"], "score", "scored_dataset", None)
     sample = batch.drop(columns=["price", "Scored Labels"]).head(6)
     for i in range(len(sample)):
@@ -273,9 +273,9 @@ def test_deployment_records_onnx_and_scores_like_the_batch_path(service, trained
         endpoint.model_copy(update={"acceleration": {}, "deployment": 99})
     ).pipeline
     assert _accelerated_steps(plain) == []  # not verified at deployment: scikit-learn only
-    frame = realtime.to_frame([unseen], endpoint.schema_)
+    frame = requests.to_frame([unseen], endpoint.schema_)
     same_scores(plain.score(frame), scorer.score(frame))
-    realtime.delete(service.store, name)
+    deployments.delete(service.store, name)
     service.realtime.forget(name)
 
 
@@ -290,12 +290,12 @@ def test_deployment_records_why_a_model_stays_on_scikit_learn(service):
     endpoint, keys = service.realtime.deploy(name, RealtimeSource(draft_id=draft.id), "", None)
     how = endpoint.acceleration["score"]
     assert how.startswith("scikit-learn: skl2onnx cannot convert") and "PenalisedPoissonRegressor" in how
-    assert realtime.get(service.store, name).acceleration == endpoint.acceleration
+    assert deployments.get(service.store, name).acceleration == endpoint.acceleration
     cars = pd.read_csv(ROOT / "samples/datasets/automobile-price-raw.csv").drop(columns=["price"])
     body = {"dataframe_records": json.loads(cars.iloc[[3]].to_json(orient="records"))}
     assert service.realtime.score(name, keys["primary"], body)["predictions"][0]["Scored Labels"] > 0
     assert _accelerated_steps(service.realtime._scorers[(name, endpoint.deployment)].pipeline) == []
-    realtime.delete(service.store, name)
+    deployments.delete(service.store, name)
     service.realtime.forget(name)
 
 
@@ -304,8 +304,8 @@ def test_records_without_acceleration_load(service, trained):
     draft, _ = service.create_inference_pipeline(trained["run_id"], "realtime")
     name = f"old-{uuid.uuid4().hex[:6]}"
     service.realtime.deploy(name, RealtimeSource(draft_id=draft.id), "", None)
-    entity = service.store.get(realtime.ENDPOINTS, realtime.PARTITION, name)
+    entity = service.store.get(deployments.ENDPOINTS, deployments.PARTITION, name)
     entity = {k: v for k, v in entity.items() if k not in ("acceleration", "etag")}
-    service.store.update(realtime.ENDPOINTS, entity, "*", merge=False)
-    assert realtime.get(service.store, name).acceleration == {}
-    realtime.delete(service.store, name)
+    service.store.update(deployments.ENDPOINTS, entity, "*", merge=False)
+    assert deployments.get(service.store, name).acceleration == {}
+    deployments.delete(service.store, name)

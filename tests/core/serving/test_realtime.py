@@ -12,7 +12,7 @@ from core.errors import InvalidRequest, Unauthorized
 from core.pipelines.document import Binding, Pipeline, PipelineParameter
 from core.service.facade import Submission
 from core.service.realtime import RealtimeSource
-from core.serving import realtime
+from core.serving import deployments, requests
 from tests.core.service.test_service import run_inline, tutorial
 
 
@@ -24,7 +24,7 @@ def trained(service) -> dict:
 
 
 @pytest.fixture(scope="module")
-def deployed(service, trained) -> tuple[realtime.RealtimeEndpoint, dict[str, str]]:
+def deployed(service, trained) -> tuple[deployments.RealtimeEndpoint, dict[str, str]]:
     draft, _ = service.create_inference_pipeline(trained["run_id"], "realtime")
     return service.realtime.deploy(
         f"cars-{uuid.uuid4().hex[:6]}", RealtimeSource(draft_id=draft.id), "demo", "t"
@@ -139,7 +139,7 @@ def test_keys_missing_wrong_and_regenerated(service, deployed, cars):
     for key in (None, "", "wrong", keys["primary"] + "x"):
         with pytest.raises(Unauthorized):
             service.realtime.score(endpoint.name, key, body)
-    new_primary = realtime.regenerate_key(service.store, endpoint.name, "primary")
+    new_primary = deployments.regenerate_key(service.store, endpoint.name, "primary")
     service.realtime.forget(endpoint.name)
     with pytest.raises(Unauthorized):
         service.realtime.score(endpoint.name, keys["primary"], body)
@@ -155,7 +155,7 @@ def test_update_to_another_version_and_delete(service, trained, cars):
     updated = service.realtime.update(name, RealtimeSource(pipeline_endpoint=published.endpoint), None, None)
     assert updated.deployment == 2 and "version 1" in updated.source
     assert service.realtime.score(name, keys["primary"], {"dataframe_records": rows(cars, 1)})["predictions"]
-    realtime.delete(service.store, name)
+    deployments.delete(service.store, name)
     service.realtime.forget(name)
     with pytest.raises(Unauthorized):  # as a wrong key: names cannot be probed
         service.realtime.score(name, keys["primary"], {"dataframe_records": rows(cars, 1)})
@@ -230,7 +230,7 @@ def test_compiled_and_dataframe_paths_answer_alike_over_the_whole_sample(service
     with_overrides = scorer.pipeline.overrides_for({})  # an empty override set still means "no overrides"
     assert with_overrides == {}
     for batch in [sample] + [[r] for r in sample[:20]]:
-        columns = realtime.check_rows(batch, endpoint.schema_)
+        columns = requests.check_rows(batch, endpoint.schema_)
         compiled = scorer.score(columns, len(batch), None)
         frame_path = scorer.score(columns, len(batch), {})  # overrides take the DataFrame path
         assert compiled[0] == frame_path[0] and compiled[1] == frame_path[1]
@@ -279,7 +279,7 @@ def test_an_integer_beyond_64_bits_is_a_schema_problem(service, deployed, cars, 
 def test_the_largest_int64_still_fits(service, deployed, cars):
     endpoint, _keys = deployed
     [row] = rows(cars, 1)
-    columns = realtime.check_rows([{**row, "curb-weight": 9223372036854775807}], endpoint.schema_)
+    columns = requests.check_rows([{**row, "curb-weight": 9223372036854775807}], endpoint.schema_)
     assert columns["curb-weight"] == [9223372036854775807]
 
 

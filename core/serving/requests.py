@@ -1,210 +1,22 @@
-"""Real-time endpoints: a deployed real-time inference pipeline, its input schema and its keys.
+"""Real-time requests: the rows of a designer or MLflow request body, checked against the
+endpoint's input schema and turned into the DataFrame scoring expects (and results back into rows).
 
-Keys are random, shown once, stored only as SHA-256 hashes and compared in constant time. The
-input schema is captured from the training data when the endpoint is deployed: column names and
-types, and which columns scoring really needs (found by scoring sample rows without each column),
-so callers are not asked for the label or for columns the pipeline drops.
+Every problem is named by column and row number; values are never echoed back, since a request
+may carry personal data.
 """
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
-import hmac
-import json
 import math
-import secrets
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, Field
 
-from core import names
-from core.errors import Conflict, InvalidRequest, NotFound, Problem
-from core.storage.store import Store
+from core.errors import InvalidRequest, Problem
+from core.serving.deployments import ColumnSpec, ColumnType
 
-ENDPOINTS = "realtimeendpoints"
-KEYS = "realtimekeys"
-PARTITION = "realtime"
-NAME_PATTERN = names.REALTIME_NAME
-KeyType = Literal["primary", "secondary"]
-ColumnType = Literal["integer", "number", "string", "boolean"]
 MAX_REPORTED = 50
-
-
-class ColumnSpec(BaseModel):
-    name: str
-    type: ColumnType
-    dtype: str = Field(description="The pandas dtype the column had in training")
-    required: bool = True
-    nullable: bool = Field(
-        True,
-        description="False if a missing value cannot be scored: the model needs "
-        "the column and no step of the pipeline cleans it",
-    )
-
-
-class RealtimeEndpoint(BaseModel):
-    name: str
-    description: str = ""
-    deployment: int = Field(1, description="Bumped by every update; scorers reload on change")
-    pipeline_ref: str
-    source: str
-    input_name: str
-    output_name: str
-    schema_: list[ColumnSpec] = Field(alias="input_schema")
-    created_at: datetime
-    updated_at: datetime
-    created_by: str | None = None
-    acceleration: dict[str, str] = Field(
-        default_factory=dict,
-        description="Per Score Model node: 'onnx' if single rows and small batches are scored with ONNX "
-        "Runtime (checked equal to scikit-learn at deployment), else 'scikit-learn: <why not>'",
-    )
-    serving: dict[str, str] = Field(
-        default_factory=dict,
-        description="How requests are scored: {'path': 'compiled' (the pipeline compiled into one row "
-        "function, checked at deployment to answer as the DataFrame path on the training rows) "
-        "or 'dataframe', 'reason': why}",
-    )
-    etag: str | None = Field(None, exclude=True)
-
-    model_config = {"populate_by_name": True}
-
-
-def column_type(dtype: str) -> ColumnType:
-    if dtype.startswith(("int", "uint", "Int", "UInt")):
-        return "integer"
-    if dtype.startswith(("float", "Float")):
-        return "number"
-    if dtype in ("bool", "boolean"):
-        return "boolean"
-    return "string"
-
-
-# ---- records -------------------------------------------------------------------------------
-def check_name(name: str) -> None:
-    names.check("real-time endpoint", name)
-
-
-def create(store: Store, endpoint: RealtimeEndpoint) -> dict[str, str]:
-    """Store the endpoint and return its two new keys (the only time they are visible)."""
-    check_name(endpoint.name)
-    try:
-        store.insert(ENDPOINTS, _entity(endpoint))
-    except Conflict as exc:
-        raise Conflict(
-            f"A real-time endpoint named {endpoint.name!r} exists; update it instead",
-            [Problem(code="endpoint_exists", field="name", message=str(exc))],
-        ) from exc
-    return {kind: _new_key(store, endpoint.name, kind) for kind in ("primary", "secondary")}
-
-
-def update(store: Store, endpoint: RealtimeEndpoint) -> RealtimeEndpoint:
-    current = get(store, endpoint.name)
-    endpoint.deployment = current.deployment + 1
-    endpoint.created_at, endpoint.created_by = current.created_at, current.created_by
-    endpoint.updated_at = datetime.now(UTC)
-    store.update(ENDPOINTS, _entity(endpoint), current.etag or "*", merge=False)
-    return endpoint
-
-
-def get(store: Store, name: str) -> RealtimeEndpoint:
-    check_name(name)
-    entity = store.get(ENDPOINTS, PARTITION, name)
-    if entity is None:
-        raise NotFound(f"No real-time endpoint {name!r}")
-    return _load(entity)
-
-
-def list_endpoints(store: Store) -> list[RealtimeEndpoint]:
-    return sorted((_load(e) for e in store.partition(ENDPOINTS, PARTITION)), key=lambda e: e.name)
-
-
-def delete(store: Store, name: str) -> None:
-    get(store, name)
-    for kind in ("primary", "secondary"):
-        with contextlib.suppress(Exception):
-            store.delete(KEYS, name, kind)
-    store.delete(ENDPOINTS, PARTITION, name)
-
-
-def _entity(e: RealtimeEndpoint) -> dict[str, Any]:
-    return {
-        "PartitionKey": PARTITION,
-        "RowKey": e.name,
-        "description": e.description,
-        "deployment": e.deployment,
-        "pipeline_ref": e.pipeline_ref,
-        "source": e.source,
-        "input_name": e.input_name,
-        "output_name": e.output_name,
-        "input_schema": json.dumps([c.model_dump() for c in e.schema_]),
-        "created_at": e.created_at,
-        "updated_at": e.updated_at,
-        "created_by": e.created_by or "",
-        "acceleration": json.dumps(e.acceleration),
-        "serving": json.dumps(e.serving),
-    }
-
-
-def _load(e: dict[str, Any]) -> RealtimeEndpoint:
-    return RealtimeEndpoint(
-        name=e["RowKey"],
-        description=e.get("description", ""),
-        deployment=e["deployment"],
-        pipeline_ref=e["pipeline_ref"],
-        source=e["source"],
-        input_name=e["input_name"],
-        output_name=e["output_name"],
-        schema_=json.loads(e["input_schema"]),
-        created_at=e["created_at"],
-        updated_at=e["updated_at"],
-        created_by=e.get("created_by") or None,
-        acceleration=json.loads(e.get("acceleration") or "{}"),
-        serving=json.loads(e.get("serving") or "{}"),
-        etag=e["etag"],
-    )
-
-
-# ---- keys ----------------------------------------------------------------------------------
-def _hash(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def _new_key(store: Store, name: str, kind: KeyType) -> str:
-    key = secrets.token_urlsafe(32)
-    store.upsert(
-        KEYS,
-        {"PartitionKey": name, "RowKey": kind, "hash": _hash(key), "created_at": datetime.now(UTC)},
-        merge=False,
-    )
-    return key
-
-
-def regenerate_key(store: Store, name: str, kind: KeyType) -> str:
-    get(store, name)
-    return _new_key(store, name, kind)
-
-
-def key_hashes(store: Store, name: str) -> list[str]:
-    return [e["hash"] for e in store.partition(KEYS, name)]
-
-
-def key_matches(presented: str | None, hashes: list[str]) -> bool:
-    """Constant-time comparison against every stored hash (no early exit on the first match)."""
-    if not presented:
-        return False
-    digest = _hash(presented)
-    found = False
-    for stored in hashes:
-        found |= hmac.compare_digest(digest, stored)
-    return found
-
-
-# ---- requests ------------------------------------------------------------------------------
 RequestStyle = Literal["designer", "mlflow"]
 
 
