@@ -358,12 +358,12 @@ def node_view(node: NodeRecord) -> dict[str, Any]:
 
 def run_view(run: RunRecord, nodes: list[NodeRecord] | None = None) -> dict[str, Any]:
     """One shape for a run everywhere (submit answer, get, lists), with Azure ML's ``Id`` and
-    ``RunStatus.StatusCode`` beside the service's own ``run_id`` and ``status``."""
+    ``Status.StatusCode`` beside the service's own ``run_id`` and ``status``."""
     view = run.model_dump(mode="json")
     view.update(
         {
             "Id": run.run_id,
-            "RunStatus": {"StatusCode": run.status.value},
+            "Status": {"StatusCode": run.status.value},
             "RunHistoryExperimentName": run.experiment,
             "PipelineEndpointName": run.endpoint,
             "PipelineVersion": run.endpoint_version,
