@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, Field
 from sklearn.compose import TransformedTargetRegressor
@@ -62,10 +62,10 @@ def parse_range(text: str, kind: type[int] | type[float]) -> list[Any]:
     return values
 
 
-def range_of(
+def range_check(
     kind: type[int] | type[float], ge: float | None = None, gt: float | None = None, le: float | None = None
-) -> Any:
-    """A range string type whose every value parses as ``kind`` within the bounds."""
+) -> Callable[[str], str]:
+    """A validator: every value of a range string parses as ``kind`` within the bounds."""
 
     def check(text: str) -> str:
         for v in parse_range(text, kind):
@@ -75,15 +75,23 @@ def range_of(
                 raise ValueError(f"range value {v} must be {bounds}")
         return text
 
-    return Annotated[str, AfterValidator(check)]
+    return check
 
 
-CountRange = range_of(int, ge=1)
-LeafCountRange = range_of(int, ge=2)
-FractionRange = range_of(float, gt=0.0, le=1.0)
-PositiveRange = range_of(float, gt=0.0)
-WeightRange = range_of(float, ge=0.0)
-NeuralRateRange = range_of(float, gt=0.0, le=2.0)
+def range_of(
+    kind: type[int] | type[float], ge: float | None = None, gt: float | None = None, le: float | None = None
+) -> Any:
+    """A range string type built at run time; a module-level alias spelled
+    ``Annotated[str, AfterValidator(range_check(...))]`` is the form a type checker reads."""
+    return Annotated[str, AfterValidator(range_check(kind, ge=ge, gt=gt, le=le))]
+
+
+CountRange = Annotated[str, AfterValidator(range_check(int, ge=1))]
+LeafCountRange = Annotated[str, AfterValidator(range_check(int, ge=2))]
+FractionRange = Annotated[str, AfterValidator(range_check(float, gt=0.0, le=1.0))]
+PositiveRange = Annotated[str, AfterValidator(range_check(float, gt=0.0))]
+WeightRange = Annotated[str, AfterValidator(range_check(float, ge=0.0))]
+NeuralRateRange = Annotated[str, AfterValidator(range_check(float, gt=0.0, le=2.0))]
 
 
 def _hidden_layers(text: str) -> str:
@@ -96,27 +104,68 @@ def _hidden_layers(text: str) -> str:
 HiddenNodes = Annotated[str, AfterValidator(_hidden_layers)]
 
 
+Grid = dict[str, list[Any]]
+
+
 class TrainerParams(Params):
     create_trainer_mode: TrainerMode = Field("SingleParameter", alias="Create trainer mode")
 
 
-def sweep(
-    mode: TrainerMode, ranges: Mapping[str, tuple[str, type[int] | type[float]]]
-) -> dict[str, list[Any]]:
+class SeededParams(Params):
+    """The two fields that close most learners' parameter forms, declared once.
+
+    A learner's parameters list this class first among their bases, before the class holding the
+    learner's own fields (``class XParams(SeededParams, _XFields)``): pydantic orders fields from
+    the farthest base to the class itself, so the seed and the unknown-levels switch stay last on
+    the form, where the designer shows them.
+    """
+
+    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
+    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
+
+
+def sweep(mode: TrainerMode, ranges: Mapping[str, tuple[str, type[int] | type[float]]]) -> Grid:
     """The parameter grid of a learner: empty unless it is in ParameterRange mode."""
     if mode != "ParameterRange":
         return {}
     return {name: parse_range(text, kind) for name, (text, kind) in ranges.items()}
 
 
-def prefixed(grid: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:
+def prefixed(grid: Grid, prefix: str) -> Grid:
     return {f"{prefix}{name}": values for name, values in grid.items()}
+
+
+class LearnerComponent(Component):
+    """A learner: :meth:`build` makes the estimator and its sweep grid from the parameters, and the
+    one :meth:`run` hands them on as the untrained model, named after the component."""
+
+    outputs = (UNTRAINED_OUT,)
+    task: ClassVar[Task]
+
+    def build(self, params: Any) -> tuple[Any, Grid]:
+        """The untrained estimator and (in ParameterRange mode) the grid Tune Model sweeps."""
+        raise NotImplementedError
+
+    def allows_unknown_levels(self, params: Any) -> bool:
+        return bool(params.allow_unknown_levels)
+
+    def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+        estimator, grid = self.build(params)
+        return {
+            "untrained_model": Learner(
+                estimator=estimator,
+                task=self.task,
+                algorithm=self.name,
+                param_grid=grid,
+                allow_unknown_levels=self.allows_unknown_levels(params),
+            )
+        }
 
 
 # ---- Linear Regression ---------------------------------------------------------------------------
 
 
-class LinearRegressionParams(Params):
+class _LinearRegressionFields(Params):
     solution_method: Literal["Ordinary Least Squares", "Online Gradient Descent"] = Field(
         "Ordinary Least Squares", alias="Solution method"
     )
@@ -138,11 +187,13 @@ class LinearRegressionParams(Params):
     normalize_features: bool = Field(True, alias="Should input instances be normalized")
     average_final_hypothesis: bool = Field(True, alias="Final hypothesis is averaged")
     decrease_learning_rate: bool = Field(True, alias="Decrease learning rate as iterations progress")
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class LinearRegression(Component):
+class LinearRegressionParams(SeededParams, _LinearRegressionFields):
+    pass
+
+
+class LinearRegression(LearnerComponent):
     """Ordinary Least Squares is ``Ridge`` (the L2 weight is its alpha); Online Gradient Descent is
     ``SGDRegressor`` (optionally after a StandardScaler). "Create trainer mode" applies to Online
     Gradient Descent only, as in the designer; it sweeps eta0, max_iter and alpha."""
@@ -152,54 +203,39 @@ class LinearRegression(Component):
     category = REGRESSION
     version = "3.0"
     description = "Ordinary least squares (ridge-regularised) or online gradient descent."
-    outputs = (UNTRAINED_OUT,)
     Parameters = LinearRegressionParams
+    task = "regression"
 
-    def run(
-        self, inputs: Mapping[str, Any], params: LinearRegressionParams, ctx: RunContext
-    ) -> dict[str, Any]:
-        grid: dict[str, list[Any]] = {}
+    def build(self, params: LinearRegressionParams) -> tuple[Any, Grid]:
         if params.solution_method == "Ordinary Least Squares":
-            estimator: Any = Ridge(
-                alpha=params.l2_regularization_weight, fit_intercept=params.include_intercept_term
-            )
-        else:
-            sgd = SGDRegressor(
-                alpha=params.l2_regularization_term_weight,
-                eta0=params.learning_rate,
-                max_iter=params.number_of_epochs,
-                average=params.average_final_hypothesis,
-                learning_rate="invscaling" if params.decrease_learning_rate else "constant",
-                random_state=params.random_number_seed,
-                tol=None,
-            )
-            estimator = make_pipeline(StandardScaler(), sgd) if params.normalize_features else sgd
-            grid = prefixed(
-                sweep(
-                    params.create_trainer_mode,
-                    {
-                        "eta0": (params.range_for_learning_rate, float),
-                        "max_iter": (params.range_for_number_of_epochs, int),
-                        "alpha": (params.range_for_l2_regularization_term_weight, float),
-                    },
-                ),
-                "sgdregressor__" if params.normalize_features else "",
-            )
-        return {
-            "untrained_model": Learner(
-                estimator=estimator,
-                task="regression",
-                algorithm=self.name,
-                param_grid=grid,
-                allow_unknown_levels=params.allow_unknown_levels,
-            )
-        }
+            ridge = Ridge(alpha=params.l2_regularization_weight, fit_intercept=params.include_intercept_term)
+            return ridge, {}
+        sgd = SGDRegressor(
+            alpha=params.l2_regularization_term_weight,
+            eta0=params.learning_rate,
+            max_iter=params.number_of_epochs,
+            average=params.average_final_hypothesis,
+            learning_rate="invscaling" if params.decrease_learning_rate else "constant",
+            random_state=params.random_number_seed,
+            tol=None,
+        )
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "eta0": (params.range_for_learning_rate, float),
+                "max_iter": (params.range_for_number_of_epochs, int),
+                "alpha": (params.range_for_l2_regularization_term_weight, float),
+            },
+        )
+        if params.normalize_features:
+            return make_pipeline(StandardScaler(), sgd), prefixed(grid, "sgdregressor__")
+        return sgd, grid
 
 
 # ---- Boosted decision trees ----------------------------------------------------------------------
 
 
-class BoostedDecisionTreeParams(TrainerParams):
+class _BoostedDecisionTreeFields(TrainerParams):
     maximum_number_of_leaves_per_tree: int = Field(20, ge=2, alias="Maximum number of leaves per tree")
     minimum_number_of_training_instances_required_to_form_a_leaf: int = Field(
         10, ge=1, alias="Minimum number of training instances required to form a leaf"
@@ -218,24 +254,22 @@ class BoostedDecisionTreeParams(TrainerParams):
     range_for_total_number_of_trees_constructed: CountRange = Field(
         "20; 100; 500", alias="Range for total number of trees constructed"
     )
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class _BoostedDecisionTree(Component):
+class BoostedDecisionTreeParams(SeededParams, _BoostedDecisionTreeFields):
+    pass
+
+
+class _BoostedDecisionTree(LearnerComponent):
     """The designer uses LightGBM; this is scikit-learn's histogram gradient boosting, which is
     the same algorithm family without a native dependency. Leaves -> max_leaf_nodes, instances per
     leaf -> min_samples_leaf, learning rate -> learning_rate, trees -> max_iter (boosting rounds;
     early stopping is off so the number of trees is the one asked for)."""
 
     version = "2.0"
-    outputs = (UNTRAINED_OUT,)
     Parameters = BoostedDecisionTreeParams
-    task: Task
 
-    def run(
-        self, inputs: Mapping[str, Any], params: BoostedDecisionTreeParams, ctx: RunContext
-    ) -> dict[str, Any]:
+    def build(self, params: BoostedDecisionTreeParams) -> tuple[Any, Grid]:
         kind = HistGradientBoostingRegressor if self.task == "regression" else HistGradientBoostingClassifier
         estimator = kind(
             max_leaf_nodes=params.maximum_number_of_leaves_per_tree,
@@ -257,11 +291,10 @@ class _BoostedDecisionTree(Component):
                 "max_iter": (params.range_for_total_number_of_trees_constructed, int),
             },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+        return estimator, grid
 
 
 class BoostedDecisionTreeRegression(_BoostedDecisionTree):
-    __doc__ = _BoostedDecisionTree.__doc__
     id = "boosted_decision_tree_regression"
     name = "Boosted Decision Tree Regression"
     category = REGRESSION
@@ -270,7 +303,6 @@ class BoostedDecisionTreeRegression(_BoostedDecisionTree):
 
 
 class TwoClassBoostedDecisionTree(_BoostedDecisionTree):
-    __doc__ = _BoostedDecisionTree.__doc__
     id = "two_class_boosted_decision_tree"
     name = "Two-Class Boosted Decision Tree"
     category = CLASSIFICATION
@@ -279,7 +311,6 @@ class TwoClassBoostedDecisionTree(_BoostedDecisionTree):
 
 
 class MulticlassBoostedDecisionTree(_BoostedDecisionTree):
-    __doc__ = _BoostedDecisionTree.__doc__
     id = "multiclass_boosted_decision_tree"
     name = "MultiClass Boosted Decision Tree"
     category = CLASSIFICATION
@@ -317,7 +348,7 @@ class DecisionForestParams(TrainerParams):
     )
 
 
-class _DecisionForest(Component):
+class _DecisionForest(LearnerComponent):
     """A random forest. Bagging resampling trains each tree on a bootstrap sample; Replicate
     resampling trains every tree on all rows (bootstrap off). Trees -> n_estimators, depth ->
     max_depth, random splits per node -> max_features (all features when it exceeds their
@@ -325,11 +356,9 @@ class _DecisionForest(Component):
     forest is seeded with 0 and training is repeatable."""
 
     version = "2.0"
-    outputs = (UNTRAINED_OUT,)
     Parameters = DecisionForestParams
-    task: Task
 
-    def run(self, inputs: Mapping[str, Any], params: DecisionForestParams, ctx: RunContext) -> dict[str, Any]:
+    def build(self, params: DecisionForestParams) -> tuple[Any, Grid]:
         kind = DecisionForestRegressor if self.task == "regression" else DecisionForestClassifier
         estimator = kind(
             n_estimators=params.number_of_decision_trees,
@@ -348,11 +377,13 @@ class _DecisionForest(Component):
                 "min_samples_leaf": (params.range_for_the_minimum_number_of_samples_per_leaf_node, int),
             },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_values_for_categorical_features)
+        return estimator, grid
+
+    def allows_unknown_levels(self, params: DecisionForestParams) -> bool:
+        return params.allow_unknown_values_for_categorical_features
 
 
 class DecisionForestRegression(_DecisionForest):
-    __doc__ = _DecisionForest.__doc__
     id = "decision_forest_regression"
     name = "Decision Forest Regression"
     category = REGRESSION
@@ -362,7 +393,6 @@ class DecisionForestRegression(_DecisionForest):
 
 
 class TwoClassDecisionForest(_DecisionForest):
-    __doc__ = _DecisionForest.__doc__
     id = "two_class_decision_forest"
     name = "Two-Class Decision Forest"
     category = CLASSIFICATION
@@ -371,7 +401,6 @@ class TwoClassDecisionForest(_DecisionForest):
 
 
 class MulticlassDecisionForest(_DecisionForest):
-    __doc__ = _DecisionForest.__doc__
     id = "multiclass_decision_forest"
     name = "Multiclass Decision Forest"
     category = CLASSIFICATION
@@ -387,7 +416,7 @@ NormalizerKind = Literal[
 ]
 
 
-class NeuralNetworkParams(TrainerParams):
+class _NeuralNetworkFields(TrainerParams):
     hidden_layer_specification: HiddenLayerSpecification = Field(
         "Fully-connected case", alias="Hidden layer specification"
     )
@@ -408,8 +437,10 @@ class NeuralNetworkParams(TrainerParams):
         "20; 40; 80; 160", alias="Range for number of learning iterations"
     )
     shuffle_examples: bool = Field(True, alias="Shuffle examples")
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
+
+
+class NeuralNetworkParams(SeededParams, _NeuralNetworkFields):
+    pass
 
 
 def _normalizer(kind: str) -> Any:
@@ -425,7 +456,7 @@ def _normalizer(kind: str) -> Any:
     return "passthrough"
 
 
-class _NeuralNetwork(Component):
+class _NeuralNetwork(LearnerComponent):
     """A fully-connected network trained by stochastic gradient descent (sklearn's MLP with
     solver="sgd"): hidden nodes -> hidden_layer_sizes ("100, 50" gives two layers), learning rate
     -> learning_rate_init, momentum -> momentum, learning iterations -> max_iter (epochs), shuffle
@@ -436,11 +467,9 @@ class _NeuralNetwork(Component):
     refused."""
 
     version = "2.0"
-    outputs = (UNTRAINED_OUT,)
     Parameters = NeuralNetworkParams
-    task: Task
 
-    def run(self, inputs: Mapping[str, Any], params: NeuralNetworkParams, ctx: RunContext) -> dict[str, Any]:
+    def build(self, params: NeuralNetworkParams) -> tuple[Any, Grid]:
         single = params.create_trainer_mode == "SingleParameter"
         spec, field_name = (
             (params.hidden_layer_specification, "Hidden layer specification")
@@ -476,15 +505,12 @@ class _NeuralNetwork(Component):
             "mlp__",
         )
         if self.task == "regression":
-            estimator: Any = TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
-            grid = prefixed(grid, "regressor__")
-        else:
-            estimator = network
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+            scaled = TransformedTargetRegressor(regressor=network, transformer=StandardScaler())
+            return scaled, prefixed(grid, "regressor__")
+        return network, grid
 
 
 class NeuralNetworkRegression(_NeuralNetwork):
-    __doc__ = _NeuralNetwork.__doc__
     id = "neural_network_regression"
     name = "Neural Network Regression"
     category = REGRESSION
@@ -493,7 +519,6 @@ class NeuralNetworkRegression(_NeuralNetwork):
 
 
 class TwoClassNeuralNetwork(_NeuralNetwork):
-    __doc__ = _NeuralNetwork.__doc__
     id = "two_class_neural_network"
     name = "Two-Class Neural Network"
     category = CLASSIFICATION
@@ -502,7 +527,6 @@ class TwoClassNeuralNetwork(_NeuralNetwork):
 
 
 class MulticlassNeuralNetwork(_NeuralNetwork):
-    __doc__ = _NeuralNetwork.__doc__
     id = "multiclass_neural_network"
     name = "Multiclass Neural Network"
     category = CLASSIFICATION
@@ -513,7 +537,7 @@ class MulticlassNeuralNetwork(_NeuralNetwork):
 # ---- Logistic regression -------------------------------------------------------------------------
 
 
-class LogisticRegressionParams(TrainerParams):
+class _LogisticRegressionFields(TrainerParams):
     optimization_tolerance: float = Field(1e-7, gt=0.0, alias="Optimization Tolerance")
     l1_regularization_weight: float = Field(1.0, ge=0.0, alias="L1 Regularization weight")
     l2_regularization_weight: float = Field(1.0, ge=0.0, alias="L2 Regularizaton weight")
@@ -528,11 +552,13 @@ class LogisticRegressionParams(TrainerParams):
         "0.01; 0.1; 1.0", alias="Range for L2 regularization weight"
     )
     range_for_memory_size: CountRange = Field("5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class _LogisticRegression(Component):
+class LogisticRegressionParams(SeededParams, _LogisticRegressionFields):
+    pass
+
+
+class _LogisticRegression(LearnerComponent):
     """Logistic regression (multinomial for several classes) on standardised features, as TLC
     normalises features for its linear learners. The L1 and L2 weights map to sklearn's C and
     l1_ratio (see :class:`ElasticNetLogisticRegression`); tolerance -> tol. "Memory Size" and its
@@ -540,13 +566,9 @@ class _LogisticRegression(Component):
     repeat identical runs)."""
 
     version = "2.0"
-    outputs = (UNTRAINED_OUT,)
     Parameters = LogisticRegressionParams
-    task: Task
 
-    def run(
-        self, inputs: Mapping[str, Any], params: LogisticRegressionParams, ctx: RunContext
-    ) -> dict[str, Any]:
+    def build(self, params: LogisticRegressionParams) -> tuple[Any, Grid]:
         model = ElasticNetLogisticRegression(
             l1_weight=params.l1_regularization_weight,
             l2_weight=params.l2_regularization_weight,
@@ -554,22 +576,18 @@ class _LogisticRegression(Component):
             random_state=params.random_number_seed,
         )
         estimator = Pipeline([("normalize", StandardScaler()), ("logistic", model)])
-        grid = prefixed(
-            sweep(
-                params.create_trainer_mode,
-                {
-                    "tol": (params.range_for_optimization_tolerance, float),
-                    "l1_weight": (params.range_for_l1_regularization_weight, float),
-                    "l2_weight": (params.range_for_l2_regularization_weight, float),
-                },
-            ),
-            "logistic__",
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "tol": (params.range_for_optimization_tolerance, float),
+                "l1_weight": (params.range_for_l1_regularization_weight, float),
+                "l2_weight": (params.range_for_l2_regularization_weight, float),
+            },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+        return estimator, prefixed(grid, "logistic__")
 
 
 class TwoClassLogisticRegression(_LogisticRegression):
-    __doc__ = _LogisticRegression.__doc__
     id = "two_class_logistic_regression"
     name = "Two-Class Logistic Regression"
     category = CLASSIFICATION
@@ -578,7 +596,6 @@ class TwoClassLogisticRegression(_LogisticRegression):
 
 
 class MulticlassLogisticRegression(_LogisticRegression):
-    __doc__ = _LogisticRegression.__doc__
     id = "multiclass_logistic_regression"
     name = "Multiclass Logistic Regression"
     category = CLASSIFICATION
@@ -589,7 +606,7 @@ class MulticlassLogisticRegression(_LogisticRegression):
 # ---- Poisson Regression --------------------------------------------------------------------------
 
 
-class PoissonRegressionParams(TrainerParams):
+class _PoissonRegressionFields(TrainerParams):
     optimization_tolerance: float = Field(
         1e-7,
         gt=0.0,
@@ -611,11 +628,13 @@ class PoissonRegressionParams(TrainerParams):
         "0.01; 0.1; 1.0", alias="Range for L2 regularization weight"
     )
     range_for_memory_size: CountRange = Field("5; 20; 50", alias=RANGE_FOR_MEMORY_SIZE)
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class PoissonRegression(Component):
+class PoissonRegressionParams(SeededParams, _PoissonRegressionFields):
+    pass
+
+
+class PoissonRegression(LearnerComponent):
     """Poisson regression for counts, on standardised features, by L-BFGS with the designer's L1
     and L2 weights, tolerance and memory size (see :class:`PenalisedPoissonRegressor`: sklearn's
     PoissonRegressor has no L1 term). The fit is deterministic, so the seed has nothing to seed;
@@ -626,13 +645,10 @@ class PoissonRegression(Component):
     category = REGRESSION
     version = "2.0"
     description = "Regression for count labels (log link), with L1 and L2 regularisation."
-    outputs = (UNTRAINED_OUT,)
     Parameters = PoissonRegressionParams
-    task: Task = "regression"
+    task = "regression"
 
-    def run(
-        self, inputs: Mapping[str, Any], params: PoissonRegressionParams, ctx: RunContext
-    ) -> dict[str, Any]:
+    def build(self, params: PoissonRegressionParams) -> tuple[Any, Grid]:
         model = PenalisedPoissonRegressor(
             l1_weight=params.l1_regularization_weight,
             l2_weight=params.l2_regularization_weight,
@@ -640,36 +656,35 @@ class PoissonRegression(Component):
             memory_size=params.memory_size,
         )
         estimator = Pipeline([("normalize", StandardScaler()), ("poisson", model)])
-        grid = prefixed(
-            sweep(
-                params.create_trainer_mode,
-                {
-                    "tol": (params.range_for_optimization_tolerance, float),
-                    "l1_weight": (params.range_for_l1_regularization_weight, float),
-                    "l2_weight": (params.range_for_l2_regularization_weight, float),
-                    "memory_size": (params.range_for_memory_size, int),
-                },
-            ),
-            "poisson__",
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "tol": (params.range_for_optimization_tolerance, float),
+                "l1_weight": (params.range_for_l1_regularization_weight, float),
+                "l2_weight": (params.range_for_l2_regularization_weight, float),
+                "memory_size": (params.range_for_memory_size, int),
+            },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+        return estimator, prefixed(grid, "poisson__")
 
 
 # ---- Two-Class Support Vector Machine and Averaged Perceptron -------------------------------------
 
 
-class SupportVectorMachineParams(TrainerParams):
+class _SupportVectorMachineFields(TrainerParams):
     number_of_iterations: int = Field(10, ge=1, alias="Number of iterations")
     range_for_number_of_iterations: CountRange = Field("1; 10; 100", alias="Range for number of iterations")
     the_value_lambda: float = Field(0.001, gt=0.0, alias="The value lambda")
     range_for_lambda: PositiveRange = Field("0.00001; 0.0001; 0.001; 0.01; 0.1", alias="Range for lambda")
     normalize_the_features: bool = Field(True, alias="Normalize the features")
     perform_a_projection_to_the_unit_ball: bool = Field(False, alias="Perform a projection to the unit-ball")
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class TwoClassSupportVectorMachine(Component):
+class SupportVectorMachineParams(SeededParams, _SupportVectorMachineFields):
+    pass
+
+
+class TwoClassSupportVectorMachine(LearnerComponent):
     """A linear SVM trained like the designer's Pegasos: stochastic gradient descent on the hinge
     loss (sklearn's SGDClassifier) minimising mean hinge loss + (λ/2)·‖w‖², so lambda -> alpha
     and iterations -> max_iter (passes over the data) exactly. Normalize -> Min-Max scaling;
@@ -681,13 +696,10 @@ class TwoClassSupportVectorMachine(Component):
     category = CLASSIFICATION
     version = "2.0"
     description = "A linear support vector machine for two classes."
-    outputs = (UNTRAINED_OUT,)
     Parameters = SupportVectorMachineParams
-    task: Task = "binary"
+    task = "binary"
 
-    def run(
-        self, inputs: Mapping[str, Any], params: SupportVectorMachineParams, ctx: RunContext
-    ) -> dict[str, Any]:
+    def build(self, params: SupportVectorMachineParams) -> tuple[Any, Grid]:
         svm = SGDClassifier(
             loss="hinge",
             alpha=params.the_value_lambda,
@@ -702,20 +714,17 @@ class TwoClassSupportVectorMachine(Component):
                 ("svm", DecisionProbabilities(svm)),
             ]
         )
-        grid = prefixed(
-            sweep(
-                params.create_trainer_mode,
-                {
-                    "max_iter": (params.range_for_number_of_iterations, int),
-                    "alpha": (params.range_for_lambda, float),
-                },
-            ),
-            "svm__estimator__",
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "max_iter": (params.range_for_number_of_iterations, int),
+                "alpha": (params.range_for_lambda, float),
+            },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+        return estimator, prefixed(grid, "svm__estimator__")
 
 
-class AveragedPerceptronParams(TrainerParams):
+class _AveragedPerceptronFields(TrainerParams):
     initial_learning_rate: float = Field(1.0, gt=0.0, alias="Initial learning rate")
     maximum_number_of_iterations: int = Field(10, ge=1, alias="Maximum number of iterations")
     range_for_initial_learning_rate: PositiveRange = Field(
@@ -724,11 +733,13 @@ class AveragedPerceptronParams(TrainerParams):
     range_for_maximum_number_of_iterations: CountRange = Field(
         "1; 10", alias="Range for maximum number of iterations"
     )
-    random_number_seed: int | None = Field(None, ge=0, le=UINT32_MAX, alias="Random number seed")
-    allow_unknown_levels: bool = Field(True, alias="Allow unknown levels in categorical features")
 
 
-class TwoClassAveragedPerceptron(Component):
+class AveragedPerceptronParams(SeededParams, _AveragedPerceptronFields):
+    pass
+
+
+class TwoClassAveragedPerceptron(LearnerComponent):
     """An averaged perceptron: sklearn's SGDClassifier with the perceptron loss, no penalty, a
     constant learning rate and averaged weights (sklearn's Perceptron cannot average). Learning
     rate -> eta0, iterations -> max_iter. Features are Min-Max scaled first, as TLC normalises
@@ -739,13 +750,10 @@ class TwoClassAveragedPerceptron(Component):
     category = CLASSIFICATION
     version = "2.0"
     description = "An averaged perceptron for two classes."
-    outputs = (UNTRAINED_OUT,)
     Parameters = AveragedPerceptronParams
-    task: Task = "binary"
+    task = "binary"
 
-    def run(
-        self, inputs: Mapping[str, Any], params: AveragedPerceptronParams, ctx: RunContext
-    ) -> dict[str, Any]:
+    def build(self, params: AveragedPerceptronParams) -> tuple[Any, Grid]:
         perceptron = SGDClassifier(
             loss="perceptron",
             penalty=None,
@@ -759,17 +767,14 @@ class TwoClassAveragedPerceptron(Component):
         estimator = Pipeline(
             [("normalize", MinMaxScaler()), ("perceptron", DecisionProbabilities(perceptron))]
         )
-        grid = prefixed(
-            sweep(
-                params.create_trainer_mode,
-                {
-                    "eta0": (params.range_for_initial_learning_rate, float),
-                    "max_iter": (params.range_for_maximum_number_of_iterations, int),
-                },
-            ),
-            "perceptron__estimator__",
+        grid = sweep(
+            params.create_trainer_mode,
+            {
+                "eta0": (params.range_for_initial_learning_rate, float),
+                "max_iter": (params.range_for_maximum_number_of_iterations, int),
+            },
         )
-        return _learner(self, estimator, grid, params.allow_unknown_levels)
+        return estimator, prefixed(grid, "perceptron__estimator__")
 
 
 # ---- One-vs-All and One-vs-One -------------------------------------------------------------------
@@ -779,80 +784,64 @@ BINARY_IN = Port(
 )
 
 
-def _binary_input(inputs: Mapping[str, Any], component: str) -> Learner:
-    learner: Learner = inputs[BINARY_IN.id]
-    if learner.task != "binary":
-        raise ComponentError(
-            f"{component} needs a two-class model; {learner.algorithm} is a {learner.task} model",
-            code="InvalidLearner",
-        )
-    return learner
+class _MulticlassEnsemble(Component):
+    """A multiclass learner made of copies of the two-class learner on its input; a ranged input
+    learner keeps its grid (under the ensemble's prefix), so the ensemble can be tuned."""
+
+    version = "1.0"
+    category = CLASSIFICATION
+    inputs = (BINARY_IN,)
+    outputs = (UNTRAINED_OUT,)
+    grid_prefix: ClassVar[str]
+
+    def wrap(self, binary: Any) -> Any:
+        """The ensemble estimator around the two-class estimator ``binary``."""
+        raise NotImplementedError
+
+    def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
+        binary: Learner = inputs[BINARY_IN.id]
+        if binary.task != "binary":
+            raise ComponentError(
+                f"{self.name} needs a two-class model; {binary.algorithm} is a {binary.task} model",
+                code="InvalidLearner",
+            )
+        return {
+            "untrained_model": Learner(
+                estimator=self.wrap(binary.estimator),
+                task="multiclass",
+                algorithm=f"{self.name} ({binary.algorithm})",
+                param_grid=prefixed(binary.param_grid, self.grid_prefix),
+                allow_unknown_levels=binary.allow_unknown_levels,
+            )
+        }
 
 
-class OneVsAllMulticlass(Component):
+class OneVsAllMulticlass(_MulticlassEnsemble):
     """One two-class model per class, each separating that class from the rest (sklearn's
     OneVsRestClassifier); probabilities are the per-class ones, normalised to sum to 1. A
     ranged input learner keeps its grid, so the ensemble can be tuned."""
 
     id = "one_vs_all_multiclass"
     name = "One-vs-All Multiclass"
-    category = CLASSIFICATION
-    version = "1.0"
     description = "A multiclass model made of one two-class model per class."
-    inputs = (BINARY_IN,)
-    outputs = (UNTRAINED_OUT,)
+    grid_prefix = "estimator__"
 
-    def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
-        binary = _binary_input(inputs, self.name)
-        return {
-            "untrained_model": Learner(
-                estimator=OneVsRestClassifier(binary.estimator),
-                task="multiclass",
-                algorithm=f"{self.name} ({binary.algorithm})",
-                param_grid=prefixed(binary.param_grid, "estimator__"),
-                allow_unknown_levels=binary.allow_unknown_levels,
-            )
-        }
+    def wrap(self, binary: Any) -> Any:
+        return OneVsRestClassifier(binary)
 
 
-class OneVsOneMulticlass(Component):
+class OneVsOneMulticlass(_MulticlassEnsemble):
     """One two-class model per pair of classes; the class with most votes wins (sklearn's
     OneVsOneClassifier). Its probabilities are the softmax of the vote scores: they rank the
     classes as the votes do, but are not calibrated."""
 
     id = "one_vs_one_multiclass"
     name = "One-vs-One Multiclass"
-    category = CLASSIFICATION
-    version = "1.0"
     description = "A multiclass model made of one two-class model per pair of classes."
-    inputs = (BINARY_IN,)
-    outputs = (UNTRAINED_OUT,)
+    grid_prefix = "estimator__estimator__"
 
-    def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
-        binary = _binary_input(inputs, self.name)
-        return {
-            "untrained_model": Learner(
-                estimator=DecisionProbabilities(OneVsOneClassifier(binary.estimator)),
-                task="multiclass",
-                algorithm=f"{self.name} ({binary.algorithm})",
-                param_grid=prefixed(binary.param_grid, "estimator__estimator__"),
-                allow_unknown_levels=binary.allow_unknown_levels,
-            )
-        }
-
-
-def _learner(
-    component: Any, estimator: Any, grid: dict[str, list[Any]], allow_unknown: bool
-) -> dict[str, Any]:
-    return {
-        "untrained_model": Learner(
-            estimator=estimator,
-            task=component.task,
-            algorithm=component.name,
-            param_grid=grid,
-            allow_unknown_levels=allow_unknown,
-        )
-    }
+    def wrap(self, binary: Any) -> Any:
+        return DecisionProbabilities(OneVsOneClassifier(binary))
 
 
 COMPONENTS = (

@@ -28,6 +28,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from core.execution.results import NodeResult
+from core.pipelines.document import reachable
 from core.pipelines.planner import Plan
 from core.registry.runs import RunStatus
 
@@ -297,12 +298,5 @@ class RunMachine:
                         "failure (continue_on_step_failure is off)"
                     )
 
-    def _descendants(self, node_id: str) -> list[str]:
-        seen: list[str] = []
-        stack = list(self._downstream[node_id])
-        while stack:
-            current = stack.pop()
-            if current not in seen:
-                seen.append(current)
-                stack.extend(self._downstream[current])
-        return seen
+    def _descendants(self, node_id: str) -> set[str]:
+        return reachable(self._downstream[node_id], self._downstream.__getitem__)

@@ -6,6 +6,10 @@ mini-batches (through a local file, one batch in memory at a time), the orchestr
 :func:`run_chunk` on each in parallel, and :func:`join` writes each output by appending the
 mini-batch results in input order, again one at a time. Rows keep their input order and
 every column (the input's row id included) passes through.
+
+:func:`parquet_batches` and :class:`ParquetAppender` are the streaming split and join of a local
+Parquet file; file-drop scoring (``core.serving.batch``) splits uploads and joins its results
+with them too.
 """
 
 from __future__ import annotations
@@ -13,7 +17,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from typing import BinaryIO
 
 import pandas as pd
 import pyarrow as pa
@@ -27,7 +32,55 @@ from core.storage.artifacts import Artifacts
 
 MINI_BATCHED = MINI_BATCH_COMPONENTS
 ATTRS_KEY = b"PANDAS_ATTRS"
-__all__ = ["MINI_BATCHED", "ChunkOutcome", "data_port", "join", "run_chunk", "split"]
+__all__ = [
+    "MINI_BATCHED",
+    "ChunkOutcome",
+    "ParquetAppender",
+    "data_port",
+    "join",
+    "parquet_batches",
+    "run_chunk",
+    "split",
+]
+
+
+def parquet_batches(path: str, rows: int) -> Iterator[pd.DataFrame]:
+    """The local Parquet file's rows as frames of at most ``rows`` rows, in order, one in memory
+    at a time; the ``attrs`` a :class:`ParquetAppender` kept come back on each."""
+    source = pq.ParquetFile(path)
+    attrs = json.loads((source.schema_arrow.metadata or {}).get(ATTRS_KEY, b"{}"))
+    for batch in source.iter_batches(batch_size=rows):
+        frame = pa.Table.from_batches([batch]).to_pandas()
+        frame.attrs = dict(attrs)
+        yield frame
+
+
+class ParquetAppender:
+    """Appends frames to one Parquet file (a path or an open binary file) in the first frame's
+    schema, so memory holds one frame at a time. ``keep_attrs`` stores the first frame's
+    ``attrs`` (label, task, score columns) in the file's metadata, for :func:`parquet_batches`
+    and the artifact store to read back."""
+
+    def __init__(self, sink: str | BinaryIO, keep_attrs: bool = False) -> None:
+        self.sink = sink
+        self.keep_attrs = keep_attrs
+        self.frames = 0
+        self._writer: pq.ParquetWriter | None = None
+
+    def append(self, frame: pd.DataFrame) -> None:
+        table = pa.Table.from_pandas(frame, preserve_index=False)
+        if self._writer is None:
+            schema = table.schema
+            if self.keep_attrs:
+                attrs = json.dumps(frame.attrs, default=str).encode()
+                schema = schema.with_metadata({**(schema.metadata or {}), ATTRS_KEY: attrs})
+            self._writer = pq.ParquetWriter(self.sink, schema)
+        self._writer.write_table(table.cast(self._writer.schema))
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
 
 
 def data_port(component: type[Component]) -> Port | None:
@@ -45,16 +98,9 @@ def split(artifacts: Artifacts, ref: str, rows_per_chunk: int) -> list[str] | No
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "input.parquet")
         artifacts.download_to(ref, local)
-        source = pq.ParquetFile(local)
-        if source.metadata.num_rows <= rows_per_chunk:
+        if pq.ParquetFile(local).metadata.num_rows <= rows_per_chunk:
             return None
-        attrs = json.loads((source.schema_arrow.metadata or {}).get(ATTRS_KEY, b"{}"))
-        refs = []
-        for batch in source.iter_batches(batch_size=rows_per_chunk):
-            frame = pa.Table.from_batches([batch]).to_pandas()
-            frame.attrs = dict(attrs)
-            refs.append(artifacts.put(PortType.DATA, frame))
-        return refs
+        return [artifacts.put(PortType.DATA, frame) for frame in parquet_batches(local, rows_per_chunk)]
 
 
 def run_chunk(
@@ -91,17 +137,10 @@ def join(artifacts: Artifacts, outcomes: list[ChunkOutcome]) -> dict[str, str]:
 def _concatenate(artifacts: Artifacts, refs: list[str]) -> str:
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "joined.parquet")
-        writer: pq.ParquetWriter | None = None
+        appender = ParquetAppender(local, keep_attrs=True)
         for ref in refs:
-            frame: pd.DataFrame = artifacts.get(ref, PortType.DATA)
-            table = pa.Table.from_pandas(frame, preserve_index=False)
-            if writer is None:
-                metadata = {
-                    **(table.schema.metadata or {}),
-                    ATTRS_KEY: json.dumps(frame.attrs, default=str).encode(),
-                }
-                writer = pq.ParquetWriter(local, table.schema.with_metadata(metadata))
-            writer.write_table(table.cast(writer.schema))
-        assert writer is not None
-        writer.close()
+            appender.append(artifacts.get(ref, PortType.DATA))
+        appender.close()
+        if not appender.frames:
+            raise ValueError("no mini-batch output to join")
         return artifacts.put_file(local, PortType.DATA.value, "application/vnd.apache.parquet")

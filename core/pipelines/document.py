@@ -8,7 +8,8 @@ every problem at once, each located by node, port and parameter, so a client can
 from __future__ import annotations
 
 import graphlib
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -342,6 +343,24 @@ class Pipeline(_Model):
                 deps[e.target.node].add(e.source.node)
         return deps
 
+    def readers(self) -> dict[str, set[str]]:
+        """node id -> ids of the nodes that read from it (:meth:`dependencies` reversed)."""
+        readers: dict[str, set[str]] = {n.id: set() for n in self.nodes}
+        for node_id, sources in self.dependencies().items():
+            for source in sources:
+                readers[source].add(node_id)
+        return readers
+
+    def upstream(self, *node_ids: str) -> set[str]:
+        """``node_ids`` and every node they read from, directly or through other nodes."""
+        deps = self.dependencies()
+        return reachable(node_ids, lambda n: deps.get(n, ()))
+
+    def downstream(self, *node_ids: str) -> set[str]:
+        """``node_ids`` and every node that reads from them, directly or through other nodes."""
+        readers = self.readers()
+        return reachable(node_ids, lambda n: readers.get(n, ()))
+
     # ---- pipeline parameters ----------------------------------------------------------------
     def with_assignments(self, assignments: dict[str, Any]) -> Pipeline:
         """A copy with pipeline parameter values written into the bound node parameters.
@@ -453,3 +472,16 @@ def _parameter_problem(node_id: str, component: type[Component], err: Any) -> Pr
         "unknown_parameter": f"{component.name} has no parameter {name!r}",
     }.get(code, f"{component.name}: parameter {name!r}{' ' + detail if detail else ''}: {err['msg']}")
     return Problem(code=code, node=node_id, parameter=name, message=message)
+
+
+def reachable(start: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> set[str]:
+    """``start`` and every node reached from it by following ``neighbours`` again and again
+    (breadth first): the one graph search behind upstream, downstream and the rewrites' walks."""
+    seen = set(start)
+    queue = deque(seen)
+    while queue:
+        for node_id in neighbours(queue.popleft()):
+            if node_id not in seen:
+                seen.add(node_id)
+                queue.append(node_id)
+    return seen

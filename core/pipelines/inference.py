@@ -11,13 +11,12 @@ send it) and Web Service Output. The conversion refuses, with reasons, what it c
 
 from __future__ import annotations
 
-from collections import deque
 from typing import Literal
 
 from core.components import Component, PortType, lookup
 from core.components.data import Dataset
 from core.errors import InvalidRequest, Problem
-from core.pipelines.document import Binding, Edge, Node, Pipeline, PipelineParameter, PortRef
+from core.pipelines.document import Binding, Edge, Node, Pipeline, PipelineParameter, PortRef, reachable
 from core.registry.runs import NodeRecord, RunRecord, RunStatus
 
 InferenceKind = Literal["batch", "realtime"]
@@ -124,14 +123,9 @@ class _Graph:
         )
 
     def ancestors(self, start: list[str]) -> set[str]:
-        seen, queue = set(start), deque(start)
-        while queue:
-            node_id = queue.popleft()
-            for e in self.edges:
-                if e.target.node == node_id and e.source.node not in seen:
-                    seen.add(e.source.node)
-                    queue.append(e.source.node)
-        return seen
+        return reachable(
+            start, lambda node_id: [e.source.node for e in self.edges if e.target.node == node_id]
+        )
 
     def _output_ref(self, records: dict[str, NodeRecord], node_id: str, port_id: str) -> str:
         ref = records[node_id].outputs.get(port_id) if node_id in records else None
@@ -225,15 +219,18 @@ class _Graph:
             self._remove(node_id)
 
     def keep_only_scoring_paths(self, scorers: list[str]) -> None:
-        keep = self.ancestors(scorers)
-        queue = deque(scorers)
-        while queue:  # data-only descendants of the scorers (e.g. Select Columns on the scores)
-            node_id = queue.popleft()
-            for e in self.edges:
-                child = e.target.node
-                if e.source.node == node_id and child not in keep and self._carries_forward(child):
-                    keep.add(child)
-                    queue.append(child)
+        ancestors = self.ancestors(scorers)
+
+        def forward(node_id: str) -> list[str]:  # data-only readers, e.g. Select Columns on the scores
+            return [
+                e.target.node
+                for e in self.edges
+                if e.source.node == node_id
+                and e.target.node not in ancestors
+                and self._carries_forward(e.target.node)
+            ]
+
+        keep = ancestors | reachable(scorers, forward)
         for node_id in list(self.nodes):
             component = self.component(node_id)
             dropped = component.id in DROPPED or (

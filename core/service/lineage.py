@@ -10,7 +10,6 @@ from them or to the output of the training run the inference pipeline was made f
 from __future__ import annotations
 
 import re
-from collections import deque
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -275,15 +274,7 @@ class Lineage:
 
 def datasets_upstream(pipeline: Pipeline, node_id: str) -> list[DatasetVersionRef]:
     """The Dataset nodes ``node_id`` reads from, directly or through other nodes (pinned versions)."""
-    deps = pipeline.dependencies()
-    if node_id not in deps:
-        return []
-    seen, queue = {node_id}, deque([node_id])
-    while queue:
-        for parent in deps[queue.popleft()]:
-            if parent not in seen:
-                seen.add(parent)
-                queue.append(parent)
+    seen = pipeline.upstream(node_id)
     found = []
     for node in pipeline.nodes:
         if node.id in seen and lookup(node.component) is Dataset:

@@ -25,12 +25,12 @@ from typing import Any, Literal, Protocol
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
-import pyarrow.parquet as pq
 from pydantic import BaseModel, Field
 
 from core.components import PortType
 from core.errors import ComponentError, Conflict, DesignerError
 from core.execution.engine import RunMachine, Step, StepKind
+from core.execution.minibatch import ParquetAppender, parquet_batches
 from core.execution.results import NodeResult
 from core.execution.steps import run_in_process
 from core.pipelines.document import Pipeline
@@ -346,8 +346,7 @@ class BatchScoring:
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "input.parquet")
             self.store.download_to(INPUT_CONTAINER, request.blob.split("/", 1)[1], local)
-            for index, batch in enumerate(pq.ParquetFile(local).iter_batches(batch_size=rows_per_chunk)):
-                frame = pa.Table.from_batches([batch]).to_pandas()
+            for index, frame in enumerate(parquet_batches(local, rows_per_chunk)):
                 chunks.append(Chunk(index=index, ref=self.artifacts.put(PortType.DATA, frame)))
                 if index == 0:
                     sample = frame.head(CHECK_ROWS)
@@ -460,8 +459,8 @@ class BatchScoring:
         rows, offset = 0, 0
         with tempfile.TemporaryDirectory() as tmp:
             local = os.path.join(tmp, "out")
-            writer: pq.ParquetWriter | None = None
             with open(local, "wb") as sink:
+                appender = ParquetAppender(sink)
                 for result in results:
                     rows += result.rows
                     if not parquet and not renumber:
@@ -472,16 +471,14 @@ class BatchScoring:
                     if renumber:
                         frame["Row"] += offset
                     offset += result.rows_in
-                    table = pa.Table.from_pandas(frame, preserve_index=False)
                     if parquet:
-                        writer = writer or pq.ParquetWriter(sink, table.schema)
-                        writer.write_table(table.cast(writer.schema))
+                        appender.append(frame)
                     else:
+                        table = pa.Table.from_pandas(frame, preserve_index=False)
                         buffer = io.BytesIO()
                         pacsv.write_csv(table, buffer, pacsv.WriteOptions(include_header=sink.tell() == 0))
                         sink.write(buffer.getvalue())
-                if writer is not None:
-                    writer.close()
+                appender.close()
             self.store.upload_file(
                 OUTPUT_CONTAINER,
                 target,

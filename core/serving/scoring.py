@@ -168,13 +168,13 @@ def _compile(
         (e.source.node, components[e.source.node].output_port(e.source.port).id)  # type: ignore[union-attr]
         for e in pipeline.edges
     }
-    dynamic = _downstream(pipeline, entry[0])
+    dynamic = pipeline.downstream(entry[0])
     order = list(graphlib.TopologicalSorter(pipeline.dependencies()).static_order())
     static: dict[tuple[str, str], Any] = {}
     steps: list[_Step] = []
     needed = (
-        _upstream(
-            pipeline, {src for (dst, _), src in edges.items() if dst in dynamic and src[0] not in dynamic}
+        pipeline.upstream(
+            *{src for (dst, _), (src, _) in edges.items() if dst in dynamic and src not in dynamic}
         )
         - dynamic
     )
@@ -196,28 +196,6 @@ def _compile(
         static=static,
         parameters=list(pipeline.parameters),
     )
-
-
-def _downstream(pipeline: Pipeline, start: str) -> set[str]:
-    seen, frontier = {start}, [start]
-    while frontier:
-        node = frontier.pop()
-        for e in pipeline.edges:
-            if e.source.node == node and e.target.node not in seen:
-                seen.add(e.target.node)
-                frontier.append(e.target.node)
-    return seen
-
-
-def _upstream(pipeline: Pipeline, refs: set[tuple[str, str]]) -> set[str]:
-    deps = pipeline.dependencies()
-    seen, frontier = {node for node, _ in refs}, [node for node, _ in refs]
-    while frontier:
-        for parent in deps[frontier.pop()]:
-            if parent not in seen:
-                seen.add(parent)
-                frontier.append(parent)
-    return seen
 
 
 def _evaluate_static(

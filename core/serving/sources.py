@@ -20,7 +20,7 @@ from core.pipelines.document import Pipeline
 from core.registry import assets, datasets, runs
 from core.serving import deployments
 from core.serving.model_export import ExportSource
-from core.serving.onnx import _score_model_inputs
+from core.serving.onnx import score_model_inputs
 from core.serving.scoring import compile_pipeline
 from core.storage.artifacts import Artifacts
 from core.storage.store import Store
@@ -144,7 +144,7 @@ class ModelSources:
     ) -> str | None:
         if len(scorers) > 1 and node_id is None:
             return f"the endpoint scores with {[s.node_id for s in scorers]}; pass ?node=<one of them>"
-        seen = _score_model_inputs(compiled, sample, {step.node_id}).get(step.node_id)
+        seen = score_model_inputs(compiled, sample, {step.node_id}).get(step.node_id)
         if seen is None or seen.empty:
             return "no training row reaches the model"
         changed = _changed_features(step_model(compiled, step), sample, seen)
