@@ -164,9 +164,7 @@ class LocalDurableRuntime:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
 
-    def start_new(
-        self, name: str, input_json: str | None = None, instance_id: str | None = None
-    ) -> str:
+    def start_new(self, name: str, input_json: str | None = None, instance_id: str | None = None) -> str:
         """Start orchestrator ``name``; ``input_json`` is the input as JSON text.
 
         An id that belongs to a finished instance is reused (the old instance is
@@ -361,7 +359,6 @@ class LocalDurableRuntime:
         try:
             if not recorded:
                 log.info("orchestration %s (%s) started", instance.instance_id, instance.name)
-            self._update(instance, status=RUNNING)
             while True:
                 ending = _Execution(self, instance, input_json, recorded).run()
                 recorded = None
@@ -461,6 +458,7 @@ class _Execution:
         self._recovering = bool(self._recorded)
         self._undispatched: set[int] = set()
         self._persisted = 0  # how many history events storage has
+        self._new_blob = False  # the history blob is still to be (re)created
 
     def run(self) -> _Ending:
         try:
@@ -477,24 +475,32 @@ class _Execution:
             state = self._replay(episode)
             actions = (state.get("actions") or [[]])[0]  # schema V3: one flat list
             self._check_determinism(actions)
-            if "customStatus" in state:  # the SDK only sends it when truthy
-                self._runtime._update(self._instance, custom_status=state["customStatus"])
-            if state.get("error") is not None:
-                return self._end(
-                    FAILED, f"Orchestrator function '{self._instance.name}' failed: {state['error']}"
-                )
-            if state.get("isDone"):
+            if state.get("error") is not None or state.get("isDone"):
+                self._publish(state)
+                if state.get("error") is not None:
+                    return self._end(
+                        FAILED, f"Orchestrator function '{self._instance.name}' failed: {state['error']}"
+                    )
                 return self._finish(state, actions)
+            # Dispatch first: the activities start while this episode's records are written.
             scheduled = self._retry_bookkeeping(episode) + self._schedule(actions)
+            self._publish(state)
             self._commit(scheduled + [self._event(EventType.ORCHESTRATOR_COMPLETED)])
             episode = self._next_episode()
+
+    def _publish(self, state: dict[str, Any]) -> None:
+        """Running, with the custom status: one status write per episode at most."""
+        changes: dict[str, Any] = {"status": RUNNING}
+        if "customStatus" in state:  # the SDK only sends it when truthy
+            changes["custom_status"] = state["customStatus"]
+        self._runtime._update(self._instance, **changes)
 
     # -- storage and recovery ---------------------------------------------------------
     def _first_episode(self) -> list[dict[str, Any]]:
         if self._recorded:
             return self._recorded[0].incoming
         instance_id = self._instance.instance_id
-        self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
+        self._new_blob = True  # created with the first append, after the first dispatch
         now = utc_now()
         return [
             event(EventType.ORCHESTRATOR_STARTED, now),
@@ -515,6 +521,9 @@ class _Execution:
         events = self._history[self._persisted :]
         if events:
             instance_id = self._instance.instance_id
+            if self._new_blob:
+                self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
+                self._new_blob = False
             self._runtime._record(instance_id, lambda store: store.append_history(instance_id, events))
             self._persisted = len(self._history)
 

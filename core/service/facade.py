@@ -582,7 +582,7 @@ class Service:
         runs.update_run(self.store, run, "status", "error", "ended_at")
 
     def run_started(self, experiment: str, run_id: str) -> None:
-        run = runs.get_run(self.store, run_id)
+        run = runs.find_run(self.store, experiment, run_id) or runs.get_run(self.store, run_id)
         if run.status != Status.NOT_STARTED:  # canceled before its orchestration got this far
             return
         run.status, run.started_at = Status.RUNNING, datetime.now(UTC)
