@@ -93,6 +93,8 @@ class _Instance:
     history: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     terminate_reason: str | None = None
+    saving: threading.Lock = field(default_factory=threading.Lock)  # one status write at a time
+    unsaved: bool = False  # a custom status change storage does not have yet
 
     def status_json(self, show_history: bool) -> dict[str, Any]:
         """The shape of the Durable HTTP API's instance status."""
@@ -163,6 +165,9 @@ class LocalDurableRuntime:
         self._instances: dict[str, _Instance] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._unsaved: queue.SimpleQueue[_Instance | None] = queue.SimpleQueue()
+        if history_store is not None:
+            threading.Thread(target=self._write_statuses, daemon=True, name="orchestration-status").start()
 
     def start_new(self, name: str, input_json: str | None = None, instance_id: str | None = None) -> str:
         """Start orchestrator ``name``; ``input_json`` is the input as JSON text.
@@ -349,6 +354,7 @@ class LocalDurableRuntime:
         """Stop driving instances and stop the activity workers. Safe to call twice."""
         if not self._stopping.is_set():
             self._stopping.set()
+            self._unsaved.put(None)
             self._pool.shutdown()
             if self._store is not None:
                 self._store.release_hub()
@@ -386,20 +392,54 @@ class LocalDurableRuntime:
         finally:
             instance.done.set()
 
-    def _update(self, instance: _Instance, **changes: Any) -> None:
+    def _update(self, instance: _Instance, *, later: bool = False, **changes: Any) -> None:
+        """Change the instance's status, and write it to storage before returning.
+
+        ``later``: a change only the status API shows (the custom status) is written by the
+        status writer thread instead, a moment later, coalesced with the changes after it; a
+        host that dies first loses nothing, since the replay after a restart sets it again."""
         with self._lock:
             changed = any(getattr(instance, name) != value for name, value in changes.items())
             for name, value in changes.items():
                 setattr(instance, name, value)
             instance.updated = utc_now()
-            status = instance.status_json(show_history=False)
-        if changed and self._store is not None:
-            store = self._store
+        if not changed or self._store is None:
+            return
+        if later:
+            with self._lock:
+                instance.unsaved = True
+            self._unsaved.put(instance)
+        else:
+            self._save_status(instance)
+
+    def _save_status(self, instance: _Instance) -> None:
+        """Write the instance's latest status; writes of one instance never overtake each other."""
+        store = self._store
+        if store is None:
+            return
+        with instance.saving:
+            with self._lock:
+                instance.unsaved = False
+                status = instance.status_json(show_history=False)
             retry_until(
                 lambda: store.save_status(status),
                 self._stopping,
                 f"recording the status of {instance.instance_id}",
             )
+
+    def _write_statuses(self) -> None:
+        """The status writer thread: writes what :meth:`_update` left for later."""
+        while True:
+            instance = self._unsaved.get()
+            if instance is None:
+                return
+            try:
+                if instance.unsaved:
+                    self._save_status(instance)
+            except StopRetrying:
+                return
+            except Exception:
+                log.exception("recording the status of %s failed", instance.instance_id)
 
     def _record(self, instance_id: str, operation: Any) -> None:
         """Write to the history store, waiting for storage if needed; no store, no write."""
@@ -489,11 +529,12 @@ class _Execution:
             episode = self._next_episode()
 
     def _publish(self, state: dict[str, Any]) -> None:
-        """Running, with the custom status: one status write per episode at most."""
-        changes: dict[str, Any] = {"status": RUNNING}
-        if "customStatus" in state:  # the SDK only sends it when truthy
-            changes["custom_status"] = state["customStatus"]
-        self._runtime._update(self._instance, **changes)
+        """Running (written now), and the custom status (written later)."""
+        if self._instance.status != RUNNING:
+            changes = {"custom_status": state["customStatus"]} if "customStatus" in state else {}
+            self._runtime._update(self._instance, status=RUNNING, **changes)
+        elif "customStatus" in state:  # the SDK only sends it when truthy
+            self._runtime._update(self._instance, later=True, custom_status=state["customStatus"])
 
     # -- storage and recovery ---------------------------------------------------------
     def _first_episode(self) -> list[dict[str, Any]]:
