@@ -115,7 +115,12 @@ def run_pipeline(context: df.DurableOrchestrationContext):
     outcome = machine.outcome()
     yield context.call_activity(
         "run_finished",
-        {"run_id": job.run_id, "plan_key": job.plan_key, "outcome": outcome.model_dump(mode="json")},
+        {
+            "run_id": job.run_id,
+            "experiment": job.experiment,
+            "plan_key": job.plan_key,
+            "outcome": outcome.model_dump(mode="json"),
+        },
     )
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 
@@ -148,7 +153,7 @@ def nodes_ended(payload: dict[str, Any]) -> None:
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
     outcome = RunOutcome.model_validate(payload["outcome"])
-    service().run_finished(payload["run_id"], outcome, payload.get("plan_key"))
+    service().run_finished(payload["run_id"], outcome, payload.get("plan_key"), payload.get("experiment"))
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)

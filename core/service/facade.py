@@ -597,12 +597,20 @@ class Service:
     def join_chunks(self, request: NodeRequest, outcomes: list[ChunkOutcome]) -> NodeResult:
         return join_chunks(self.store, self.artifacts, request, outcomes)
 
-    def run_finished(self, run_id: str, outcome: RunOutcome, plan_fingerprint: str | None = None) -> None:
+    def run_finished(
+        self,
+        run_id: str,
+        outcome: RunOutcome,
+        plan_fingerprint: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
         """Close the run and record the node endings the run state machine decided.
 
         A canceled run stays canceled: the orchestration may close it a moment after the cancel.
         """
-        run = runs.get_run(self.store, run_id)
+        run = (runs.find_run(self.store, experiment, run_id) if experiment else None) or runs.get_run(
+            self.store, run_id
+        )
         if run.status == Status.CANCELED:
             return
         ended = datetime.now(UTC)
