@@ -58,6 +58,8 @@ ACTIVE_STATUSES = (PENDING, RUNNING)
 _STATE_MARKER = "$OutOfProcData$:"
 # How often a waiting orchestration checks whether the runtime is shutting down.
 _WAKE_UP_SECONDS = 0.25
+# How long the status writer waits after a deferred write before the next one.
+_STATUS_PAUSE_SECONDS = 0.25
 
 
 class InstanceExistsError(RuntimeError):
@@ -407,8 +409,9 @@ class LocalDurableRuntime:
             return
         if later:
             with self._lock:
-                instance.unsaved = True
-            self._unsaved.put(instance)
+                queued, instance.unsaved = instance.unsaved, True
+            if not queued:  # once in the queue until written
+                self._unsaved.put(instance)
         else:
             self._save_status(instance)
 
@@ -436,6 +439,9 @@ class LocalDurableRuntime:
             try:
                 if instance.unsaved:
                     self._save_status(instance)
+                    # Changes meanwhile are written together, after a pause: fewer writes.
+                    if self._stopping.wait(_STATUS_PAUSE_SECONDS):
+                        return
             except StopRetrying:
                 return
             except Exception:
