@@ -59,6 +59,8 @@ ACTIVE_STATUSES = (PENDING, RUNNING)
 _STATE_MARKER = "$OutOfProcData$:"
 # How often a waiting orchestration checks whether the runtime is shutting down.
 _WAKE_UP_SECONDS = 0.25
+# How long the status writer waits after a deferred write before the next one.
+_STATUS_PAUSE_SECONDS = 0.25
 
 
 class InstanceExistsError(RuntimeError):
@@ -94,6 +96,8 @@ class _Instance:
     history: list[dict[str, Any]] = field(default_factory=list)
     done: threading.Event = field(default_factory=threading.Event)
     terminate_reason: str | None = None
+    saving: threading.Lock = field(default_factory=threading.Lock)  # one status write at a time
+    unsaved: bool = False  # a custom status change storage does not have yet
 
     def status_json(self, show_history: bool) -> dict[str, Any]:
         """The shape of the Durable HTTP API's instance status."""
@@ -164,6 +168,9 @@ class LocalDurableRuntime:
         self._instances: dict[str, _Instance] = {}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
+        self._unsaved: queue.SimpleQueue[_Instance | None] = queue.SimpleQueue()
+        if history_store is not None:
+            threading.Thread(target=self._write_statuses, daemon=True, name="orchestration-status").start()
 
     def start_new(self, name: str, input_json: str | None = None, instance_id: str | None = None) -> str:
         """Start orchestrator ``name``; ``input_json`` is the input as JSON text.
@@ -350,6 +357,7 @@ class LocalDurableRuntime:
         """Stop driving instances and stop the activity workers. Safe to call twice."""
         if not self._stopping.is_set():
             self._stopping.set()
+            self._unsaved.put(None)
             self._pool.shutdown()
             if self._store is not None:
                 self._store.release_hub()
@@ -360,7 +368,6 @@ class LocalDurableRuntime:
         try:
             if not recorded:
                 log.info("orchestration %s (%s) started", instance.instance_id, instance.name)
-            self._update(instance, status=RUNNING)
             while True:
                 ending = _Execution(self, instance, input_json, recorded).run()
                 recorded = None
@@ -388,20 +395,58 @@ class LocalDurableRuntime:
         finally:
             instance.done.set()
 
-    def _update(self, instance: _Instance, **changes: Any) -> None:
+    def _update(self, instance: _Instance, *, later: bool = False, **changes: Any) -> None:
+        """Change the instance's status, and write it to storage before returning.
+
+        ``later``: a change only the status API shows (the custom status) is written by the
+        status writer thread instead, a moment later, coalesced with the changes after it; a
+        host that dies first loses nothing, since the replay after a restart sets it again."""
         with self._lock:
             changed = any(getattr(instance, name) != value for name, value in changes.items())
             for name, value in changes.items():
                 setattr(instance, name, value)
             instance.updated = utc_now()
-            status = instance.status_json(show_history=False)
-        if changed and self._store is not None:
-            store = self._store
+        if not changed or self._store is None:
+            return
+        if later:
+            with self._lock:
+                queued, instance.unsaved = instance.unsaved, True
+            if not queued:  # once in the queue until written
+                self._unsaved.put(instance)
+        else:
+            self._save_status(instance)
+
+    def _save_status(self, instance: _Instance) -> None:
+        """Write the instance's latest status; writes of one instance never overtake each other."""
+        store = self._store
+        if store is None:
+            return
+        with instance.saving:
+            with self._lock:
+                instance.unsaved = False
+                status = instance.status_json(show_history=False)
             retry_until(
                 lambda: store.save_status(status),
                 self._stopping,
                 f"recording the status of {instance.instance_id}",
             )
+
+    def _write_statuses(self) -> None:
+        """The status writer thread: writes what :meth:`_update` left for later."""
+        while True:
+            instance = self._unsaved.get()
+            if instance is None:
+                return
+            try:
+                if instance.unsaved:
+                    self._save_status(instance)
+                    # Changes meanwhile are written together, after a pause: fewer writes.
+                    if self._stopping.wait(_STATUS_PAUSE_SECONDS):
+                        return
+            except StopRetrying:
+                return
+            except Exception:
+                log.exception("recording the status of %s failed", instance.instance_id)
 
     def _record(self, instance_id: str, operation: Any) -> None:
         """Write to the history store, waiting for storage if needed; no store, no write."""
@@ -460,6 +505,7 @@ class _Execution:
         self._recovering = bool(self._recorded)
         self._undispatched: set[int] = set()
         self._persisted = 0  # how many history events storage has
+        self._new_blob = False  # the history blob is still to be (re)created
 
     def run(self) -> _Ending:
         try:
@@ -476,24 +522,33 @@ class _Execution:
             state = self._replay(episode)
             actions = (state.get("actions") or [[]])[0]  # schema V3: one flat list
             self._check_determinism(actions)
-            if "customStatus" in state:  # the SDK only sends it when truthy
-                self._runtime._update(self._instance, custom_status=state["customStatus"])
-            if state.get("error") is not None:
-                return self._end(
-                    FAILED, f"Orchestrator function '{self._instance.name}' failed: {state['error']}"
-                )
-            if state.get("isDone"):
+            if state.get("error") is not None or state.get("isDone"):
+                self._publish(state)
+                if state.get("error") is not None:
+                    return self._end(
+                        FAILED, f"Orchestrator function '{self._instance.name}' failed: {state['error']}"
+                    )
                 return self._finish(state, actions)
+            # Dispatch first: the activities start while this episode's records are written.
             scheduled = self._retry_bookkeeping(episode) + self._schedule(actions)
+            self._publish(state)
             self._commit([*scheduled, self._event(EventType.ORCHESTRATOR_COMPLETED)])
             episode = self._next_episode()
+
+    def _publish(self, state: dict[str, Any]) -> None:
+        """Running (written now), and the custom status (written later)."""
+        if self._instance.status != RUNNING:
+            changes = {"custom_status": state["customStatus"]} if "customStatus" in state else {}
+            self._runtime._update(self._instance, status=RUNNING, **changes)
+        elif "customStatus" in state:  # the SDK only sends it when truthy
+            self._runtime._update(self._instance, later=True, custom_status=state["customStatus"])
 
     # -- storage and recovery ---------------------------------------------------------
     def _first_episode(self) -> list[dict[str, Any]]:
         if self._recorded:
             return self._recorded[0].incoming
         instance_id = self._instance.instance_id
-        self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
+        self._new_blob = True  # created with the first append, after the first dispatch
         now = utc_now()
         return [
             event(EventType.ORCHESTRATOR_STARTED, now),
@@ -514,6 +569,9 @@ class _Execution:
         events = self._history[self._persisted :]
         if events:
             instance_id = self._instance.instance_id
+            if self._new_blob:
+                self._runtime._record(instance_id, lambda store: store.new_history(instance_id))
+                self._new_blob = False
             self._runtime._record(instance_id, lambda store: store.append_history(instance_id, events))
             self._persisted = len(self._history)
 

@@ -72,7 +72,9 @@ def drive(
         context.set_custom_status(machine.progress())
         if machine.done:
             break
-        waiting = [task for task, _ in in_flight] + [timer for timer, _ in timers.values()] + side
+        # Bookkeeping first: it is short, and queued behind the first nodes it would hold a
+        # worker just when the next node of the longest chain becomes ready.
+        waiting = side + [task for task, _ in in_flight] + [timer for timer, _ in timers.values()]
         winner = yield context.task_any(waiting)
         late = next((node_id for node_id, (timer, _) in timers.items() if timer is winner), None)
         if any(task is winner for task in side):
@@ -115,7 +117,11 @@ def run_pipeline(context: df.DurableOrchestrationContext):
     outcome = machine.outcome()
     yield context.call_activity(
         "run_finished",
-        {"run_id": job.run_id, "plan_key": job.plan_key, "outcome": outcome.model_dump(mode="json")},
+        {
+            "run_id": job.run_id,
+            "plan_key": job.plan_key,
+            "outcome": outcome.model_dump(mode="json"),
+        },
     )
     return {"run_id": job.run_id, "status": outcome.status.value, "failed_node": outcome.failed_node}
 

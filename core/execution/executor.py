@@ -13,15 +13,21 @@ node whose inputs and parameters were seen before takes the earlier outputs inst
 
 from __future__ import annotations
 
+import hashlib
+import io
+import threading
 import traceback
+from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+import joblib
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from core.components import Component, Params, RunContext, lookup
+from core.components import Component, Params, PortType, RunContext, lookup
 from core.errors import ComponentError
 from core.execution import minibatch, reuse
 from core.execution.results import ChunkOutcome, NodeResult
@@ -29,10 +35,12 @@ from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
 from core.registry.runs import NodeRecord, RunStatus
-from core.storage.artifacts import Artifacts
+from core.storage.artifacts import ARTIFACTS, PICKLED, Artifacts
 from core.storage.store import PreconditionFailed, Store
 
 READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
+# Storage round trips of one node that need not wait for each other (they wait on the network).
+_IO = ThreadPoolExecutor(8, thread_name_prefix="node-io")
 WRITABLE_CONTAINERS = {"exports"}
 
 
@@ -43,6 +51,83 @@ class NodeRequest(BaseModel):
     node: NodePlan
     inputs: dict[str, str] = {}
     regenerate: bool = False
+
+
+class _Recent:
+    """Artifact bytes this process wrote or read lately, by reference, least recently used out.
+
+    Artifacts are content-addressed, so the bytes behind a reference never change: a node that
+    reads what a node before it wrote here (or what the same node read in an earlier run) needs
+    no download. Entries remember whether this service's signature was checked (or made) for them.
+    """
+
+    def __init__(self, limit_bytes: int, largest: int) -> None:
+        self._limit, self._largest = limit_bytes, largest
+        self._entries: OrderedDict[tuple[str, str], tuple[bytes, bool]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> tuple[bytes, bool] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def add(self, key: tuple[str, str], data: bytes, signed: bool) -> None:
+        if len(data) > self._largest:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+                signed = signed or old[1]
+            self._entries[key] = (data, signed)
+            self._size += len(data)
+            while self._size > self._limit:
+                _, (dropped, _) = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+
+_RECENT = _Recent(limit_bytes=128 << 20, largest=16 << 20)
+
+
+class _RecentArtifacts(Artifacts):
+    """The node's view of :class:`Artifacts`: reads of ``artifacts/<sha256>`` come from
+    :data:`_RECENT` when they can; everything written or verified goes there."""
+
+    def __init__(self, artifacts: Artifacts) -> None:  # the same store and signing key
+        self.__dict__.update(artifacts.__dict__)
+        self._owner = hashlib.sha256(self._key).hexdigest()
+
+    def put_bytes(
+        self, data: bytes, kind: str, content_type: str, *, signed: bool = False, rows: int | None = None
+    ) -> str:
+        ref = super().put_bytes(data, kind, content_type, signed=signed, rows=rows)
+        _RECENT.add((self._owner, ref), data, signed)
+        return ref
+
+    def get_bytes(self, ref: str) -> bytes:
+        found = _RECENT.get((self._owner, ref)) if ref.startswith(ARTIFACTS + "/") else None
+        if found is not None:
+            return found[0]
+        data = super().get_bytes(ref)  # its content address is checked
+        if ref.startswith(ARTIFACTS + "/"):
+            _RECENT.add((self._owner, ref), data, False)
+        return data
+
+    def get(self, ref: str, port_type: PortType) -> Any:
+        if port_type in PICKLED:
+            found = _RECENT.get((self._owner, ref))
+            if found is not None and found[1]:  # written or verified by this service
+                return joblib.load(io.BytesIO(found[0]))
+            value = super().get(ref, port_type)  # refuses what this service did not sign
+            if found is None:
+                found = _RECENT.get((self._owner, ref))
+            if found is not None:
+                _RECENT.add((self._owner, ref), found[0], True)
+            return value
+        return super().get(ref, port_type)
 
 
 class AttemptFailed(Exception):
@@ -61,57 +146,112 @@ def run_node(
     mini_batch_rows: int | None = None,
 ) -> NodeResult:
     node = request.node
+    artifacts = _RecentArtifacts(artifacts)
     component = lookup(node.component)
     if component is None:  # validated at submit; only a catalogue change gets here
         raise RuntimeError(f"component {node.component!r} is no longer in the catalogue")
-    record, etag = runs.get_node_for_update(store, request.run_id, node.id)
-    if record.status in _DECIDED:
-        return NodeResult(node_id=node.id, status=record.status, error=record.note, attempts=record.attempts)
-    record.status, record.started_at, record.attempts = (
-        RunStatus.RUNNING,
-        datetime.now(UTC),
-        record.attempts + 1,
-    )
-    writer = _Writer(store, record, etag)
-    if not writer.write("status", "started_at", "attempts"):  # ended elsewhere a moment ago
-        return NodeResult(
-            node_id=node.id,
-            status=RunStatus.CANCELED,
-            error="ended before it started",
-            attempts=record.attempts,
-        )
-
-    ctx = RunContext(features=dict(features or {}), logs=list(record.logs))  # earlier attempts' lines stay
+    # Marking the node Running is a read and a conditional write: a pure component loads its
+    # inputs and runs meanwhile, and nothing it made is stored before that write succeeded.
+    claim = _Claim(store, request)
+    ctx = RunContext(features=dict(features or {}))
     try:
         params = parse_parameters(component, node.parameters)
     except ValidationError as exc:
-        return _fail(writer, ctx, exc, node.run_settings.max_retries)
+        return claim.result() or _fail(claim.writer(ctx), ctx, exc, node.run_settings.max_retries)
     key = reuse.cache_key(component, params, request.inputs)
-    if component.deterministic and not request.regenerate:
-        cached = reuse.find(store, key)
-        if cached is not None:
-            return _reused(writer, cached, key)
     port = minibatch.data_port(component)
     rows = node.run_settings.mini_batch_rows or mini_batch_rows
-    if port is not None and rows and port.id in request.inputs:
-        chunks = minibatch.split(artifacts, request.inputs[port.id], rows)
-        if chunks:
-            record.note = f"scored in {len(chunks)} mini-batches of up to {rows} rows"
-            writer.write("note")
-            return NodeResult(
-                node_id=node.id, status=RunStatus.RUNNING, chunks=chunks, attempts=record.attempts
-            )
-    if component.needs_data_access:
-        ctx.data = StoreDataAccess(store)
+    overlapped = (
+        (not component.deterministic or request.regenerate)
+        and not component.needs_data_access
+        and not (port is not None and rows and port.id in request.inputs)
+    )
+    if overlapped:
+        try:
+            values = _inputs(component, request, artifacts)
+            produced = _run(component, params, values, ctx)
+        except (ComponentError, ValidationError) as exc:
+            return claim.result() or _fail(claim.writer(ctx), ctx, exc, node.run_settings.max_retries)
+        except BaseException:
+            claim.result()  # the record's writes stay in order for the retry
+            raise
+        ended = claim.result()
+        if ended is not None:
+            return ended
+        writer = claim.writer(ctx)
+    else:
+        ended = claim.result()
+        if ended is not None:
+            return ended
+        writer = claim.writer(ctx)
+        record = writer.record
+        if component.deterministic and not request.regenerate:
+            cached = reuse.find(store, key)
+            if cached is not None:
+                return _reused(writer, cached, key)
+        if port is not None and rows and port.id in request.inputs:
+            chunks = minibatch.split(artifacts, request.inputs[port.id], rows)
+            if chunks:
+                record.note = f"scored in {len(chunks)} mini-batches of up to {rows} rows"
+                writer.write("note")
+                return NodeResult(
+                    node_id=node.id, status=RunStatus.RUNNING, chunks=chunks, attempts=record.attempts
+                )
+        if component.needs_data_access:
+            ctx.data = StoreDataAccess(store)
+        try:
+            produced = _run(component, params, _inputs(component, request, artifacts), ctx)
+        except (ComponentError, ValidationError) as exc:
+            return _fail(writer, ctx, exc, node.run_settings.max_retries)
     try:
-        outputs = _produce(component, params, request, artifacts, ctx)
-        record.plots = {
-            name: artifacts.put_bytes(png, "plot", "image/png") for name, png in ctx.plots.items()
-        }
+        outputs, writer.record.plots = _store_outputs(component, produced, artifacts, ctx)
     except (ComponentError, ValidationError) as exc:
         return _fail(writer, ctx, exc, node.run_settings.max_retries)
 
     return _finished(writer, component, key, outputs, ctx)
+
+
+class _Claim:
+    """Reads the node and marks it Running (attempt + 1), in a thread of its own."""
+
+    def __init__(self, store: Store, request: NodeRequest) -> None:
+        self._store, self._request = store, request
+        self._ended: NodeResult | None = None
+        self._writer: _Writer | None = None
+        self._future = _IO.submit(self._claim)
+
+    def _claim(self) -> None:
+        node_id = self._request.node.id
+        record, etag = runs.get_node_for_update(self._store, self._request.run_id, node_id)
+        if record.status in _DECIDED:
+            self._ended = NodeResult(
+                node_id=node_id, status=record.status, error=record.note, attempts=record.attempts
+            )
+            return
+        record.status, record.started_at = RunStatus.RUNNING, datetime.now(UTC)
+        record.attempts += 1
+        writer = _Writer(self._store, record, etag)
+        if not writer.write("status", "started_at", "attempts"):  # ended elsewhere a moment ago
+            self._ended = NodeResult(
+                node_id=node_id,
+                status=RunStatus.CANCELED,
+                error="ended before it started",
+                attempts=record.attempts,
+            )
+            return
+        self._writer = writer
+
+    def result(self) -> NodeResult | None:
+        """Wait for the claim: None when the node is ours to run, else the answer to give."""
+        self._future.result()  # an infrastructure fault is raised here
+        return self._ended
+
+    def writer(self, ctx: RunContext) -> _Writer:
+        """The node's writer; earlier attempts' log lines go before this attempt's."""
+        if self._writer is None:
+            raise RuntimeError("the node was not claimed")
+        ctx.logs[:0] = self._writer.record.logs
+        return self._writer
 
 
 class _Writer:
@@ -184,22 +324,22 @@ def _finished(
     record.status, record.ended_at, record.outputs = RunStatus.FINISHED, datetime.now(UTC), outputs
     record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
     record.error = record.error_code = record.reused_from = None
+    remembered = None
+    if component.deterministic:  # the outputs are complete, whoever decided this node's ending
+        cached = reuse.CachedNode(
+            run_id=record.run_id,
+            node_id=record.node_id,
+            outputs=outputs,
+            metrics=record.metrics,
+            plots=record.plots,
+            logs=list(record.logs),
+        )
+        remembered = _IO.submit(reuse.remember, writer.store, key, cached)  # beside the record's write
     writer.write(
         "status", "ended_at", "outputs", "metrics", "logs", "plots", "error", "error_code", "reused_from"
     )
-    if component.deterministic:  # the outputs are complete, whoever decided this node's ending
-        reuse.remember(
-            writer.store,
-            key,
-            reuse.CachedNode(
-                run_id=record.run_id,
-                node_id=record.node_id,
-                outputs=outputs,
-                metrics=record.metrics,
-                plots=record.plots,
-                logs=record.logs,
-            ),
-        )
+    if remembered is not None:
+        remembered.result()
     return NodeResult(
         node_id=record.node_id,
         status=RunStatus.FINISHED,
@@ -209,23 +349,45 @@ def _finished(
     )
 
 
-def _produce(
-    component: type[Component], params: Params, request: NodeRequest, artifacts: Artifacts, ctx: RunContext
-) -> dict[str, str]:
+def _inputs(component: type[Component], request: NodeRequest, artifacts: Artifacts) -> dict[str, Any]:
+    """The node's input values, downloaded side by side."""
+    ports = [port for port in component.inputs if port.id in request.inputs]
+    loaded = [_IO.submit(artifacts.get, request.inputs[port.id], port.type) for port in ports]
+    return {port.id: future.result() for port, future in zip(ports, loaded, strict=True)}
+
+
+def _run(
+    component: type[Component], params: Params, values: dict[str, Any], ctx: RunContext
+) -> dict[str, Any] | _Sources:
     sources = component.source_outputs(params)
     if sources is not None:
-        return sources
-    values = {
-        port.id: artifacts.get(request.inputs[port.id], port.type)
-        for port in component.inputs
-        if port.id in request.inputs
+        return _Sources(sources)
+    return component().run(values, params, ctx)
+
+
+class _Sources(dict[str, str]):
+    """A source component's outputs: references to what is already stored."""
+
+
+def _store_outputs(
+    component: type[Component], produced: dict[str, Any], artifacts: Artifacts, ctx: RunContext
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Store the outputs and plots side by side; their references, in port order."""
+    if isinstance(produced, _Sources):
+        outputs: dict[str, Any] = dict(produced)
+    else:
+        outputs = {
+            port.id: _IO.submit(artifacts.put, port.type, produced[port.id])
+            for port in component.outputs
+            if port.id in produced
+        }
+    plots = {
+        name: _IO.submit(artifacts.put_bytes, png, "plot", "image/png") for name, png in ctx.plots.items()
     }
-    produced = component().run(values, params, ctx)
-    return {
-        port.id: artifacts.put(port.type, produced[port.id])
-        for port in component.outputs
-        if port.id in produced
-    }
+    return (
+        {k: v.result() if isinstance(v, Future) else v for k, v in outputs.items()},
+        {k: v.result() for k, v in plots.items()},
+    )
 
 
 def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:

@@ -244,3 +244,16 @@ def _waited(runtime, instance_id):
         return runtime.wait(instance_id, 0.2)
     except (KeyError, TimeoutError):
         return None
+
+
+def test_the_custom_status_reaches_storage_while_the_orchestration_runs(index, store):
+    runtime = runtime_on(index, store)
+    try:
+        instance_id = runtime.start_new("fan_out", json.dumps({"items": ["a"], "seconds": 2}))
+        wanted = {"stage": "fan-out", "total": 1}
+        wait_until(lambda: (store.load_status(instance_id) or {}).get("customStatus") == wanted, TIMEOUT)
+        assert store.load_status(instance_id)["runtimeStatus"] == "Running"
+        done = runtime.wait(instance_id, TIMEOUT)
+        assert store.load_status(instance_id) == done  # the end's own write comes last
+    finally:
+        runtime.shutdown()
