@@ -45,6 +45,7 @@ _CORE = Path(__file__).resolve().parents[1]
 # The project files an MLflow model carries in code/core/: the component catalogue and what it imports.
 SHIPPED_FILES = (
     "errors.py",
+    "names.py",
     "tables/__init__.py",
     "tables/csvfile.py",
     *sorted(f"components/{p.name}" for p in (_CORE / "components").glob("*.py")),

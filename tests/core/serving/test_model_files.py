@@ -40,3 +40,20 @@ def test_the_catalogue_and_what_it_imports_are_shipped():
         "components/models.py",
     } <= set(SHIPPED_FILES)
     assert {"core.components", "core.components.models", "core.errors"} <= SHIPPED_MODULES
+
+
+def test_every_core_module_a_shipped_file_imports_is_shipped_too():
+    import ast
+    from pathlib import Path
+
+    core = Path(__file__).resolve().parents[3] / "core"
+    imported = set()
+    for name in SHIPPED_FILES:
+        for node in ast.walk(ast.parse((core / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core"):
+                imported |= (
+                    {f"{node.module}.{a.name}" for a in node.names}
+                    if node.module == "core"
+                    else {node.module}
+                )
+    assert imported <= SHIPPED_MODULES | {"core"}, imported - SHIPPED_MODULES
