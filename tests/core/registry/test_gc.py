@@ -14,7 +14,7 @@ from core.registry import gc, runs
 from core.service.facade import Service, Submission
 from core.settings import Settings
 from core.storage.artifacts import ARTIFACTS
-from core.storage.store import Store
+from core.storage.azure import AzureStore
 from devhost.azurite import start_azurite, stop_azurite
 from tests.conftest import ROOT, SIGNING_KEY
 from tests.core.service.test_service import run_inline, tutorial
@@ -24,7 +24,7 @@ from tests.core.service.test_service import run_inline, tutorial
 def fresh() -> Iterator[Service]:
     handle = start_azurite()
     settings = Settings(storage_connection_string=handle.connection_string, artifact_signing_key=SIGNING_KEY)
-    store = Store.from_settings(settings)
+    store = AzureStore.from_settings(settings)
     store.ensure()
     yield Service(store, settings, ROOT / "samples" / "datasets")
     stop_azurite(handle)
