@@ -38,6 +38,9 @@ SLOW = (
     "tests/e2e/test_host_faults.py",
     "tests/e2e/test_openapi_fuzz.py",
     "tests/core/serving/test_model_export.py",
+    "tests/core/pipelines/test_script_export.py",
+    "tests/core/service/test_classification_runs.py",
+    "tests/core/service/test_lineage.py",
 )
 
 

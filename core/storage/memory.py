@@ -215,7 +215,7 @@ class MemoryStore:
             rows = self._tables.get(table, {})
             key = _key(entity)
             current = rows.get(key)
-            if current is None or current[1] != etag:
+            if current is None or etag not in (current[1], "*"):  # If-Match: * is any version
                 raise PreconditionFailed(f"{table} {key[0]}/{key[1]} changed concurrently")
             new_etag = self._entity_etag()
             rows[key] = ({**(current[0] if merge else {}), **_stored(entity)}, new_etag)

@@ -315,6 +315,15 @@ def test_update_with_a_stale_etag_fails_and_changes_nothing(store: Store, pk: st
     assert "keep" not in store.get(TABLE, pk, "o")
 
 
+def test_update_with_the_wildcard_etag_writes_any_version_of_an_existing_entity(store: Store, pk: str):
+    store.insert(TABLE, entity(pk, "w", n=0, drop="me"))
+    store.upsert(TABLE, entity(pk, "w", n=1))
+    etag = store.update(TABLE, entity(pk, "w", n=2), "*", merge=False)
+    assert store.get(TABLE, pk, "w") == {**entity(pk, "w", n=2), "etag": etag}
+    with pytest.raises(PreconditionFailed):
+        store.update(TABLE, entity(pk, "never", n=1), "*")
+
+
 def test_update_of_a_missing_entity_is_a_precondition_failure(store: Store, pk: str):
     etag = store.insert(TABLE, entity(pk, "gone", n=0))
     store.delete(TABLE, pk, "gone")
