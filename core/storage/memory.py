@@ -100,7 +100,11 @@ class MemoryStore:
             if not overwrite and name in blobs:
                 raise Conflict(f"blob {container}/{name} already exists")
             blobs[name] = _Blob(
-                bytes(data), self._blob_etag(), _now(), dict(metadata or {}), content_type or _DEFAULT_TYPE
+                data.encode() if isinstance(data, str) else bytes(data),
+                self._blob_etag(),
+                _now(),
+                dict(metadata or {}),
+                content_type or _DEFAULT_TYPE,
             )
 
     def get_blob(self, container: str, name: str) -> bytes:
@@ -247,10 +251,10 @@ class MemoryStore:
     def _transaction(self, table: str, operations: list[tuple[str, Entity]]) -> None:
         """All or nothing: the operations run on a copy that replaces the table if all succeed."""
         with self._lock:
-            partitions = {_key(entity)[0] for _, entity in operations}
+            partitions = {_key(operation[1])[0] for operation in operations}
             if len(partitions) > 1:
                 raise ValueError("a batch must stay within one partition")
-            keys = [_key(entity) for _, entity in operations]
+            keys = [_key(operation[1]) for operation in operations]
             if len(set(keys)) != len(keys):
                 raise ValueError("a batch may touch each entity once")
             original = self._table(table)
@@ -263,28 +267,25 @@ class MemoryStore:
                 raise
 
     def _apply(self, table: str, kind: str, entity: Entity, *extra: Any) -> None:
-        mode = extra[0] if extra else None
+        """One batch operation; a third element is the SDK's keyword arguments (``mode``)."""
+        options = extra[0] if extra and isinstance(extra[0], dict) else {}
+        mode = options.get("mode")
         merge = getattr(mode, "value", mode) != "replace"
+        rows = self._table(table)
         if kind == "create":
             self.insert(table, entity)
         elif kind == "upsert":
             self.upsert(table, entity, merge=merge)
-        elif kind == "update":
-            etag = entity.get("etag") or self._current_etag(table, entity)
-            self.update(table, entity, etag, merge=merge)
-        elif kind == "delete":
+        elif kind in ("update", "delete"):
             key = _key(entity)
-            if key not in self._table(table):
+            if key not in rows:  # in a batch, a missing entity fails the whole batch
                 raise KeyError(f"{table} {key[0]}/{key[1]}")
-            del self._table(table)[key]
+            if kind == "delete":
+                del rows[key]
+            else:
+                self.upsert(table, entity, merge=merge)
         else:
             raise ValueError(f"unknown batch operation {kind!r}")
-
-    def _current_etag(self, table: str, entity: Entity) -> str:
-        found = self._table(table).get(_key(entity))
-        if found is None:
-            raise KeyError(f"{table} {_key(entity)}")
-        return found[1]
 
 
 def _now_precise() -> datetime:

@@ -11,7 +11,7 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
-from azure.data.tables import TableServiceClient
+from azure.data.tables import TableServiceClient, UpdateMode
 from azure.storage.blob import BlobServiceClient
 
 from core.errors import Conflict
@@ -429,6 +429,21 @@ def test_submit_applies_upserts_and_deletes_in_batches_of_a_hundred(store: Store
     rows = store.partition(TABLE, pk)
     assert len(rows) == 150
     assert (rows[0]["n"], rows[0]["m"]) == (0, 1)
+
+
+def test_submit_creates_updates_and_replaces(store: Store, pk: str):
+    store.submit(TABLE, [("create", entity(pk, "a", x=1, y=2)), ("upsert", entity(pk, "b", x=1))])
+    store.submit(
+        TABLE,
+        [("update", entity(pk, "a", x=3)), ("upsert", entity(pk, "b", y=5), {"mode": UpdateMode.REPLACE})],
+    )
+    a, b = ({k: v for k, v in e.items() if k != "etag"} for e in store.partition(TABLE, pk))
+    assert (a, b) == (entity(pk, "a", x=3, y=2), entity(pk, "b", y=5))
+    with pytest.raises(Exception):  # noqa: B017 - each implementation says it its own way
+        store.submit(TABLE, [("create", entity(pk, "a", x=9))])
+    with pytest.raises(Exception):  # noqa: B017
+        store.submit(TABLE, [("update", entity(pk, "c", x=9))])
+    assert store.get(TABLE, pk, "a")["x"] == 3 and store.get(TABLE, pk, "c") is None
 
 
 def test_a_failing_batch_changes_nothing(store: Store, pk: str):
