@@ -41,6 +41,9 @@ SLOW = (
     "tests/core/pipelines/test_script_export.py",
     "tests/core/service/test_classification_runs.py",
     "tests/core/service/test_lineage.py",
+    "tests/core/components/test_sandbox.py::test_kernel_layers_refuse_without_the_audit_hook",
+    "tests/core/components/test_tuning.py::test_random_sweep_draws_distinct_runs_by_seed",
+    "tests/core/components/test_tuning.py::test_entire_grid_picks_the_obvious_winner",
 )
 
 

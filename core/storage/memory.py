@@ -233,9 +233,8 @@ class MemoryStore:
     def query(self, table: str, filter: str, parameters: dict[str, Any] | None = None) -> Iterator[Entity]:
         matches = compile_filter(substitute(filter, parameters))
         with self._lock:
-            rows = sorted(self._table(table).items())
-            found = [_read(*value) for _, value in rows]
-        yield from (e for e in found if matches(e))
+            found = [_read(*value) for _, value in sorted(self._table(table).items()) if matches(value[0])]
+        yield from found
 
     def partition(self, table: str, partition: str) -> list[Entity]:
         return list(self.query(table, "PartitionKey eq @pk", {"pk": partition}))
