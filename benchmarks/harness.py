@@ -72,12 +72,12 @@ class Stack:
         """The product's own Store and Artifacts on this Azurite, with the host's signing key."""
         from core.settings import Settings
         from core.storage.artifacts import Artifacts
-        from core.storage.store import Store
+        from core.storage.azure import AzureStore
 
         settings = Settings(
             storage_connection_string=self.connection_string, artifact_signing_key=self.signing_key
         )
-        store = Store.from_settings(settings)
+        store = AzureStore.from_settings(settings)
         return store, Artifacts(store, self.signing_key)
 
     def peak_rss(self) -> dict[str, Any]:

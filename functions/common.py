@@ -20,7 +20,7 @@ from core.clock import FileClock
 from core.errors import DesignerError, InvalidRequest, Problem, ServiceUnavailable
 from core.service.facade import Service
 from core.settings import Settings
-from core.storage.store import Store
+from core.storage.azure import AzureStore
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = ROOT / "samples" / "datasets"
@@ -33,7 +33,7 @@ CLOCK_FILE_SETTING = "DESIGNER_CLOCK_FILE"
 def service() -> Service:
     """Built on first use in each worker process (never at import time)."""
     settings = Settings.from_env(os.environ)
-    store = Store.from_settings(settings)
+    store = AzureStore.from_settings(settings)
     store.ensure()
     clock_file = os.environ.get(CLOCK_FILE_SETTING)  # tests of the local host only
     return Service(store, settings, SAMPLES_DIR, clock=FileClock(clock_file) if clock_file else None)

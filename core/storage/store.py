@@ -1,91 +1,47 @@
-"""The one place that talks to Azure Storage.
+"""What the product asks of storage: blob containers and tables of one account.
 
-Azurite (a connection string) locally; account URLs with DefaultAzureCredential in Azure.
-Every other module receives a :class:`Store` and never builds clients of its own, so tests
-point the whole product at a throw-away Azurite by building one Store.
+Every other module receives a :class:`Store` and never builds clients of its own. Two
+implementations keep the same promises (a contract suite runs against both):
+:class:`core.storage.azure.AzureStore` on Blob and Table storage (Azurite locally) and
+:class:`core.storage.memory.MemoryStore` in one process, which use-case tests use to run fast.
+
+The promises a caller may build on: reads of an entity carry its ETag under the key ``etag``;
+:meth:`Store.update` with a stale ETag raises :class:`PreconditionFailed`; :meth:`Store.insert`
+of an existing key raises :class:`~core.errors.Conflict` (so of two racing inserts exactly one
+wins); a query answers in (PartitionKey, RowKey) order; missing blobs read as ``KeyError``.
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableServiceClient, UpdateMode
-from azure.storage.blob import BlobServiceClient, ContentSettings
-
-from core.errors import Conflict
 from core.errors import PreconditionFailed as _Stale
-from core.settings import Settings
+from core.storage import tables
 
 # Names shared with infra/ (the template creates exactly these; a test keeps them in step).
 CONTAINERS: tuple[str, ...] = ("datasets", "artifacts", "batch-input", "batch-output", "exports")
-TABLES: tuple[str, ...] = (
-    "pipelines",
-    "runs",
-    "runnodes",
-    "datasets",
-    "endpoints",
-    "endpointversions",
-    "endpointaudit",
-    "realtimeendpoints",
-    "realtimekeys",
-    "assets",
-    "nodecache",
-    "schedules",
-    "schedulefirings",
-    "scheduleblobs",
-)
+TABLES: tuple[str, ...] = tables.ALL
 
 Entity = dict[str, Any]
-
-
-def _props(entity: Entity) -> Entity:
-    """The entity without the ``etag`` key that reads add (it is metadata, not a property)."""
-    return {k: v for k, v in entity.items() if k != "etag"}
 
 
 class PreconditionFailed(_Stale):
     """An ETag no longer matches: someone else changed the entity first."""
 
 
-class Store:
+def props(entity: Entity) -> Entity:
+    """The entity without the ``etag`` key that reads add (it is metadata, not a property)."""
+    return {k: v for k, v in entity.items() if k != "etag"}
+
+
+class Store(Protocol):
     """Blob containers and tables of one storage account."""
 
-    def __init__(self, blobs: BlobServiceClient, tables: TableServiceClient) -> None:
-        self._blobs = blobs
-        self._tables = tables
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Store:
-        if settings.storage_connection_string:
-            conn = settings.storage_connection_string
-            return cls(
-                BlobServiceClient.from_connection_string(conn),
-                TableServiceClient.from_connection_string(conn),
-            )
-        if not (settings.blob_url and settings.table_url):
-            raise ValueError(
-                "set DESIGNER_STORAGE_CONNECTION_STRING, or both DESIGNER_BLOB_URL and DESIGNER_TABLE_URL"
-            )
-        from azure.identity import DefaultAzureCredential
-
-        credential = DefaultAzureCredential(managed_identity_client_id=settings.managed_identity_client_id)
-        return cls(
-            BlobServiceClient(settings.blob_url, credential=credential),
-            TableServiceClient(settings.table_url, credential=credential),
-        )
-
     def ensure(self) -> None:
-        """Create the containers and tables the app uses (idempotent; Azure has them already)."""
-        for name in CONTAINERS:
-            with contextlib.suppress(ResourceExistsError):
-                self._blobs.create_container(name)
-        for name in TABLES:
-            self._tables.create_table_if_not_exists(name)
+        """Create the containers and tables the app uses (idempotent)."""
+        ...
 
     # ---- blobs -------------------------------------------------------------------------
     def put_blob(
@@ -98,39 +54,20 @@ class Store:
         content_type: str | None = None,
         overwrite: bool = True,
     ) -> None:
-        settings = ContentSettings(content_type=content_type) if content_type else None
-        try:
-            self._blobs.get_blob_client(container, name).upload_blob(
-                data, overwrite=overwrite, metadata=metadata, content_settings=settings, max_concurrency=4
-            )
-        except ResourceExistsError as exc:
-            raise Conflict(f"blob {container}/{name} already exists") from exc
+        """Write a blob; with ``overwrite=False``, :class:`~core.errors.Conflict` if it exists."""
+        ...
 
     def get_blob(self, container: str, name: str) -> bytes:
-        try:
-            return self._blobs.get_blob_client(container, name).download_blob(max_concurrency=4).readall()
-        except ResourceNotFoundError as exc:
-            raise KeyError(f"{container}/{name}") from exc
+        """The blob's bytes; ``KeyError`` if there is none."""
+        ...
 
     def get_range(self, container: str, name: str, offset: int, length: int) -> bytes:
-        """``length`` bytes from ``offset`` (fewer at the end of the blob)."""
-        try:
-            return (
-                self._blobs.get_blob_client(container, name)
-                .download_blob(offset=offset, length=length)
-                .readall()
-            )
-        except ResourceNotFoundError as exc:
-            raise KeyError(f"{container}/{name}") from exc
+        """``length`` bytes from ``offset`` (fewer at the end of the blob); ``KeyError`` if none."""
+        ...
 
     def download_to(self, container: str, name: str, path: str) -> None:
         """Stream a blob to a local file: large inputs never sit whole in memory."""
-        try:
-            downloader = self._blobs.get_blob_client(container, name).download_blob(max_concurrency=4)
-        except ResourceNotFoundError as exc:
-            raise KeyError(f"{container}/{name}") from exc
-        with open(path, "wb") as out:
-            downloader.readinto(out)
+        ...
 
     def upload_file(
         self,
@@ -141,122 +78,71 @@ class Store:
         content_type: str | None = None,
         metadata: dict[str, str] | None = None,
     ) -> None:
-        """Stream a local file to a blob, in blocks."""
-        settings = ContentSettings(content_type=content_type) if content_type else None
-        with open(path, "rb") as data:
-            self._blobs.get_blob_client(container, name).upload_blob(
-                data, overwrite=True, content_settings=settings, metadata=metadata, max_concurrency=4
-            )
+        """Stream a local file to a blob (overwriting)."""
+        ...
 
     def blob_metadata(self, container: str, name: str) -> dict[str, str] | None:
-        try:
-            props = self._blobs.get_blob_client(container, name).get_blob_properties()
-        except ResourceNotFoundError:
-            return None
-        return {**(props.metadata or {}), "etag": props.etag, "size": str(props.size)}
+        """The blob's metadata plus ``etag`` and ``size`` (a string), or None if there is none."""
+        ...
 
     def list_blobs(self, container: str, prefix: str | None = None) -> list[str]:
-        return [
-            b.name for b in self._blobs.get_container_client(container).list_blobs(name_starts_with=prefix)
-        ]
+        """Names of the blobs (starting with ``prefix``), in name order."""
+        ...
 
     def list_blob_etags(self, container: str, prefix: str | None = None) -> list[tuple[str, str]]:
         """(name, ETag) of each blob: what a change watcher compares."""
-        return [
-            (b.name, b.etag)
-            for b in self._blobs.get_container_client(container).list_blobs(name_starts_with=prefix)
-        ]
+        ...
 
     def list_blob_details(self, container: str, prefix: str | None = None) -> list[dict[str, Any]]:
-        """Name, size in bytes, last modified time and metadata of each blob."""
-        return [
-            {
-                "name": b.name,
-                "size": b.size,
-                "last_modified": b.last_modified,
-                "metadata": b.metadata or {},
-                "content_type": b.content_settings.content_type if b.content_settings else None,
-            }
-            for b in self._blobs.get_container_client(container).list_blobs(
-                name_starts_with=prefix, include=["metadata"]
-            )
-        ]
+        """Name, size, last modified time (UTC, whole seconds), metadata and content type."""
+        ...
 
     def touch_blob(self, container: str, name: str) -> bool:
-        """Make an existing blob count as just written (its last-modified time), metadata kept.
+        """Make an existing blob count as just written (last modified, ETag), metadata kept.
 
-        False if there is no such blob.
+        False if there is no such blob (or it changed meanwhile).
         """
-        client = self._blobs.get_blob_client(container, name)
-        try:
-            props = client.get_blob_properties()
-            client.set_blob_metadata(
-                props.metadata, etag=props.etag, match_condition=MatchConditions.IfNotModified
-            )
-        except (ResourceNotFoundError, ResourceModifiedError):
-            return False
-        return True
+        ...
 
     def delete_blob_unless_modified_since(self, container: str, name: str, since: datetime) -> bool:
         """Delete only if nobody wrote (or touched) the blob after ``since``; True if deleted."""
-        try:
-            self._blobs.get_blob_client(container, name).delete_blob(if_unmodified_since=since)
-        except ResourceNotFoundError:
-            return False
-        except ResourceModifiedError:
-            return False
-        return True
+        ...
 
     def delete_blob(self, container: str, name: str) -> None:
-        with contextlib.suppress(ResourceNotFoundError):
-            self._blobs.get_blob_client(container, name).delete_blob()
+        """Delete a blob; a missing one is not an error."""
+        ...
 
     # ---- tables ------------------------------------------------------------------------
     def insert(self, table: str, entity: Entity) -> str:
-        """Add a new entity; :class:`Conflict` if the key exists. Returns the ETag."""
-        try:
-            meta = self._tables.get_table_client(table).create_entity(_props(entity))
-        except ResourceExistsError as exc:
-            raise Conflict(f"{table} {entity['PartitionKey']}/{entity['RowKey']} already exists") from exc
-        return meta["etag"]
+        """Add a new entity; :class:`~core.errors.Conflict` if the key exists. Returns the ETag."""
+        ...
 
     def upsert(self, table: str, entity: Entity, *, merge: bool = True) -> None:
-        mode = UpdateMode.MERGE if merge else UpdateMode.REPLACE
-        self._tables.get_table_client(table).upsert_entity(_props(entity), mode=mode)
+        """Write whatever is there; ``merge`` keeps properties ``entity`` does not name."""
+        ...
 
     def update(self, table: str, entity: Entity, etag: str, *, merge: bool = True) -> str:
-        """Write only if the entity still has ``etag`` (optimistic concurrency)."""
-        mode = UpdateMode.MERGE if merge else UpdateMode.REPLACE
-        try:
-            meta = self._tables.get_table_client(table).update_entity(
-                _props(entity), mode=mode, etag=etag, match_condition=MatchConditions.IfNotModified
-            )
-        except (ResourceModifiedError, ResourceNotFoundError) as exc:
-            raise PreconditionFailed(
-                f"{table} {entity['PartitionKey']}/{entity['RowKey']} changed concurrently"
-            ) from exc
-        return meta["etag"]
+        """Write only if the entity still has ``etag``; :class:`PreconditionFailed` otherwise
+        (also when it is gone). Returns the new ETag."""
+        ...
 
     def get(self, table: str, partition: str, row: str) -> Entity | None:
         """The entity with its ETag under the key ``etag``, or None."""
-        try:
-            entity = self._tables.get_table_client(table).get_entity(partition, row)
-        except ResourceNotFoundError:
-            return None
-        return {**entity, "etag": entity.metadata["etag"]}
+        ...
 
     def query(self, table: str, filter: str, parameters: dict[str, Any] | None = None) -> Iterator[Entity]:
-        client = self._tables.get_table_client(table)
-        for entity in client.query_entities(filter, parameters=parameters or {}):
-            yield {**entity, "etag": entity.metadata["etag"]}
+        """Entities matching an OData filter (``@name`` words are ``parameters``), with ETags."""
+        ...
 
     def partition(self, table: str, partition: str) -> list[Entity]:
-        return list(self.query(table, "PartitionKey eq @pk", {"pk": partition}))
+        """Every entity of one partition, in RowKey order."""
+        ...
 
     def delete(self, table: str, partition: str, row: str) -> None:
-        self._tables.get_table_client(table).delete_entity(partition, row)
+        """Delete an entity; a missing one is not an error."""
+        ...
 
     def submit(self, table: str, operations: list[tuple[str, Entity]]) -> None:
-        """One atomic batch (same partition, at most 100 operations)."""
-        for start in range(0, len(operations), 100):
-            self._tables.get_table_client(table).submit_transaction(operations[start : start + 100])
+        """Atomic batches (one partition, applied 100 operations at a time):
+        ``("upsert" | "create" | "update" | "delete", entity)``."""
+        ...

@@ -23,7 +23,7 @@ from core.pipelines.document import Pipeline
 from core.registry import runs
 from core.service.facade import Service, Submission
 from core.settings import Settings
-from core.storage.store import Store
+from core.storage.azure import AzureStore
 from devhost.activities import child_pids
 from devhost.azurite import Azurite, start_azurite, stop_azurite
 from tests.conftest import ROOT, SIGNING_KEY, _free_port
@@ -258,7 +258,7 @@ def test_a_run_whose_orchestration_is_gone_ends_failed(new_host, storage):
         artifact_signing_key=SIGNING_KEY,
         enable_python_script=True,
     )  # as the host runs: the slow node is a script
-    store = Store.from_settings(settings)
+    store = AzureStore.from_settings(settings)
     service = Service(store, settings, ROOT / "samples" / "datasets")
     experiment = f"faults-{uuid.uuid4().hex[:8]}"
 

@@ -1,4 +1,6 @@
-"""The artifact garbage collector on its own Azurite, so every blob in it is known to the test."""
+"""The artifact garbage collector on a store of its own, so every blob in it is known to the test.
+
+In memory: the contract suite holds it to Azure's Last-Modified and If-Unmodified-Since."""
 
 from __future__ import annotations
 
@@ -14,20 +16,17 @@ from core.registry import gc, runs
 from core.service.facade import Service, Submission
 from core.settings import Settings
 from core.storage.artifacts import ARTIFACTS
-from core.storage.store import Store
-from devhost.azurite import start_azurite, stop_azurite
+from core.storage.memory import MemoryStore
 from tests.conftest import ROOT, SIGNING_KEY
 from tests.core.service.test_service import run_inline, tutorial
 
 
 @pytest.fixture(scope="module")
 def fresh() -> Iterator[Service]:
-    handle = start_azurite()
-    settings = Settings(storage_connection_string=handle.connection_string, artifact_signing_key=SIGNING_KEY)
-    store = Store.from_settings(settings)
+    settings = Settings(artifact_signing_key=SIGNING_KEY)
+    store = MemoryStore()
     store.ensure()
     yield Service(store, settings, ROOT / "samples" / "datasets")
-    stop_azurite(handle)
 
 
 def node_refs(service: Service, run_id: str) -> set[str]:

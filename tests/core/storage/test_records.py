@@ -9,7 +9,6 @@ import pytest
 from pydantic import BaseModel, Field
 
 from core.errors import Conflict
-from core.storage import store, tables
 from core.storage.records import EntityMap, Key, claim_next, fixed, version_key
 
 
@@ -91,7 +90,3 @@ def test_claim_next_skips_taken_numbers():
     assert claim_next(3, claim) == 5
     with pytest.raises(ValueError):
         claim_next(1, broken)
-
-
-def test_the_table_names_are_the_ones_storage_creates():
-    assert sorted(tables.ALL) == sorted(store.TABLES)
