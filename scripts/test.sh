@@ -23,4 +23,6 @@ fi
 
 # Unit tests of the UI's own logic (Node's test runner).
 (cd web && node --test test/)
-exec .venv/bin/python -m pytest "$@"
+# Two workers, each with its own Azurite and local host, take whole test files: most tests wait
+# on a host or a browser, so two run in about the time of one. TEST_WORKERS=0 runs in-process.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
