@@ -23,6 +23,7 @@ fi
 
 # Unit tests of the UI's own logic (Node's test runner).
 (cd web && node --test test/)
-# Two workers, each with its own Azurite and local host, take whole test files: most tests wait
-# on a host or a browser, so two run in about the time of one. TEST_WORKERS=0 runs in-process.
-exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"
+# Two workers, each with its own Azurite and local host, take whole test files (and the browser
+# files all together: tests/conftest.py groups them): most tests wait on a host or a browser, so
+# two run in about the time of one. TEST_WORKERS=0 runs them in this process.
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"

@@ -109,6 +109,7 @@ def needs_azurite(item: pytest.Item | pytest.Collector) -> bool:
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if needs_azurite(item) and item.get_closest_marker("azurite") is None:
@@ -117,3 +118,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if _under(item, SLOW):
             item.add_marker(pytest.mark.slow)
+        # With pytest-xdist (scripts/test.sh: --dist loadgroup) a worker takes whole files, so
+        # module fixtures stay together, and all browser files: one Chromium at a time, as
+        # dragging on two shared cores with two browsers loses mouse moves.
+        browser = item.get_closest_marker("browser") is not None
+        item.add_marker(pytest.mark.xdist_group("browser" if browser else item.nodeid.split("::")[0]))
+    if hasattr(config, "workerinput"):  # the longest unit first, so no worker ends alone on it
+        items.sort(key=lambda item: item.get_closest_marker("browser") is None)

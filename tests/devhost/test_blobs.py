@@ -6,8 +6,18 @@ import logging
 import pytest
 from azure.storage.blob import BlobServiceClient
 
+from devhost.azurite import start_azurite, stop_azurite
 from devhost.blobs import RECEIPTS_CONTAINER, BlobPoller
 from tests.devhost import sample_app
+
+
+@pytest.fixture(scope="module")
+def azurite():
+    """An Azurite of its own: these tests empty and refill batch-input, and a local host that
+    another file started in this session polls the session's one."""
+    handle = start_azurite()
+    yield handle.connection_string
+    stop_azurite(handle)
 
 
 @pytest.fixture

@@ -6,12 +6,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, BrowserType, Playwright, expect, sync_playwright
 
 from tests.conftest import ROOT
 from tests.e2e.conftest import FUNCTION_KEY, host_clock, host_url  # noqa: F401 - the shared local host fixtures
@@ -51,9 +51,41 @@ def browser_type_launch_args(browser_type_launch_args):
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": CHROMIUM_ARGS}
 
 
-@pytest.fixture(scope="session")
-def browser_context_args(browser_context_args):
-    return {**browser_context_args, "viewport": {"width": 1280, "height": 800}}
+# Playwright's sync API keeps an event loop marked running in this thread while it is started.
+# pytest-playwright starts it once per session; the suite's workers (pytest-xdist) also run
+# other files after a UI file, and those call asyncio.run. So Playwright lives per UI module:
+# these four replace the plugin's session fixtures of the same names with module ones.
+@pytest.fixture(scope="module")
+def playwright(_pw_api_request_contexts) -> Iterator[Playwright]:
+    pw = sync_playwright().start()
+    if _pw_api_request_contexts:
+        _pw_api_request_contexts.instrument(pw)
+    yield pw
+    pw.stop()
+
+
+@pytest.fixture(scope="module")
+def browser_type(playwright: Playwright, browser_name: str) -> BrowserType:
+    return getattr(playwright, browser_name)
+
+
+@pytest.fixture(scope="module")
+def launch_browser(browser_type_launch_args: dict, browser_type: BrowserType) -> Callable[..., Browser]:
+    return lambda **kwargs: browser_type.launch(**{**browser_type_launch_args, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def browser(launch_browser: Callable[..., Browser]) -> Iterator[Browser]:
+    launched = launch_browser()
+    yield launched
+    launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context_args() -> dict:
+    """Every page at the size the screenshots and layouts assume (the plugin's own version
+    reads device presets from the session's Playwright, which lives per module here)."""
+    return {"viewport": {"width": 1280, "height": 800}}
 
 
 @pytest.fixture
