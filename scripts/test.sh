@@ -26,4 +26,4 @@ fi
 # Two workers, each with its own Azurite and local host, take whole test files (and the browser
 # files all together: tests/conftest.py groups them): most tests wait on a host or a browser, so
 # two run in about the time of one. TEST_WORKERS=0 runs them in this process.
-exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadgroup "$@"
+exec .venv/bin/python -m pytest -n "${TEST_WORKERS:-2}" --dist loadfile "$@"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -109,7 +110,6 @@ def needs_azurite(item: pytest.Item | pytest.Collector) -> bool:
     )
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         if needs_azurite(item) and item.get_closest_marker("azurite") is None:
@@ -118,10 +118,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
         if _under(item, SLOW):
             item.add_marker(pytest.mark.slow)
-        # With pytest-xdist (scripts/test.sh: --dist loadgroup) a worker takes whole files, so
-        # module fixtures stay together, and all browser files: one Chromium at a time, as
-        # dragging on two shared cores with two browsers loses mouse moves.
-        browser = item.get_closest_marker("browser") is not None
-        item.add_marker(pytest.mark.xdist_group("browser" if browser else item.nodeid.split("::")[0]))
-    if hasattr(config, "workerinput"):  # the longest unit first, so no worker ends alone on it
-        items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+    if hasattr(config, "workerinput"):  # the longest unit (below) first, so no worker ends alone on it
+        items.sort(key=lambda item: not _under(item, BROWSER_DIRS))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """With pytest-xdist (scripts/test.sh), a worker takes whole files, so module fixtures stay
+    together, and all the browser files: one Chromium at a time, as dragging on two shared
+    cores with two browsers loses mouse moves."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FilesAndBrowser(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            path = nodeid.split("::", 1)[0]
+            return BROWSER_DIRS[0] if _under_path(path, BROWSER_DIRS) else path
+
+    return FilesAndBrowser(config, log)
+
+
+def _under_path(path: str, prefixes: tuple[str, ...]) -> bool:
+    return any(path.startswith(prefix) for prefix in prefixes)
