@@ -54,6 +54,7 @@ def test_a_running_run_is_canceled_from_its_view(page: Page, ui: str, api: httpx
     page.get_by_role("button", name="Cancel run").click()
     expect(page.get_by_role("status", name="Run status: Canceled")).to_be_visible(timeout=60000)
     nodes = page.get_by_role("group", name=re.compile(r", (canceled|skipped|finished|not started)$"))
+    expect(nodes.first).to_be_visible()  # the graph is drawn from the run's document, read apart
     statuses = set(nodes.evaluate_all("els => els.map(e => e.getAttribute('data-status'))"))
     assert "canceled" in statuses or "skipped" in statuses, statuses
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
