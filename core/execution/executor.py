@@ -13,21 +13,16 @@ node whose inputs and parameters were seen before takes the earlier outputs inst
 
 from __future__ import annotations
 
-import hashlib
-import io
-import threading
 import traceback
-from collections import OrderedDict
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-import joblib
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from core.components import Component, Params, PortType, RunContext, lookup
+from core.components import Component, Params, RunContext, lookup
 from core.errors import ComponentError
 from core.execution import minibatch, reuse
 from core.execution.results import ChunkOutcome, NodeResult
@@ -35,13 +30,15 @@ from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
 from core.registry.runs import NodeRecord, RunStatus
-from core.storage.artifacts import ARTIFACTS, PICKLED, Artifacts
+from core.storage.artifacts import Artifacts, RecentBytes
 from core.storage.store import PreconditionFailed, Store
 
 READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
 # Storage round trips of one node that need not wait for each other (they wait on the network).
 _IO = ThreadPoolExecutor(8, thread_name_prefix="node-io")
 WRITABLE_CONTAINERS = {"exports"}
+# What this worker wrote or read lately: often what its next node reads (artifacts never change).
+_RECENT = RecentBytes()
 
 
 class NodeRequest(BaseModel):
@@ -51,83 +48,6 @@ class NodeRequest(BaseModel):
     node: NodePlan
     inputs: dict[str, str] = {}
     regenerate: bool = False
-
-
-class _Recent:
-    """Artifact bytes this process wrote or read lately, by reference, least recently used out.
-
-    Artifacts are content-addressed, so the bytes behind a reference never change: a node that
-    reads what a node before it wrote here (or what the same node read in an earlier run) needs
-    no download. Entries remember whether this service's signature was checked (or made) for them.
-    """
-
-    def __init__(self, limit_bytes: int, largest: int) -> None:
-        self._limit, self._largest = limit_bytes, largest
-        self._entries: OrderedDict[tuple[str, str], tuple[bytes, bool]] = OrderedDict()
-        self._size = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[str, str]) -> tuple[bytes, bool] | None:
-        with self._lock:
-            found = self._entries.get(key)
-            if found is not None:
-                self._entries.move_to_end(key)
-            return found
-
-    def add(self, key: tuple[str, str], data: bytes, signed: bool) -> None:
-        if len(data) > self._largest:
-            return
-        with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._size -= len(old[0])
-                signed = signed or old[1]
-            self._entries[key] = (data, signed)
-            self._size += len(data)
-            while self._size > self._limit:
-                _, (dropped, _) = self._entries.popitem(last=False)
-                self._size -= len(dropped)
-
-
-_RECENT = _Recent(limit_bytes=128 << 20, largest=16 << 20)
-
-
-class _RecentArtifacts(Artifacts):
-    """The node's view of :class:`Artifacts`: reads of ``artifacts/<sha256>`` come from
-    :data:`_RECENT` when they can; everything written or verified goes there."""
-
-    def __init__(self, artifacts: Artifacts) -> None:  # the same store and signing key
-        self.__dict__.update(artifacts.__dict__)
-        self._owner = hashlib.sha256(self._key).hexdigest()
-
-    def put_bytes(
-        self, data: bytes, kind: str, content_type: str, *, signed: bool = False, rows: int | None = None
-    ) -> str:
-        ref = super().put_bytes(data, kind, content_type, signed=signed, rows=rows)
-        _RECENT.add((self._owner, ref), data, signed)
-        return ref
-
-    def get_bytes(self, ref: str) -> bytes:
-        found = _RECENT.get((self._owner, ref)) if ref.startswith(ARTIFACTS + "/") else None
-        if found is not None:
-            return found[0]
-        data = super().get_bytes(ref)  # its content address is checked
-        if ref.startswith(ARTIFACTS + "/"):
-            _RECENT.add((self._owner, ref), data, False)
-        return data
-
-    def get(self, ref: str, port_type: PortType) -> Any:
-        if port_type in PICKLED:
-            found = _RECENT.get((self._owner, ref))
-            if found is not None and found[1]:  # written or verified by this service
-                return joblib.load(io.BytesIO(found[0]))
-            value = super().get(ref, port_type)  # refuses what this service did not sign
-            if found is None:
-                found = _RECENT.get((self._owner, ref))
-            if found is not None:
-                _RECENT.add((self._owner, ref), found[0], True)
-            return value
-        return super().get(ref, port_type)
 
 
 class AttemptFailed(Exception):
@@ -146,7 +66,7 @@ def run_node(
     mini_batch_rows: int | None = None,
 ) -> NodeResult:
     node = request.node
-    artifacts = _RecentArtifacts(artifacts)
+    artifacts = artifacts.remembering(_RECENT)
     component = lookup(node.component)
     if component is None:  # validated at submit; only a catalogue change gets here
         raise RuntimeError(f"component {node.component!r} is no longer in the catalogue")

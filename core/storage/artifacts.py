@@ -37,7 +37,9 @@ import io
 import json
 import platform
 import re
-from collections.abc import Mapping
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Mapping
 from functools import cache
 from importlib import metadata as distributions
 from typing import Any
@@ -158,19 +160,72 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+class RecentBytes:
+    """Artifact bytes read or written lately, by reference, least recently used out.
+
+    Artifacts are content-addressed, so the bytes behind a reference never change: a node that
+    reads what a node before it wrote in this worker (or what the same node read in an earlier
+    run) needs no download. An entry remembers whether its signature was checked or made here,
+    so a model is trusted from memory only under the signing key that verified it (one memory
+    may serve readers of several keys: each keys its entries by its own).
+    """
+
+    def __init__(self, limit_bytes: int = 128 << 20, largest: int = 16 << 20) -> None:
+        self._limit, self._largest = limit_bytes, largest
+        self._entries: OrderedDict[Hashable, tuple[bytes, bool]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable) -> tuple[bytes, bool] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def add(self, key: Hashable, data: bytes, verified: bool) -> None:
+        if len(data) > self._largest:
+            return
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+                verified = verified or old[1]
+            self._entries[key] = (data, verified)
+            self._size += len(data)
+            while self._size > self._limit:
+                _, (dropped, _) = self._entries.popitem(last=False)
+                self._size -= len(dropped)
+
+
 class Artifacts:
     """Reads and writes artifacts of every port type through a :class:`Store`.
 
     ``versions`` stands for the running libraries (default: this process's); a test passes other
-    ones to write an artifact as another installation would.
+    ones to write an artifact as another installation would. ``recent`` keeps what was read or
+    written lately in memory (see :class:`RecentBytes`): a run's nodes read through it
+    (:meth:`remembering`); the service's own reads always go to storage.
     """
 
-    def __init__(self, store: Store, signing_key: str, *, versions: Mapping[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        signing_key: str,
+        *,
+        versions: Mapping[str, str] | None = None,
+        recent: RecentBytes | None = None,
+    ) -> None:
         self._store = store
+        self._recent = recent
         self._key = signing_key.encode()
+        self._owner = hashlib.sha256(self._key).hexdigest()  # what its memory entries are keyed by
         # A key of its own for records, so no signature of one scheme ever verifies in the other.
         self._manifest_key = hmac.new(self._key, b"artifact manifest v1", hashlib.sha256).digest()
         self._versions = dict(versions if versions is not None else running_versions())
+
+    def remembering(self, recent: RecentBytes) -> Artifacts:
+        """The same reader (store, key, versions) with ``recent`` as its memory."""
+        return Artifacts(self._store, self._key.decode(), versions=self._versions, recent=recent)
 
     def put_bytes(
         self, data: bytes, kind: str, content_type: str, *, signed: bool = False, rows: int | None = None
@@ -193,7 +248,10 @@ class Artifacts:
             # Libraries upgraded, bytes alike (an object scikit-learn has no part in): these bytes
             # load here, so the record becomes this writer's rather than refuse its own output.
             self._store.put_blob(ARTIFACTS, digest, data, metadata=metadata, content_type=content_type)
-        return f"{ARTIFACTS}/{digest}"
+        ref = f"{ARTIFACTS}/{digest}"
+        if self._recent is not None:
+            self._recent.add((self._owner, ref), data, signed)
+        return ref
 
     def _recorded_incompatible(self, name: str) -> bool:
         metadata = self._store.blob_metadata(ARTIFACTS, name) or {}
@@ -255,12 +313,22 @@ class Artifacts:
 
     def get_bytes(self, ref: str) -> bytes:
         container, _, name = ref.partition("/")
+        recent = self._recent if container == ARTIFACTS else None  # only artifacts never change
+        found = recent.get((self._owner, ref)) if recent is not None else None
+        if found is not None:
+            return found[0]
         data = self._store.get_blob(container, name)
         if container == ARTIFACTS and hashlib.sha256(data).hexdigest() != name:
             raise ArtifactIntegrityError(f"{ref}: content does not match its address")
+        if recent is not None:
+            recent.add((self._owner, ref), data, False)
         return data
 
     def get(self, ref: str, port_type: PortType) -> Any:
+        if port_type in PICKLED and self._recent is not None:
+            found = self._recent.get((self._owner, ref))
+            if found is not None and found[1]:  # written or verified here: signed and loadable
+                return joblib.load(io.BytesIO(found[0]))
         data = self.get_bytes(ref)
         if port_type == PortType.DATA:
             return parquet_to_dataframe(data)
@@ -275,7 +343,7 @@ class Artifacts:
         if manifest is not None and (reason := incompatibility(manifest, self._versions)):
             raise IncompatibleArtifact(ref, reason)
         try:
-            return joblib.load(io.BytesIO(data))
+            value = joblib.load(io.BytesIO(data))
         except Exception as exc:  # signed, so ours: what fails is this installation's libraries
             written = (
                 manifest.get("versions") if manifest else "no versions (written before they were recorded)"
@@ -285,6 +353,9 @@ class Artifacts:
                 f"unpickling failed ({type(exc).__name__}: {exc}); it records {written}, this service "
                 f"runs {encode_versions(self._versions)}",
             ) from exc
+        if self._recent is not None:
+            self._recent.add((self._owner, ref), data, True)
+        return value
 
     def get_json(self, ref: str) -> Any:
         return json.loads(self.get_bytes(ref))
