@@ -58,4 +58,7 @@ def test_a_running_run_is_canceled_from_its_view(page: Page, ui: str, api: httpx
     statuses = set(nodes.evaluate_all("els => els.map(e => e.getAttribute('data-status'))"))
     assert "canceled" in statuses or "skipped" in statuses, statuses
     expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
+    # a cancel is what the user asked for, not a failure
+    expect(page.get_by_role("status").filter(has_text="Canceled by")).to_be_visible()
+    expect(page.get_by_role("alert").filter(has_text="Run failed")).to_have_count(0)
     shot(page, "canceled")

@@ -140,7 +140,9 @@ function RunView({ runId }) {
       </div>
       {notice && <div className={`notice ${notice.kind}`} role="alert"><span>{notice.text}</span>
         <button type="button" className="icon" aria-label="Dismiss" onClick={() => setNotice(null)}>×</button></div>}
-      {run.error && <div className="notice error" role="alert">Run failed{run.failed_node ? ` at ${run.failed_node}` : ""}: {run.error}</div>}
+      {run.error && (run.status === "Canceled"
+        ? <div className="notice info" role="status">{run.error}</div>
+        : <div className="notice error" role="alert">Run failed{run.failed_node ? ` at ${run.failed_node}` : ""}: {run.error}</div>)}
       <div className="workspace">
         <div className="canvas-column">
           <div className="canvas" role="region" aria-label="Run graph">
