@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from pydantic import BaseModel, Field
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
+# Proxy settings: the storage SDKs' HTTP client reads the environment for them on each request.
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy")
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 
 
 class Settings(BaseModel):
@@ -32,6 +35,15 @@ class Settings(BaseModel):
         description="Record the caller from App Service authentication's headers (only when "
         "that authentication is on, since it is what strips forged ones)",
     )
+    storage_client_environment: bool = Field(
+        True,
+        description="The storage HTTP client reads proxy settings from the environment on every "
+        "request; off when the environment sets none, which saves most of a millisecond of CPU "
+        "per request",
+    )
+    storage_ca_bundle: str | None = Field(
+        None, description="CA bundle the storage HTTP client verifies with (else its default)"
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -49,4 +61,6 @@ class Settings(BaseModel):
             enable_sql=flag("DESIGNER_ENABLE_SQL"),
             mini_batch_rows=int(env.get("DESIGNER_MINI_BATCH_ROWS") or 100_000),
             trust_client_principal=flag("DESIGNER_TRUST_CLIENT_PRINCIPAL"),
+            storage_client_environment=any(k.lower() in PROXY_VARIABLES and v for k, v in env.items()),
+            storage_ca_bundle=next((env[k] for k in CA_BUNDLE_VARIABLES if env.get(k)), None),
         )

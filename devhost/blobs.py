@@ -30,6 +30,7 @@ from azure.functions.blob import InputStream
 from azure.storage.blob import BlobProperties, BlobServiceClient
 
 from .app_index import BlobTriggerFunction
+from .history_store import client_environment
 from .invoke import call_async, with_context
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,9 @@ class BlobPoller:
                 )
                 continue
             if connection_string not in self._clients:
-                self._clients[connection_string] = BlobServiceClient.from_connection_string(connection_string)
+                self._clients[connection_string] = BlobServiceClient.from_connection_string(
+                    connection_string, use_env_settings=client_environment()
+                )
             self._watches.append(
                 _Watch(trigger, self._clients[connection_string], _blob_name_regex(trigger.blob_pattern))
             )

@@ -29,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -86,6 +87,14 @@ def container_name(task_hub: str) -> str:
     return f"{base}-durable"
 
 
+def client_environment() -> bool:
+    """Whether the storage SDK's HTTP client must read proxy settings from the environment
+    (on every request: most of a millisecond of CPU each); only if it sets any. The local
+    host talks to Azurite over plain HTTP, so a CA bundle does not matter here."""
+    names = {"http_proxy", "https_proxy", "all_proxy"}
+    return any(key.lower() in names and value for key, value in os.environ.items())
+
+
 class BlobHistoryStore:
     """:class:`HistoryStore` on Azure Blob storage (Azurite locally).
 
@@ -98,6 +107,7 @@ class BlobHistoryStore:
             connection_string,
             # The SDK annotates both as int but takes seconds as floats (it calls random.uniform).
             retry_policy=LinearRetry(backoff=0.5, retry_total=2, random_jitter_range=0.2),  # type: ignore[arg-type]
+            use_env_settings=client_environment(),
         )
         self._container = service.get_container_client(container_name(task_hub))
         self._ensured = False

@@ -14,7 +14,7 @@ from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import TableServiceClient, UpdateMode
+from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 from azure.storage.blob import BlobServiceClient, ContentSettings
 
 from core.errors import Conflict
@@ -29,14 +29,19 @@ class AzureStore:
     def __init__(self, blobs: BlobServiceClient, tables: TableServiceClient) -> None:
         self._blobs = blobs
         self._tables = tables
+        self._table_clients: dict[str, TableClient] = {}  # clients are thread-safe; building one is not free
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AzureStore:
+        # Each client gets a transport of its own (one connection pool per service, as by default).
+        options: dict[str, Any] = {"use_env_settings": settings.storage_client_environment}
+        if settings.storage_ca_bundle and not settings.storage_client_environment:
+            options["connection_verify"] = settings.storage_ca_bundle  # what the environment said
         if settings.storage_connection_string:
             conn = settings.storage_connection_string
             return cls(
-                BlobServiceClient.from_connection_string(conn),
-                TableServiceClient.from_connection_string(conn),
+                BlobServiceClient.from_connection_string(conn, **options),
+                TableServiceClient.from_connection_string(conn, **options),
             )
         if not (settings.blob_url and settings.table_url):
             raise ValueError(
@@ -46,9 +51,15 @@ class AzureStore:
 
         credential = DefaultAzureCredential(managed_identity_client_id=settings.managed_identity_client_id)
         return cls(
-            BlobServiceClient(settings.blob_url, credential=credential),
-            TableServiceClient(settings.table_url, credential=credential),
+            BlobServiceClient(settings.blob_url, credential=credential, **options),
+            TableServiceClient(settings.table_url, credential=credential, **options),
         )
+
+    def _table(self, name: str) -> TableClient:
+        client = self._table_clients.get(name)
+        if client is None:
+            client = self._table_clients.setdefault(name, self._tables.get_table_client(name))
+        return client
 
     def ensure(self) -> None:
         """Create the containers and tables the app uses (idempotent; Azure has them already)."""
@@ -186,20 +197,20 @@ class AzureStore:
     def insert(self, table: str, entity: Entity) -> str:
         """Add a new entity; :class:`Conflict` if the key exists. Returns the ETag."""
         try:
-            meta = self._tables.get_table_client(table).create_entity(_props(entity))
+            meta = self._table(table).create_entity(_props(entity))
         except ResourceExistsError as exc:
             raise Conflict(f"{table} {entity['PartitionKey']}/{entity['RowKey']} already exists") from exc
         return meta["etag"]
 
     def upsert(self, table: str, entity: Entity, *, merge: bool = True) -> None:
         mode = UpdateMode.MERGE if merge else UpdateMode.REPLACE
-        self._tables.get_table_client(table).upsert_entity(_props(entity), mode=mode)
+        self._table(table).upsert_entity(_props(entity), mode=mode)
 
     def update(self, table: str, entity: Entity, etag: str, *, merge: bool = True) -> str:
         """Write only if the entity still has ``etag`` (optimistic concurrency)."""
         mode = UpdateMode.MERGE if merge else UpdateMode.REPLACE
         try:
-            meta = self._tables.get_table_client(table).update_entity(
+            meta = self._table(table).update_entity(
                 _props(entity), mode=mode, etag=etag, match_condition=MatchConditions.IfNotModified
             )
         except (ResourceModifiedError, ResourceNotFoundError) as exc:
@@ -211,13 +222,13 @@ class AzureStore:
     def get(self, table: str, partition: str, row: str) -> Entity | None:
         """The entity with its ETag under the key ``etag``, or None."""
         try:
-            entity = self._tables.get_table_client(table).get_entity(partition, row)
+            entity = self._table(table).get_entity(partition, row)
         except ResourceNotFoundError:
             return None
         return {**entity, "etag": entity.metadata["etag"]}
 
     def query(self, table: str, filter: str, parameters: dict[str, Any] | None = None) -> Iterator[Entity]:
-        client = self._tables.get_table_client(table)
+        client = self._table(table)
         for entity in client.query_entities(filter, parameters=parameters or {}):
             yield {**entity, "etag": entity.metadata["etag"]}
 
@@ -225,9 +236,9 @@ class AzureStore:
         return list(self.query(table, "PartitionKey eq @pk", {"pk": partition}))
 
     def delete(self, table: str, partition: str, row: str) -> None:
-        self._tables.get_table_client(table).delete_entity(partition, row)
+        self._table(table).delete_entity(partition, row)
 
     def submit(self, table: str, operations: list[tuple[str, Entity]]) -> None:
         """One atomic batch (same partition, at most 100 operations)."""
         for start in range(0, len(operations), 100):
-            self._tables.get_table_client(table).submit_transaction(operations[start : start + 100])
+            self._table(table).submit_transaction(operations[start : start + 100])
