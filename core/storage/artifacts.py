@@ -40,6 +40,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata as distributions
 from typing import Any
@@ -160,6 +161,22 @@ def _file_sha256(path: str) -> str:
     return digest.hexdigest()
 
 
+# Tables up to this size are written again rather than looked for first (one round trip).
+_REPLACE_BYTES = 4 << 20
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """An artifact named but maybe not stored yet: what :meth:`Artifacts.store_encoded` writes."""
+
+    ref: str
+    data: bytes
+    metadata: dict[str, str]
+    content_type: str
+    signed: bool
+    replace: bool
+
+
 class RecentBytes:
     """Artifact bytes read or written lately, by reference, least recently used out.
 
@@ -230,6 +247,24 @@ class Artifacts:
     def put_bytes(
         self, data: bytes, kind: str, content_type: str, *, signed: bool = False, rows: int | None = None
     ) -> str:
+        return self.store_encoded(self.encoded(data, kind, content_type, signed=signed, rows=rows))
+
+    def encoded(
+        self,
+        data: bytes,
+        kind: str,
+        content_type: str,
+        *,
+        signed: bool = False,
+        rows: int | None = None,
+        replace: bool = False,
+    ) -> Encoded:
+        """Name ``data`` (its content address) without storing it; :meth:`store_encoded` stores it.
+
+        The bytes are remembered at once, so a node run next in this worker reads them from
+        memory while they are still being uploaded: only that worker knows the reference until
+        :meth:`store_encoded` returns (the executor waits for it before answering).
+        """
         digest = hashlib.sha256(data).hexdigest()
         metadata = {"kind": kind, "sha256": digest}
         if rows is not None:
@@ -237,21 +272,40 @@ class Artifacts:
         if signed:
             manifest = self._manifest()
             metadata.update(manifest, signature=self._sign_manifest(digest, manifest))
+        ref = f"{ARTIFACTS}/{digest}"
+        if self._recent is not None:
+            self._recent.add((self._owner, ref), data, signed)
+        return Encoded(ref, data, metadata, content_type, signed, replace and len(data) <= _REPLACE_BYTES)
+
+    def store_encoded(self, item: Encoded) -> str:
+        """Store what :meth:`encoded` named, unless storage has it already; its reference."""
+        digest = item.ref.partition("/")[2]
+        if item.replace:
+            # Small tables: writing the same bytes again is one round trip, where looking first
+            # is two, and it counts as a touch (see below) all the same.
+            self._store.put_blob(
+                ARTIFACTS, digest, item.data, metadata=item.metadata, content_type=item.content_type
+            )
+            return item.ref
         # Same content, same name: a rerun writes nothing new, and a write is all-or-nothing.
         # An existing blob is touched instead, so a garbage collection running now spares it.
         if not self._store.touch_blob(ARTIFACTS, digest):
             with contextlib.suppress(Conflict):  # a concurrent writer stored the same bytes first
                 self._store.put_blob(
-                    ARTIFACTS, digest, data, metadata=metadata, content_type=content_type, overwrite=False
+                    ARTIFACTS,
+                    digest,
+                    item.data,
+                    metadata=item.metadata,
+                    content_type=item.content_type,
+                    overwrite=False,
                 )
-        elif signed and self._recorded_incompatible(digest):
+        elif item.signed and self._recorded_incompatible(digest):
             # Libraries upgraded, bytes alike (an object scikit-learn has no part in): these bytes
             # load here, so the record becomes this writer's rather than refuse its own output.
-            self._store.put_blob(ARTIFACTS, digest, data, metadata=metadata, content_type=content_type)
-        ref = f"{ARTIFACTS}/{digest}"
-        if self._recent is not None:
-            self._recent.add((self._owner, ref), data, signed)
-        return ref
+            self._store.put_blob(
+                ARTIFACTS, digest, item.data, metadata=item.metadata, content_type=item.content_type
+            )
+        return item.ref
 
     def _recorded_incompatible(self, name: str) -> bool:
         metadata = self._store.blob_metadata(ARTIFACTS, name) or {}
@@ -296,16 +350,23 @@ class Artifacts:
             raise ArtifactIntegrityError(f"{ref}: content does not match its address")
 
     def put(self, port_type: PortType, value: Any) -> str:
+        return self.store_encoded(self.encode(port_type, value))
+
+    def encode(self, port_type: PortType, value: Any) -> Encoded:
+        """A port value as the bytes it is stored as (see :meth:`encoded`)."""
         if port_type == PortType.DATA:
-            return self.put_bytes(
+            # Parquet bytes only ever hold a table, so rewriting them cannot change what a
+            # blob is (its kind decides what garbage collection reads inside documents).
+            return self.encoded(
                 dataframe_to_parquet(value),
                 port_type.value,
                 "application/vnd.apache.parquet",
                 rows=len(value),
+                replace=True,
             )
         buffer = io.BytesIO()
         joblib.dump(value, buffer, compress=3)
-        return self.put_bytes(buffer.getvalue(), port_type.value, "application/octet-stream", signed=True)
+        return self.encoded(buffer.getvalue(), port_type.value, "application/octet-stream", signed=True)
 
     def put_json(self, value: Any, kind: str) -> str:
         data = json.dumps(value, sort_keys=True, default=str).encode()
