@@ -107,12 +107,7 @@ def run_pipeline(context: df.DurableOrchestrationContext):
     started = context.call_activity_with_retry(
         "run_started", retry_options(RunSettings()), {"experiment": job.experiment, "run_id": job.run_id}
     )
-    machine = RunMachine(
-        job.plan,
-        continue_on_step_failure=job.continue_on_step_failure,
-        resolved=job.reused,
-        resolved_keys=job.reuse_keys,
-    )
+    machine = job.machine()
     yield from drive(context, machine, PipelineSteps(job), side=[started])
     outcome = machine.outcome()
     yield context.call_activity(

@@ -9,6 +9,15 @@ instead of outputs, and each mini-batch becomes a *chunk* step; when every chunk
 one *join* step finishes the node. A node is ready as soon as every node it reads from has
 finished: there are no stage barriers, so a slow node holds back only what depends on it.
 
+A node whose only reader is one plain node (no timeout, no retries) may hand over to it inside
+the same activity: its run step carries the chain of such nodes in ``then``, and its answer
+carries their results as ``followers``. Nothing waits longer for it: every node in the chain
+is the only one that could start next on that branch, so what the orchestrator saves is one
+hand-over per node (dispatch, history, replay, and reading the inputs back from storage).
+Chains stop where a node has several readers, or a reader that also waits for another branch.
+A chain that stops early (a follower that failed to start, or planned mini-batches) leaves
+the rest to be dispatched as usual, from the results it did return.
+
 Failure semantics (the same everywhere):
 - a failed node (its component refused, its activity kept failing, or it ran past its
   timeout) fails; the nodes downstream of it end ``Skipped`` naming it; independent branches
@@ -50,6 +59,9 @@ class Step(BaseModel):
     kind: StepKind = StepKind.RUN
     index: int = 0
     chunk: Any = Field(None, description="The mini-batch (a reference, or a range) of a chunk step")
+    then: tuple[str, ...] = Field(
+        (), description="A run step's followers: nodes the same activity runs next, in order"
+    )
 
     @property
     def key(self) -> str:
@@ -93,8 +105,17 @@ class RunMachine:
         continue_on_step_failure: bool = True,
         resolved: Mapping[str, Mapping[str, str]] | None = None,
         resolved_keys: Mapping[str, str] | None = None,
+        chains: bool = False,
     ) -> None:
         self._continue = continue_on_step_failure
+        # With the run stopping at the first failure, a chain would keep starting nodes after
+        # it: only runs that let independent branches finish hand over inside an activity.
+        self._chains = chains and continue_on_step_failure
+        self._plain = {
+            node_id
+            for node_id, node in plan.nodes.items()
+            if node.run_settings.timeout_seconds is None and node.run_settings.max_retries == 0
+        }
         self._order = [node_id for stage in plan.stages for node_id in stage]
         self._inputs = {node_id: dict(node.inputs) for node_id, node in plan.nodes.items()}
         self._downstream: dict[str, list[str]] = {node_id: [] for node_id in self._order}
@@ -129,7 +150,7 @@ class RunMachine:
                 upstream = (self.nodes[ref.node].status for ref in self._inputs[node_id].values())
                 if state.status == RunStatus.NOT_STARTED and all(s == RunStatus.FINISHED for s in upstream):
                     state.status = RunStatus.RUNNING
-                    steps.append(Step(node_id=node_id))
+                    steps.append(Step(node_id=node_id, then=self._chain(node_id)))
         for step in steps:
             self._in_flight[step.key] = step
         return steps
@@ -137,6 +158,15 @@ class RunMachine:
     def inputs(self, node_id: str) -> dict[str, str]:
         """References to the outputs a node reads (its upstream nodes have finished)."""
         return {port: self.nodes[ref.node].outputs[ref.port] for port, ref in self._inputs[node_id].items()}
+
+    def known_inputs(self, node_id: str) -> dict[str, str]:
+        """The inputs of a follower that come from nodes already finished (the rest come from
+        the chain before it, in the activity that runs it)."""
+        return {
+            port: self.nodes[ref.node].outputs[ref.port]
+            for port, ref in self._inputs[node_id].items()
+            if self.nodes[ref.node].status == RunStatus.FINISHED
+        }
 
     def in_flight(self) -> list[Step]:
         return list(self._in_flight.values())
@@ -153,9 +183,22 @@ class RunMachine:
 
     # ---- recording results -------------------------------------------------------------------
     def record(self, step: Step, result: NodeResult) -> bool:
-        """A run or join step's answer. False when it came too late to count (see the module doc)."""
+        """A run or join step's answer. False when it came too late to count (see the module doc).
+
+        The followers' results of a chained run step are recorded after it, in chain order,
+        each only while it is still the node that could start next."""
         if not self._accept(step):
             return False
+        self._apply(step, result)
+        expected = list(step.then)
+        for follower in result.followers:
+            if not expected or follower.node_id != expected.pop(0) or not self._startable(follower.node_id):
+                break
+            self.nodes[follower.node_id].status = RunStatus.RUNNING
+            self._apply(Step(node_id=follower.node_id), follower)
+        return True
+
+    def _apply(self, step: Step, result: NodeResult) -> None:
         state = self.nodes[step.node_id]
         state.attempts = max(state.attempts, result.attempts)
         if result.status == RunStatus.FINISHED:
@@ -182,7 +225,6 @@ class RunMachine:
                 "InternalError",
                 decided_here=True,
             )
-        return True
 
     def split(self, node_id: str, chunks: list[Any]) -> None:
         """A run step that planned mini-batches (for callers whose answer is not a NodeResult)."""
@@ -269,6 +311,39 @@ class RunMachine:
         }
 
     # ---- internals ---------------------------------------------------------------------------
+    def _chain(self, head: str) -> tuple[str, ...]:
+        """The plain nodes that can run right after ``head`` in its activity (see the module doc)."""
+        if not self._chains or head not in self._plain:
+            return ()
+        chain: list[str] = []
+        last = head
+        while len(self._downstream[last]) == 1:
+            follower = self._downstream[last][0]
+            sources = {ref.node for ref in self._inputs[follower].values()}
+            ready = all(
+                self.nodes[s].status == RunStatus.FINISHED or s == head or s in chain for s in sources
+            )
+            if (
+                follower not in self._plain
+                or self.nodes[follower].status != RunStatus.NOT_STARTED
+                or not ready
+            ):
+                break
+            chain.append(follower)
+            last = follower
+        return tuple(chain)
+
+    def _startable(self, node_id: str) -> bool:
+        """Not started, every input finished, and the run still starts nodes."""
+        state = self.nodes[node_id]
+        upstream = (self.nodes[ref.node].status for ref in self._inputs[node_id].values())
+        return (
+            not self._canceled
+            and not self._stopped
+            and state.status == RunStatus.NOT_STARTED
+            and all(s == RunStatus.FINISHED for s in upstream)
+        )
+
     def _accept(self, step: Step) -> bool:
         if self._in_flight.pop(step.key, None) is None:
             return False

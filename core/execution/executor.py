@@ -9,18 +9,27 @@ decided elsewhere meanwhile (its run canceled, it timed out) is not overwritten:
 is conditional on the node's ETag, so no late or half result becomes visible. A deterministic
 node whose inputs and parameters were seen before takes the earlier outputs instead of running
 (see :mod:`core.execution.reuse`).
+
+A chained request (:func:`run_chain`) runs the node's followers after it in this worker. Each
+node's outputs are named (encoded and hashed) before the next one starts, and the next reads
+them from this worker's memory; uploading them and writing the node's final record go on
+behind, while the next node runs. The chain answers only when every write is done, so what
+the orchestrator is told is stored. A node's record says Finished only after its outputs are
+stored.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from core.components import Component, Params, RunContext, lookup
 from core.errors import ComponentError
@@ -30,12 +39,15 @@ from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
 from core.registry.runs import NodeRecord, RunStatus
-from core.storage.artifacts import Artifacts, RecentBytes
+from core.storage.artifacts import Artifacts, Encoded, RecentBytes
 from core.storage.store import PreconditionFailed, Store
 
 READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
 # Storage round trips of one node that need not wait for each other (they wait on the network).
 _IO = ThreadPoolExecutor(8, thread_name_prefix="node-io")
+# A chain's writes behind its nodes (they wait on _IO tasks, never the other way round).
+_BEHIND = ThreadPoolExecutor(4, thread_name_prefix="node-behind")
+log = logging.getLogger(__name__)
 WRITABLE_CONTAINERS = {"exports"}
 # What this worker wrote or read lately: often what its next node reads (artifacts never change).
 _RECENT = RecentBytes()
@@ -48,6 +60,11 @@ class NodeRequest(BaseModel):
     node: NodePlan
     inputs: dict[str, str] = {}
     regenerate: bool = False
+    then: list[NodeRequest] = Field(
+        default_factory=list,
+        description="Followers to run next here (see core.execution.engine); the inputs they read "
+        "from nodes before them in the chain are filled in as those finish",
+    )
 
 
 class AttemptFailed(Exception):
@@ -64,7 +81,9 @@ def run_node(
     request: NodeRequest,
     features: Mapping[str, bool] | None = None,
     mini_batch_rows: int | None = None,
+    behind: _Behind | None = None,
 ) -> NodeResult:
+    """One node; with ``behind``, its outputs' upload and final record are left to it."""
     node = request.node
     artifacts = artifacts.remembering(_RECENT)
     component = lookup(node.component)
@@ -124,11 +143,99 @@ def run_node(
         except (ComponentError, ValidationError) as exc:
             return _fail(writer, ctx, exc, node.run_settings.max_retries)
     try:
-        outputs, writer.record.plots = _store_outputs(component, produced, artifacts, ctx)
+        encoded = _encode_outputs(component, produced, artifacts)
     except (ComponentError, ValidationError) as exc:
         return _fail(writer, ctx, exc, node.run_settings.max_retries)
+    outputs = {port: item if isinstance(item, str) else item.ref for port, item in encoded.items()}
 
-    return _finished(writer, component, key, outputs, ctx)
+    def store_and_record(ended: datetime | None = None) -> None:
+        writer.record.plots = _store_outputs(encoded, artifacts, ctx)
+        _finished(writer, component, key, outputs, ctx, ended)
+
+    if behind is None:
+        store_and_record()
+    else:  # it ended now, as the next node starts, though its record is written a moment later
+        behind.add(functools.partial(store_and_record, datetime.now(UTC)))
+    return NodeResult(
+        node_id=node.id,
+        status=RunStatus.FINISHED,
+        outputs=outputs,
+        attempts=writer.record.attempts,
+        cache_key=key if component.deterministic else None,
+    )
+
+
+def run_chain(
+    store: Store,
+    artifacts: Artifacts,
+    request: NodeRequest,
+    features: Mapping[str, bool] | None = None,
+    mini_batch_rows: int | None = None,
+) -> NodeResult:
+    """A node, then each follower in ``request.then`` while the one before it finished.
+
+    A follower whose run raises (a fault, or a refusal it may retry) ends the chain there: the
+    orchestrator starts it again as a step of its own, with its own retry policy. The answer
+    (the head's result, the followers' in ``followers``) is given once every write is done; a
+    failed write raises, and the whole chain is tried again.
+    """
+    if not request.then:
+        return run_node(store, artifacts, request, features, mini_batch_rows)
+    behind = _Behind()
+    try:
+        head = run_node(store, artifacts, request, features, mini_batch_rows, behind)
+        produced = {request.node.id: head.outputs}
+        last = head
+        for follower in request.then:
+            if last.status != RunStatus.FINISHED or last.chunks:
+                break
+            inputs = {
+                port: produced[ref.node][ref.port] if ref.node in produced else follower.inputs[port]
+                for port, ref in follower.node.inputs.items()
+            }
+            try:
+                last = run_node(
+                    store,
+                    artifacts,
+                    follower.model_copy(update={"inputs": inputs}),
+                    features,
+                    mini_batch_rows,
+                    behind,
+                )
+            except Exception as exc:
+                log.warning("node %s is left to a step of its own: %s", follower.node.id, exc)
+                break
+            head.followers.append(last)
+            produced[follower.node.id] = last.outputs
+    finally:
+        behind.wait()
+    return head
+
+
+class _Behind:
+    """Writes left behind by a chain's nodes; all waited for before the chain answers.
+
+    They need no order among themselves: each node's own writes are in order (outputs, then
+    its record), and nothing reads another node's record. No write waits on another, so
+    chains of several activities sharing this worker's threads cannot block each other.
+    """
+
+    def __init__(self) -> None:
+        self._writes: list[Future[None]] = []
+
+    def add(self, write: Callable[[], None]) -> None:
+        self._writes.append(_BEHIND.submit(write))
+
+    def wait(self) -> None:
+        """Until every write is done; the first failure is raised."""
+        failure = None
+        for write in self._writes:
+            try:
+                write.result()
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
 
 
 class _Claim:
@@ -234,14 +341,27 @@ def join_chunks(
     outputs = minibatch.join(artifacts, outcomes)
     ctx.log(f"joined {len(outcomes)} mini-batches in input order")
     params = parse_parameters(component, request.node.parameters)
-    return _finished(writer, component, reuse.cache_key(component, params, request.inputs), outputs, ctx)
+    key = reuse.cache_key(component, params, request.inputs)
+    _finished(writer, component, key, outputs, ctx)
+    return NodeResult(
+        node_id=request.node.id,
+        status=RunStatus.FINISHED,
+        outputs=outputs,
+        attempts=record.attempts,
+        cache_key=key if component.deterministic else None,
+    )
 
 
 def _finished(
-    writer: _Writer, component: type[Component], key: str, outputs: dict[str, str], ctx: RunContext
-) -> NodeResult:
+    writer: _Writer,
+    component: type[Component],
+    key: str,
+    outputs: dict[str, str],
+    ctx: RunContext,
+    ended: datetime | None = None,
+) -> None:
     record = writer.record
-    record.status, record.ended_at, record.outputs = RunStatus.FINISHED, datetime.now(UTC), outputs
+    record.status, record.ended_at, record.outputs = RunStatus.FINISHED, ended or datetime.now(UTC), outputs
     record.metrics, record.logs = _plain(ctx.metrics), runs.clip_logs(ctx.logs)
     record.error = record.error_code = record.reused_from = None
     remembered = None
@@ -260,13 +380,6 @@ def _finished(
     )
     if remembered is not None:
         remembered.result()
-    return NodeResult(
-        node_id=record.node_id,
-        status=RunStatus.FINISHED,
-        outputs=outputs,
-        attempts=record.attempts,
-        cache_key=key if component.deterministic else None,
-    )
 
 
 def _inputs(component: type[Component], request: NodeRequest, artifacts: Artifacts) -> dict[str, Any]:
@@ -289,25 +402,32 @@ class _Sources(dict[str, str]):
     """A source component's outputs: references to what is already stored."""
 
 
-def _store_outputs(
-    component: type[Component], produced: dict[str, Any], artifacts: Artifacts, ctx: RunContext
-) -> tuple[dict[str, str], dict[str, str]]:
-    """Store the outputs and plots side by side; their references, in port order."""
+def _encode_outputs(
+    component: type[Component], produced: dict[str, Any], artifacts: Artifacts
+) -> dict[str, str | Encoded]:
+    """The outputs named, in port order: encoded here, stored by :func:`_store_outputs`."""
     if isinstance(produced, _Sources):
-        outputs: dict[str, Any] = dict(produced)
-    else:
-        outputs = {
-            port.id: _IO.submit(artifacts.put, port.type, produced[port.id])
-            for port in component.outputs
-            if port.id in produced
-        }
+        return dict(produced)
+    return {
+        port.id: artifacts.encode(port.type, produced[port.id])
+        for port in component.outputs
+        if port.id in produced
+    }
+
+
+def _store_outputs(
+    encoded: dict[str, str | Encoded], artifacts: Artifacts, ctx: RunContext
+) -> dict[str, str]:
+    """Store the outputs and plots side by side; the plots' references."""
+    stored = [
+        _IO.submit(artifacts.store_encoded, item) for item in encoded.values() if not isinstance(item, str)
+    ]
     plots = {
         name: _IO.submit(artifacts.put_bytes, png, "plot", "image/png") for name, png in ctx.plots.items()
     }
-    return (
-        {k: v.result() if isinstance(v, Future) else v for k, v in outputs.items()},
-        {k: v.result() for k, v in plots.items()},
-    )
+    for future in stored:
+        future.result()
+    return {k: v.result() for k, v in plots.items()}
 
 
 def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+from core.execution.engine import RunMachine
 from core.execution.executor import NodeRequest
 from core.pipelines.planner import Plan
 
@@ -23,6 +24,17 @@ class Job(BaseModel):
     plan_key: str | None = Field(
         None, description="The plan's reuse fingerprint (see core.execution.reuse.plan_key)"
     )
+
+    def machine(self) -> RunMachine:
+        """The run state machine of this job, with what was reused at submit already finished;
+        nodes hand over inside an activity where they can (chains)."""
+        return RunMachine(
+            self.plan,
+            continue_on_step_failure=self.continue_on_step_failure,
+            resolved=self.reused,
+            resolved_keys=self.reuse_keys,
+            chains=True,
+        )
 
     def node_request(self, node_id: str, inputs: dict[str, str]) -> NodeRequest:
         node = self.plan.nodes[node_id]

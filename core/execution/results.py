@@ -21,6 +21,10 @@ class NodeResult(BaseModel):
     attempts: int = 1
     cache_key: str | None = Field(None, description="The reuse key of a deterministic node's outputs")
     chunks: list[str] = Field(default_factory=list, description="Mini-batches to fan out")
+    followers: list[NodeResult] = Field(
+        default_factory=list,
+        description="A chained run step's followers that ran after this node, in chain order",
+    )
 
 
 class ChunkOutcome(BaseModel):

@@ -44,9 +44,13 @@ class PipelineSteps:
         return self.job.plan.nodes[node_id].run_settings
 
     def call(self, machine: RunMachine, step: Step) -> tuple[str, Any]:
-        request = self.job.node_request(step.node_id, machine.inputs(step.node_id)).model_dump(mode="json")
+        node_request = self.job.node_request(step.node_id, machine.inputs(step.node_id))
         if step.kind == StepKind.RUN:
-            return RUN_NODE, request
+            node_request.then = [self.job.node_request(n, machine.known_inputs(n)) for n in step.then]
+            # Without followers the payload is what it always was: histories recorded before
+            # chains existed replay as they were.
+            return RUN_NODE, node_request.model_dump(mode="json", exclude=None if step.then else {"then"})
+        request = node_request.model_dump(mode="json")
         if step.kind == StepKind.CHUNK:
             return RUN_CHUNK, {"request": request, "chunk": step.chunk, "index": step.index}
         return JOIN_CHUNKS, {

@@ -17,8 +17,8 @@ from pydantic import AfterValidator, BaseModel, Field
 from core import names
 from core.components import PortType, lookup
 from core.errors import Conflict, InvalidRequest, NotFound, Problem
-from core.execution.engine import NodeState, RunMachine, RunOutcome
-from core.execution.executor import NodeRequest, join_chunks, run_chunk, run_node
+from core.execution.engine import NodeState, RunOutcome
+from core.execution.executor import NodeRequest, join_chunks, run_chain, run_chunk
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.execution.reuse import CachedNode, plan_key, remember_plan, resolve_at_submit
@@ -155,7 +155,8 @@ class Runs:
         runs.update_run(self.store, run, "status", "started_at")
 
     def run_node(self, request: NodeRequest) -> NodeResult:
-        return run_node(self.store, self.artifacts, request, self.pipelines.features, self.mini_batch_rows)
+        """A node, and the followers chained to it (see :mod:`core.execution.engine`)."""
+        return run_chain(self.store, self.artifacts, request, self.pipelines.features, self.mini_batch_rows)
 
     def run_chunk(self, request: NodeRequest, chunk: str, index: int) -> ChunkOutcome:
         return run_chunk(self.artifacts, request, chunk, index, self.pipelines.features)
@@ -203,12 +204,7 @@ class Runs:
 
     def run_in_process(self, job: Job) -> RunOutcome:
         """Run a submitted job here, through the same machine, step plan and activities' code."""
-        machine = RunMachine(
-            job.plan,
-            continue_on_step_failure=job.continue_on_step_failure,
-            resolved=job.reused,
-            resolved_keys=job.reuse_keys,
-        )
+        machine = job.machine()
         if machine.done:  # every node was reused at submit
             return machine.outcome()
         self.run_started(job.experiment, job.run_id)

@@ -229,3 +229,103 @@ def test_a_node_found_canceled_by_its_activity_cancels_the_run():
     machine.take_ready()
     machine.record(Step(node_id="a"), NodeResult(node_id="a", status=RunStatus.CANCELED, error="canceled"))
     assert machine.done and machine.outcome().status == RunStatus.CANCELED
+
+
+# ---- chains: a node hands over to its only reader inside one activity --------------------------
+TUTORIAL = {
+    "data": [],
+    "learner": [],
+    "select": ["data"],
+    "clean": ["select"],
+    "split": ["clean"],
+    "train": ["learner", "split"],
+    "score": ["train", "split"],
+    "evaluate": ["score"],
+}
+
+
+def with_settings(plan: Plan, node: str, **settings) -> Plan:
+    plan.nodes[node].run_settings = plan.nodes[node].run_settings.model_copy(update=settings)
+    return plan
+
+
+def test_a_node_chains_its_only_readers_up_to_where_the_graph_branches_or_joins():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    steps = {s.node_id: s for s in machine.take_ready()}
+    assert steps["data"].then == ("select", "clean", "split")  # split has two readers: it ends there
+    assert steps["learner"].then == ()  # train also waits for split, which is not finished
+    head = steps["data"]
+    answer = finished("data", followers=[finished("select"), finished("clean"), finished("split")])
+    assert machine.record(head, answer)
+    assert {n: machine.nodes[n].status for n in ("select", "clean", "split")} == dict.fromkeys(
+        ("select", "clean", "split"), RunStatus.FINISHED
+    )
+    assert machine.take_ready() == []  # train waits for the learner
+    machine.record(steps["learner"], finished("learner"))
+    [train] = machine.take_ready()
+    assert (train.node_id, train.then) == ("train", ("score", "evaluate"))
+    machine.record(train, finished("train", followers=[finished("score"), finished("evaluate")]))
+    assert machine.done and machine.outcome().status == RunStatus.FINISHED
+    assert machine.inputs("evaluate") == {"in_score": "artifacts/score"}
+
+
+def test_known_inputs_of_a_follower_are_those_of_finished_nodes_only():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    for step in machine.take_ready():
+        machine.record(step, finished(step.node_id, followers=[finished(n) for n in step.then]))
+    [train] = machine.take_ready()
+    assert machine.known_inputs("score") == {"in_split": "artifacts/split"}  # train's comes in the chain
+
+
+def test_a_chain_that_stops_early_leaves_the_rest_to_steps_of_their_own():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    head = next(s for s in machine.take_ready() if s.node_id == "data")
+    machine.record(head, finished("data", followers=[finished("select")]))  # clean could not start
+    assert machine.nodes["clean"].status == RunStatus.NOT_STARTED
+    [clean] = [s for s in machine.take_ready() if s.node_id == "clean"]
+    assert clean.then == ("split",)
+    assert machine.inputs("clean") == {"in_select": "artifacts/select"}
+
+
+def test_a_failed_follower_fails_its_node_and_skips_what_reads_it():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    head = next(s for s in machine.take_ready() if s.node_id == "data")
+    machine.record(head, finished("data", followers=[finished("select"), failed("clean")]))
+    assert machine.nodes["clean"].status == RunStatus.FAILED
+    assert machine.nodes["split"].status == RunStatus.SKIPPED
+    assert "'clean' failed" in (machine.nodes["split"].note or "")
+
+
+def test_followers_out_of_order_or_not_in_the_chain_do_not_count():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    head = next(s for s in machine.take_ready() if s.node_id == "data")
+    machine.record(head, finished("data", followers=[finished("clean"), finished("select")]))
+    assert machine.nodes["select"].status == RunStatus.NOT_STARTED
+    assert machine.nodes["clean"].status == RunStatus.NOT_STARTED
+
+
+def test_a_canceled_run_ignores_a_chain_that_answers_late():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    head = next(s for s in machine.take_ready() if s.node_id == "data")
+    machine.cancel("canceled by ada")
+    assert not machine.record(head, finished("data", followers=[finished("select")]))
+    assert machine.nodes["select"].status == RunStatus.CANCELED
+
+
+def test_nodes_with_a_timeout_or_retries_never_chain():
+    plan = with_settings(make_plan(TUTORIAL), "clean", timeout_seconds=5)
+    plan = with_settings(plan, "data", max_retries=1)
+    machine = RunMachine(plan, chains=True)
+    steps = {s.node_id: s for s in machine.take_ready()}
+    assert steps["data"].then == ()  # it may be retried: its chain would be too
+    machine.record(steps["data"], finished("data"))
+    [select] = machine.take_ready()
+    assert select.then == ()  # its only reader has a timeout of its own to race
+
+
+def test_no_chains_when_the_run_stops_at_the_first_failure_or_chains_are_off():
+    for machine in (
+        RunMachine(make_plan(TUTORIAL), chains=True, continue_on_step_failure=False),
+        RunMachine(make_plan(TUTORIAL)),
+    ):
+        assert all(step.then == () for step in machine.take_ready())
