@@ -23,6 +23,7 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from core.components import Component, Params, RunContext, lookup
+from core.components.base import PLOT_NOT_DRAWN
 from core.errors import ComponentError
 from core.execution import minibatch, reuse
 from core.execution.results import ChunkOutcome, NodeResult
@@ -292,7 +293,10 @@ class _Sources(dict[str, str]):
 def _store_outputs(
     component: type[Component], produced: dict[str, Any], artifacts: Artifacts, ctx: RunContext
 ) -> tuple[dict[str, str], dict[str, str]]:
-    """Store the outputs and plots side by side; their references, in port order."""
+    """Store the outputs and plots side by side; their references, in port order.
+
+    A plot named but not drawn (``RunContext.plot_on_request``) is recorded as
+    :data:`PLOT_NOT_DRAWN`; it is drawn and stored when first viewed."""
     if isinstance(produced, _Sources):
         outputs: dict[str, Any] = dict(produced)
     else:
@@ -302,11 +306,12 @@ def _store_outputs(
             if port.id in produced
         }
     plots = {
-        name: _IO.submit(artifacts.put_bytes, png, "plot", "image/png") for name, png in ctx.plots.items()
+        name: PLOT_NOT_DRAWN if png is None else _IO.submit(artifacts.put_bytes, png, "plot", "image/png")
+        for name, png in ctx.plots.items()
     }
     return (
         {k: v.result() if isinstance(v, Future) else v for k, v in outputs.items()},
-        {k: v.result() for k, v in plots.items()},
+        {k: v.result() if isinstance(v, Future) else v for k, v in plots.items()},
     )
 
 
