@@ -37,7 +37,7 @@ from core.storage.store import PreconditionFailed, Store
 from core.tables import profile as table_profile
 
 NAME_PATTERN = names.NAME
-_RECORD_TRIES = 5  # the UI asks for a node's plots at once; each try loses only to another plot
+_RECORD_TRIES = 8  # the UI asks for a node's plots at once: a try loses only to another plot's write
 
 
 class RunRequest(BaseModel):
