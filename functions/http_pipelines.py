@@ -242,7 +242,12 @@ def clone_run(req: func.HttpRequest) -> func.HttpResponse:
 
 
 @bp.route(route="runs/{run_id}/nodes/{node_id}/plots/{name}", methods=["GET"])
-@api("A node's plot", response="image/png", errors=(404,), name_kind="plot")
+@api(
+    "A node's plot (drawn from the node's scored inputs the first time it is asked for)",
+    response="image/png",
+    errors=(404, 409),
+    name_kind="plot",
+)
 @json_errors
 def get_node_plot(req: func.HttpRequest) -> func.HttpResponse:
     png = service().runs.node_plot(

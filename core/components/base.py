@@ -17,6 +17,11 @@ from pydantic import BaseModel, ConfigDict
 
 from core.components.visibility import VISIBLE_WHEN
 
+# What a node record holds, in place of an artifact reference, for a plot the node has but has
+# not drawn yet: it is drawn from the node's inputs the first time someone asks for it
+# (``Runs.node_plot``), so a run does not spend its time on pictures nobody may look at.
+PLOT_NOT_DRAWN = "not-drawn"
+
 
 class PortType(StrEnum):
     """Port types as the designer names them; an edge joins ports of the same type."""
@@ -75,6 +80,10 @@ class DataAccess(Protocol):
 class RunContext:
     """What a component may report besides its outputs: logs, metrics and plots.
 
+    A plot is either drawn now (``plot``, PNG bytes) or only named (``plot_on_request``, kept
+    as ``None``): the executor stores the bytes of the first and records the second as
+    :data:`PLOT_NOT_DRAWN`.
+
     ``features`` carries the app's feature switches (e.g. ``enable_sql``) so components that
     run user code can refuse to run when it is off. ``data`` is set only for components that
     declare ``needs_data_access``.
@@ -84,7 +93,7 @@ class RunContext:
     data: DataAccess | None = None
     logs: list[str] = field(default_factory=list)
     metrics: dict[str, Any] = field(default_factory=dict)
-    plots: dict[str, bytes] = field(default_factory=dict)
+    plots: dict[str, bytes | None] = field(default_factory=dict)
 
     def log(self, message: str) -> None:
         self.logs.append(message)
@@ -94,6 +103,10 @@ class RunContext:
 
     def plot(self, name: str, png: bytes) -> None:
         self.plots[name] = png
+
+    def plot_on_request(self, name: str) -> None:
+        """The node has plot ``name``, to be drawn from its inputs when it is first viewed."""
+        self.plots[name] = None
 
 
 class Component:

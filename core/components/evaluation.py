@@ -25,12 +25,19 @@ the "Scored dataset" rows come first, then the "Scored dataset to compare" rows.
 
 The left input's headline metrics also go to ``ctx.metric``, finite numbers only: the one row
 for regression and binary, the Overall row for multiclass, Combined Evaluation for clustering.
-Plots go to ``ctx.plot``:
-- binary: roc_curve, precision_recall_curve and lift_curve, with both inputs overlaid, plus
-  confusion_matrix;
+The plots (:func:`plot_names`) are:
+- binary: roc_curve, precision_recall_curve and lift_curve, with both inputs overlaid (only the
+  inputs whose labelled rows hold both classes; none if neither does), plus confusion_matrix;
 - multiclass: confusion_matrix;
 - regression: residual_histogram and predicted_vs_actual.
 The second input's confusion matrix is confusion_matrix_compare.
+
+Evaluate Model only names its plots during the run (``ctx.plot_on_request``); each is drawn by
+:func:`draw_plot` from the same scored inputs the first time it is viewed. Drawing them costs
+more than the rest of a small run's Evaluate Model, and the run's critical path should not pay
+for pictures nobody may look at. The inputs are content-addressed and the PNGs deterministic,
+so a plot drawn later is the picture the run would have drawn. Cross Validate Model still
+draws the same plots during its run (:func:`report_plots`).
 """
 
 from __future__ import annotations
@@ -83,6 +90,9 @@ DISTANCE_COLUMN = re.compile(r"DistancesToClusterCenter no\.(\d+)")
 SUPERVISED_TASKS = ("regression", "binary", "multiclass")
 INPUT_NAMES = ("Scored dataset", "Scored dataset to compare")
 PLOT_SUFFIXES = ("", "_compare")
+CURVE_PLOTS = ("roc_curve", "precision_recall_curve", "lift_curve")
+CONFUSION_PLOTS = tuple(f"confusion_matrix{suffix}" for suffix in PLOT_SUFFIXES)
+REGRESSION_PLOTS = ("residual_histogram", "predicted_vs_actual")
 
 
 def regression_metrics(y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
@@ -240,42 +250,85 @@ def clustering_evaluation(scored: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def report_plots(named: Sequence[tuple[str, pd.DataFrame]], ctx: RunContext) -> None:
-    """Draw the task's plots for up to two scored datasets of the same task."""
+def named_inputs(inputs: Mapping[str, Any]) -> list[tuple[str, pd.DataFrame]]:
+    """Evaluate Model's scored datasets by port id, as (input name, frame), left input first.
+
+    The run and the drawing of a plot later both start here, so they name the inputs alike.
+    """
+    ports = EvaluateModel.inputs
+    given = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, ports, strict=True)]
+    return [(name, df) for name, df in given if df is not None]
+
+
+def plot_names(named: Sequence[tuple[str, pd.DataFrame]]) -> list[str]:
+    """The plots the task has for up to two scored datasets of the same task, without drawing.
+
+    Two-class curves need both classes among an input's labelled rows; a confusion matrix is
+    drawn per input, the second suffixed ``_compare``.
+    """
+    task = named[0][1].attrs.get("task")
+    confusion = list(CONFUSION_PLOTS[: len(named)])
+    if task == "binary":
+        curves = any(_both_classes(binary_target(df)[0]) for _, df in named)
+        return [*(CURVE_PLOTS if curves else ()), *confusion]
+    if task == "multiclass":
+        return confusion
+    if task == "regression":
+        return list(REGRESSION_PLOTS)
+    return []
+
+
+def draw_plot(named: Sequence[tuple[str, pd.DataFrame]], name: str) -> bytes:
+    """The PNG of plot ``name`` (one of :func:`plot_names`) for these scored datasets."""
     task = named[0][1].attrs.get("task")
     if task == "binary":
-        prepared = [(name, *binary_target(df)) for name, df in named]
-        curves = [
-            (name, positive, probability)
-            for name, positive, probability, _ in prepared
-            if 0 < positive.sum() < len(positive)
-        ]
-        if curves:
-            ctx.plot("roc_curve", plots.roc_curve(curves))
-            ctx.plot("precision_recall_curve", plots.precision_recall_curve(curves))
-            ctx.plot("lift_curve", plots.lift_curve(curves))
-        for suffix, (name, positive, probability, classes) in zip(PLOT_SUFFIXES, prepared, strict=False):
-            matrix = confusion_matrix(positive, probability >= THRESHOLD, [False, True])
-            ctx.plot(
-                f"confusion_matrix{suffix}",
-                plots.confusion_matrix(
-                    matrix, [str(c) for c in classes], f"Confusion matrix: {name} (threshold {THRESHOLD})"
-                ),
-            )
-    elif task == "multiclass":
-        for suffix, (name, df) in zip(PLOT_SUFFIXES, named, strict=False):
-            matrix, classes = multiclass_confusion(df)
-            ctx.plot(
-                f"confusion_matrix{suffix}",
-                plots.confusion_matrix(matrix, [str(c) for c in classes], f"Confusion matrix: {name}"),
-            )
-    elif task == "regression":
+        return _draw_binary(named, name)
+    if task == "multiclass" and name in CONFUSION_PLOTS[: len(named)]:
+        title, df = named[CONFUSION_PLOTS.index(name)]
+        matrix, classes = multiclass_confusion(df)
+        return plots.confusion_matrix(matrix, [str(c) for c in classes], f"Confusion matrix: {title}")
+    if task == "regression" and name in REGRESSION_PLOTS:
         series = []
-        for name, df in named:
+        for title, df in named:
             label, rows = _labelled(df)
-            series.append((name, _floats(rows, label), _floats(rows, SCORED_LABELS)))
-        ctx.plot("residual_histogram", plots.residual_histogram(series))
-        ctx.plot("predicted_vs_actual", plots.predicted_vs_actual(series))
+            series.append((title, _floats(rows, label), _floats(rows, SCORED_LABELS)))
+        draw = plots.residual_histogram if name == "residual_histogram" else plots.predicted_vs_actual
+        return draw(series)
+    raise _no_plot(task, name)
+
+
+def _draw_binary(named: Sequence[tuple[str, pd.DataFrame]], name: str) -> bytes:
+    prepared = [(title, *binary_target(df)) for title, df in named]
+    if name in CURVE_PLOTS:
+        curves = [(title, pos, prob) for title, pos, prob, _ in prepared if _both_classes(pos)]
+        if curves:
+            draw = {
+                "roc_curve": plots.roc_curve,
+                "precision_recall_curve": plots.precision_recall_curve,
+                "lift_curve": plots.lift_curve,
+            }[name]
+            return draw(curves)
+    elif name in CONFUSION_PLOTS[: len(prepared)]:
+        title, positive, probability, classes = prepared[CONFUSION_PLOTS.index(name)]
+        matrix = confusion_matrix(positive, probability >= THRESHOLD, [False, True])
+        return plots.confusion_matrix(
+            matrix, [str(c) for c in classes], f"Confusion matrix: {title} (threshold {THRESHOLD})"
+        )
+    raise _no_plot("binary", name)
+
+
+def _both_classes(positive: np.ndarray) -> bool:
+    return bool(0 < positive.sum() < len(positive))
+
+
+def _no_plot(task: Any, name: str) -> ComponentError:
+    return ComponentError(f"A {task} evaluation of these inputs has no plot {name!r}", code="UnknownPlot")
+
+
+def report_plots(named: Sequence[tuple[str, pd.DataFrame]], ctx: RunContext) -> None:
+    """Draw the task's plots now, for a component whose scored rows are not kept to draw from."""
+    for name in plot_names(named):
+        ctx.plot(name, draw_plot(named, name))
 
 
 @dataclass(frozen=True)
@@ -417,8 +470,7 @@ class EvaluateModel(Component):
     outputs = (Port("evaluation_results", "Evaluation results", PortType.DATA),)
 
     def run(self, inputs: Mapping[str, Any], params: Any, ctx: RunContext) -> dict[str, Any]:
-        given = [(name, inputs.get(port.id)) for name, port in zip(INPUT_NAMES, self.inputs, strict=True)]
-        named = [(name, df) for name, df in given if df is not None]
+        named = named_inputs(inputs)
         sections = [_section(df) for _, df in named]
         tasks = [df.attrs.get("task") for _, df in named]
         if len(set(tasks)) > 1:
@@ -435,7 +487,8 @@ class EvaluateModel(Component):
             ctx.log(f"{name}: {tasks[0]} evaluation, {section.summary}")
         for metric, value in _metric_values(sections[0].headline).items():
             ctx.metric(metric, value)
-        report_plots(named, ctx)
+        for name in plot_names(named):  # drawn when first viewed: Runs.node_plot
+            ctx.plot_on_request(name)
         return {"evaluation_results": pd.concat(tables, ignore_index=True)}
 
 

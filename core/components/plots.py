@@ -1,9 +1,12 @@
 """Evaluation plots as PNG bytes, drawn with matplotlib's Agg canvas.
 
 Figures are built from ``matplotlib.figure.Figure`` directly, never through pyplot: pyplot keeps
-global state, and components may run in parallel threads of one worker. PNGs carry no
-``Software`` (version) entry and Agg writes no timestamp, so the same data gives the same bytes,
-which keeps reruns' artifacts identical (they are stored by content hash).
+global state, and plots are drawn in parallel threads of one worker (components running side by
+side, or several plots of a node requested at once). PNGs carry no ``Software`` (version) entry
+and Agg writes no timestamp, so the same data gives the same bytes: reruns' artifacts stay
+identical (they are stored by content hash), and a plot Evaluate Model draws only when it is
+first viewed (a run should not pay for pictures nobody may look at) is the picture the run
+would have drawn.
 
 Each function takes one series per scored dataset (Evaluate Model overlays its second input on
 the first), as ``(name, ...)`` tuples.

@@ -32,6 +32,7 @@ import pandas as pd
 from pydantic import BaseModel, Field, ValidationError
 
 from core.components import Component, Params, RunContext, lookup
+from core.components.base import PLOT_NOT_DRAWN
 from core.errors import ComponentError
 from core.execution import minibatch, reuse
 from core.execution.results import ChunkOutcome, NodeResult
@@ -418,16 +419,20 @@ def _encode_outputs(
 def _store_outputs(
     encoded: dict[str, str | Encoded], artifacts: Artifacts, ctx: RunContext
 ) -> dict[str, str]:
-    """Store the outputs and plots side by side; the plots' references."""
+    """Store the outputs and plots side by side; the plots' references.
+
+    A plot named but not drawn (``RunContext.plot_on_request``) is recorded as
+    :data:`PLOT_NOT_DRAWN`; it is drawn and stored when first viewed."""
     stored = [
         _IO.submit(artifacts.store_encoded, item) for item in encoded.values() if not isinstance(item, str)
     ]
     plots = {
-        name: _IO.submit(artifacts.put_bytes, png, "plot", "image/png") for name, png in ctx.plots.items()
+        name: PLOT_NOT_DRAWN if png is None else _IO.submit(artifacts.put_bytes, png, "plot", "image/png")
+        for name, png in ctx.plots.items()
     }
     for future in stored:
         future.result()
-    return {k: v.result() for k, v in plots.items()}
+    return {k: v.result() if isinstance(v, Future) else v for k, v in plots.items()}
 
 
 def _reused(writer: _Writer, cached: reuse.CachedNode, key: str) -> NodeResult:

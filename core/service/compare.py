@@ -125,13 +125,25 @@ def evaluate_nodes(doc: Pipeline) -> list[str]:
 def scored_source(doc: Pipeline, evaluate_node: str) -> tuple[str, str] | None:
     """The (node, output port) feeding an Evaluate Model node's first (left) input."""
     component = lookup(doc.node(evaluate_node).component)
-    first = component.inputs[0] if component else None
+    first = component.inputs[0].id if component and component.inputs else None
+    return scored_sources(doc, evaluate_node).get(first) if first else None
+
+
+def scored_sources(doc: Pipeline, evaluate_node: str) -> dict[str, tuple[str, str]]:
+    """The (node, output port) feeding each connected input of an Evaluate Model node, by the
+    input's port id. Edges whose ports the catalogue no longer knows are left out."""
+    ids = {n.id for n in doc.nodes}
+    component = lookup(doc.node(evaluate_node).component) if evaluate_node in ids else None
+    found: dict[str, tuple[str, str]] = {}
     for edge in doc.edges:
-        if edge.target.node == evaluate_node and first is not None and first.matches(edge.target.port):
-            source = lookup(doc.node(edge.source.node).component)
-            port = source.output_port(edge.source.port) if source else None
-            return (edge.source.node, port.id) if port else None
-    return None
+        if component is None or edge.target.node != evaluate_node or edge.source.node not in ids:
+            continue
+        target = component.input_port(edge.target.port)
+        source = lookup(doc.node(edge.source.node).component)
+        port = source.output_port(edge.source.port) if source else None
+        if target is not None and port is not None:
+            found[target.id] = (edge.source.node, port.id)
+    return found
 
 
 def _effective_parameters(doc: Pipeline) -> dict[str, tuple[str, dict[str, Any]]]:

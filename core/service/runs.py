@@ -15,8 +15,9 @@ import pandas as pd
 from pydantic import AfterValidator, BaseModel, Field
 
 from core import names
-from core.components import PortType, lookup
-from core.errors import Conflict, InvalidRequest, NotFound, Problem
+from core.components import PortType, evaluation, lookup
+from core.components.base import PLOT_NOT_DRAWN
+from core.errors import ComponentError, Conflict, InvalidRequest, NotFound, Problem
 from core.execution.engine import NodeState, RunOutcome
 from core.execution.executor import NodeRequest, join_chunks, run_chain, run_chunk
 from core.execution.job import Job
@@ -27,14 +28,16 @@ from core.pipelines.document import Pipeline
 from core.pipelines.planner import plan
 from core.registry import datasets, endpoints, runs
 from core.registry.runs import TERMINAL, NodeRecord, RunRecord, RunStatus
+from core.service.compare import scored_sources
 from core.service.datasets import head
 from core.service.pipelines import Pipelines, locate_assignment_problems
 from core.serving import batch
 from core.storage.artifacts import Artifacts
-from core.storage.store import Store
+from core.storage.store import PreconditionFailed, Store
 from core.tables import profile as table_profile
 
 NAME_PATTERN = names.NAME
+_RECORD_TRIES = 8  # the UI asks for a node's plots at once: a try loses only to another plot's write
 
 
 class RunRequest(BaseModel):
@@ -297,12 +300,76 @@ class Runs:
         return node_view(runs.get_node(self.store, run_id, node_id))
 
     def node_plot(self, run_id: str, node_id: str, name: str) -> bytes:
+        """A node's plot as PNG bytes, drawn the first time it is asked for.
+
+        Evaluate Model only names its plots during the run (:data:`PLOT_NOT_DRAWN`): the run's
+        critical path should not pay for pictures nobody may look at. The first view draws the
+        plot from the scored datasets that fed the node in this run (a reused node's inputs are
+        the same content-addressed outputs, so the same picture), stores it and records its
+        reference on the node, so later views read it and garbage collection keeps it. A
+        reference recorded by the run itself (older runs) is served as it is.
+        """
         node = runs.get_node(self.store, run_id, node_id)
         if name not in node.plots:
             raise NotFound(
                 f"Node {node_id!r} of run {run_id!r} has no plot {name!r}; plots: {sorted(node.plots)}"
             )
-        return self.artifacts.get_bytes(node.plots[name])
+        if node.plots[name] != PLOT_NOT_DRAWN:
+            return self._stored(node.plots[name], f"Plot {name!r} of node {node_id!r}")
+        if node.status != RunStatus.FINISHED:
+            raise NotFound(f"Node {node_id!r} of run {run_id!r} did not finish: it has no plot {name!r}")
+        png = self._draw_plot(run_id, node, name)
+        self._record_plot(run_id, node_id, name, self.artifacts.put_bytes(png, "plot", "image/png"))
+        return png
+
+    def _draw_plot(self, run_id: str, node: NodeRecord, name: str) -> bytes:
+        """Draw from the node's scored inputs as this run's upstream nodes recorded them."""
+        if node.component != evaluation.EvaluateModel.id:
+            raise NotFound(f"Node {node.node_id!r} of run {run_id!r} does not draw plots on request")
+        run = runs.get_run(self.store, run_id)
+        doc = Pipeline.model_validate(self.artifacts.get_json(run.pipeline_ref))
+        records = {n.node_id: n for n in runs.get_nodes(self.store, run_id)}
+        inputs = {
+            port: self._upstream_output(records.get(source), source, output)
+            for port, (source, output) in scored_sources(doc, node.node_id).items()
+        }
+        named = evaluation.named_inputs(inputs)
+        if not named:
+            raise NotFound(f"Node {node.node_id!r} of run {run_id!r} has no scored dataset to draw from")
+        try:
+            return evaluation.draw_plot(named, name)
+        except ComponentError as exc:
+            raise Conflict(f"Plot {name!r} of node {node.node_id!r} cannot be drawn: {exc}") from exc
+
+    def _upstream_output(self, record: NodeRecord | None, node_id: str, port: str) -> pd.DataFrame:
+        ref = record.outputs.get(port) if record else None
+        if ref is None:
+            raise NotFound(f"Node {node_id!r} recorded no output {port!r} to draw a plot from")
+        try:
+            return self.artifacts.get(ref, PortType.DATA)
+        except KeyError as exc:
+            raise NotFound(f"The output {port!r} of node {node_id!r} is no longer stored") from exc
+
+    def _stored(self, ref: str, what: str) -> bytes:
+        try:
+            return self.artifacts.get_bytes(ref)
+        except KeyError as exc:
+            raise NotFound(f"{what} is no longer stored") from exc
+
+    def _record_plot(self, run_id: str, node_id: str, name: str, ref: str) -> None:
+        """Record one drawn plot on its node without losing one drawn beside it: the write is
+        conditional on the node's ETag and retried with the newer record. Should every try
+        lose, the plot stays undrawn on record and the next view draws it again (same bytes)."""
+        for _ in range(_RECORD_TRIES):
+            node, etag = runs.get_node_for_update(self.store, run_id, node_id)
+            if node.plots.get(name) != PLOT_NOT_DRAWN:
+                return  # recorded meanwhile, by a view that drew the same bytes
+            node.plots[name] = ref
+            try:
+                runs.update_node(self.store, node, "plots", etag=etag)
+            except PreconditionFailed:
+                continue
+            return
 
     def output_profile(self, run_id: str, node_id: str, port: str) -> table_profile.TableProfile:
         df, total = head(self.artifacts, self._output_ref(run_id, node_id, port), table_profile.PROFILE_ROWS)

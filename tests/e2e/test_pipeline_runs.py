@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -59,6 +60,16 @@ def test_tutorial_pipeline_trains_scores_and_evaluates(api: httpx.Client):
 
     listed = api.get(f"/experiments/{exp}/runs").json()["value"]
     assert [r["run_id"] for r in listed] == [body["Id"]]
+
+    # The plots are drawn on first view; the studio asks for them all at once.
+    names = sorted(run["nodes"]["evaluate"]["plots"])
+    assert names == ["predicted_vs_actual", "residual_histogram"]
+    paths = [f"/runs/{body['Id']}/nodes/evaluate/plots/{name}" for name in names]
+    with ThreadPoolExecutor(len(paths)) as pool:
+        first = list(pool.map(api.get, paths))
+    assert [(r.status_code, r.headers["content-type"]) for r in first] == [(200, "image/png")] * len(paths)
+    assert all(r.content.startswith(b"\x89PNG") for r in first)
+    assert [api.get(path).content for path in paths] == [r.content for r in first]
 
 
 def test_invalid_pipeline_is_refused_with_each_problem_and_no_run(api: httpx.Client):

@@ -12,7 +12,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from core.components.base import RunContext
-from core.components.evaluation import EvaluateModel
+from core.components.evaluation import EvaluateModel, draw_plot, named_inputs
 from core.components.models import Learner
 from core.components.training import ScoreModel, ScoreModelParams, TrainModel, TrainModelParams
 from core.components.transformation import (
@@ -99,4 +99,9 @@ def test_two_class_logistic_regression_on_a_sample(
     assert f"positive class {positive!r}" in ctx.logs[-1]
     assert ctx.metrics["AUC"] == row["AUC"]
     assert {"roc_curve", "precision_recall_curve", "confusion_matrix"} <= set(ctx.plots)
-    assert all(png.startswith(b"\x89PNG") and len(png) > 1024 for png in ctx.plots.values())
+    assert all(png is None for png in ctx.plots.values())  # named during the run, drawn when viewed
+    named = named_inputs({"scored_dataset": scored})
+    assert all(
+        draw_plot(named, name).startswith(b"\x89PNG") and len(draw_plot(named, name)) > 1024
+        for name in ctx.plots
+    )

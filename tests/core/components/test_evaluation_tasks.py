@@ -18,8 +18,11 @@ from core.components.evaluation import (
     class_metrics,
     clustering_evaluation,
     confusion_matrix,
+    draw_plot,
     evaluate,
     multiclass_metrics,
+    named_inputs,
+    plot_names,
 )
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES, Learner, fit
 from core.errors import ComponentError
@@ -328,6 +331,36 @@ def test_a_second_two_class_result_is_a_second_row_and_only_the_first_is_logged(
     assert {"confusion_matrix", "confusion_matrix_compare", "roc_curve"} <= set(ctx.plots)
 
 
+def named(*scored: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    return named_inputs(dict(zip(["scored_dataset", "scored_dataset_to_compare"], scored, strict=False)))
+
+
+def test_plot_names_follow_the_task_and_the_inputs() -> None:
+    both = binary_scored(ACTUAL, PROBABILITY)
+    one_class = binary_scored(["a", "a", "a"], [0.2, 0.7, 0.1])
+    one_class.attrs["classes"] = ["a", "b"]
+    curves = ["roc_curve", "precision_recall_curve", "lift_curve"]
+    assert plot_names(named(both)) == [*curves, "confusion_matrix"]
+    assert plot_names(named(both, one_class)) == [*curves, "confusion_matrix", "confusion_matrix_compare"]
+    assert plot_names(named(one_class)) == ["confusion_matrix"]  # no curve without both classes
+    mc = multiclass_scored(MC_ACTUAL, MC_PREDICTED)
+    assert plot_names(named(mc, mc)) == ["confusion_matrix", "confusion_matrix_compare"]
+    assert plot_names(named(clusters([0, 1], [1.0, 2.0], [2.0, 1.0]))) == []
+
+
+def test_every_named_plot_of_two_inputs_draws_and_the_curves_overlay_only_two_class_ones() -> None:
+    both = binary_scored(ACTUAL, PROBABILITY)
+    one_class = binary_scored(["a", "a", "a"], [0.2, 0.7, 0.1])
+    one_class.attrs["classes"] = ["a", "b"]
+    pair = named(both, one_class)
+    drawn = {name: draw_plot(pair, name) for name in plot_names(pair)}
+    assert all(png.startswith(b"\x89PNG") for png in drawn.values())
+    assert drawn["roc_curve"] == draw_plot(named(both), "roc_curve")  # the one-class input adds no curve
+    assert drawn["confusion_matrix"] != drawn["confusion_matrix_compare"]
+    mc = named(multiclass_scored(MC_ACTUAL, MC_PREDICTED), multiclass_scored(["a", "b"], ["a", "b"]))
+    assert draw_plot(mc, "confusion_matrix") != draw_plot(mc, "confusion_matrix_compare")
+
+
 def test_a_second_multiclass_result_is_a_second_section() -> None:
     table = run(multiclass_scored(MC_ACTUAL, MC_PREDICTED), multiclass_scored(["a", "b"], ["a", "b"]))
     assert table["Dataset"].tolist() == ["Scored dataset"] * 4 + ["Scored dataset to compare"] * 3
@@ -351,6 +384,8 @@ def test_regression_plots_and_metrics() -> None:
     ctx = RunContext()
     run(scored, ctx=ctx)
     assert set(ctx.plots) == {"residual_histogram", "predicted_vs_actual"}
+    for name in ctx.plots:
+        assert draw_plot(named(scored), name).startswith(b"\x89PNG")
     assert ctx.metrics["Coefficient_of_Determination"] == pytest.approx(
         metrics.r2_score(df["y"], scored[SCORED_LABELS])
     )

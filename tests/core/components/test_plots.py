@@ -12,8 +12,9 @@ from matplotlib import image
 
 from core.components import plots
 from core.components.base import RunContext
-from core.components.evaluation import EvaluateModel
+from core.components.evaluation import EvaluateModel, draw_plot, named_inputs, plot_names
 from core.components.models import SCORED_LABELS, SCORED_PROBABILITIES
+from core.errors import ComponentError
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -64,7 +65,7 @@ def test_different_data_gives_a_different_picture() -> None:
     assert plots.roc_curve([("s", POSITIVE, PROBABILITY)]) != reversed_scores
 
 
-def test_evaluate_model_plots_are_deterministic_across_runs() -> None:
+def binary_frame() -> pd.DataFrame:
     df = pd.DataFrame(
         {
             "y": np.where(POSITIVE, "yes", "no"),
@@ -73,13 +74,39 @@ def test_evaluate_model_plots_are_deterministic_across_runs() -> None:
         }
     )
     df.attrs.update({"label": "y", "task": "binary"})
-    runs = [RunContext(), RunContext()]
-    for ctx in runs:
-        EvaluateModel().run({"scored_dataset": df}, None, ctx)
-    assert set(runs[0].plots) == {"roc_curve", "precision_recall_curve", "lift_curve", "confusion_matrix"}
-    assert runs[0].plots == runs[1].plots
-    for png in runs[0].plots.values():
-        assert_png(png)
+    return df
+
+
+def test_evaluate_model_names_its_plots_and_draws_none_during_the_run() -> None:
+    ctx = RunContext()
+    EvaluateModel().run({"scored_dataset": binary_frame()}, None, ctx)
+    assert ctx.plots == dict.fromkeys(
+        ["roc_curve", "precision_recall_curve", "lift_curve", "confusion_matrix"]
+    )
+
+
+def test_evaluate_model_plots_drawn_later_are_deterministic() -> None:
+    names = plot_names(named_inputs({"scored_dataset": binary_frame()}))
+    assert names == ["roc_curve", "precision_recall_curve", "lift_curve", "confusion_matrix"]
+    for name in names:
+        first = draw_plot(named_inputs({"scored_dataset": binary_frame()}), name)
+        assert first == draw_plot(named_inputs({"scored_dataset": binary_frame()}), name)
+        assert_png(first)
+
+
+def test_each_plot_name_draws_its_own_picture() -> None:
+    named = named_inputs({"scored_dataset": binary_frame()})
+    drawn = {name: draw_plot(named, name) for name in plot_names(named)}
+    assert len(set(drawn.values())) == len(drawn)
+    assert drawn["roc_curve"] == plots.roc_curve([("Scored dataset", POSITIVE, PROBABILITY)])
+
+
+def test_a_plot_the_inputs_do_not_have_is_refused() -> None:
+    named = named_inputs({"scored_dataset": binary_frame()})
+    for name in ("confusion_matrix_compare", "residual_histogram", "nope"):
+        with pytest.raises(ComponentError) as info:
+            draw_plot(named, name)
+        assert info.value.code == "UnknownPlot"
 
 
 def test_one_class_results_skip_the_curves_but_keep_the_confusion_matrix() -> None:

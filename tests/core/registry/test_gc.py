@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from core.components import PortType, lookup
+from core.components.base import PLOT_NOT_DRAWN
 from core.registry import gc, runs
 from core.service.facade import Service, Submission
 from core.settings import Settings
@@ -30,8 +31,12 @@ def fresh() -> Iterator[Service]:
 
 
 def node_refs(service: Service, run_id: str) -> set[str]:
+    """What the run's nodes reference; a plot not drawn yet references nothing."""
     return {
-        ref for n in runs.get_nodes(service.store, run_id) for ref in (*n.outputs.values(), *n.plots.values())
+        ref
+        for n in runs.get_nodes(service.store, run_id)
+        for ref in (*n.outputs.values(), *n.plots.values())
+        if ref != PLOT_NOT_DRAWN
     }
 
 
@@ -109,7 +114,9 @@ def test_gc_frees_exactly_the_unreferenced_artifacts_and_everything_stays_readab
     done = service.collect_garbage(dry_run=False, grace_minutes=0)
     assert set(done.freed.names) == expected
     assert artifact_names(service) == everything - expected
-    read_everything(service)
+    read_everything(service)  # draws the plots not drawn yet: the collector keeps them too
+    drawn = runs.get_node(service.store, first.run_id, "evaluate").plots
+    assert drawn and PLOT_NOT_DRAWN not in drawn.values()
     assert service.collect_garbage(dry_run=True, grace_minutes=0).freed.count == 0
 
 

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from core.components.base import PLOT_NOT_DRAWN
 from core.pipelines.document import Pipeline
+from core.registry import runs
 from core.service.facade import Submission
 from functions import links
 from tests.core.service.test_service import run_inline
@@ -37,12 +39,15 @@ def test_evaluate_compares_both_models_in_its_table(service, credit_run):
     assert len(table) == 2 and table["AUC"].between(0.6, 1).all()
 
 
-def test_plots_are_stored_and_served_as_png(service, credit_run):
+def test_plots_are_named_by_the_run_and_served_as_png(service, credit_run):
     plots = credit_run["nodes"]["evaluate"]["plots"]
     assert {"roc_curve", "precision_recall_curve", "lift_curve", "confusion_matrix"} <= set(plots)
     assert plots["roc_curve"] == f"/api/runs/{credit_run['run_id']}/nodes/evaluate/plots/roc_curve"
-    png = service.node_plot(credit_run["run_id"], "evaluate", "roc_curve")
+    png = service.node_plot(credit_run["run_id"], "evaluate", "roc_curve")  # drawn now, on first view
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 5_000
+    recorded = runs.get_node(service.store, credit_run["run_id"], "evaluate").plots
+    assert service.artifacts.get_bytes(recorded["roc_curve"]) == png
+    assert recorded["lift_curve"] == PLOT_NOT_DRAWN  # not viewed yet
 
 
 def test_cross_validation_scores_every_row_once_over_ten_folds(service, credit_run):
