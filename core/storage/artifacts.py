@@ -47,6 +47,7 @@ from typing import Any
 
 import joblib
 import pandas as pd
+import pyarrow.parquet as pq
 
 from core.components import PortType
 from core.errors import Conflict, Problem
@@ -322,10 +323,22 @@ class Artifacts:
         return f"{ARTIFACTS}/{name}"
 
     def rows(self, ref: str) -> int | None:
-        """A table's row count from its metadata, without downloading it (None if not recorded)."""
+        """A table's row count from its metadata, without downloading it (None if not recorded).
+
+        A table this worker holds in memory is counted from its Parquet footer: it may be one
+        a chain is still uploading."""
         container, _, name = ref.partition("/")
+        found = self._remembered(ref)
+        if found is not None:
+            return int(pq.ParquetFile(io.BytesIO(found)).metadata.num_rows)
         rows = (self._store.blob_metadata(container, name) or {}).get("rows")
         return int(rows) if rows is not None else None
+
+    def _remembered(self, ref: str) -> bytes | None:
+        if self._recent is None or not ref.startswith(f"{ARTIFACTS}/"):
+            return None
+        found = self._recent.get((self._owner, ref))
+        return found[0] if found is not None else None
 
     def versions(self, ref: str) -> dict[str, str] | None:
         """The format and library versions a pickled artifact records (None if it records none).
@@ -345,6 +358,11 @@ class Artifacts:
     def download_to(self, ref: str, path: str) -> None:
         """Stream an artifact (or dataset) to a local file, checking its content address."""
         container, _, name = ref.partition("/")
+        found = self._remembered(ref)
+        if found is not None:  # see rows()
+            with open(path, "wb") as file:
+                file.write(found)
+            return
         self._store.download_to(container, name, path)
         if container == ARTIFACTS and _file_sha256(path) != name:
             raise ArtifactIntegrityError(f"{ref}: content does not match its address")

@@ -274,6 +274,7 @@ def test_known_inputs_of_a_follower_are_those_of_finished_nodes_only():
     for step in machine.take_ready():
         machine.record(step, finished(step.node_id, followers=[finished(n) for n in step.then]))
     [train] = machine.take_ready()
+    assert train.then == ("score", "evaluate")
     assert machine.known_inputs("score") == {"in_split": "artifacts/split"}  # train's comes in the chain
 
 
