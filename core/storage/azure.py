@@ -238,7 +238,13 @@ class AzureStore:
     def delete(self, table: str, partition: str, row: str) -> None:
         self._table(table).delete_entity(partition, row)
 
-    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> None:
+    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> list[str | None]:
         """One atomic batch (same partition, at most 100 operations)."""
+        etags: list[str | None] = []
         for start in range(0, len(operations), 100):
-            self._table(table).submit_transaction(operations[start : start + 100])
+            answers = self._table(table).submit_transaction(operations[start : start + 100])
+            etags += [
+                None if kind == "delete" else answer.get("etag")
+                for (kind, *_), answer in zip(operations[start : start + 100], answers, strict=True)
+            ]
+        return etags

@@ -243,11 +243,13 @@ class MemoryStore:
         with self._lock:
             self._tables.get(table, {}).pop((partition, row), None)
 
-    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> None:
+    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> list[str | None]:
+        etags: list[str | None] = []
         for start in range(0, len(operations), BATCH_LIMIT):
-            self._transaction(table, operations[start : start + BATCH_LIMIT])
+            etags += self._transaction(table, operations[start : start + BATCH_LIMIT])
+        return etags
 
-    def _transaction(self, table: str, operations: list[tuple[str, Entity]]) -> None:
+    def _transaction(self, table: str, operations: list[tuple[str, Entity]]) -> list[str | None]:
         """All or nothing: the operations run on a copy that replaces the table if all succeed."""
         with self._lock:
             partitions = {_key(operation[1])[0] for operation in operations}
@@ -264,6 +266,11 @@ class MemoryStore:
             except Exception:
                 self._tables[table] = original
                 raise
+            rows = self._tables[table]
+            return [
+                None if kind == "delete" else rows[key][1]
+                for (kind, *_), key in zip(operations, keys, strict=True)
+            ]
 
     def _apply(self, table: str, kind: str, entity: Entity, *extra: Any) -> None:
         """One batch operation; a third element is the SDK's keyword arguments (``mode``)."""

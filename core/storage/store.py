@@ -142,7 +142,8 @@ class Store(Protocol):
         """Delete an entity; a missing one is not an error."""
         ...
 
-    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> None:
+    def submit(self, table: str, operations: list[tuple[str, Entity]]) -> list[str | None]:
         """Atomic batches (one partition, applied 100 operations at a time):
-        ``("upsert" | "create" | "update" | "delete", entity)``."""
+        ``("upsert" | "create" | "update" | "delete", entity)``; the ETag each entity has
+        after its operation, in order (None for a delete)."""
         ...

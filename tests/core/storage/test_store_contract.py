@@ -446,6 +446,18 @@ def test_submit_creates_updates_and_replaces(store: Store, pk: str):
     assert store.get(TABLE, pk, "a")["x"] == 3 and store.get(TABLE, pk, "c") is None
 
 
+def test_submit_answers_each_entity_s_etag_for_conditional_writes(store: Store, pk: str):
+    store.insert(TABLE, entity(pk, "gone"))
+    etags = store.submit(
+        TABLE, [("upsert", entity(pk, "a", x=1)), ("create", entity(pk, "b")), ("delete", entity(pk, "gone"))]
+    )
+    assert etags[2] is None and etags[0] == store.get(TABLE, pk, "a")["etag"]
+    assert etags[1] == store.get(TABLE, pk, "b")["etag"]
+    store.update(TABLE, entity(pk, "a", x=2), etags[0])  # as the batch left it: the write goes through
+    with pytest.raises(PreconditionFailed):
+        store.update(TABLE, entity(pk, "a", x=3), etags[0])  # written since
+
+
 def test_a_failing_batch_changes_nothing(store: Store, pk: str):
     store.insert(TABLE, entity(pk, "kept", n=0))
     with pytest.raises(Exception):  # noqa: B017 - each implementation says it its own way
