@@ -387,8 +387,11 @@ class Artifacts:
         return self.encoded(buffer.getvalue(), port_type.value, "application/octet-stream", signed=True)
 
     def put_json(self, value: Any, kind: str) -> str:
+        """A JSON document (the service stores pipelines so), written again rather than looked
+        for first: one round trip. Written by another kind's writer first, the blob becomes a
+        document, which garbage collection reads for references: it can only keep more."""
         data = json.dumps(value, sort_keys=True, default=str).encode()
-        return self.put_bytes(data, kind, "application/json")
+        return self.store_encoded(self.encoded(data, kind, "application/json", replace=True))
 
     def get_bytes(self, ref: str) -> bytes:
         container, _, name = ref.partition("/")
