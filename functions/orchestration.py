@@ -114,6 +114,7 @@ def run_pipeline(context: df.DurableOrchestrationContext):
         "run_finished",
         {
             "run_id": job.run_id,
+            "experiment": job.experiment,
             "plan_key": job.plan_key,
             "outcome": outcome.model_dump(mode="json"),
         },
@@ -149,7 +150,9 @@ def nodes_ended(payload: dict[str, Any]) -> None:
 @bp.activity_trigger(input_name="payload")
 def run_finished(payload: dict[str, Any]) -> None:
     outcome = RunOutcome.model_validate(payload["outcome"])
-    service().runs.run_finished(payload["run_id"], outcome, payload.get("plan_key"))
+    service().runs.run_finished(
+        payload["run_id"], outcome, payload.get("plan_key"), payload.get("experiment")
+    )
 
 
 @bp.orchestration_trigger(context_name="context", orchestration=SCORE_FILE)

@@ -96,12 +96,14 @@ def _index_row(run: RunRecord) -> dict[str, Any]:
     return {"PartitionKey": run.run_id, "RowKey": INDEX_ROW, "experiment": run.experiment}
 
 
-def create(store: Store, run: RunRecord, nodes: list[NodeRecord]) -> None:
+def create(store: Store, run: RunRecord, nodes: list[NodeRecord]) -> dict[str, str]:
     """Nodes and the run's index row first (one batch), then the run: a listed run always
-    has all its nodes."""
+    has all its nodes. Each node's ETag as written: a node's first claim is then one
+    conditional write instead of a read and a write."""
     rows = [("upsert", _index_row(run))] + [("upsert", _NODE.entity(n)) for n in nodes]
-    store.submit(NODES, rows)
+    etags = store.submit(NODES, rows)[1:]
     store.insert(RUNS, _RUN.entity(run))
+    return {node.node_id: etag for node, etag in zip(nodes, etags, strict=True) if etag}
 
 
 def update_run(store: Store, run: RunRecord, *fields: str) -> None:
@@ -133,9 +135,12 @@ def clip_logs(logs: list[str]) -> list[str]:
     return logs
 
 
-def get_run(store: Store, run_id: str) -> RunRecord:
+def get_run(store: Store, run_id: str, experiment: str | None = None) -> RunRecord:
+    """The run; ``experiment``, when the caller knows it, saves the index lookup (a run never
+    moves to another experiment)."""
     names.check("run", run_id, "run_id")
-    entity = _run_entity(store, run_id)
+    entity = store.get(RUNS, experiment, run_id) if experiment else None
+    entity = entity or _run_entity(store, run_id)
     if entity is None:
         raise NotFound(f"No run {run_id!r}")
     return _RUN.record(entity)

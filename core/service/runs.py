@@ -7,7 +7,9 @@ The views name plots and runs only; the HTTP layer turns those names into links.
 from __future__ import annotations
 
 import io
+import threading
 import uuid
+from collections import OrderedDict
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -37,6 +39,7 @@ from core.storage.store import PreconditionFailed, Store
 from core.tables import profile as table_profile
 
 NAME_PATTERN = names.NAME
+_KNOWN_RUNS = 10_000
 _RECORD_TRIES = 8  # the UI asks for a node's plots at once: a try loses only to another plot's write
 
 
@@ -79,6 +82,19 @@ class Runs:
     ) -> None:
         self.store, self.artifacts, self.pipelines = store, artifacts, pipelines
         self.mini_batch_rows = mini_batch_rows
+        # run id -> experiment, as learned from reads: a run never moves, so a watched run is
+        # read with one lookup instead of two (its index row, then the run).
+        self._experiments: OrderedDict[str, str] = OrderedDict()
+        self._experiments_lock = threading.Lock()
+
+    def _run(self, run_id: str, experiment: str | None = None) -> RunRecord:
+        run = runs.get_run(self.store, run_id, experiment or self._experiments.get(run_id))
+        with self._experiments_lock:
+            self._experiments[run_id] = run.experiment
+            self._experiments.move_to_end(run_id)
+            while len(self._experiments) > _KNOWN_RUNS:
+                self._experiments.popitem(last=False)
+        return run
 
     # ---- submit ------------------------------------------------------------------------------
     def submit(
@@ -134,7 +150,7 @@ class Runs:
             else NodeRecord(run_id=run.run_id, node_id=n.id, component=n.component)
             for n in the_plan.nodes.values()
         ]
-        runs.create(self.store, run, nodes)
+        etags = runs.create(self.store, run, nodes)
         return run, Job(
             run_id=run.run_id,
             experiment=run.experiment,
@@ -144,6 +160,7 @@ class Runs:
             reused={node_id: cached.outputs for node_id, (_, cached) in reused.items()},
             reuse_keys={node_id: key for node_id, (key, _) in reused.items()},
             plan_key=fingerprint,
+            node_etags={node_id: etag for node_id, etag in etags.items() if node_id not in reused},
         )
 
     def start_failed(self, run: RunRecord, reason: str) -> None:
@@ -151,7 +168,7 @@ class Runs:
         runs.update_run(self.store, run, "status", "error", "ended_at")
 
     def run_started(self, experiment: str, run_id: str) -> None:
-        run = runs.get_run(self.store, run_id)
+        run = self._run(run_id, experiment)
         if run.status != RunStatus.NOT_STARTED:  # canceled before its orchestration got this far
             return
         run.status, run.started_at = RunStatus.RUNNING, datetime.now(UTC)
@@ -167,12 +184,18 @@ class Runs:
     def join_chunks(self, request: NodeRequest, outcomes: list[ChunkOutcome]) -> NodeResult:
         return join_chunks(self.store, self.artifacts, request, outcomes)
 
-    def run_finished(self, run_id: str, outcome: RunOutcome, plan_fingerprint: str | None = None) -> None:
+    def run_finished(
+        self,
+        run_id: str,
+        outcome: RunOutcome,
+        plan_fingerprint: str | None = None,
+        experiment: str | None = None,
+    ) -> None:
         """Close the run and record the node endings the run state machine decided.
 
         A canceled run stays canceled: the orchestration may close it a moment after the cancel.
         """
-        run = runs.get_run(self.store, run_id)
+        run = self._run(run_id, experiment)
         if run.status == RunStatus.CANCELED:
             return
         ended = datetime.now(UTC)
@@ -213,7 +236,7 @@ class Runs:
         self.run_started(job.experiment, job.run_id)
         run_in_process(machine, PipelineSteps(job), self.activity)
         outcome = machine.outcome()
-        self.run_finished(job.run_id, outcome, job.plan_key)
+        self.run_finished(job.run_id, outcome, job.plan_key, job.experiment)
         return outcome
 
     def activity(self, name: str, payload: Any) -> Any:
@@ -275,7 +298,7 @@ class Runs:
         return run_view(run, nodes)
 
     def get_run(self, run_id: str) -> dict[str, Any]:
-        run = runs.get_run(self.store, run_id)
+        run = self._run(run_id)
         nodes = runs.get_nodes(self.store, run_id)
         return run_view(run, nodes)
 
