@@ -20,6 +20,7 @@ stored.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import traceback
@@ -40,7 +41,7 @@ from core.pipelines.document import parse_parameters
 from core.pipelines.planner import NodePlan
 from core.registry import datasets, runs
 from core.registry.runs import NodeRecord, RunStatus
-from core.storage.artifacts import Artifacts, Encoded, RecentBytes
+from core.storage.artifacts import ARTIFACTS, Artifacts, Encoded, RecentBytes
 from core.storage.store import PreconditionFailed, Store
 
 READABLE_CONTAINERS = {"datasets", "batch-input", "exports"}
@@ -61,6 +62,7 @@ class NodeRequest(BaseModel):
     node: NodePlan
     inputs: dict[str, str] = {}
     regenerate: bool = False
+    etag: str | None = Field(None, description="The node record's ETag as its run was submitted (see _Claim)")
     then: list[NodeRequest] = Field(
         default_factory=list,
         description="Followers to run next here (see core.execution.engine); the inputs they read "
@@ -182,6 +184,7 @@ def run_chain(
     """
     if not request.then:
         return run_node(store, artifacts, request, features, mini_batch_rows)
+    _prefetch(artifacts.remembering(_RECENT), request.then)
     behind = _Behind()
     try:
         head = run_node(store, artifacts, request, features, mini_batch_rows, behind)
@@ -211,6 +214,20 @@ def run_chain(
     finally:
         behind.wait()
     return head
+
+
+def _prefetch(artifacts: Artifacts, followers: list[NodeRequest]) -> None:
+    """Start downloading what followers read from outside the chain, into this worker's memory,
+    while the nodes before them run (a failed download is left to the read that needs it)."""
+    for follower in followers:
+        for ref in follower.inputs.values():
+            if ref.startswith(f"{ARTIFACTS}/"):
+                _IO.submit(_quietly, artifacts.get_bytes, ref)
+
+
+def _quietly(read: Callable[[str], Any], ref: str) -> None:
+    with contextlib.suppress(Exception):
+        read(ref)
 
 
 class _Behind:
@@ -249,6 +266,8 @@ class _Claim:
         self._future = _IO.submit(self._claim)
 
     def _claim(self) -> None:
+        if self._first_claim():
+            return
         node_id = self._request.node.id
         record, etag = runs.get_node_for_update(self._store, self._request.run_id, node_id)
         if record.status in _DECIDED:
@@ -268,6 +287,27 @@ class _Claim:
             )
             return
         self._writer = writer
+
+    def _first_claim(self) -> bool:
+        """The first attempt, while nobody wrote the node since the submit: one conditional write.
+
+        Any write since (a cancel, an earlier attempt) fails it, and the claim reads the node."""
+        request = self._request
+        if request.etag is None:
+            return False
+        record = NodeRecord(
+            run_id=request.run_id,
+            node_id=request.node.id,
+            component=request.node.component,
+            status=RunStatus.RUNNING,
+            started_at=datetime.now(UTC),
+            attempts=1,
+        )
+        writer = _Writer(self._store, record, request.etag)
+        if writer.write("status", "started_at", "attempts"):
+            self._writer = writer
+            return True
+        return False
 
     def result(self) -> NodeResult | None:
         """Wait for the claim: None when the node is ours to run, else the answer to give."""

@@ -24,6 +24,9 @@ class Job(BaseModel):
     plan_key: str | None = Field(
         None, description="The plan's reuse fingerprint (see core.execution.reuse.plan_key)"
     )
+    node_etags: dict[str, str] = Field(
+        default_factory=dict, description="node id -> the ETag of its record as the submit wrote it"
+    )
 
     def machine(self) -> RunMachine:
         """The run state machine of this job, with what was reused at submit already finished;
@@ -43,6 +46,7 @@ class Job(BaseModel):
             node=node,
             inputs=inputs,
             regenerate=self.regenerate_outputs or node.regenerate,
+            etag=self.node_etags.get(node_id),
         )
 
     def request(self, node_id: str, outputs: dict[str, dict[str, str]]) -> NodeRequest:

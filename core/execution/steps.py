@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.execution.engine import NodeState, RunMachine, Step, StepKind
+from core.execution.executor import NodeRequest
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.pipelines.run_settings import RunSettings
@@ -47,10 +48,8 @@ class PipelineSteps:
         node_request = self.job.node_request(step.node_id, machine.inputs(step.node_id))
         if step.kind == StepKind.RUN:
             node_request.then = [self.job.node_request(n, machine.known_inputs(n)) for n in step.then]
-            # Without followers the payload is what it always was: histories recorded before
-            # chains existed replay as they were.
-            return RUN_NODE, node_request.model_dump(mode="json", exclude=None if step.then else {"then"})
-        request = node_request.model_dump(mode="json")
+            return RUN_NODE, _payload(node_request)
+        request = _payload(node_request)
         if step.kind == StepKind.CHUNK:
             return RUN_CHUNK, {"request": request, "chunk": step.chunk, "index": step.index}
         return JOIN_CHUNKS, {
@@ -72,6 +71,13 @@ class PipelineSteps:
 
     def endings(self, states: list[NodeState]) -> tuple[str, Any] | None:
         return NODES_ENDED, {"run_id": self.job.run_id, "nodes": [s.model_dump(mode="json") for s in states]}
+
+
+def _payload(request: NodeRequest) -> dict[str, Any]:
+    """A request as JSON; fields added since (followers, the record's ETag) only when set, so
+    histories recorded before them replay as they were."""
+    unset = {name for name in ("then", "etag") if not getattr(request, name)}
+    return request.model_dump(mode="json", exclude=unset or None)
 
 
 def first_line(error: BaseException | str) -> str:

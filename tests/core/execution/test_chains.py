@@ -124,3 +124,21 @@ def test_a_run_canceled_mid_chain_stops_it_and_keeps_the_canceled_records(servic
     for node_id in ("select", "clean", "split"):
         record = runs.get_node(service.store, job.run_id, node_id)
         assert record.status == RunStatus.CANCELED and record.outputs == {}
+
+
+def test_a_node_s_first_claim_is_one_write_without_reading_it(service, monkeypatch):
+    job = submitted(service)
+    assert set(job.node_etags) == set(job.plan.nodes)
+    reads: list[str] = []
+    real = type(service.store).get
+
+    def counting(self, table, partition, row):
+        if table == runs.NODES and partition == job.run_id:
+            reads.append(row)
+        return real(self, table, partition, row)
+
+    monkeypatch.setattr(type(service.store), "get", counting)
+    machine, _ = run_counting(service, job)
+    assert machine.outcome().status == RunStatus.FINISHED
+    assert [r for r in reads if r in job.plan.nodes] == []
+    assert {n.attempts for n in runs.get_nodes(service.store, job.run_id)} == {1}
