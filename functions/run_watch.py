@@ -4,11 +4,18 @@ A run is recorded as NotStarted/Running until its orchestration's last activity 
 it. If the orchestration ends any other way (terminated, failed in the orchestrator
 itself, purged, lost with a host), nothing would ever close the run: reading it asks
 the durable client, and a run that can no longer finish is failed with the reason.
+
+A watched run is polled often (the studio, clients waiting for it): the durable client is
+asked about one run at most every :data:`CHECK_EVERY` seconds in this process, so the polls
+of a run in progress cost its storage reads only, and a run whose orchestration is gone is
+still found within a few seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +34,22 @@ START_GRACE = timedelta(minutes=2)
 # The termination reason a cancel gives: such a run ends Canceled, never Failed, even when it
 # is read between the termination and the cancel's own record.
 CANCEL_REASON = "canceled"
+CHECK_EVERY = 2.0
+_KNOWN = 10_000
+_checked: OrderedDict[str, float] = OrderedDict()  # run id -> when its orchestration was asked about
+
+
+def _due(run_id: str) -> bool:
+    """Whether to ask about this run's orchestration now (and note that it was)."""
+    now = time.monotonic()
+    last = _checked.get(run_id)
+    if last is not None and now - last < CHECK_EVERY:
+        return False
+    _checked[run_id] = now
+    _checked.move_to_end(run_id)
+    while len(_checked) > _KNOWN:
+        _checked.popitem(last=False)
+    return True
 
 
 def gone_reason(status: Any, created_at: datetime, now: datetime) -> str | None:
@@ -51,6 +74,8 @@ async def settle(client: df.DurableOrchestrationClient, view: dict[str, Any]) ->
     if view.get("status") not in ACTIVE:
         return view
     run_id = view["run_id"]
+    if not _due(run_id):
+        return view
     try:
         status = await client.get_status(run_id)
     except Exception:  # the durable API is unreachable: say nothing rather than guess

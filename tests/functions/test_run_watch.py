@@ -45,3 +45,17 @@ def test_reasons(runtime, output, expected):
 def test_a_missing_orchestration_of_a_run_just_recorded_is_not_yet_gone():
     assert gone_reason(status(None), NOW - timedelta(seconds=5), NOW) is None
     assert gone_reason(status("Terminated", "x"), NOW - timedelta(seconds=5), NOW) is not None
+
+
+def test_a_watched_run_s_orchestration_is_asked_about_at_most_every_few_seconds(monkeypatch):
+    from functions import run_watch
+
+    clock = [100.0]
+    monkeypatch.setattr(run_watch.time, "monotonic", lambda: clock[0])
+    run_id = "r" * 32
+    assert run_watch._due(run_id)  # the first read asks
+    clock[0] += run_watch.CHECK_EVERY / 2
+    assert not run_watch._due(run_id)  # a poll a moment later does not
+    assert run_watch._due("s" * 32)  # another run is asked about on its own
+    clock[0] += run_watch.CHECK_EVERY
+    assert run_watch._due(run_id)  # a few seconds on, it asks again
