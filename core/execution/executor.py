@@ -103,10 +103,17 @@ def run_node(
     key = reuse.cache_key(component, params, request.inputs)
     port = minibatch.data_port(component)
     rows = node.run_settings.mini_batch_rows or mini_batch_rows
+    # A scoring node whose input is known to fit one mini-batch scores it whole, like any node.
+    may_split = bool(
+        port is not None
+        and rows
+        and port.id in request.inputs
+        and not minibatch.fits(artifacts, request.inputs[port.id], rows)
+    )
     overlapped = (
         (not component.deterministic or request.regenerate)
         and not component.needs_data_access
-        and not (port is not None and rows and port.id in request.inputs)
+        and not may_split
     )
     if overlapped:
         try:
@@ -131,7 +138,7 @@ def run_node(
             cached = reuse.find(store, key)
             if cached is not None:
                 return _reused(writer, cached, key)
-        if port is not None and rows and port.id in request.inputs:
+        if may_split and port is not None and rows:
             chunks = minibatch.split(artifacts, request.inputs[port.id], rows)
             if chunks:
                 record.note = f"scored in {len(chunks)} mini-batches of up to {rows} rows"

@@ -90,10 +90,15 @@ def data_port(component: type[Component]) -> Port | None:
     return next((p for p in component.inputs if p.type == PortType.DATA), None)
 
 
+def fits(artifacts: Artifacts, ref: str, rows_per_chunk: int) -> bool:
+    """The table is known (from its metadata, or this worker's memory) to fit one mini-batch."""
+    known = artifacts.rows(ref)
+    return known is not None and known <= rows_per_chunk
+
+
 def split(artifacts: Artifacts, ref: str, rows_per_chunk: int) -> list[str] | None:
     """Mini-batch references, or None when the input is small enough to score whole."""
-    known = artifacts.rows(ref)
-    if known is not None and known <= rows_per_chunk:
+    if fits(artifacts, ref, rows_per_chunk):
         return None  # the usual case, decided from metadata alone
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "input.parquet")
