@@ -334,6 +334,10 @@ class Artifacts:
         rows = (self._store.blob_metadata(container, name) or {}).get("rows")
         return int(rows) if rows is not None else None
 
+    def in_memory(self, ref: str) -> bool:
+        """Whether reading ``ref`` needs no download (see :class:`RecentBytes`)."""
+        return self._remembered(ref) is not None
+
     def _remembered(self, ref: str) -> bytes | None:
         if self._recent is None or not ref.startswith(f"{ARTIFACTS}/"):
             return None
