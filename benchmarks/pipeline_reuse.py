@@ -20,7 +20,8 @@ Baselines, measured in the same process and run:
   values, split 70/30, one-hot + Ridge(alpha=0.001) fit (what Linear Regression + Train Model
   fit), predict, the five regression metrics;
 - the product's own components run in-process on DataFrames (no storage, no orchestration,
-  no HTTP): what the component code itself costs, plots included.
+  no HTTP): what the component code itself costs (Evaluate Model draws its plots when they are
+  first viewed, so neither side draws them).
 
     .venv/bin/python -m benchmarks.pipeline_reuse [--quick] [--repeats N]
 """
