@@ -16,7 +16,10 @@ is the only one that could start next on that branch, so what the orchestrator s
 hand-over per node (dispatch, history, replay, and reading the inputs back from storage).
 Chains stop where a node has several readers, or a reader that also waits for another branch.
 A chain that stops early (a follower that failed to start, or planned mini-batches) leaves
-the rest to be dispatched as usual, from the results it did return.
+the rest to be dispatched as usual, from the results it did return. The last step of a run
+(nothing else in flight, every node not finished in its chain) ``closes`` it: if all of its
+nodes finish, the activity records the run finished at once, without waiting for one more
+hand-over; the orchestrator's own record of the end then finds it recorded.
 
 Failure semantics (the same everywhere):
 - a failed node (its component refused, its activity kept failing, or it ran past its
@@ -61,6 +64,11 @@ class Step(BaseModel):
     chunk: Any = Field(None, description="The mini-batch (a reference, or a range) of a chunk step")
     then: tuple[str, ...] = Field(
         (), description="A run step's followers: nodes the same activity runs next, in order"
+    )
+    closes: bool = Field(
+        False,
+        description="Every node not finished is this step's or a follower's: when they all finish, "
+        "the activity may record the run's end itself (the orchestrator's record of it follows)",
     )
 
     @property
@@ -151,9 +159,19 @@ class RunMachine:
                 if state.status == RunStatus.NOT_STARTED and all(s == RunStatus.FINISHED for s in upstream):
                     state.status = RunStatus.RUNNING
                     steps.append(Step(node_id=node_id, then=self._chain(node_id)))
+        if self._chains and len(steps) == 1 and not self._in_flight and steps[0].kind == StepKind.RUN:
+            unfinished = {n for n, state in self.nodes.items() if state.status != RunStatus.FINISHED}
+            if unfinished == {steps[0].node_id, *steps[0].then}:
+                steps[0] = steps[0].model_copy(update={"closes": True})
         for step in steps:
             self._in_flight[step.key] = step
         return steps
+
+    def cache_keys(self) -> dict[str, str]:
+        """The reuse keys of the nodes finished so far."""
+        return {
+            n: s.cache_key for n, s in self.nodes.items() if s.status == RunStatus.FINISHED and s.cache_key
+        }
 
     def inputs(self, node_id: str) -> dict[str, str]:
         """References to the outputs a node reads (its upstream nodes have finished)."""

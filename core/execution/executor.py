@@ -55,6 +55,16 @@ WRITABLE_CONTAINERS = {"exports"}
 _RECENT = RecentBytes()
 
 
+class RunClose(BaseModel):
+    """What recording a run's end needs beyond its nodes' results."""
+
+    experiment: str
+    plan_key: str | None = None
+    cache_keys: dict[str, str] = Field(
+        default_factory=dict, description="The reuse keys of the nodes finished before this step"
+    )
+
+
 class NodeRequest(BaseModel):
     """The activity input: the node and references to its inputs, never the data itself."""
 
@@ -63,6 +73,9 @@ class NodeRequest(BaseModel):
     inputs: dict[str, str] = {}
     regenerate: bool = False
     etag: str | None = Field(None, description="The node record's ETag as its run was submitted (see _Claim)")
+    close: RunClose | None = Field(
+        None, description="Set on a run's last step (see core.execution.engine.Step.closes)"
+    )
     then: list[NodeRequest] = Field(
         default_factory=list,
         description="Followers to run next here (see core.execution.engine); the inputs they read "

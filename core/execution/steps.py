@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from core.execution.engine import NodeState, RunMachine, Step, StepKind
-from core.execution.executor import NodeRequest
+from core.execution.executor import NodeRequest, RunClose
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.pipelines.run_settings import RunSettings
@@ -48,6 +48,12 @@ class PipelineSteps:
         node_request = self.job.node_request(step.node_id, machine.inputs(step.node_id))
         if step.kind == StepKind.RUN:
             node_request.then = [self.job.node_request(n, machine.known_inputs(n)) for n in step.then]
+            if step.closes:
+                node_request.close = RunClose(
+                    experiment=self.job.experiment,
+                    plan_key=self.job.plan_key,
+                    cache_keys=machine.cache_keys(),
+                )
             return RUN_NODE, _payload(node_request)
         request = _payload(node_request)
         if step.kind == StepKind.CHUNK:
@@ -76,7 +82,7 @@ class PipelineSteps:
 def _payload(request: NodeRequest) -> dict[str, Any]:
     """A request as JSON; fields added since (followers, the record's ETag) only when set, so
     histories recorded before them replay as they were."""
-    unset = {name for name in ("then", "etag") if not getattr(request, name)}
+    unset = {name for name in ("then", "etag", "close") if not getattr(request, name)}
     return request.model_dump(mode="json", exclude=unset or None)
 
 

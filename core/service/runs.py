@@ -7,6 +7,7 @@ The views name plots and runs only; the HTTP layer turns those names into links.
 from __future__ import annotations
 
 import io
+import logging
 import threading
 import uuid
 from collections import OrderedDict
@@ -39,6 +40,7 @@ from core.storage.store import PreconditionFailed, Store
 from core.tables import profile as table_profile
 
 NAME_PATTERN = names.NAME
+log = logging.getLogger(__name__)
 _KNOWN_RUNS = 10_000
 _RECORD_TRIES = 8  # the UI asks for a node's plots at once: a try loses only to another plot's write
 
@@ -175,8 +177,31 @@ class Runs:
         runs.update_run(self.store, run, "status", "started_at")
 
     def run_node(self, request: NodeRequest) -> NodeResult:
-        """A node, and the followers chained to it (see :mod:`core.execution.engine`)."""
-        return run_chain(self.store, self.artifacts, request, self.pipelines.features, self.mini_batch_rows)
+        """A node, and the followers chained to it (see :mod:`core.execution.engine`); on a run's
+        last step, the run's end when they all finished."""
+        result = run_chain(self.store, self.artifacts, request, self.pipelines.features, self.mini_batch_rows)
+        if request.close is not None:
+            self._close_if_finished(request, result)
+        return result
+
+    def _close_if_finished(self, request: NodeRequest, result: NodeResult) -> None:
+        results = [result, *result.followers]
+        if len(results) != 1 + len(request.then) or any(
+            r.status != RunStatus.FINISHED or r.chunks for r in results
+        ):
+            return  # the orchestrator records how it ended
+        close = request.close
+        assert close is not None
+        keys = {**close.cache_keys, **{r.node_id: r.cache_key for r in results if r.cache_key}}
+        try:
+            self.run_finished(
+                request.run_id,
+                RunOutcome(status=RunStatus.FINISHED, cache_keys=keys),
+                close.plan_key,
+                close.experiment,
+            )
+        except Exception:  # the orchestrator's record of the end comes next and will retry it
+            log.warning("could not record the end of run %s here", request.run_id, exc_info=True)
 
     def run_chunk(self, request: NodeRequest, chunk: str, index: int) -> ChunkOutcome:
         return run_chunk(self.artifacts, request, chunk, index, self.pipelines.features)
@@ -193,10 +218,11 @@ class Runs:
     ) -> None:
         """Close the run and record the node endings the run state machine decided.
 
-        A canceled run stays canceled: the orchestration may close it a moment after the cancel.
+        A run's end is recorded once: a canceled run stays canceled (the orchestration may close
+        it a moment after the cancel), and a run its last step closed keeps that end.
         """
         run = self._run(run_id, experiment)
-        if run.status == RunStatus.CANCELED:
+        if run.status in TERMINAL:  # recorded once: by its last step, or canceled meanwhile
             return
         ended = datetime.now(UTC)
         self.nodes_ended(run_id, outcome.closing, ended)

@@ -142,3 +142,20 @@ def test_a_node_s_first_claim_is_one_write_without_reading_it(service, monkeypat
     assert machine.outcome().status == RunStatus.FINISHED
     assert [r for r in reads if r in job.plan.nodes] == []
     assert {n.attempts for n in runs.get_nodes(service.store, job.run_id)} == {1}
+
+
+def test_the_last_step_records_the_run_finished_and_the_orchestrator_keeps_that_end(service):
+    job = submitted(service)
+    machine = job.machine()
+    steps = PipelineSteps(job)
+    for step in machine.take_ready():
+        steps.accept(machine, step, service.activity(*steps.call(machine, step)))
+    [last] = machine.take_ready()
+    name, payload = steps.call(machine, last)
+    assert last.closes and payload["close"]["experiment"] == job.experiment
+    steps.accept(machine, last, service.activity(name, payload))
+    run = runs.get_run(service.store, job.run_id)
+    assert run.status == RunStatus.FINISHED and run.ended_at is not None  # before the orchestrator said so
+    assert service.get_run(job.run_id)["metrics"]["evaluate"]
+    service.run_finished(job.run_id, machine.outcome(), job.plan_key)  # what the orchestrator does next
+    assert runs.get_run(service.store, job.run_id).ended_at == run.ended_at

@@ -330,3 +330,25 @@ def test_no_chains_when_the_run_stops_at_the_first_failure_or_chains_are_off():
         RunMachine(make_plan(TUTORIAL)),
     ):
         assert all(step.then == () for step in machine.take_ready())
+
+
+def test_the_last_step_of_a_run_closes_it_and_only_it():
+    machine = RunMachine(make_plan(TUTORIAL), chains=True)
+    first = machine.take_ready()
+    assert not any(step.closes for step in first)  # two branches still to come together
+    for step in first:
+        machine.record(step, finished(step.node_id, followers=[finished(n) for n in step.then]))
+    [train] = machine.take_ready()
+    assert train.closes and train.then == ("score", "evaluate")
+    assert machine.cache_keys() == {}  # these results carried none
+
+
+def test_a_run_with_a_failure_or_another_step_in_flight_is_never_closed_by_one_step():
+    machine = RunMachine(make_plan(DIAMOND), chains=True)
+    [a] = machine.take_ready()
+    machine.record(a, finished("a"))
+    b, c = machine.take_ready()
+    assert not b.closes and not c.closes
+    machine.record(b, failed("b"))
+    machine.record(c, finished("c"))
+    assert machine.take_ready() == []  # d is skipped: nothing is left to close the run
