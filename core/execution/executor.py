@@ -179,13 +179,7 @@ def run_node(
         store_and_record()
     else:  # it ended now, as the next node starts, though its record is written a moment later
         behind.add(functools.partial(store_and_record, datetime.now(UTC)))
-    return NodeResult(
-        node_id=node.id,
-        status=RunStatus.FINISHED,
-        outputs=outputs,
-        attempts=writer.record.attempts,
-        cache_key=key if component.deterministic else None,
-    )
+    return _finished_result(writer.record, component, key, outputs)
 
 
 def run_chain(
@@ -404,8 +398,15 @@ def join_chunks(
     params = parse_parameters(component, request.node.parameters)
     key = reuse.cache_key(component, params, request.inputs)
     _finished(writer, component, key, outputs, ctx)
+    return _finished_result(record, component, key, outputs)
+
+
+def _finished_result(
+    record: NodeRecord, component: type[Component], key: str, outputs: dict[str, str]
+) -> NodeResult:
+    """What the orchestrator is told of a finished node (a reuse key only if it can be reused)."""
     return NodeResult(
-        node_id=request.node.id,
+        node_id=record.node_id,
         status=RunStatus.FINISHED,
         outputs=outputs,
         attempts=record.attempts,

@@ -97,9 +97,10 @@ def fits(artifacts: Artifacts, ref: str, rows_per_chunk: int) -> bool:
 
 
 def split(artifacts: Artifacts, ref: str, rows_per_chunk: int) -> list[str] | None:
-    """Mini-batch references, or None when the input is small enough to score whole."""
-    if fits(artifacts, ref, rows_per_chunk):
-        return None  # the usual case, decided from metadata alone
+    """Mini-batch references, or None when the input is small enough to score whole.
+
+    For an input :func:`fits` could not decide from metadata (callers ask it first: the usual
+    case is decided there): it is downloaded and its rows are counted."""
     with tempfile.TemporaryDirectory() as tmp:
         local = os.path.join(tmp, "input.parquet")
         artifacts.download_to(ref, local)

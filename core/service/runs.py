@@ -22,7 +22,7 @@ from core.components import PortType, evaluation, lookup
 from core.components.base import PLOT_NOT_DRAWN
 from core.errors import ComponentError, Conflict, InvalidRequest, NotFound, Problem
 from core.execution.engine import NodeState, RunOutcome
-from core.execution.executor import NodeRequest, join_chunks, run_chain, run_chunk
+from core.execution.executor import NodeRequest, RunClose, join_chunks, run_chain, run_chunk
 from core.execution.job import Job
 from core.execution.results import ChunkOutcome, NodeResult
 from core.execution.reuse import CachedNode, plan_key, remember_plan, resolve_at_submit
@@ -181,17 +181,15 @@ class Runs:
         last step, the run's end when they all finished."""
         result = run_chain(self.store, self.artifacts, request, self.pipelines.features, self.mini_batch_rows)
         if request.close is not None:
-            self._close_if_finished(request, result)
+            self._close_if_finished(request, request.close, result)
         return result
 
-    def _close_if_finished(self, request: NodeRequest, result: NodeResult) -> None:
+    def _close_if_finished(self, request: NodeRequest, close: RunClose, result: NodeResult) -> None:
         results = [result, *result.followers]
         if len(results) != 1 + len(request.then) or any(
             r.status != RunStatus.FINISHED or r.chunks for r in results
         ):
             return  # the orchestrator records how it ended
-        close = request.close
-        assert close is not None
         keys = {**close.cache_keys, **{r.node_id: r.cache_key for r in results if r.cache_key}}
         try:
             self.run_finished(
